@@ -1,0 +1,106 @@
+//! The command line: parse, load configuration, run one command, exit 0, 1 or 2.
+
+mod serve;
+mod users;
+
+use crate::config::Settings;
+use crate::domain::time::SystemClock;
+use crate::service::{Policy, Service, ServiceError};
+use crate::store::{self, StoreError};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "sessiond", version, about = "Session server with active-session management")]
+pub struct Cli {
+    /// Configuration file (default: ./sessiond.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server; on a new store, create the owner account `admin` first.
+    Serve,
+    /// Manage the directory's users.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+}
+
+/// A command's failure and the exit code it earns.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad usage or something not found: exit 2.
+    Usage(String),
+    /// Anything else that went wrong: exit 1.
+    Failed(String),
+}
+
+impl From<ServiceError> for CliError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::NotFound(m) | ServiceError::BadInput(m) | ServiceError::Conflict(m) => {
+                CliError::Usage(m)
+            }
+            ServiceError::Store(StoreError::Conflict(m)) => CliError::Usage(m),
+            other => CliError::Failed(other.to_string()),
+        }
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+pub fn main(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => return report(CliError::Failed(format!("cannot start: {error}"))),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report(error),
+    }
+}
+
+fn report(error: CliError) -> ExitCode {
+    match error {
+        CliError::Usage(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        CliError::Failed(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> CliResult {
+    let settings = Settings::load(cli.config.as_deref()).map_err(CliError::Usage)?;
+    let service = open_service(&settings)?;
+    match cli.command {
+        Command::Serve => serve::run(settings, service).await,
+        Command::Users(command) => users::run(command, &service).await,
+    }
+}
+
+/// The service over the configured stores, as every command uses it.
+pub fn open_service(settings: &Settings) -> Result<Arc<Service>, CliError> {
+    let stores = store::open(&settings.storage).map_err(CliError::Failed)?;
+    Ok(Arc::new(Service::new(
+        stores,
+        Arc::new(SystemClock),
+        Policy::from_settings(settings),
+    )))
+}
+
+/// Who the audit trail names for actions taken from the command line.
+fn cli_actor() -> String {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{who}")
+}

@@ -1,0 +1,76 @@
+//! `sessiond serve`: the owner account on first start, the server, the purge task.
+
+use super::{CliError, CliResult};
+use crate::config::Settings;
+use crate::http::{AppState, Application};
+use crate::service::Service;
+use crate::service::users::OWNER_USERNAME;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often expired sessions and remember-me tokens are purged.
+const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+
+pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
+    init_logging();
+    if let Some(password) = service.ensure_owner().await? {
+        println!(
+            "Created the owner account '{OWNER_USERNAME}'. Its password, shown only this once:\n\n    {}\n\nSign in at {}/login and keep it somewhere safe.",
+            password.expose(),
+            settings.server.public_url.trim_end_matches('/')
+        );
+    }
+    let app = Application::bind(&settings.server.listen)
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", settings.server.listen)))?;
+    let address = app
+        .local_addr()
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    tracing::info!(%address, public_url = %settings.server.public_url, "sessiond listening");
+    println!("Listening on http://{address}");
+    tokio::spawn(purge_forever(service.clone()));
+    let state = AppState::new(service, &settings);
+    app.run(state, shutdown_signal())
+        .await
+        .map_err(|e| CliError::Failed(format!("server error: {e}")))
+}
+
+async fn purge_forever(service: Arc<Service>) {
+    let mut ticker = tokio::time::interval(PURGE_INTERVAL);
+    loop {
+        ticker.tick().await;
+        match service.purge_expired().await {
+            Ok((sessions, tokens)) if sessions + tokens > 0 => {
+                tracing::info!(sessions, remember_tokens = tokens, "purged expired")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "purging expired sessions failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down");
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SESSIOND_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,142 @@
+//! The audit trail: who did what to whose sessions, from where.
+
+use super::time::Timestamp;
+use serde::Serialize;
+
+/// What happened. Stored and shown by its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    LoginSuccess,
+    LoginFailure,
+    Lockout,
+    Logout,
+    SessionRevoked,
+    SessionEvicted,
+    UserCreated,
+    UserBlocked,
+    UserUnblocked,
+    UserUnlocked,
+}
+
+impl AuditKind {
+    pub const ALL: [AuditKind; 10] = [
+        AuditKind::LoginSuccess,
+        AuditKind::LoginFailure,
+        AuditKind::Lockout,
+        AuditKind::Logout,
+        AuditKind::SessionRevoked,
+        AuditKind::SessionEvicted,
+        AuditKind::UserCreated,
+        AuditKind::UserBlocked,
+        AuditKind::UserUnblocked,
+        AuditKind::UserUnlocked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::LoginSuccess => "login_success",
+            AuditKind::LoginFailure => "login_failure",
+            AuditKind::Lockout => "lockout",
+            AuditKind::Logout => "logout",
+            AuditKind::SessionRevoked => "session_revoked",
+            AuditKind::SessionEvicted => "session_evicted",
+            AuditKind::UserCreated => "user_created",
+            AuditKind::UserBlocked => "user_blocked",
+            AuditKind::UserUnblocked => "user_unblocked",
+            AuditKind::UserUnlocked => "user_unlocked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AuditKind> {
+        AuditKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One entry of the trail. `actor` names who acted (`user:alice`, `cli`, `system`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: Timestamp,
+    pub kind: AuditKind,
+    pub actor: String,
+    pub subject_user_id: Option<i64>,
+    pub subject_username: Option<String>,
+    pub session_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    /// How many sessions an action affected, where it affected several.
+    pub session_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+impl AuditEvent {
+    /// A new event with the fields every event has; the rest are filled in by the caller.
+    pub fn new(at: Timestamp, kind: AuditKind, actor: impl Into<String>, outcome: Outcome) -> Self {
+        AuditEvent {
+            id: 0,
+            at,
+            kind,
+            actor: actor.into(),
+            subject_user_id: None,
+            subject_username: None,
+            session_id: None,
+            ip_address: None,
+            user_agent: None,
+            outcome,
+            reason: None,
+            session_count: None,
+        }
+    }
+
+    pub fn subject(mut self, user_id: i64, username: &str) -> Self {
+        self.subject_user_id = Some(user_id);
+        self.subject_username = Some(username.to_owned());
+        self
+    }
+
+    pub fn session(mut self, session_id: &str) -> Self {
+        self.session_id = Some(session_id.to_owned());
+        self
+    }
+
+    pub fn client(mut self, client: &super::session::ClientInfo) -> Self {
+        self.ip_address = Some(client.ip_address.clone());
+        self.user_agent = Some(client.user_agent.clone());
+        self
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn count(mut self, count: u64) -> Self {
+        self.session_count = Some(count);
+        self
+    }
+}
+
+/// Which audit events a listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub user_id: Option<i64>,
+    pub kind: Option<AuditKind>,
+}

@@ -1,0 +1,10 @@
+//! Pure types and rules of the product: no I/O happens here.
+
+pub mod audit;
+pub mod duration;
+pub mod password;
+pub mod session;
+pub mod time;
+pub mod token;
+pub mod user;
+pub mod user_agent;

@@ -1,0 +1,122 @@
+//! Passwords: the NIST SP 800-63B aligned policy and Argon2id hashing.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::LazyLock;
+
+/// Longest password accepted; SP 800-63B asks for at least 64.
+pub const MAX_LENGTH: usize = 128;
+
+/// A password as typed. `Debug` never prints it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(text: impl Into<String>) -> Self {
+        Password(text.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// Why a new password was refused, worded for the person choosing it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyViolation {
+    #[error("the password must be at least {0} characters long")]
+    TooShort(usize),
+    #[error("the password must be at most {MAX_LENGTH} characters long")]
+    TooLong,
+    #[error("this password is too common; choose one that is not on lists of leaked passwords")]
+    TooCommon,
+}
+
+/// Leaked-password list bundled with the binary (Django's 20k list, itself from Royce Williams).
+static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../../data/common-passwords.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect()
+});
+
+/// Length in characters, not bytes, and no composition rules.
+pub fn check_policy(password: &Password, min_length: usize) -> Result<(), PolicyViolation> {
+    let length = password.0.chars().count();
+    if length < min_length {
+        return Err(PolicyViolation::TooShort(min_length));
+    }
+    if length > MAX_LENGTH {
+        return Err(PolicyViolation::TooLong);
+    }
+    if COMMON_PASSWORDS.contains(password.0.trim().to_lowercase().as_str()) {
+        return Err(PolicyViolation::TooCommon);
+    }
+    Ok(())
+}
+
+/// Argon2id with OWASP's recommended parameters: 19 MiB, 2 iterations, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password to a PHC string with a fresh random salt.
+pub fn hash(password: &Password) -> String {
+    argon2()
+        .hash_password(password.0.as_bytes())
+        .expect("Argon2 hashing with valid parameters cannot fail")
+        .to_string()
+}
+
+/// Checks a password against a PHC string; a malformed stored hash never matches.
+pub fn verify(password: &Password, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => argon2()
+            .verify_password(password.0.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash of a random password, verified against when the account does not exist so that
+/// an unknown login costs the same time as a wrong password.
+pub static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let random = crate::domain::token::SecretToken::generate();
+    hash(&Password::new(random.expose()))
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy() {
+        let check = |p: &str| check_policy(&Password::new(p), 12);
+        assert_eq!(check("short"), Err(PolicyViolation::TooShort(12)));
+        assert_eq!(check(&"x".repeat(129)), Err(PolicyViolation::TooLong));
+        assert!(check(&"é".repeat(64)).is_ok());
+        assert_eq!(check("password1234"), Err(PolicyViolation::TooCommon));
+        assert!(check("correct horse battery staple").is_ok());
+    }
+
+    #[test]
+    fn hash_and_verify() {
+        let phc = hash(&Password::new("correct horse battery staple"));
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify(&Password::new("correct horse battery staple"), &phc));
+        assert!(!verify(&Password::new("wrong horse battery staple"), &phc));
+        assert!(!verify(&Password::new("x"), "not a hash"));
+        assert!(!format!("{:?}", Password::new("hunter2")).contains("hunter2"));
+    }
+}

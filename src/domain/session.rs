@@ -1,0 +1,82 @@
+//! A signed-in device: what is stored about it and when it expires.
+
+use super::time::Timestamp;
+use super::token::TokenHash;
+use super::user_agent::DeviceType;
+use std::time::Duration;
+
+/// One session as stored. The token itself is never here, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Public random identifier used in URLs, tables and the API.
+    pub id: String,
+    pub token_hash: TokenHash,
+    pub user_id: i64,
+    pub username: String,
+    pub ip_address: String,
+    pub user_agent: String,
+    pub browser: String,
+    pub os: String,
+    pub device_type: DeviceType,
+    pub created_at: Timestamp,
+    pub last_active_at: Timestamp,
+    /// Idle expiry as of the last stored activity, capped by `absolute_expires_at`.
+    pub expires_at: Timestamp,
+    pub absolute_expires_at: Timestamp,
+    pub remember_me: bool,
+}
+
+/// Idle timeout and absolute lifetime, the two clocks every session runs against.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub idle_timeout: Duration,
+    pub absolute_lifetime: Duration,
+}
+
+impl Lifetimes {
+    /// The earlier of idle and absolute expiry for a session last active at `last_active_at`.
+    pub fn expiry(&self, last_active_at: Timestamp, absolute_expires_at: Timestamp) -> Timestamp {
+        last_active_at
+            .plus(self.idle_timeout)
+            .min(absolute_expires_at)
+    }
+}
+
+impl Session {
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        now >= self.expires_at
+    }
+
+    /// Whether enough time has passed since the stored activity to write it again.
+    pub fn activity_is_stale(&self, now: Timestamp, write_interval: Duration) -> bool {
+        now >= self.last_active_at.plus(write_interval)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_is_the_earlier_of_idle_and_absolute() {
+        let lifetimes = Lifetimes {
+            idle_timeout: Duration::from_secs(60),
+            absolute_lifetime: Duration::from_secs(3600),
+        };
+        assert_eq!(
+            lifetimes.expiry(Timestamp(0), Timestamp(3_600_000)),
+            Timestamp(60_000)
+        );
+        assert_eq!(
+            lifetimes.expiry(Timestamp(3_590_000), Timestamp(3_600_000)),
+            Timestamp(3_600_000)
+        );
+    }
+}
+
+/// Where a request came from, as recorded on sessions and audit events.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip_address: String,
+    pub user_agent: String,
+}

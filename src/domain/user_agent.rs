@@ -1,0 +1,123 @@
+//! What a User-Agent header says about the device: browser, OS and device type.
+//!
+//! Parsed with `woothee`: a maintained, dependency-light parser whose rules are shared
+//! with its Java, Ruby and Python siblings, and which needs no regex database at start-up.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceType {
+    Desktop,
+    Smartphone,
+    Tablet,
+    Bot,
+    Other,
+}
+
+impl DeviceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceType::Desktop => "desktop",
+            DeviceType::Smartphone => "smartphone",
+            DeviceType::Tablet => "tablet",
+            DeviceType::Bot => "bot",
+            DeviceType::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> DeviceType {
+        match text {
+            "desktop" => DeviceType::Desktop,
+            "smartphone" => DeviceType::Smartphone,
+            "tablet" => DeviceType::Tablet,
+            "bot" => DeviceType::Bot,
+            _ => DeviceType::Other,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub browser: String,
+    pub os: String,
+    pub device_type: DeviceType,
+}
+
+const UNKNOWN: &str = "Unknown";
+
+pub fn parse(user_agent: &str) -> Device {
+    let Some(result) = woothee::parser::Parser::new().parse(user_agent) else {
+        return Device {
+            browser: UNKNOWN.into(),
+            os: UNKNOWN.into(),
+            device_type: DeviceType::Other,
+        };
+    };
+    let known = |value: &str| (value != "UNKNOWN" && !value.is_empty()).then(|| value.to_owned());
+    let browser = known(result.name).unwrap_or_else(|| UNKNOWN.into());
+    let os = os_name(user_agent, result.os).unwrap_or_else(|| UNKNOWN.into());
+    let device_type = match result.category {
+        "crawler" => DeviceType::Bot,
+        "pc" => DeviceType::Desktop,
+        "smartphone" | "mobilephone" if is_tablet(user_agent) => DeviceType::Tablet,
+        "smartphone" | "mobilephone" => DeviceType::Smartphone,
+        _ => DeviceType::Other,
+    };
+    Device {
+        browser,
+        os,
+        device_type,
+    }
+}
+
+/// woothee reports iPads and Android tablets as smartphones; tell them apart.
+fn is_tablet(user_agent: &str) -> bool {
+    user_agent.contains("iPad")
+        || user_agent.contains("Tablet")
+        || (user_agent.contains("Android") && !user_agent.contains("Mobile"))
+}
+
+/// Names people recognise: "Ubuntu" rather than "Linux", "macOS" rather than "Mac OSX".
+fn os_name(user_agent: &str, woothee_os: &str) -> Option<String> {
+    let name = match woothee_os {
+        "Linux" if user_agent.contains("Ubuntu") => "Ubuntu",
+        "Mac OSX" => "macOS",
+        "iPad" | "iPhone" | "iPod" => "iOS",
+        "UNKNOWN" | "" => return None,
+        other => other,
+    };
+    Some(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIREFOX_UBUNTU: &str =
+        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    const CHROME_ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36";
+    const SAFARI_IPAD: &str = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+    #[test]
+    fn recognises_common_devices() {
+        let firefox = parse(FIREFOX_UBUNTU);
+        assert_eq!((firefox.browser.as_str(), firefox.os.as_str()), ("Firefox", "Ubuntu"));
+        assert_eq!(firefox.device_type, DeviceType::Desktop);
+        let chrome = parse(CHROME_ANDROID);
+        assert_eq!((chrome.browser.as_str(), chrome.os.as_str()), ("Chrome", "Android"));
+        assert_eq!(chrome.device_type, DeviceType::Smartphone);
+        let safari = parse(SAFARI_IPAD);
+        assert_eq!((safari.browser.as_str(), safari.os.as_str()), ("Safari", "iOS"));
+        assert_eq!(safari.device_type, DeviceType::Tablet);
+    }
+
+    #[test]
+    fn bots_and_garbage() {
+        let bot = parse("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+        assert_eq!(bot.device_type, DeviceType::Bot);
+        let curl = parse("curl/8.5.0");
+        assert_eq!(curl.device_type, DeviceType::Other);
+        assert_eq!(parse("").browser, "Unknown");
+    }
+}

@@ -1,0 +1,135 @@
+//! Extractors: the client's address, the request's credentials, and the signed-in session.
+
+use super::AppState;
+use super::cookies::CookieKind;
+use super::error::ApiError;
+use crate::domain::session::ClientInfo;
+use crate::domain::token::SecretToken;
+use crate::service::auth::{Authenticated, Credentials};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, SET_COOKIE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+/// Longest User-Agent kept; the rest is cut so one client cannot bloat every row.
+const MAX_USER_AGENT: usize = 512;
+
+/// The client's address: the socket peer, or `X-Forwarded-For` when the peer is a trusted proxy.
+pub fn client_info(state: &AppState, parts: &Parts) -> ClientInfo {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    let ip = peer.map(|peer| forwarded_client(state, &parts.headers, peer));
+    let user_agent = parts
+        .headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(MAX_USER_AGENT)
+        .collect();
+    ClientInfo {
+        ip_address: ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        user_agent,
+    }
+}
+
+/// Walks `X-Forwarded-For` from the right, past trusted proxies, to the first untrusted hop.
+fn forwarded_client(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> IpAddr {
+    let trusted = |ip: &IpAddr| state.trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|hop| !trusted(hop))
+        .unwrap_or(peer)
+}
+
+impl FromRequestParts<AppState> for ClientInfo {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(client_info(state, parts))
+    }
+}
+
+/// The secrets a request carries: a Bearer token wins over the session cookie.
+pub fn credentials(state: &AppState, headers: &HeaderMap) -> Credentials {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let cookie = |kind| state.cookies.get(headers, kind);
+    let session_token = bearer
+        .map(str::to_owned)
+        .or_else(|| cookie(CookieKind::Session))
+        .and_then(|t| SecretToken::parse(&t));
+    Credentials {
+        session_token,
+        remember_token: cookie(CookieKind::Remember).and_then(|t| SecretToken::parse(&t)),
+    }
+}
+
+/// The request's session, set by [`authenticate`] for the routes that want one.
+#[derive(Clone)]
+pub struct SessionContext(pub Option<Arc<Authenticated>>);
+
+/// Middleware: resolves the request's session once, and when remember-me renewed it, sends
+/// the new cookies with whatever the handler answers. A store failure answers 503.
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let client = client_info(&state, &parts);
+    let credentials = credentials(&state, &parts.headers);
+    let found = if credentials.session_token.is_none() && credentials.remember_token.is_none() {
+        None
+    } else {
+        match state.service.authenticate(&credentials, &client).await {
+            Ok(found) => found,
+            Err(error) => return ApiError::from(error).into_response(),
+        }
+    };
+    let renewal_cookies = found
+        .as_ref()
+        .and_then(|auth| auth.renewed.as_ref())
+        .map(|renewed| super::api::session_cookies(&state, renewed));
+    parts
+        .extensions
+        .insert(SessionContext(found.map(Arc::new)));
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    for cookie in renewal_cookies.into_iter().flatten() {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// A signed-in caller of the JSON API; absent → 401 with SPEC's error body.
+pub struct ApiSession(pub Arc<Authenticated>);
+
+impl FromRequestParts<AppState> for ApiSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<SessionContext>()
+            .and_then(|context| context.0.clone())
+            .map(ApiSession)
+            .ok_or_else(ApiError::unauthorized)
+    }
+}

@@ -1,0 +1,283 @@
+//! Server-rendered pages: sign-in and sign-out (forms with CSRF tokens, POST-redirect-GET).
+
+use super::AppState;
+use super::api::{clearing_cookies, session_cookies};
+use super::csrf::{form_token, form_token_valid};
+use super::extract::{SessionContext, authenticate};
+use crate::domain::password::Password;
+use crate::domain::session::ClientInfo;
+use crate::service::auth::LoginRequest;
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, FromRequest, Query, Request, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router, middleware};
+use serde::Deserialize;
+
+/// Where people land after signing in when nothing else was asked for.
+pub const HOME: &str = "/-/user/sessions";
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    let with_session = Router::new()
+        .route("/login", get(login_page))
+        .route("/logout", post(logout))
+        .route_layer(middleware::from_fn_with_state(state, authenticate));
+    Router::new()
+        .route("/", get(|| async { redirect(HOME) }))
+        .route("/login", post(login_submit))
+        .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
+        .merge(with_session)
+}
+
+/// The header's navigation for a signed-in person.
+pub struct Nav {
+    pub display_name: String,
+    pub csrf_token: String,
+    pub section: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    return_to: String,
+    login: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    nav: Option<Nav>,
+    heading: String,
+    message: String,
+}
+
+/// Renders a template; a template error is a bug, shown as a plain 500 without details.
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// A `303 See Other`, the redirect that turns a form POST into a GET.
+pub fn redirect(location: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response()
+}
+
+/// A readable error page with the given status.
+pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = MessagePage {
+        nav: None,
+        heading: heading.into(),
+        message: message.into(),
+    };
+    (status, render(&page)).into_response()
+}
+
+pub fn not_found_page() -> Response {
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address.",
+    )
+}
+
+/// A form body whose parse errors answer with a readable page.
+pub struct FormBody<T>(pub T);
+
+impl<T, S> FromRequest<S> for FormBody<T>
+where
+    Form<T>: FromRequest<S, Rejection = FormRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Form::<T>::from_request(request, state).await {
+            Ok(Form(value)) => Ok(FormBody(value)),
+            Err(rejection) => Err(message_page(
+                rejection.status(),
+                "Bad request",
+                &rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// Only same-origin paths are followed after sign-in, never another site.
+pub fn safe_return_to(candidate: Option<&str>) -> &str {
+    match candidate {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path
+        }
+        _ => HOME,
+    }
+}
+
+fn refused_form() -> Response {
+    message_page(
+        StatusCode::FORBIDDEN,
+        "Form expired",
+        "This form was not sent from a page of this site, or it is too old. Go back, reload the page and try again.",
+    )
+}
+
+#[derive(Deserialize)]
+struct ReturnTo {
+    return_to: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    Extension(context): Extension<SessionContext>,
+    Query(query): Query<ReturnTo>,
+    headers: HeaderMap,
+) -> Response {
+    let return_to = safe_return_to(query.return_to.as_deref());
+    if context.0.is_some() {
+        return redirect(return_to);
+    }
+    login_form(&state, &headers, return_to, "", None, StatusCode::OK)
+}
+
+fn login_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    return_to: &str,
+    login: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let csrf = form_token(state, headers);
+    let page = LoginPage {
+        nav: None,
+        csrf_token: csrf.token,
+        return_to: return_to.to_owned(),
+        login: login.to_owned(),
+        error,
+    };
+    let cookie = csrf.set_cookie.map(|c| (SET_COOKIE, c));
+    (status, AppendHeaders(cookie), render(&page)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf_token: String,
+    login: String,
+    password: String,
+    remember_me: Option<String>,
+    return_to: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    FormBody(form): FormBody<LoginForm>,
+) -> Response {
+    if !form_token_valid(&state, &headers, &form.csrf_token) {
+        return refused_form();
+    }
+    let return_to = safe_return_to(form.return_to.as_deref());
+    let request = LoginRequest {
+        login: form.login.clone(),
+        password: Password::new(form.password),
+        remember_me: form.remember_me.is_some(),
+        client,
+    };
+    match state.service.login(request).await {
+        Ok(new) => {
+            let cookies: Vec<_> = session_cookies(&state, &new)
+                .into_iter()
+                .map(|c| (SET_COOKIE, c))
+                .collect();
+            (AppendHeaders(cookies), redirect(return_to)).into_response()
+        }
+        Err(error) => {
+            let api = super::error::ApiError::from(error);
+            login_form(
+                &state,
+                &headers,
+                return_to,
+                &form.login,
+                Some(api.message),
+                api.status,
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf_token: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Extension(context): Extension<SessionContext>,
+    client: ClientInfo,
+    headers: HeaderMap,
+    FormBody(form): FormBody<LogoutForm>,
+) -> Response {
+    if !form_token_valid(&state, &headers, &form.csrf_token) {
+        return refused_form();
+    }
+    if let Some(auth) = context.0
+        && let Err(error) = state.service.logout(&auth.session, &client).await
+    {
+        return super::error::ApiError::from(error).into_response();
+    }
+    (
+        AppendHeaders(clearing_cookies(&state)),
+        redirect("/login"),
+    )
+        .into_response()
+}
+
+async fn stylesheet() -> Response {
+    static_asset("text/css; charset=utf-8", include_str!("../../static/app.css"))
+}
+
+async fn script() -> Response {
+    static_asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/app.js"),
+    )
+}
+
+fn static_asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "public, max-age=3600")],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_stays_on_this_site() {
+        assert_eq!(safe_return_to(Some("/admin/sessions?x=1")), "/admin/sessions?x=1");
+        for bad in ["//evil.example", "https://evil.example", "/\\evil", "javascript:x"] {
+            assert_eq!(safe_return_to(Some(bad)), HOME, "{bad}");
+        }
+        assert_eq!(safe_return_to(None), HOME);
+    }
+}

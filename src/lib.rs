@@ -1,0 +1,8 @@
+//! sessiond: a session server with first-class active-session management.
+
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod service;
+pub mod store;

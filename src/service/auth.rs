@@ -1,0 +1,305 @@
+//! Signing in, checking a request's session (with remember-me renewal) and signing out.
+
+use super::{Service, ServiceError, ServiceResult};
+use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
+use crate::domain::password::{self, DUMMY_HASH, Password};
+use crate::domain::session::{ClientInfo, Session};
+use crate::domain::time::Timestamp;
+use crate::domain::token::{SecretToken, new_public_id};
+use crate::domain::user::{User, UserState};
+use crate::domain::user_agent;
+use crate::store::{CreateOutcome, SessionLimit};
+
+/// A sign-in attempt as typed.
+#[derive(Debug)]
+pub struct LoginRequest {
+    /// Username or e-mail address.
+    pub login: String,
+    pub password: Password,
+    pub remember_me: bool,
+    pub client: ClientInfo,
+}
+
+/// A new session and the secrets to hand to the browser.
+#[derive(Debug)]
+pub struct NewSession {
+    pub user: User,
+    pub session: Session,
+    pub token: SecretToken,
+    pub remember_token: Option<SecretToken>,
+}
+
+/// The secrets a request carried.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    pub session_token: Option<SecretToken>,
+    pub remember_token: Option<SecretToken>,
+}
+
+/// A request's valid session; `renewed` is set when remember-me created it just now.
+#[derive(Debug)]
+pub struct Authenticated {
+    pub user: User,
+    pub session: Session,
+    pub renewed: Option<NewSession>,
+}
+
+impl Service {
+    /// Looks the login up by username, then by e-mail address.
+    async fn user_for_login(&self, login: &str) -> ServiceResult<Option<User>> {
+        let login = login.trim();
+        if let Some(user) = self.directory.user_by_username(login).await? {
+            return Ok(Some(user));
+        }
+        if login.contains('@') {
+            return Ok(self.directory.user_by_email(login).await?);
+        }
+        Ok(None)
+    }
+
+    /// Checks credentials and opens a session. Unknown logins cost the same Argon2 work as
+    /// wrong passwords and get the same answer.
+    pub async fn login(&self, request: LoginRequest) -> ServiceResult<NewSession> {
+        let user = self.user_for_login(&request.login).await?;
+        let stored_hash = user
+            .as_ref()
+            .and_then(|u| u.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.clone());
+        let typed = request.password.clone();
+        let password_ok =
+            tokio::task::spawn_blocking(move || password::verify(&typed, &stored_hash))
+                .await
+                .unwrap_or(false);
+        let now = self.now();
+        let failure = |reason: &str| {
+            AuditEvent::new(now, AuditKind::LoginFailure, "anonymous", Outcome::Failure)
+                .client(&request.client)
+                .reason(reason)
+        };
+        let Some(user) = user.filter(|u| u.password_hash.is_some()) else {
+            self.audit(failure("unknown login")).await?;
+            return Err(ServiceError::InvalidCredentials);
+        };
+        let (user_id, username) = (user.id, user.username.to_string());
+        let failure = |reason: &str| failure(reason).subject(user_id, &username);
+        if user.is_locked(now) {
+            self.audit(failure("account locked")).await?;
+            return Err(ServiceError::Locked);
+        }
+        if !password_ok {
+            let record = self
+                .directory
+                .record_login_failure(user.id, self.policy.lockout, now)
+                .await?;
+            self.audit(failure("wrong password")).await?;
+            if let Some(until) = record.locked_until {
+                let lockout = AuditEvent::new(now, AuditKind::Lockout, "system", Outcome::Success)
+                    .subject(user.id, user.username.as_str())
+                    .client(&request.client)
+                    .reason(format!(
+                        "{} consecutive failed logins; locked until {}",
+                        record.failed_logins,
+                        until.to_rfc3339()
+                    ));
+                self.audit(lockout).await?;
+                return Err(ServiceError::Locked);
+            }
+            return Err(ServiceError::InvalidCredentials);
+        }
+        if user.state == UserState::Blocked {
+            self.audit(failure("account blocked")).await?;
+            return Err(ServiceError::Blocked);
+        }
+        if user.failed_logins > 0 || user.locked_until.is_some() {
+            self.directory.clear_login_failures(user.id).await?;
+        }
+        let new = match self
+            .open_session(user, &request.client, request.remember_me)
+            .await
+        {
+            Err(ServiceError::SessionLimit(max)) => {
+                self.audit(failure("session limit reached")).await?;
+                return Err(ServiceError::SessionLimit(max));
+            }
+            other => other?,
+        };
+        let success = AuditEvent::new(
+            now,
+            AuditKind::LoginSuccess,
+            format!("user:{}", new.user.username),
+            Outcome::Success,
+        )
+        .subject(new.user.id, new.user.username.as_str())
+        .session(&new.session.id)
+        .client(&request.client);
+        self.audit(success).await?;
+        Ok(new)
+    }
+
+    /// Creates a session (and a remember-me token if asked) under the per-user limit.
+    async fn open_session(
+        &self,
+        user: User,
+        client: &ClientInfo,
+        remember_me: bool,
+    ) -> ServiceResult<NewSession> {
+        let now = self.now();
+        let token = SecretToken::generate();
+        let device = user_agent::parse(&client.user_agent);
+        let absolute_expires_at = now.plus(self.policy.lifetimes.absolute_lifetime);
+        let session = Session {
+            id: new_public_id(),
+            token_hash: token.hash(),
+            user_id: user.id,
+            username: user.username.to_string(),
+            ip_address: client.ip_address.clone(),
+            user_agent: client.user_agent.clone(),
+            browser: device.browser,
+            os: device.os,
+            device_type: device.device_type,
+            created_at: now,
+            last_active_at: now,
+            expires_at: self.policy.lifetimes.expiry(now, absolute_expires_at),
+            absolute_expires_at,
+            remember_me,
+        };
+        // The owner is never refused: the oldest of its sessions makes room instead.
+        let limit = SessionLimit {
+            evict_oldest: self.policy.limit.evict_oldest || user.is_owner,
+            ..self.policy.limit
+        };
+        let evicted = match self.sessions.create(&session, limit, now).await? {
+            CreateOutcome::LimitReached => {
+                return Err(ServiceError::SessionLimit(limit.max_per_user));
+            }
+            CreateOutcome::Created { evicted } => evicted,
+        };
+        for old in &evicted {
+            let event = AuditEvent::new(now, AuditKind::SessionEvicted, "system", Outcome::Success)
+                .subject(user.id, user.username.as_str())
+                .session(&old.id)
+                .reason("session limit reached; least recently active session evicted");
+            self.audit(event).await?;
+        }
+        let remember_token = if remember_me {
+            let token = SecretToken::generate();
+            let expires_at = now.plus(self.policy.remember_me_lifetime);
+            self.directory
+                .create_remember_token(&token.hash(), user.id, expires_at)
+                .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(NewSession {
+            user,
+            session,
+            token,
+            remember_token,
+        })
+    }
+
+    /// The session a request belongs to, or `None`. Enforces idle and absolute expiry and the
+    /// user's state on every call; writes activity at most once per `activity_write_interval`.
+    /// When the session is gone but a remember-me token is valid, opens a fresh session.
+    pub async fn authenticate(
+        &self,
+        credentials: &Credentials,
+        client: &ClientInfo,
+    ) -> ServiceResult<Option<Authenticated>> {
+        let now = self.now();
+        if let Some(token) = &credentials.session_token
+            && let Some(found) = self.valid_session(token, now).await?
+        {
+            return Ok(Some(found));
+        }
+        let Some(remember) = &credentials.remember_token else {
+            return Ok(None);
+        };
+        let Some(user_id) = self
+            .directory
+            .take_remember_token(&remember.hash(), now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(user) = self.active_user(user_id).await? else {
+            return Ok(None);
+        };
+        let renewed = match self.open_session(user, client, true).await {
+            Ok(renewed) => renewed,
+            Err(ServiceError::SessionLimit(_)) => return Ok(None),
+            Err(other) => return Err(other),
+        };
+        let event = AuditEvent::new(
+            now,
+            AuditKind::LoginSuccess,
+            format!("user:{}", renewed.user.username),
+            Outcome::Success,
+        )
+        .subject(renewed.user.id, renewed.user.username.as_str())
+        .session(&renewed.session.id)
+        .client(client)
+        .reason("remember me");
+        self.audit(event).await?;
+        Ok(Some(Authenticated {
+            user: renewed.user.clone(),
+            session: renewed.session.clone(),
+            renewed: Some(renewed),
+        }))
+    }
+
+    async fn valid_session(
+        &self,
+        token: &SecretToken,
+        now: Timestamp,
+    ) -> ServiceResult<Option<Authenticated>> {
+        let Some(mut session) = self.sessions.get_by_token_hash(&token.hash()).await? else {
+            return Ok(None);
+        };
+        if session.is_expired(now) {
+            return Ok(None);
+        }
+        let Some(user) = self.active_user(session.user_id).await? else {
+            return Ok(None);
+        };
+        if session.activity_is_stale(now, self.policy.activity_write_interval) {
+            session.last_active_at = now;
+            session.expires_at = self
+                .policy
+                .lifetimes
+                .expiry(now, session.absolute_expires_at);
+            self.sessions
+                .touch(&session.id, session.last_active_at, session.expires_at)
+                .await?;
+        }
+        Ok(Some(Authenticated {
+            user,
+            session,
+            renewed: None,
+        }))
+    }
+
+    async fn active_user(&self, user_id: i64) -> ServiceResult<Option<User>> {
+        let user = self.directory.user_by_id(user_id).await?;
+        Ok(user.filter(|u| u.state == UserState::Active))
+    }
+
+    /// Ends the caller's own session; like any revocation it also ends every remember-me login.
+    pub async fn logout(&self, session: &Session, client: &ClientInfo) -> ServiceResult<()> {
+        self.sessions.delete(&session.id).await?;
+        self.directory
+            .revoke_remember_tokens(session.user_id)
+            .await?;
+        let event = AuditEvent::new(
+            self.now(),
+            AuditKind::Logout,
+            format!("user:{}", session.username),
+            Outcome::Success,
+        )
+        .subject(session.user_id, &session.username)
+        .session(&session.id)
+        .client(client);
+        self.audit(event).await
+    }
+}

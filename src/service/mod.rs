@@ -1,0 +1,116 @@
+//! Use cases over the stores. Every rule of SPEC.md lives here once, whichever entry point
+//! (page, API, CLI) reaches it.
+
+pub mod auth;
+pub mod users;
+
+use crate::config::{OnLimit, Settings};
+use crate::domain::audit::AuditEvent;
+use crate::domain::session::Lifetimes;
+use crate::domain::time::{Clock, Timestamp};
+use crate::store::{Directory, LockoutPolicy, SessionLimit, SessionStore, StoreError, Stores};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a use case did not happen, in terms a caller can map to a status or exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid login or password")]
+    InvalidCredentials,
+    #[error("too many failed logins; the account is locked, try again later")]
+    Locked,
+    #[error("this account is blocked")]
+    Blocked,
+    #[error(
+        "you already have {0} active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again"
+    )]
+    SessionLimit(u32),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The session and login rules from configuration, in the units the service uses.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub lifetimes: Lifetimes,
+    pub limit: SessionLimit,
+    pub activity_write_interval: Duration,
+    pub remember_me_lifetime: Duration,
+    pub password_min_length: usize,
+    pub lockout: LockoutPolicy,
+}
+
+impl Policy {
+    pub fn from_settings(settings: &Settings) -> Policy {
+        let s = &settings.sessions;
+        Policy {
+            lifetimes: Lifetimes {
+                idle_timeout: s.idle_timeout.0,
+                absolute_lifetime: s.absolute_lifetime.0,
+            },
+            limit: SessionLimit {
+                max_per_user: s.max_per_user,
+                evict_oldest: s.on_limit == OnLimit::EvictOldest,
+            },
+            activity_write_interval: s.activity_write_interval.0,
+            remember_me_lifetime: s.remember_me_lifetime.0,
+            password_min_length: settings.login.password_min_length,
+            lockout: LockoutPolicy {
+                threshold: settings.login.lockout_threshold,
+                duration: settings.login.lockout_duration.0,
+            },
+        }
+    }
+}
+
+/// The application's use cases, over whichever stores the configuration chose.
+pub struct Service {
+    pub sessions: Arc<dyn SessionStore>,
+    pub directory: Arc<dyn Directory>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Policy,
+}
+
+impl Service {
+    pub fn new(stores: Stores, clock: Arc<dyn Clock>, policy: Policy) -> Self {
+        Service {
+            sessions: stores.sessions,
+            directory: stores.directory,
+            clock,
+            policy,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Writes an audit event. A failure to audit fails the action that wanted it recorded.
+    pub async fn audit(&self, event: AuditEvent) -> ServiceResult<()> {
+        self.directory.append_audit(&event).await?;
+        Ok(())
+    }
+
+    /// Removes expired sessions and remember-me tokens; how many of each.
+    pub async fn purge_expired(&self) -> ServiceResult<(u64, u64)> {
+        let now = self.now();
+        let sessions = self.sessions.purge_expired(now).await?;
+        let tokens = self.directory.purge_expired(now).await?;
+        Ok((sessions, tokens))
+    }
+
+    /// Whether both stores answer.
+    pub async fn ready(&self) -> ServiceResult<()> {
+        self.sessions.ping().await?;
+        self.directory.ping().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! The directory's users: creating them, finding them, blocking and unlocking them.
+
+use super::{Service, ServiceError, ServiceResult};
+use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
+use crate::domain::password::{self, Password};
+use crate::domain::token::SecretToken;
+use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
+use crate::store::StoreError;
+
+/// A user to create, as an operator described it.
+#[derive(Debug)]
+pub struct CreateUser {
+    pub username: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub is_admin: bool,
+    pub is_bot: bool,
+    /// `None` generates a random one, returned once.
+    pub password: Option<Password>,
+}
+
+/// The created user and the generated password, if one was generated.
+#[derive(Debug)]
+pub struct CreatedUser {
+    pub user: User,
+    pub generated_password: Option<Password>,
+}
+
+/// The name of the owner account `serve` creates on a new store.
+pub const OWNER_USERNAME: &str = "admin";
+
+impl Service {
+    /// Adds a user after checking the names and the password policy.
+    pub async fn create_user(&self, request: CreateUser, actor: &str) -> ServiceResult<CreatedUser> {
+        self.create_user_with(request, actor, false).await
+    }
+
+    async fn create_user_with(
+        &self,
+        request: CreateUser,
+        actor: &str,
+        is_owner: bool,
+    ) -> ServiceResult<CreatedUser> {
+        let username = Username::parse(&request.username).map_err(ServiceError::BadInput)?;
+        let email = Email::parse(&request.email).map_err(ServiceError::BadInput)?;
+        let (password, generated_password) = match request.password {
+            Some(password) => (password, None),
+            None => {
+                let random = Password::new(SecretToken::generate().expose());
+                (random.clone(), Some(random))
+            }
+        };
+        password::check_policy(&password, self.policy.password_min_length)
+            .map_err(|violation| ServiceError::BadInput(violation.to_string()))?;
+        let password_hash = tokio::task::spawn_blocking(move || password::hash(&password))
+            .await
+            .map_err(|e| ServiceError::Store(StoreError::Unavailable(e.to_string())))?;
+        let new = NewUser {
+            name: request.name.unwrap_or_else(|| username.to_string()),
+            username,
+            email,
+            kind: if request.is_bot {
+                UserKind::Bot
+            } else {
+                UserKind::Human
+            },
+            is_admin: request.is_admin || is_owner,
+            is_owner,
+            password_hash: Some(password_hash),
+        };
+        let now = self.now();
+        let user = self
+            .directory
+            .create_user(&new, now)
+            .await
+            .map_err(|error| match error {
+                StoreError::Conflict(message) => ServiceError::Conflict(message),
+                other => ServiceError::Store(other),
+            })?;
+        let event = AuditEvent::new(now, AuditKind::UserCreated, actor, Outcome::Success)
+            .subject(user.id, user.username.as_str());
+        self.audit(event).await?;
+        Ok(CreatedUser {
+            user,
+            generated_password,
+        })
+    }
+
+    /// On a store without users, creates the owner `admin` and returns its one-time password.
+    pub async fn ensure_owner(&self) -> ServiceResult<Option<Password>> {
+        if self.directory.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let request = CreateUser {
+            username: OWNER_USERNAME.into(),
+            email: "admin@localhost".into(),
+            name: Some("Administrator".into()),
+            is_admin: true,
+            is_bot: false,
+            password: None,
+        };
+        let created = self.create_user_with(request, "system", true).await?;
+        Ok(created.generated_password)
+    }
+
+    /// Finds a user by username, numeric id or e-mail address, in that order.
+    pub async fn find_user(&self, reference: &str) -> ServiceResult<User> {
+        let reference = reference.trim();
+        if let Some(user) = self.directory.user_by_username(reference).await? {
+            return Ok(user);
+        }
+        if let Ok(id) = reference.parse::<i64>()
+            && let Some(user) = self.directory.user_by_id(id).await?
+        {
+            return Ok(user);
+        }
+        if reference.contains('@')
+            && let Some(user) = self.directory.user_by_email(reference).await?
+        {
+            return Ok(user);
+        }
+        Err(ServiceError::NotFound(format!(
+            "no user {reference:?} (looked up as username, id and e-mail)"
+        )))
+    }
+
+    pub async fn list_users(&self) -> ServiceResult<Vec<User>> {
+        Ok(self.directory.list_users().await?)
+    }
+
+    /// Blocks a user: no more logins, and every session and remember-me login ends now.
+    pub async fn block_user(&self, user: &User, actor: &str) -> ServiceResult<u64> {
+        self.directory
+            .set_user_state(user.id, UserState::Blocked)
+            .await?;
+        let revoked = self.sessions.delete_by_user(user.id, self.now()).await?;
+        self.directory.revoke_remember_tokens(user.id).await?;
+        let event = AuditEvent::new(self.now(), AuditKind::UserBlocked, actor, Outcome::Success)
+            .subject(user.id, user.username.as_str())
+            .count(revoked);
+        self.audit(event).await?;
+        Ok(revoked)
+    }
+
+    pub async fn unblock_user(&self, user: &User, actor: &str) -> ServiceResult<()> {
+        self.directory
+            .set_user_state(user.id, UserState::Active)
+            .await?;
+        let event = AuditEvent::new(self.now(), AuditKind::UserUnblocked, actor, Outcome::Success)
+            .subject(user.id, user.username.as_str());
+        self.audit(event).await
+    }
+
+    /// Lifts a lockout and resets the failure count.
+    pub async fn unlock_user(&self, user: &User, actor: &str) -> ServiceResult<()> {
+        self.directory.clear_login_failures(user.id).await?;
+        let event = AuditEvent::new(self.now(), AuditKind::UserUnlocked, actor, Outcome::Success)
+            .subject(user.id, user.username.as_str());
+        self.audit(event).await
+    }
+}

@@ -1,0 +1,179 @@
+//! The two stores the service runs on, as small traits with one implementation per backend.
+//!
+//! `SessionStore` holds sessions; `Directory` holds users, lockout state, remember-me
+//! tokens and the audit trail. Operations are the ones the domain needs, shaped so that a
+//! key-value backend (Redis) can implement them without a query language.
+
+pub mod sqlite;
+
+use crate::domain::audit::{AuditEvent, AuditFilter};
+use crate::domain::session::Session;
+use crate::domain::time::Timestamp;
+use crate::domain::token::TokenHash;
+use crate::domain::user::{NewUser, User, UserState};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend could not be reached or failed; callers fail closed.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A uniqueness rule was broken (e.g. a username already taken).
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How many sessions a user may hold and what to do with one more.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimit {
+    pub max_per_user: u32,
+    /// Evict the least recently active session instead of refusing the new one.
+    pub evict_oldest: bool,
+}
+
+/// What `create` did: the sessions evicted to make room, or a refusal.
+#[derive(Debug)]
+pub enum CreateOutcome {
+    Created { evicted: Vec<Session> },
+    LimitReached,
+}
+
+/// A page of results with the total before paging.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// Which sessions an admin listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub user_id: Option<i64>,
+    pub ip_address: Option<String>,
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session, deciding the per-user limit atomically with the insert.
+    async fn create(
+        &self,
+        session: &Session,
+        limit: SessionLimit,
+        now: Timestamp,
+    ) -> StoreResult<CreateOutcome>;
+    /// The session with this token hash, expired or not (the caller judges expiry).
+    async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>>;
+    /// Records activity: new last-active time and the expiry that follows from it.
+    async fn touch(
+        &self,
+        id: &str,
+        last_active_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// A user's unexpired sessions, most recently active first.
+    async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>>;
+    /// Deletes one session by public id; the deleted session, if it existed.
+    async fn delete(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// Deletes all of a user's sessions; how many unexpired ones there were.
+    async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64>;
+    /// Unexpired sessions, paged, newest activity first.
+    async fn scan(
+        &self,
+        filter: &SessionFilter,
+        now: Timestamp,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<Session>>;
+    /// Removes expired sessions; how many.
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
+    /// Whether the backend answers.
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Outcome of recording a failed login against an existing account.
+#[derive(Debug, Clone, Copy)]
+pub struct FailureRecord {
+    pub failed_logins: u32,
+    /// Set when this failure locked the account.
+    pub locked_until: Option<Timestamp>,
+}
+
+/// How lockout works: after `threshold` consecutive failures, for `duration`.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    pub threshold: u32,
+    pub duration: std::time::Duration,
+}
+
+#[async_trait]
+pub trait Directory: Send + Sync {
+    async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User>;
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    async fn count_users(&self) -> StoreResult<u64>;
+    async fn set_user_state(&self, id: i64, state: UserState) -> StoreResult<()>;
+    async fn set_password_hash(&self, id: i64, hash: &str) -> StoreResult<()>;
+    /// Counts one more consecutive failure, locking the account when it reaches the threshold.
+    /// An expired lock starts the count afresh.
+    async fn record_login_failure(
+        &self,
+        id: i64,
+        policy: LockoutPolicy,
+        now: Timestamp,
+    ) -> StoreResult<FailureRecord>;
+    /// Clears the failure count and any lock (on success or by an administrator).
+    async fn clear_login_failures(&self, id: i64) -> StoreResult<()>;
+
+    async fn create_remember_token(
+        &self,
+        hash: &TokenHash,
+        user_id: i64,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Consumes a remember-me token (single use): its user, if it was valid.
+    async fn take_remember_token(&self, hash: &TokenHash, now: Timestamp)
+    -> StoreResult<Option<i64>>;
+    async fn revoke_remember_tokens(&self, user_id: i64) -> StoreResult<u64>;
+
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Newest first.
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<AuditEvent>>;
+
+    /// Removes expired remember-me tokens; how many.
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+/// The stores named by the configuration, opened and migrated.
+pub struct Stores {
+    pub sessions: Arc<dyn SessionStore>,
+    pub directory: Arc<dyn Directory>,
+}
+
+/// Opens the backends named by `storage.sessions` and `storage.directory`.
+pub fn open(settings: &crate::config::StorageSettings) -> Result<Stores, String> {
+    let sessions_path = sqlite_path(&settings.sessions, "storage.sessions")?;
+    let directory_path = sqlite_path(&settings.directory, "storage.directory")?;
+    Ok(Stores {
+        sessions: Arc::new(sqlite::SqliteSessionStore::open(sessions_path)?),
+        directory: Arc::new(sqlite::SqliteDirectory::open(directory_path)?),
+    })
+}
+
+fn sqlite_path<'a>(url: &'a str, setting: &str) -> Result<&'a str, String> {
+    url.strip_prefix("sqlite://")
+        .filter(|path| !path.is_empty())
+        .ok_or_else(|| {
+            format!("{setting} = {url:?} is not supported; use sqlite://PATH (e.g. sqlite://sessiond.db)")
+        })
+}

@@ -1,0 +1,650 @@
+//! The embedded default: both stores in SQLite files (WAL mode, so the CLI and a running
+//! server can share one file), each call run on Tokio's blocking pool.
+
+use super::{
+    CreateOutcome, Directory, FailureRecord, LockoutPolicy, Page, SessionFilter, SessionLimit,
+    SessionStore, StoreError, StoreResult,
+};
+use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
+use crate::domain::session::Session;
+use crate::domain::time::Timestamp;
+use crate::domain::token::TokenHash;
+use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
+use crate::domain::user_agent::DeviceType;
+use async_trait::async_trait;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{
+    self, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params,
+};
+use std::time::Duration;
+
+type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+/// How long a writer waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn open_pool(path: &str, schema: &'static str) -> Result<Pool, String> {
+    let manager = SqliteConnectionManager::file(path).with_init(|conn| {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )
+    });
+    let pool = r2d2::Pool::builder()
+        .max_size(8)
+        .build(manager)
+        .map_err(|e| format!("cannot open SQLite database {path:?}: {e}"))?;
+    let conn = pool
+        .get()
+        .map_err(|e| format!("cannot open SQLite database {path:?}: {e}"))?;
+    conn.execute_batch(schema)
+        .map_err(|e| format!("cannot create the schema in {path:?}: {e}"))?;
+    Ok(pool)
+}
+
+/// Runs `work` on a pooled connection off the async runtime.
+async fn run<T, F>(pool: &Pool, work: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        work(&mut conn).map_err(map_error)
+    })
+    .await
+    .map_err(|e| StoreError::Unavailable(e.to_string()))?
+}
+
+fn map_error(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
+        _ => StoreError::Unavailable(error.to_string()),
+    }
+}
+
+const SESSIONS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    token_hash BLOB NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    ip_address TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    browser TEXT NOT NULL,
+    os TEXT NOT NULL,
+    device_type TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_active_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    absolute_expires_at INTEGER NOT NULL,
+    remember_me INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, last_active_at);
+CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions (last_active_at);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
+";
+
+const SESSION_COLUMNS: &str = "id, token_hash, user_id, username, ip_address, user_agent, browser, os, \
+     device_type, created_at, last_active_at, expires_at, absolute_expires_at, remember_me";
+
+fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
+    let hash: Vec<u8> = row.get(1)?;
+    let token_hash = TokenHash(hash.try_into().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(1, "token_hash".into(), rusqlite::types::Type::Blob)
+    })?);
+    Ok(Session {
+        id: row.get(0)?,
+        token_hash,
+        user_id: row.get(2)?,
+        username: row.get(3)?,
+        ip_address: row.get(4)?,
+        user_agent: row.get(5)?,
+        browser: row.get(6)?,
+        os: row.get(7)?,
+        device_type: DeviceType::parse(&row.get::<_, String>(8)?),
+        created_at: Timestamp(row.get(9)?),
+        last_active_at: Timestamp(row.get(10)?),
+        expires_at: Timestamp(row.get(11)?),
+        absolute_expires_at: Timestamp(row.get(12)?),
+        remember_me: row.get(13)?,
+    })
+}
+
+pub struct SqliteSessionStore {
+    pool: Pool,
+}
+
+impl SqliteSessionStore {
+    pub fn open(path: &str) -> Result<Self, String> {
+        Ok(SqliteSessionStore {
+            pool: open_pool(path, SESSIONS_SCHEMA)?,
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteSessionStore {
+    async fn create(
+        &self,
+        session: &Session,
+        limit: SessionLimit,
+        now: Timestamp,
+    ) -> StoreResult<CreateOutcome> {
+        let session = session.clone();
+        run(&self.pool, move |conn| {
+            // IMMEDIATE takes the write lock first, so two logins cannot both pass the limit.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let active: Vec<Session> = {
+                let mut stmt = tx.prepare(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 \
+                     ORDER BY last_active_at ASC"
+                ))?;
+                stmt.query_map(params![session.user_id, now.0], session_from_row)?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            let max = limit.max_per_user as usize;
+            let mut evicted = Vec::new();
+            if active.len() >= max {
+                if !limit.evict_oldest {
+                    return Ok(CreateOutcome::LimitReached);
+                }
+                let excess = active.len() + 1 - max.max(1);
+                for old in active.into_iter().take(excess) {
+                    tx.execute("DELETE FROM sessions WHERE id = ?1", [&old.id])?;
+                    evicted.push(old);
+                }
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                ),
+                params![
+                    session.id,
+                    session.token_hash.0.as_slice(),
+                    session.user_id,
+                    session.username,
+                    session.ip_address,
+                    session.user_agent,
+                    session.browser,
+                    session.os,
+                    session.device_type.as_str(),
+                    session.created_at.0,
+                    session.last_active_at.0,
+                    session.expires_at.0,
+                    session.absolute_expires_at.0,
+                    session.remember_me,
+                ],
+            )?;
+            tx.commit()?;
+            Ok(CreateOutcome::Created { evicted })
+        })
+        .await
+    }
+
+    async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
+        let hash = *hash;
+        run(&self.pool, move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"
+            ))?
+            .query_row([hash.0.as_slice()], session_from_row)
+            .optional()
+        })
+        .await
+    }
+
+    async fn touch(
+        &self,
+        id: &str,
+        last_active_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        let id = id.to_owned();
+        run(&self.pool, move |conn| {
+            conn.prepare_cached(
+                "UPDATE sessions SET last_active_at = ?2, expires_at = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, last_active_at.0, expires_at.0])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>> {
+        run(&self.pool, move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 \
+                 ORDER BY last_active_at DESC, created_at DESC"
+            ))?;
+            stmt.query_map(params![user_id, now.0], session_from_row)?
+                .collect()
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &str) -> StoreResult<Option<Session>> {
+        let id = id.to_owned();
+        run(&self.pool, move |conn| {
+            conn.prepare_cached(&format!(
+                "DELETE FROM sessions WHERE id = ?1 RETURNING {SESSION_COLUMNS}"
+            ))?
+            .query_row([id], session_from_row)
+            .optional()
+        })
+        .await
+    }
+
+    async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
+        run(&self.pool, move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let active: u64 = tx.query_row(
+                "SELECT COUNT(*) FROM sessions WHERE user_id = ?1 AND expires_at > ?2",
+                params![user_id, now.0],
+                |row| row.get(0),
+            )?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+            tx.commit()?;
+            Ok(active)
+        })
+        .await
+    }
+
+    async fn scan(
+        &self,
+        filter: &SessionFilter,
+        now: Timestamp,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<Session>> {
+        let filter = filter.clone();
+        run(&self.pool, move |conn| {
+            let condition = "expires_at > ?1 AND (?2 IS NULL OR user_id = ?2) \
+                             AND (?3 IS NULL OR ip_address = ?3)";
+            let total: u64 = conn
+                .prepare_cached(&format!("SELECT COUNT(*) FROM sessions WHERE {condition}"))?
+                .query_row(params![now.0, filter.user_id, filter.ip_address], |row| {
+                    row.get(0)
+                })?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition} \
+                 ORDER BY last_active_at DESC, id LIMIT ?4 OFFSET ?5"
+            ))?;
+            let items = stmt
+                .query_map(
+                    params![now.0, filter.user_id, filter.ip_address, limit, offset],
+                    session_from_row,
+                )?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Page { items, total })
+        })
+        .await
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+        run(&self.pool, move |conn| {
+            Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0])? as u64)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        run(&self.pool, |conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+}
+
+const DIRECTORY_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    is_admin INTEGER NOT NULL,
+    is_owner INTEGER NOT NULL,
+    password_hash TEXT,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS remember_tokens (
+    token_hash BLOB PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS remember_tokens_by_user ON remember_tokens (user_id);
+CREATE TABLE IF NOT EXISTS audit_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    subject_user_id INTEGER,
+    subject_username TEXT,
+    session_id TEXT,
+    ip_address TEXT,
+    user_agent TEXT,
+    outcome TEXT NOT NULL,
+    reason TEXT,
+    session_count INTEGER
+);
+CREATE INDEX IF NOT EXISTS audit_by_user ON audit_events (subject_user_id, id);
+";
+
+const USER_COLUMNS: &str = "id, username, name, email, state, kind, is_admin, is_owner, \
+     password_hash, failed_logins, locked_until, created_at";
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let text = |i: usize| row.get::<_, String>(i);
+    let invalid = |i: usize| {
+        move |_| rusqlite::Error::InvalidColumnType(i, "users".into(), rusqlite::types::Type::Text)
+    };
+    Ok(User {
+        id: row.get(0)?,
+        username: Username::parse(&text(1)?).map_err(invalid(1))?,
+        name: text(2)?,
+        email: Email::parse(&text(3)?).map_err(invalid(3))?,
+        state: UserState::parse(&text(4)?),
+        kind: UserKind::parse(&text(5)?),
+        is_admin: row.get(6)?,
+        is_owner: row.get(7)?,
+        password_hash: row.get(8)?,
+        failed_logins: row.get(9)?,
+        locked_until: row.get::<_, Option<i64>>(10)?.map(Timestamp),
+        created_at: Timestamp(row.get(11)?),
+    })
+}
+
+fn audit_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let kind: String = row.get(2)?;
+    let outcome: String = row.get(9)?;
+    Ok(AuditEvent {
+        id: row.get(0)?,
+        at: Timestamp(row.get(1)?),
+        kind: AuditKind::parse(&kind).ok_or_else(|| {
+            rusqlite::Error::InvalidColumnType(2, kind, rusqlite::types::Type::Text)
+        })?,
+        actor: row.get(3)?,
+        subject_user_id: row.get(4)?,
+        subject_username: row.get(5)?,
+        session_id: row.get(6)?,
+        ip_address: row.get(7)?,
+        user_agent: row.get(8)?,
+        outcome: if outcome == "success" {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
+        reason: row.get(10)?,
+        session_count: row.get(11)?,
+    })
+}
+
+pub struct SqliteDirectory {
+    pool: Pool,
+}
+
+impl SqliteDirectory {
+    pub fn open(path: &str) -> Result<Self, String> {
+        Ok(SqliteDirectory {
+            pool: open_pool(path, DIRECTORY_SCHEMA)?,
+        })
+    }
+
+    async fn user_where(&self, column: &'static str, value: String) -> StoreResult<Option<User>> {
+        run(&self.pool, move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"
+            ))?
+            .query_row([value], user_from_row)
+            .optional()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Directory for SqliteDirectory {
+    async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
+        let user = user.clone();
+        run(&self.pool, move |conn| {
+            conn.query_row(
+                &format!(
+                    "INSERT INTO users (username, name, email, state, kind, is_admin, is_owner, \
+                     password_hash, created_at) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8) \
+                     RETURNING {USER_COLUMNS}"
+                ),
+                params![
+                    user.username.as_str(),
+                    user.name,
+                    user.email.as_str(),
+                    user.kind.as_str(),
+                    user.is_admin,
+                    user.is_owner,
+                    user.password_hash,
+                    now.0
+                ],
+                user_from_row,
+            )
+        })
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict("a user with this username or e-mail already exists".into())
+            }
+            other => other,
+        })
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
+        run(&self.pool, move |conn| {
+            conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
+                .query_row([id], user_from_row)
+                .optional()
+        })
+        .await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        self.user_where("username", username.to_owned()).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        self.user_where("email", email.to_lowercase()).await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        run(&self.pool, |conn| {
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
+            stmt.query_map([], user_from_row)?.collect()
+        })
+        .await
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        run(&self.pool, |conn| {
+            conn.query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))
+        })
+        .await
+    }
+
+    async fn set_user_state(&self, id: i64, state: UserState) -> StoreResult<()> {
+        run(&self.pool, move |conn| {
+            conn.execute(
+                "UPDATE users SET state = ?2 WHERE id = ?1",
+                params![id, state.as_str()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_password_hash(&self, id: i64, hash: &str) -> StoreResult<()> {
+        let hash = hash.to_owned();
+        run(&self.pool, move |conn| {
+            conn.execute(
+                "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                params![id, hash],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: i64,
+        policy: LockoutPolicy,
+        now: Timestamp,
+    ) -> StoreResult<FailureRecord> {
+        run(&self.pool, move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (failed, locked_until): (u32, Option<i64>) = tx.query_row(
+                "SELECT failed_logins, locked_until FROM users WHERE id = ?1",
+                [id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            let lock_expired = locked_until.is_some_and(|until| until <= now.0);
+            let failed = if lock_expired { 1 } else { failed + 1 };
+            let new_lock = (failed >= policy.threshold).then(|| now.plus(policy.duration));
+            let stored_lock = new_lock.map(|t| t.0).or(if lock_expired {
+                None
+            } else {
+                locked_until
+            });
+            tx.execute(
+                "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
+                params![id, failed, stored_lock],
+            )?;
+            tx.commit()?;
+            Ok(FailureRecord {
+                failed_logins: failed,
+                locked_until: new_lock,
+            })
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, id: i64) -> StoreResult<()> {
+        run(&self.pool, move |conn| {
+            conn.execute(
+                "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1",
+                [id],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_remember_token(
+        &self,
+        hash: &TokenHash,
+        user_id: i64,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        let hash = *hash;
+        run(&self.pool, move |conn| {
+            conn.execute(
+                "INSERT INTO remember_tokens (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![hash.0.as_slice(), user_id, expires_at.0],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn take_remember_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        let hash = *hash;
+        run(&self.pool, move |conn| {
+            conn.query_row(
+                "DELETE FROM remember_tokens WHERE token_hash = ?1 RETURNING user_id, expires_at",
+                [hash.0.as_slice()],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map(|found| found.and_then(|(user, expires)| (expires > now.0).then_some(user)))
+        })
+        .await
+    }
+
+    async fn revoke_remember_tokens(&self, user_id: i64) -> StoreResult<u64> {
+        run(&self.pool, move |conn| {
+            Ok(conn.execute("DELETE FROM remember_tokens WHERE user_id = ?1", [user_id])? as u64)
+        })
+        .await
+    }
+
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        let event = event.clone();
+        run(&self.pool, move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO audit_events (at, kind, actor, subject_user_id, subject_username, \
+                 session_id, ip_address, user_agent, outcome, reason, session_count) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                event.at.0,
+                event.kind.as_str(),
+                event.actor,
+                event.subject_user_id,
+                event.subject_username,
+                event.session_id,
+                event.ip_address,
+                event.user_agent,
+                event.outcome.as_str(),
+                event.reason,
+                event.session_count,
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<AuditEvent>> {
+        let user_id = filter.user_id;
+        let kind = filter.kind.map(AuditKind::as_str);
+        run(&self.pool, move |conn| {
+            let condition = "(?1 IS NULL OR subject_user_id = ?1) AND (?2 IS NULL OR kind = ?2)";
+            let total: u64 = conn.query_row(
+                &format!("SELECT COUNT(*) FROM audit_events WHERE {condition}"),
+                params![user_id, kind],
+                |row| row.get(0),
+            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT id, at, kind, actor, subject_user_id, subject_username, session_id, \
+                 ip_address, user_agent, outcome, reason, session_count FROM audit_events \
+                 WHERE {condition} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+            ))?;
+            let items = stmt
+                .query_map(params![user_id, kind, limit, offset], audit_from_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Page { items, total })
+        })
+        .await
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+        run(&self.pool, move |conn| {
+            Ok(conn.execute("DELETE FROM remember_tokens WHERE expires_at <= ?1", [now.0])? as u64)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        run(&self.pool, |conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await
+    }
+}
