@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub sessions: SessionSettings,
@@ -117,18 +117,6 @@ impl Default for StorageSettings {
     }
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            sessions: SessionSettings::default(),
-            login: LoginSettings::default(),
-            alarms: AlarmSettings::default(),
-            server: ServerSettings::default(),
-            storage: StorageSettings::default(),
-        }
-    }
-}
-
 const ENV_PREFIX: &str = "SESSIOND_";
 
 impl Settings {
@@ -177,7 +165,9 @@ impl Settings {
     fn validate(&self) -> Result<(), String> {
         let s = &self.sessions;
         if s.idle_timeout.0.is_zero() || s.absolute_lifetime.0.is_zero() {
-            return Err("sessions.idle_timeout and sessions.absolute_lifetime must be above 0".into());
+            return Err(
+                "sessions.idle_timeout and sessions.absolute_lifetime must be above 0".into(),
+            );
         }
         if s.max_per_user == 0 {
             return Err("sessions.max_per_user must be at least 1".into());

@@ -13,7 +13,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "sessiond", version, about = "Session server with active-session management")]
+#[command(
+    name = "sessiond",
+    version,
+    about = "Session server with active-session management"
+)]
 pub struct Cli {
     /// Configuration file (default: ./sessiond.toml when present).
     #[arg(long, global = true, value_name = "FILE")]

@@ -22,7 +22,9 @@ pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
     }
     let app = Application::bind(&settings.server.listen)
         .await
-        .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", settings.server.listen)))?;
+        .map_err(|e| {
+            CliError::Failed(format!("cannot listen on {}: {e}", settings.server.listen))
+        })?;
     let address = app
         .local_addr()
         .map_err(|e| CliError::Failed(e.to_string()))?;

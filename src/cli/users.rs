@@ -124,8 +124,8 @@ fn read_password() -> Result<Password, CliError> {
 fn print_table(users: &[User], service: &Service) {
     let now = service.now();
     println!(
-        "{:>5}  {:<20} {:<24} {:<30} {:<8} {:<6} {}",
-        "ID", "USERNAME", "NAME", "EMAIL", "KIND", "ADMIN", "STATE"
+        "{:>5}  {:<20} {:<24} {:<30} {:<8} {:<6} STATE",
+        "ID", "USERNAME", "NAME", "EMAIL", "KIND", "ADMIN"
     );
     for user in users {
         let state = match (user.state, user.locked_until) {

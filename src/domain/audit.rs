@@ -49,7 +49,9 @@ impl AuditKind {
     }
 
     pub fn parse(text: &str) -> Option<AuditKind> {
-        AuditKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        AuditKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 

@@ -26,7 +26,11 @@ impl HumanDuration {
                 'm' => 60,
                 'h' => 3600,
                 'd' => 86_400,
-                _ => return Err(format!("bad duration {text:?}: unknown unit {c:?} (use s, m, h, d)")),
+                _ => {
+                    return Err(format!(
+                        "bad duration {text:?}: unknown unit {c:?} (use s, m, h, d)"
+                    ));
+                }
             };
             let value: u64 = digits
                 .parse()
@@ -38,7 +42,9 @@ impl HumanDuration {
             digits.clear();
         }
         if !digits.is_empty() {
-            return Err(format!("bad duration {text:?}: {digits} needs a unit (s, m, h, d)"));
+            return Err(format!(
+                "bad duration {text:?}: {digits} needs a unit (s, m, h, d)"
+            ));
         }
         Ok(HumanDuration(Duration::from_secs(total)))
     }

@@ -165,7 +165,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" A@Example.com ").unwrap().as_str(), "a@example.com");
+        assert_eq!(
+            Email::parse(" A@Example.com ").unwrap().as_str(),
+            "a@example.com"
+        );
         for bad in ["", "a", "@b", "a@", "a@b@c", "a b@c"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

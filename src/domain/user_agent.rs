@@ -102,13 +102,22 @@ mod tests {
     #[test]
     fn recognises_common_devices() {
         let firefox = parse(FIREFOX_UBUNTU);
-        assert_eq!((firefox.browser.as_str(), firefox.os.as_str()), ("Firefox", "Ubuntu"));
+        assert_eq!(
+            (firefox.browser.as_str(), firefox.os.as_str()),
+            ("Firefox", "Ubuntu")
+        );
         assert_eq!(firefox.device_type, DeviceType::Desktop);
         let chrome = parse(CHROME_ANDROID);
-        assert_eq!((chrome.browser.as_str(), chrome.os.as_str()), ("Chrome", "Android"));
+        assert_eq!(
+            (chrome.browser.as_str(), chrome.os.as_str()),
+            ("Chrome", "Android")
+        );
         assert_eq!(chrome.device_type, DeviceType::Smartphone);
         let safari = parse(SAFARI_IPAD);
-        assert_eq!((safari.browser.as_str(), safari.os.as_str()), ("Safari", "iOS"));
+        assert_eq!(
+            (safari.browser.as_str(), safari.os.as_str()),
+            ("Safari", "iOS")
+        );
         assert_eq!(safari.device_type, DeviceType::Tablet);
     }
 

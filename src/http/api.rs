@@ -178,7 +178,11 @@ async fn logout(
     client: ClientInfo,
 ) -> Result<Response, ApiError> {
     state.service.logout(&auth.session, &client).await?;
-    Ok((StatusCode::NO_CONTENT, AppendHeaders(clearing_cookies(&state))).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders(clearing_cookies(&state)),
+    )
+        .into_response())
 }
 
 /// Forward-auth and whoami: 200 with identity headers, or 401.

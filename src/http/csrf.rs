@@ -55,7 +55,10 @@ pub fn form_token_valid(state: &AppState, headers: &HeaderMap, submitted: &str) 
 /// Middleware: a state-changing request that a browser marks as coming from another origin
 /// is refused before any handler runs.
 pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     let host = request.headers().get(HOST).and_then(|v| v.to_str().ok());
     let cross_origin = request
         .headers()
@@ -93,8 +96,16 @@ mod tests {
     fn origins() {
         let public = "https://sso.example.com";
         assert!(is_own_origin(public, public, None));
-        assert!(is_own_origin("http://127.0.0.1:8080", public, Some("127.0.0.1:8080")));
-        assert!(!is_own_origin("https://evil.example", public, Some("sso.example.com")));
+        assert!(is_own_origin(
+            "http://127.0.0.1:8080",
+            public,
+            Some("127.0.0.1:8080")
+        ));
+        assert!(!is_own_origin(
+            "https://evil.example",
+            public,
+            Some("sso.example.com")
+        ));
         assert!(!is_own_origin("null", public, Some("sso.example.com")));
     }
 }

@@ -61,7 +61,10 @@ fn forwarded_client(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> IpAd
 impl FromRequestParts<AppState> for ClientInfo {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(client_info(state, parts))
     }
 }
@@ -106,9 +109,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         .as_ref()
         .and_then(|auth| auth.renewed.as_ref())
         .map(|renewed| super::api::session_cookies(&state, renewed));
-    parts
-        .extensions
-        .insert(SessionContext(found.map(Arc::new)));
+    parts.extensions.insert(SessionContext(found.map(Arc::new)));
     let mut response = next.run(Request::from_parts(parts, body)).await;
     for cookie in renewal_cookies.into_iter().flatten() {
         if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -90,7 +90,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::same_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            csrf::same_origin,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_header_size))
         .with_state(state)

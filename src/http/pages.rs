@@ -242,15 +242,14 @@ async fn logout(
     {
         return super::error::ApiError::from(error).into_response();
     }
-    (
-        AppendHeaders(clearing_cookies(&state)),
-        redirect("/login"),
-    )
-        .into_response()
+    (AppendHeaders(clearing_cookies(&state)), redirect("/login")).into_response()
 }
 
 async fn stylesheet() -> Response {
-    static_asset("text/css; charset=utf-8", include_str!("../../static/app.css"))
+    static_asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/app.css"),
+    )
 }
 
 async fn script() -> Response {
@@ -262,7 +261,10 @@ async fn script() -> Response {
 
 fn static_asset(content_type: &'static str, body: &'static str) -> Response {
     (
-        [(CONTENT_TYPE, content_type), (CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (CONTENT_TYPE, content_type),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
         body,
     )
         .into_response()
@@ -274,8 +276,16 @@ mod tests {
 
     #[test]
     fn return_to_stays_on_this_site() {
-        assert_eq!(safe_return_to(Some("/admin/sessions?x=1")), "/admin/sessions?x=1");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil", "javascript:x"] {
+        assert_eq!(
+            safe_return_to(Some("/admin/sessions?x=1")),
+            "/admin/sessions?x=1"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "javascript:x",
+        ] {
             assert_eq!(safe_return_to(Some(bad)), HOME, "{bad}");
         }
         assert_eq!(safe_return_to(None), HOME);

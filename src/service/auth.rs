@@ -287,19 +287,13 @@ impl Service {
 
     /// Ends the caller's own session; like any revocation it also ends every remember-me login.
     pub async fn logout(&self, session: &Session, client: &ClientInfo) -> ServiceResult<()> {
-        self.sessions.delete(&session.id).await?;
-        self.directory
-            .revoke_remember_tokens(session.user_id)
-            .await?;
         let event = AuditEvent::new(
             self.now(),
             AuditKind::Logout,
             format!("user:{}", session.username),
             Outcome::Success,
         )
-        .subject(session.user_id, &session.username)
-        .session(&session.id)
         .client(client);
-        self.audit(event).await
+        self.end_session(session, event).await.map(|_| ())
     }
 }

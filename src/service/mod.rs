@@ -2,6 +2,7 @@
 //! (page, API, CLI) reaches it.
 
 pub mod auth;
+pub mod revoke;
 pub mod users;
 
 use crate::config::{OnLimit, Settings};

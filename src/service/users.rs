@@ -31,7 +31,11 @@ pub const OWNER_USERNAME: &str = "admin";
 
 impl Service {
     /// Adds a user after checking the names and the password policy.
-    pub async fn create_user(&self, request: CreateUser, actor: &str) -> ServiceResult<CreatedUser> {
+    pub async fn create_user(
+        &self,
+        request: CreateUser,
+        actor: &str,
+    ) -> ServiceResult<CreatedUser> {
         self.create_user_with(request, actor, false).await
     }
 
@@ -133,8 +137,9 @@ impl Service {
         self.directory
             .set_user_state(user.id, UserState::Blocked)
             .await?;
-        let revoked = self.sessions.delete_by_user(user.id, self.now()).await?;
-        self.directory.revoke_remember_tokens(user.id).await?;
+        let revoked = self
+            .revoke_user_sessions(user.id, user.username.as_str(), None, actor, "user blocked")
+            .await?;
         let event = AuditEvent::new(self.now(), AuditKind::UserBlocked, actor, Outcome::Success)
             .subject(user.id, user.username.as_str())
             .count(revoked);
@@ -146,8 +151,13 @@ impl Service {
         self.directory
             .set_user_state(user.id, UserState::Active)
             .await?;
-        let event = AuditEvent::new(self.now(), AuditKind::UserUnblocked, actor, Outcome::Success)
-            .subject(user.id, user.username.as_str());
+        let event = AuditEvent::new(
+            self.now(),
+            AuditKind::UserUnblocked,
+            actor,
+            Outcome::Success,
+        )
+        .subject(user.id, user.username.as_str());
         self.audit(event).await
     }
 

@@ -136,8 +136,11 @@ pub trait Directory: Send + Sync {
         expires_at: Timestamp,
     ) -> StoreResult<()>;
     /// Consumes a remember-me token (single use): its user, if it was valid.
-    async fn take_remember_token(&self, hash: &TokenHash, now: Timestamp)
-    -> StoreResult<Option<i64>>;
+    async fn take_remember_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>>;
     async fn revoke_remember_tokens(&self, user_id: i64) -> StoreResult<u64>;
 
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;

@@ -13,9 +13,7 @@ use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
 use crate::domain::user_agent::DeviceType;
 use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{
-    self, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params,
-};
+use rusqlite::{self, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 use std::time::Duration;
 
 type Pool = r2d2::Pool<SqliteConnectionManager>;
@@ -293,7 +291,10 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        run(&self.pool, |conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await
+        run(&self.pool, |conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))
+        })
+        .await
     }
 }
 
@@ -512,11 +513,10 @@ impl Directory for SqliteDirectory {
             let lock_expired = locked_until.is_some_and(|until| until <= now.0);
             let failed = if lock_expired { 1 } else { failed + 1 };
             let new_lock = (failed >= policy.threshold).then(|| now.plus(policy.duration));
-            let stored_lock = new_lock.map(|t| t.0).or(if lock_expired {
-                None
-            } else {
-                locked_until
-            });
+            let stored_lock =
+                new_lock
+                    .map(|t| t.0)
+                    .or(if lock_expired { None } else { locked_until });
             tx.execute(
                 "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
                 params![id, failed, stored_lock],
@@ -639,12 +639,18 @@ impl Directory for SqliteDirectory {
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
         run(&self.pool, move |conn| {
-            Ok(conn.execute("DELETE FROM remember_tokens WHERE expires_at <= ?1", [now.0])? as u64)
+            Ok(conn.execute(
+                "DELETE FROM remember_tokens WHERE expires_at <= ?1",
+                [now.0],
+            )? as u64)
         })
         .await
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        run(&self.pool, |conn| conn.query_row("SELECT 1", [], |_| Ok(()))).await
+        run(&self.pool, |conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))
+        })
+        .await
     }
 }

@@ -1,0 +1,419 @@
+//! Sign-in, sign-out, expiry, remember-me, lockout, blocking, fixation, stored secrets.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn login_check_and_logout() {
+    let server = spawn().await;
+    let alice = server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
+
+    let login = browser.login("alice").await;
+    assert_eq!(login["session"]["username"], "alice");
+    assert_eq!(login["session"]["browser"], "Firefox");
+    assert_eq!(login["session"]["os"], "Ubuntu");
+    assert_eq!(login["session"]["device_type"], "desktop");
+    assert_eq!(login["session"]["ip_address"], "127.0.0.1");
+
+    let check = browser.get("/api/session").await;
+    assert_eq!(check.status(), StatusCode::OK);
+    let headers = check.headers().clone();
+    assert_eq!(headers["x-sessiond-user"], "alice");
+    assert_eq!(headers["x-sessiond-user-id"], alice.to_string().as_str());
+    assert_eq!(
+        headers["x-sessiond-session-id"],
+        login["session"]["id"].as_str().unwrap()
+    );
+    let body: Value = check.json().await.unwrap();
+    assert_eq!(body["user"]["username"], "alice");
+    assert_eq!(body["session"]["id"], login["session"]["id"]);
+
+    assert_eq!(browser.logout().await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logout_kills_the_token_even_if_the_client_keeps_it() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let token = browser.login("alice").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = |c: &reqwest::Client| c.get(server.url("/api/session")).bearer_auth(&token).send();
+    let plain = reqwest::Client::new();
+    assert_eq!(bearer(&plain).await.unwrap().status(), StatusCode::OK);
+    browser.logout().await;
+    assert_eq!(
+        bearer(&plain).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn idle_timeout_expires_an_unused_session() {
+    let server = spawn_with(|s| {
+        s.sessions.idle_timeout = duration("2s");
+        s.sessions.activity_write_interval = duration("0s");
+    })
+    .await;
+    server.create_user("alice", false).await;
+    let active = server.browser(FIREFOX_UBUNTU);
+    let idle = server.browser(CHROME_ANDROID);
+    active.login("alice").await;
+    idle.login("alice").await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert_eq!(active.session_status().await, StatusCode::OK);
+    }
+    assert_eq!(idle.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(active.session_status().await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn absolute_lifetime_ends_even_an_active_session() {
+    let server = spawn_with(|s| {
+        s.sessions.absolute_lifetime = duration("2s");
+        s.sessions.activity_write_interval = duration("0s");
+    })
+    .await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let login = browser.login("alice").await;
+    let created = login["session"]["created_at"].as_str().unwrap().to_owned();
+    assert!(login["session"]["expires_at"].as_str().unwrap() > created.as_str());
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(browser.session_status().await, StatusCode::OK);
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
+}
+
+fn stored_last_active(server: &TestServer) -> i64 {
+    server
+        .db()
+        .query_row("SELECT last_active_at FROM sessions", [], |row| row.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn last_activity_is_written_at_most_once_per_interval() {
+    let server = spawn_with(|s| s.sessions.activity_write_interval = duration("1s")).await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    browser.login("alice").await;
+    let at_login = stored_last_active(&server);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+    let first_write = stored_last_active(&server);
+    assert!(
+        first_write > at_login,
+        "the first check after the interval writes"
+    );
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+    assert_eq!(
+        stored_last_active(&server),
+        first_write,
+        "checks inside the interval do not write"
+    );
+}
+
+#[tokio::test]
+async fn remember_me_recreates_the_session_after_idle_expiry() {
+    let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let login = browser.login_as("alice", PASSWORD, true).await;
+    let remember = set_cookie(login.headers(), "sessiond_remember").expect("remember-me cookie");
+    let first: Value = login.json().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    let check = browser.get("/api/session").await;
+    assert_eq!(check.status(), StatusCode::OK);
+    let rotated =
+        set_cookie(check.headers(), "sessiond_remember").expect("a fresh remember-me cookie");
+    assert_ne!(rotated, remember, "remember-me tokens are single use");
+    let body: Value = check.json().await.unwrap();
+    assert_ne!(body["session"]["id"], first["session"]["id"]);
+    assert_eq!(body["session"]["remember_me"], true);
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+
+    // The consumed token does not work a second time.
+    let replay = reqwest::Client::new()
+        .get(server.url("/api/session"))
+        .header("cookie", format!("sessiond_remember={remember}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn any_logout_revokes_every_remember_me_token_of_the_user() {
+    let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let laptop = server.browser(FIREFOX_UBUNTU);
+    let phone = server.browser(CHROME_ANDROID);
+    let bobs = server.browser(SAFARI_IPAD);
+    assert_eq!(
+        laptop.login_as("alice", PASSWORD, true).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        phone.login_as("alice", PASSWORD, true).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        bobs.login_as("bob", PASSWORD, true).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(phone.logout().await.status(), StatusCode::NO_CONTENT);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(laptop.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        bobs.session_status().await,
+        StatusCode::OK,
+        "other users keep theirs"
+    );
+}
+
+#[tokio::test]
+async fn lockout_after_ten_failures_and_release_after_the_duration() {
+    let server = spawn_with(|s| s.login.lockout_duration = duration("2s")).await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    for attempt in 1..10 {
+        let response = browser
+            .login_as("alice", "wrong password here", false)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}"
+        );
+    }
+    let tenth = browser
+        .login_as("alice", "wrong password here", false)
+        .await;
+    assert_eq!(tenth.status(), StatusCode::LOCKED);
+    assert_eq!(error_code(tenth).await, "locked");
+    let right = browser.login_as("alice", PASSWORD, false).await;
+    assert_eq!(
+        right.status(),
+        StatusCode::LOCKED,
+        "locked even with the right password"
+    );
+    let kinds: Vec<String> = audit_kinds(&server);
+    assert!(kinds.contains(&"lockout".to_owned()));
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        browser.login_as("alice", PASSWORD, false).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn a_success_resets_the_failure_count() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    for _ in 0..9 {
+        browser
+            .login_as("alice", "wrong password here", false)
+            .await;
+    }
+    browser.login("alice").await;
+    for _ in 0..9 {
+        let response = browser
+            .login_as("alice", "wrong password here", false)
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_are_indistinguishable() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let mut unknown_times = Vec::new();
+    let mut wrong_times = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let unknown = browser
+            .login_as("nobody", "wrong password here", false)
+            .await;
+        unknown_times.push(started.elapsed());
+        let started = Instant::now();
+        let wrong = browser
+            .login_as("alice", "wrong password here", false)
+            .await;
+        wrong_times.push(started.elapsed());
+        assert_eq!(unknown.status(), wrong.status());
+        assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+        let unknown: Value = unknown.json().await.unwrap();
+        let wrong: Value = wrong.json().await.unwrap();
+        assert_eq!(unknown, wrong);
+    }
+    unknown_times.sort();
+    wrong_times.sort();
+    // Both pay for one Argon2id verification: medians within a factor of two.
+    let (unknown, wrong) = (unknown_times[2], wrong_times[2]);
+    assert!(
+        unknown * 2 > wrong && wrong * 2 > unknown,
+        "{unknown:?} vs {wrong:?}"
+    );
+}
+
+#[tokio::test]
+async fn blocked_user_is_refused_and_their_live_session_dies_at_once() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    browser.login_as("alice", PASSWORD, true).await;
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+    let alice = server.service.find_user("alice").await.unwrap();
+    server.service.block_user(&alice, "test").await.unwrap();
+    assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
+    let again = server
+        .browser(FIREFOX_UBUNTU)
+        .login_as("alice", PASSWORD, false)
+        .await;
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(again).await, "blocked");
+    let wrong = server
+        .browser(FIREFOX_UBUNTU)
+        .login_as("alice", "wrong password here", false)
+        .await;
+    assert_eq!(
+        wrong.status(),
+        StatusCode::UNAUTHORIZED,
+        "a wrong password reveals nothing"
+    );
+    server.service.unblock_user(&alice, "test").await.unwrap();
+    server.browser(FIREFOX_UBUNTU).login("alice").await;
+}
+
+#[tokio::test]
+async fn a_token_planted_before_login_is_not_the_one_after() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let planted = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(server.url("/api/login"))
+        .header("cookie", format!("sessiond_session={planted}"))
+        .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let issued = set_cookie(response.headers(), "sessiond_session").unwrap();
+    assert_ne!(issued, planted);
+    let with_planted = client
+        .get(server.url("/api/session"))
+        .header("cookie", format!("sessiond_session={planted}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_planted.status(), StatusCode::UNAUTHORIZED);
+    let with_issued = client
+        .get(server.url("/api/session"))
+        .header("cookie", format!("sessiond_session={issued}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_issued.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_store_holds_only_hashes_of_tokens() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let response = browser.login_as("alice", PASSWORD, true).await;
+    let session = set_cookie(response.headers(), "sessiond_session").unwrap();
+    let remember = set_cookie(response.headers(), "sessiond_remember").unwrap();
+    let db = server.db();
+    for table in ["sessions", "remember_tokens", "users", "audit_events"] {
+        let mut stmt = db.prepare(&format!("SELECT * FROM {table}")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        let mut seen = 0;
+        while let Some(row) = rows.next().unwrap() {
+            seen += 1;
+            for i in 0..columns {
+                let value: rusqlite::types::Value = row.get(i).unwrap();
+                let text = match value {
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
+                    _ => continue,
+                };
+                assert!(!text.contains(&session), "raw session token in {table}");
+                assert!(
+                    !text.contains(&remember),
+                    "raw remember-me token in {table}"
+                );
+                assert!(!text.contains(PASSWORD), "raw password in {table}");
+            }
+        }
+        assert!(seen > 0, "{table} has rows to look at");
+    }
+}
+
+pub fn audit_kinds(server: &TestServer) -> Vec<String> {
+    let db = server.db();
+    let mut stmt = db
+        .prepare("SELECT kind FROM audit_events ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn logins_logouts_and_failures_are_audited() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    browser
+        .login_as("alice", "wrong password here", false)
+        .await;
+    browser.login("alice").await;
+    browser.logout().await;
+    let db = server.db();
+    let (actor, ip, agent, outcome): (String, String, String, String) = db
+        .query_row(
+            "SELECT actor, ip_address, user_agent, outcome FROM audit_events WHERE kind = 'login_success'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (actor.as_str(), ip.as_str(), outcome.as_str()),
+        ("user:alice", "127.0.0.1", "success")
+    );
+    assert_eq!(agent, FIREFOX_UBUNTU);
+    let kinds = audit_kinds(&server);
+    assert_eq!(
+        &kinds[kinds.len() - 3..],
+        ["login_failure", "login_success", "logout"]
+    );
+}
+
+pub fn duration(text: &str) -> sessiond::domain::duration::HumanDuration {
+    sessiond::domain::duration::HumanDuration::parse(text).unwrap()
+}

@@ -1,0 +1,239 @@
+//! The built binary against a temporary store.
+
+use crate::helpers::PASSWORD;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use tempfile::TempDir;
+
+fn sessiond(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sessiond"));
+    let url = format!("sqlite://{}", dir.join("sessiond.db").display());
+    command
+        .current_dir(dir)
+        .env("SESSIOND_STORAGE__SESSIONS", &url)
+        .env("SESSIOND_STORAGE__DIRECTORY", &url);
+    command
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    sessiond(dir).args(args).output().unwrap()
+}
+
+fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = sessiond(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn users_create_list_block_unblock_unlock() {
+    let dir = TempDir::new().unwrap();
+    let created = run_with_stdin(
+        dir.path(),
+        &[
+            "users",
+            "create",
+            "alice",
+            "--email",
+            "alice@example.com",
+            "--name",
+            "Alice A",
+            "--password-stdin",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(text(&created.stdout).contains("Created user alice"));
+
+    let generated = run(
+        dir.path(),
+        &[
+            "users",
+            "create",
+            "ops-bot",
+            "--email",
+            "bot@example.com",
+            "--bot",
+            "--admin",
+        ],
+    );
+    assert!(generated.status.success());
+    assert!(text(&generated.stdout).contains("Password, shown only this once: "));
+
+    let listed = run(dir.path(), &["users", "list", "--json"]);
+    assert!(listed.status.success());
+    let users: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let users = users.as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["username"], "alice");
+    assert_eq!(users[0]["name"], "Alice A");
+    assert_eq!(users[0]["state"], "active");
+    assert_eq!(users[1]["kind"], "bot");
+    assert_eq!(users[1]["is_admin"], true);
+    assert!(users[0].get("password_hash").is_none());
+
+    let table = text(&run(dir.path(), &["users", "list"]).stdout);
+    assert!(table.contains("USERNAME") && table.contains("alice@example.com"));
+
+    // USER is a username, a numeric id or an e-mail address.
+    for reference in ["alice", "1", "alice@example.com"] {
+        let blocked = run(dir.path(), &["users", "block", reference]);
+        assert!(blocked.status.success(), "{}", text(&blocked.stderr));
+        let unblocked = run(dir.path(), &["users", "unblock", reference]);
+        assert!(unblocked.status.success());
+    }
+    let blocked = run(dir.path(), &["users", "block", "alice"]);
+    assert!(text(&blocked.stdout).contains("Blocked alice"));
+    let users: Value =
+        serde_json::from_slice(&run(dir.path(), &["users", "list", "--json"]).stdout).unwrap();
+    assert_eq!(users[0]["state"], "blocked");
+    assert!(
+        run(dir.path(), &["users", "unlock", "alice"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn bad_usage_and_unknown_users_exit_2() {
+    let dir = TempDir::new().unwrap();
+    let missing = run(dir.path(), &["users", "block", "nobody"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("no user \"nobody\""));
+
+    let short = run_with_stdin(
+        dir.path(),
+        &[
+            "users",
+            "create",
+            "bob",
+            "--email",
+            "bob@example.com",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short.stderr).contains("at least 12 characters"));
+
+    let common = run_with_stdin(
+        dir.path(),
+        &[
+            "users",
+            "create",
+            "bob",
+            "--email",
+            "bob@example.com",
+            "--password-stdin",
+        ],
+        "password1234\n",
+    );
+    assert_eq!(common.status.code(), Some(2));
+    assert!(text(&common.stderr).contains("too common"));
+
+    let bad_name = run(
+        dir.path(),
+        &["users", "create", "Bob Smith", "--email", "bob@example.com"],
+    );
+    assert_eq!(bad_name.status.code(), Some(2));
+
+    assert!(
+        run(
+            dir.path(),
+            &["users", "create", "bob", "--email", "bob@example.com"]
+        )
+        .status
+        .success()
+    );
+    let duplicate = run(
+        dir.path(),
+        &["users", "create", "bob", "--email", "other@example.com"],
+    );
+    assert_eq!(duplicate.status.code(), Some(2));
+    assert!(text(&duplicate.stderr).contains("already exists"));
+
+    assert_eq!(
+        run(dir.path(), &["users", "frobnicate"]).status.code(),
+        Some(2)
+    );
+    let bad_config = sessiond(dir.path())
+        .env("SESSIOND_SESSIONS__IDLE_TIMEOUT", "soon")
+        .args(["users", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(bad_config.status.code(), Some(2));
+    assert!(
+        text(&bad_config.stderr).contains("idle_timeout")
+            || text(&bad_config.stderr).contains("duration")
+    );
+}
+
+#[test]
+fn serve_creates_the_owner_once_and_prints_its_password() {
+    let dir = TempDir::new().unwrap();
+    let mut server = sessiond(dir.path())
+        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut password = None;
+    let mut address = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("    ") {
+            password = Some(line.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("Listening on ") {
+            address = Some(rest.to_owned());
+            break;
+        }
+    }
+    let (password, address) = (password.expect("owner password"), address.unwrap());
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{address}/api/login"))
+        .json(&serde_json::json!({"login": "admin", "password": password}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["user"]["is_admin"], true);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // A second start on the same store creates nobody and prints no password.
+    let mut again = sessiond(dir.path())
+        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(again.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert!(first.starts_with("Listening on "), "{first}");
+    again.kill().unwrap();
+    again.wait().unwrap();
+}
