@@ -1,6 +1,7 @@
 //! The command line: parse, load configuration, run one command, exit 0, 1 or 2.
 
 mod serve;
+mod tokens;
 mod users;
 
 use crate::config::Settings;
@@ -33,6 +34,9 @@ enum Command {
     /// Manage the directory's users.
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Manage admin API tokens.
+    #[command(subcommand)]
+    Tokens(tokens::TokensCommand),
 }
 
 /// A command's failure and the exit code it earns.
@@ -88,6 +92,7 @@ async fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Serve => serve::run(settings, service).await,
         Command::Users(command) => users::run(command, &service).await,
+        Command::Tokens(command) => tokens::run(command, &service).await,
     }
 }
 

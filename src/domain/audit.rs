@@ -17,10 +17,14 @@ pub enum AuditKind {
     UserBlocked,
     UserUnblocked,
     UserUnlocked,
+    AlarmRaised,
+    AlarmAcknowledged,
+    TokenCreated,
+    TokenRevoked,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 10] = [
+    pub const ALL: [AuditKind; 14] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -31,6 +35,10 @@ impl AuditKind {
         AuditKind::UserBlocked,
         AuditKind::UserUnblocked,
         AuditKind::UserUnlocked,
+        AuditKind::AlarmRaised,
+        AuditKind::AlarmAcknowledged,
+        AuditKind::TokenCreated,
+        AuditKind::TokenRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +53,10 @@ impl AuditKind {
             AuditKind::UserBlocked => "user_blocked",
             AuditKind::UserUnblocked => "user_unblocked",
             AuditKind::UserUnlocked => "user_unlocked",
+            AuditKind::AlarmRaised => "alarm_raised",
+            AuditKind::AlarmAcknowledged => "alarm_acknowledged",
+            AuditKind::TokenCreated => "token_created",
+            AuditKind::TokenRevoked => "token_revoked",
         }
     }
 

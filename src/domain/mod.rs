@@ -1,5 +1,7 @@
 //! Pure types and rules of the product: no I/O happens here.
 
+pub mod alarm;
+pub mod api_token;
 pub mod audit;
 pub mod duration;
 pub mod password;

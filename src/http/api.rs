@@ -15,21 +15,36 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router, middleware};
+use axum::{Json, middleware};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes(state: AppState) -> Router<AppState> {
-    let signed_in = Router::new()
-        .route("/api/logout", post(logout))
-        .route("/api/session", get(whoami))
+pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
+    let signed_in = OpenApiRouter::new()
+        .routes(routes!(logout))
+        .routes(routes!(whoami))
         .route_layer(middleware::from_fn_with_state(state, authenticate));
-    Router::new()
-        .route("/api/login", post(login))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
         .merge(signed_in)
+}
+
+/// SPEC's error body: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable, e.g. `invalid_credentials`, `session_limit`, `not_found`.
+    code: String,
+    /// For people: what went wrong and what to do next.
+    message: String,
 }
 
 /// A JSON body whose parse errors answer with SPEC's error body instead of plain text.
@@ -55,20 +70,29 @@ where
 }
 
 /// A session as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionView {
+    /// Public random id, unrelated to the token.
     pub id: String,
     pub user_id: i64,
     pub username: String,
     pub ip_address: String,
+    /// The raw User-Agent header.
     pub user_agent: String,
     pub browser: String,
     pub os: String,
+    /// `desktop`, `smartphone`, `tablet`, `bot` or `other`.
+    #[schema(value_type = String)]
     pub device_type: DeviceType,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub last_active_at: Timestamp,
+    /// The earlier of idle and absolute expiry.
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
     pub remember_me: bool,
+    /// In the self-service list only: whether this is the caller's own session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<bool>,
 }
@@ -94,7 +118,7 @@ impl SessionView {
 }
 
 /// A user as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub username: String,
@@ -140,14 +164,49 @@ pub fn clearing_cookies(state: &AppState) -> [(HeaderName, String); 2] {
     ]
 }
 
-#[derive(Debug, Deserialize)]
-struct LoginBody {
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    /// Username or e-mail address.
     login: String,
     password: String,
+    /// Also set a long-lived remember-me cookie.
     #[serde(default)]
     remember_me: bool,
 }
 
+/// A new session: who, which session, and its bearer token (also set as a cookie).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    user: UserView,
+    session: SessionView,
+    /// The session token, for `Authorization: Bearer`; shown only here.
+    token: String,
+}
+
+/// Who is signed in, and with which session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Whoami {
+    user: UserView,
+    session: SessionView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    status: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/login", tag = "session",
+    summary = "Sign in",
+    request_body = LoginBody,
+    responses(
+        (status = 201, body = LoginResponse, description = "Signed in; session (and remember-me) cookies set"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "Bad credentials"),
+        (status = 403, body = ErrorBody, description = "Blocked"),
+        (status = 409, body = ErrorBody, description = "Session limit reached"),
+        (status = 423, body = ErrorBody, description = "Locked after failed logins"),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     client: ClientInfo,
@@ -164,14 +223,20 @@ async fn login(
         .into_iter()
         .map(|cookie| (SET_COOKIE, cookie))
         .collect();
-    let body = json!({
-        "user": UserView::from(&new.user),
-        "session": SessionView::new(&new.session, None),
-        "token": new.token.expose(),
-    });
+    let body = LoginResponse {
+        user: UserView::from(&new.user),
+        session: SessionView::new(&new.session, None),
+        token: new.token.expose().to_owned(),
+    };
     Ok((StatusCode::CREATED, AppendHeaders(cookies), Json(body)).into_response())
 }
 
+#[utoipa::path(
+    post, path = "/api/logout", tag = "session",
+    summary = "End the current session (and every remember-me login of the user)",
+    responses((status = 204, description = "Signed out"), (status = 401, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
 async fn logout(
     State(state): State<AppState>,
     ApiSession(auth): ApiSession,
@@ -186,6 +251,20 @@ async fn logout(
 }
 
 /// Forward-auth and whoami: 200 with identity headers, or 401.
+#[utoipa::path(
+    get, path = "/api/session", tag = "session",
+    summary = "Forward-auth and whoami",
+    responses(
+        (status = 200, body = Whoami, headers(
+            ("X-Sessiond-User" = String, description = "Username"),
+            ("X-Sessiond-User-Id" = String, description = "Numeric user id"),
+            ("X-Sessiond-Session-Id" = String, description = "Public session id"),
+        )),
+        (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody, description = "A store is unreachable"),
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
 async fn whoami(ApiSession(auth): ApiSession) -> Response {
     let headers = [
         ("x-sessiond-user", auth.user.username.to_string()),
@@ -198,18 +277,32 @@ async fn whoami(ApiSession(auth): ApiSession) -> Response {
             HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("")),
         )
     });
-    let body = json!({
-        "user": UserView::from(&auth.user),
-        "session": SessionView::new(&auth.session, None),
-    });
+    let body = Whoami {
+        user: UserView::from(&auth.user),
+        session: SessionView::new(&auth.session, None),
+    };
     (headers, Json(body)).into_response()
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+#[utoipa::path(
+    get, path = "/healthz", tag = "health",
+    summary = "Liveness",
+    responses((status = 200, body = Status))
+)]
+async fn healthz() -> Json<Status> {
+    Json(Status {
+        status: "ok".into(),
+    })
 }
 
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+#[utoipa::path(
+    get, path = "/readyz", tag = "health",
+    summary = "Readiness: both stores answer",
+    responses((status = 200, body = Status), (status = 503, body = ErrorBody))
+)]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
     state.service.ready().await?;
-    Ok(Json(json!({"status": "ready"})))
+    Ok(Json(Status {
+        status: "ready".into(),
+    }))
 }

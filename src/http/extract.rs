@@ -3,13 +3,15 @@
 use super::AppState;
 use super::cookies::CookieKind;
 use super::error::ApiError;
+use crate::domain::api_token;
 use crate::domain::session::ClientInfo;
 use crate::domain::token::SecretToken;
 use crate::service::auth::{Authenticated, Credentials};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
@@ -77,10 +79,12 @@ pub fn credentials(state: &AppState, headers: &HeaderMap) -> Credentials {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let cookie = |kind| state.cookies.get(headers, kind);
+    // An admin API token is not a session token: it is checked by `AdminCaller` instead.
     let session_token = bearer
         .map(str::to_owned)
         .or_else(|| cookie(CookieKind::Session))
-        .and_then(|t| SecretToken::parse(&t));
+        .and_then(|t| SecretToken::parse(&t))
+        .filter(|t| !api_token::is_api_token(t));
     Credentials {
         session_token,
         remember_token: cookie(CookieKind::Remember).and_then(|t| SecretToken::parse(&t)),
@@ -132,5 +136,86 @@ impl FromRequestParts<AppState> for ApiSession {
             .and_then(|context| context.0.clone())
             .map(ApiSession)
             .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// An administrator calling the admin API: by an admin's session, or by an admin API token
+/// (`Authorization: Bearer sat_...`). No credentials → 401; a non-admin session → 403.
+pub struct AdminCaller {
+    /// How the audit trail names the caller: `user:NAME` or `token:NAME`.
+    pub actor: String,
+}
+
+impl FromRequestParts<AppState> for AdminCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|t| SecretToken::parse(t.trim()))
+            .filter(api_token::is_api_token);
+        if let Some(secret) = bearer {
+            return match state.service.authenticate_api_token(&secret).await? {
+                Some(token) => Ok(AdminCaller {
+                    actor: format!("token:{}", token.name),
+                }),
+                None => Err(ApiError::unauthorized()),
+            };
+        }
+        let ApiSession(auth) = ApiSession::from_request_parts(parts, state).await?;
+        if !auth.user.is_admin {
+            return Err(ApiError::forbidden("administrators only"));
+        }
+        Ok(AdminCaller {
+            actor: format!("user:{}", auth.user.username),
+        })
+    }
+}
+
+/// A rejection that can be answered with SPEC's error body.
+pub trait ExplainedRejection {
+    fn body_text(&self) -> String;
+}
+
+impl ExplainedRejection for QueryRejection {
+    fn body_text(&self) -> String {
+        QueryRejection::body_text(self)
+    }
+}
+
+impl ExplainedRejection for PathRejection {
+    fn body_text(&self) -> String {
+        PathRejection::body_text(self)
+    }
+}
+
+/// Wraps `Query` or `Path` so a malformed value answers 400 with SPEC's JSON error body.
+pub struct Checked<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Checked<T>
+where
+    T: FromRequestParts<S>,
+    T::Rejection: ExplainedRejection,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        T::from_request_parts(parts, state)
+            .await
+            .map(Checked)
+            .map_err(|rejection| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    rejection.body_text(),
+                )
+            })
     }
 }

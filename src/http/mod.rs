@@ -1,25 +1,30 @@
 //! The HTTP server: state, router, and the start-up that binds it (port 0 in tests).
 
+mod admin_api;
 mod api;
 pub mod cookies;
 mod csrf;
 pub mod error;
 mod extract;
+mod openapi;
 mod pages;
 
 use crate::config::Settings;
 use crate::service::Service;
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 use cookies::CookieConfig;
 use error::ApiError;
 use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Largest request body accepted (login forms and JSON bodies are tiny).
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -85,8 +90,17 @@ impl Application {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api::routes(state.clone()))
+        .merge(admin_api::routes(state.clone()))
+        .split_for_parts();
+    let document = Arc::new(document);
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            get(move || async move { Json(document.as_ref().clone()) }),
+        )
         .merge(pages::routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

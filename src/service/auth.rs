@@ -181,6 +181,8 @@ impl Service {
                 .reason("session limit reached; least recently active session evicted");
             self.audit(event).await?;
         }
+        self.check_ip_spread(user.id, user.username.as_str())
+            .await?;
         let remember_token = if remember_me {
             let token = SecretToken::generate();
             let expires_at = now.plus(self.policy.remember_me_lifetime);
@@ -209,7 +211,7 @@ impl Service {
     ) -> ServiceResult<Option<Authenticated>> {
         let now = self.now();
         if let Some(token) = &credentials.session_token
-            && let Some(found) = self.valid_session(token, now).await?
+            && let Some(found) = self.valid_session(token, client, now).await?
         {
             return Ok(Some(found));
         }
@@ -252,6 +254,7 @@ impl Service {
     async fn valid_session(
         &self,
         token: &SecretToken,
+        client: &ClientInfo,
         now: Timestamp,
     ) -> ServiceResult<Option<Authenticated>> {
         let Some(mut session) = self.sessions.get_by_token_hash(&token.hash()).await? else {
@@ -263,6 +266,15 @@ impl Service {
         let Some(user) = self.active_user(session.user_id).await? else {
             return Ok(None);
         };
+        // A session used from a new address is rare: record it and re-check the IP spread.
+        if !client.ip_address.is_empty() && client.ip_address != session.ip_address {
+            self.sessions
+                .set_ip_address(&session.id, &client.ip_address)
+                .await?;
+            session.ip_address = client.ip_address.clone();
+            self.check_ip_spread(user.id, user.username.as_str())
+                .await?;
+        }
         if session.activity_is_stale(now, self.policy.activity_write_interval) {
             session.last_active_at = now;
             session.expires_at = self
@@ -294,6 +306,6 @@ impl Service {
             Outcome::Success,
         )
         .client(client);
-        self.end_session(session, event).await.map(|_| ())
+        self.end_session(&session.id, event).await.map(|_| ())
     }
 }

@@ -1,6 +1,7 @@
 //! Use cases over the stores. Every rule of SPEC.md lives here once, whichever entry point
 //! (page, API, CLI) reaches it.
 
+pub mod admin;
 pub mod auth;
 pub mod revoke;
 pub mod users;
@@ -47,6 +48,7 @@ pub struct Policy {
     pub remember_me_lifetime: Duration,
     pub password_min_length: usize,
     pub lockout: LockoutPolicy,
+    pub ip_spread_threshold: u32,
 }
 
 impl Policy {
@@ -68,6 +70,7 @@ impl Policy {
                 threshold: settings.login.lockout_threshold,
                 duration: settings.login.lockout_duration.0,
             },
+            ip_spread_threshold: settings.alarms.ip_spread_threshold,
         }
     }
 }

@@ -14,6 +14,19 @@ impl Service {
         actor: &str,
         reason: &str,
     ) -> ServiceResult<bool> {
+        Ok(self
+            .revoke_session_by_id(&session.id, actor, reason)
+            .await?
+            .is_some())
+    }
+
+    /// Ends the session with this public id, if there is one; the ended session.
+    pub async fn revoke_session_by_id(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: &str,
+    ) -> ServiceResult<Option<Session>> {
         let event = AuditEvent::new(
             self.now(),
             AuditKind::SessionRevoked,
@@ -21,25 +34,27 @@ impl Service {
             Outcome::Success,
         )
         .reason(reason);
-        self.end_session(session, event).await
+        self.end_session(id, event).await
     }
 
-    /// Deletes a session and the user's remember-me tokens, then records `event` about it.
+    /// Deletes a session and its user's remember-me tokens, then records `event` about it.
     pub(super) async fn end_session(
         &self,
-        session: &Session,
+        id: &str,
         event: AuditEvent,
-    ) -> ServiceResult<bool> {
-        let existed = self.sessions.delete(&session.id).await?.is_some();
+    ) -> ServiceResult<Option<Session>> {
+        let Some(session) = self.sessions.delete(id).await? else {
+            return Ok(None);
+        };
         self.directory
             .revoke_remember_tokens(session.user_id)
             .await?;
         let event = event
             .subject(session.user_id, &session.username)
             .session(&session.id)
-            .count(u64::from(existed));
+            .count(1);
         self.audit(event).await?;
-        Ok(existed)
+        Ok(Some(session))
     }
 
     /// Ends every active session of a user except `keep` (a session id), and all of the

@@ -6,6 +6,8 @@
 
 pub mod sqlite;
 
+use crate::domain::alarm::Alarm;
+use crate::domain::api_token::ApiToken;
 use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
@@ -73,6 +75,8 @@ pub trait SessionStore: Send + Sync {
         last_active_at: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<()>;
+    /// Records that the session is now used from another address.
+    async fn set_ip_address(&self, id: &str, ip_address: &str) -> StoreResult<()>;
     /// A user's unexpired sessions, most recently active first.
     async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>>;
     /// Deletes one session by public id; the deleted session, if it existed.
@@ -151,6 +155,47 @@ pub trait Directory: Send + Sync {
         limit: u32,
         offset: u64,
     ) -> StoreResult<Page<AuditEvent>>;
+
+    /// Stores a new admin API token (by hash); a duplicate name is a conflict.
+    async fn create_api_token(
+        &self,
+        name: &str,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<ApiToken>;
+    /// The token with this hash, noting its use (at most once a minute).
+    async fn use_api_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<ApiToken>>;
+    async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>>;
+    /// Deletes a token; the deleted token, if it existed.
+    async fn delete_api_token(&self, id: i64) -> StoreResult<Option<ApiToken>>;
+
+    /// Records an IP spread for a user: updates the user's open alarm, or opens one.
+    /// Returns the alarm and whether it was newly raised. At most one alarm per user is open.
+    async fn record_ip_spread(
+        &self,
+        user_id: i64,
+        username: &str,
+        ip_addresses: &[String],
+        now: Timestamp,
+    ) -> StoreResult<(Alarm, bool)>;
+    /// Alarms newest first; only open ones when `open_only`.
+    async fn list_alarms(
+        &self,
+        open_only: bool,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<Alarm>>;
+    /// Closes an open alarm; the alarm, if it was open.
+    async fn acknowledge_alarm(
+        &self,
+        id: i64,
+        by: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Alarm>>;
 
     /// Removes expired remember-me tokens; how many.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;

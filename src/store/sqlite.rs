@@ -5,6 +5,8 @@ use super::{
     CreateOutcome, Directory, FailureRecord, LockoutPolicy, Page, SessionFilter, SessionLimit,
     SessionStore, StoreError, StoreResult,
 };
+use crate::domain::alarm::Alarm;
+use crate::domain::api_token::ApiToken;
 use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
@@ -213,6 +215,16 @@ impl SessionStore for SqliteSessionStore {
         .await
     }
 
+    async fn set_ip_address(&self, id: &str, ip_address: &str) -> StoreResult<()> {
+        let (id, ip_address) = (id.to_owned(), ip_address.to_owned());
+        run(&self.pool, move |conn| {
+            conn.prepare_cached("UPDATE sessions SET ip_address = ?2 WHERE id = ?1")?
+                .execute(params![id, ip_address])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>> {
         run(&self.pool, move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
@@ -334,7 +346,57 @@ CREATE TABLE IF NOT EXISTS audit_events (
     session_count INTEGER
 );
 CREATE INDEX IF NOT EXISTS audit_by_user ON audit_events (subject_user_id, id);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    token_hash BLOB NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS alarms (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    ip_addresses TEXT NOT NULL,
+    first_seen_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alarms_one_open_per_user ON alarms (user_id)
+    WHERE acknowledged_at IS NULL;
 ";
+
+const API_TOKEN_COLUMNS: &str = "id, name, created_at, last_used_at";
+
+fn api_token_from_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        created_at: Timestamp(row.get(2)?),
+        last_used_at: row.get::<_, Option<i64>>(3)?.map(Timestamp),
+    })
+}
+
+const ALARM_COLUMNS: &str = "id, user_id, username, ip_addresses, first_seen_at, last_seen_at, \
+     acknowledged_at, acknowledged_by";
+
+fn alarm_from_row(row: &Row<'_>) -> rusqlite::Result<Alarm> {
+    let addresses: String = row.get(3)?;
+    Ok(Alarm {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        username: row.get(2)?,
+        ip_addresses: addresses.split(',').map(str::to_owned).collect(),
+        first_seen_at: Timestamp(row.get(4)?),
+        last_seen_at: Timestamp(row.get(5)?),
+        acknowledged_at: row.get::<_, Option<i64>>(6)?.map(Timestamp),
+        acknowledged_by: row.get(7)?,
+    })
+}
+
+/// How often a token's last use is written, at most.
+const TOKEN_USE_WRITE_INTERVAL_MS: i64 = 60_000;
 
 const USER_COLUMNS: &str = "id, username, name, email, state, kind, is_admin, is_owner, \
      password_hash, failed_logins, locked_until, created_at";
@@ -633,6 +695,170 @@ impl Directory for SqliteDirectory {
                 .query_map(params![user_id, kind, limit, offset], audit_from_row)?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Page { items, total })
+        })
+        .await
+    }
+
+    async fn create_api_token(
+        &self,
+        name: &str,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<ApiToken> {
+        let (name, hash) = (name.to_owned(), *hash);
+        run(&self.pool, move |conn| {
+            conn.query_row(
+                &format!(
+                    "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?1, ?2, ?3) \
+                     RETURNING {API_TOKEN_COLUMNS}"
+                ),
+                params![name, hash.0.as_slice(), now.0],
+                api_token_from_row,
+            )
+        })
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict("an API token with this name already exists".into())
+            }
+            other => other,
+        })
+    }
+
+    async fn use_api_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<ApiToken>> {
+        let hash = *hash;
+        run(&self.pool, move |conn| {
+            let token = conn
+                .prepare_cached(&format!(
+                    "SELECT {API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"
+                ))?
+                .query_row([hash.0.as_slice()], api_token_from_row)
+                .optional()?;
+            if let Some(token) = &token {
+                let stale = token
+                    .last_used_at
+                    .is_none_or(|t| now.0 - t.0 >= TOKEN_USE_WRITE_INTERVAL_MS);
+                if stale {
+                    conn.execute(
+                        "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1",
+                        params![token.id, now.0],
+                    )?;
+                }
+            }
+            Ok(token)
+        })
+        .await
+    }
+
+    async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        run(&self.pool, |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {API_TOKEN_COLUMNS} FROM api_tokens ORDER BY id"
+            ))?;
+            stmt.query_map([], api_token_from_row)?.collect()
+        })
+        .await
+    }
+
+    async fn delete_api_token(&self, id: i64) -> StoreResult<Option<ApiToken>> {
+        run(&self.pool, move |conn| {
+            conn.query_row(
+                &format!("DELETE FROM api_tokens WHERE id = ?1 RETURNING {API_TOKEN_COLUMNS}"),
+                [id],
+                api_token_from_row,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn record_ip_spread(
+        &self,
+        user_id: i64,
+        username: &str,
+        ip_addresses: &[String],
+        now: Timestamp,
+    ) -> StoreResult<(Alarm, bool)> {
+        let username = username.to_owned();
+        let addresses = ip_addresses.join(",");
+        run(&self.pool, move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let updated = tx
+                .query_row(
+                    &format!(
+                        "UPDATE alarms SET ip_addresses = ?2, last_seen_at = ?3 \
+                         WHERE user_id = ?1 AND acknowledged_at IS NULL RETURNING {ALARM_COLUMNS}"
+                    ),
+                    params![user_id, addresses, now.0],
+                    alarm_from_row,
+                )
+                .optional()?;
+            let result = match updated {
+                Some(alarm) => (alarm, false),
+                None => {
+                    let alarm = tx.query_row(
+                        &format!(
+                            "INSERT INTO alarms (user_id, username, ip_addresses, first_seen_at, \
+                             last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING {ALARM_COLUMNS}"
+                        ),
+                        params![user_id, username, addresses, now.0],
+                        alarm_from_row,
+                    )?;
+                    (alarm, true)
+                }
+            };
+            tx.commit()?;
+            Ok(result)
+        })
+        .await
+    }
+
+    async fn list_alarms(
+        &self,
+        open_only: bool,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<Alarm>> {
+        run(&self.pool, move |conn| {
+            let condition = "(?1 = 0 OR acknowledged_at IS NULL)";
+            let total: u64 = conn.query_row(
+                &format!("SELECT COUNT(*) FROM alarms WHERE {condition}"),
+                [open_only],
+                |row| row.get(0),
+            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {ALARM_COLUMNS} FROM alarms WHERE {condition} \
+                 ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+            ))?;
+            let items = stmt
+                .query_map(params![open_only, limit, offset], alarm_from_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Page { items, total })
+        })
+        .await
+    }
+
+    async fn acknowledge_alarm(
+        &self,
+        id: i64,
+        by: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Alarm>> {
+        let by = by.to_owned();
+        run(&self.pool, move |conn| {
+            conn.query_row(
+                &format!(
+                    "UPDATE alarms SET acknowledged_at = ?2, acknowledged_by = ?3 \
+                     WHERE id = ?1 AND acknowledged_at IS NULL RETURNING {ALARM_COLUMNS}"
+                ),
+                params![id, now.0, by],
+                alarm_from_row,
+            )
+            .optional()
         })
         .await
     }

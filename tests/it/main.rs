@@ -1,5 +1,6 @@
 //! One integration-test binary: the real server, the real binary, real SQLite files.
 
+mod admin_api;
 mod auth;
 mod cli;
 mod helpers;

@@ -1,0 +1,543 @@
+//! The admin REST API: access control, paging, filters, termination, tokens, alarms.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sessiond::domain::session::Session;
+use sessiond::domain::time::Timestamp;
+use sessiond::domain::token::{SecretToken, new_public_id};
+use sessiond::domain::user_agent::DeviceType;
+use sessiond::store::SessionLimit;
+
+/// Stores `count` sessions for a user straight into the real store, each a millisecond apart.
+async fn seed_sessions(server: &TestServer, user_id: i64, username: &str, count: usize, ip: &str) {
+    let now = server.service.now();
+    let unlimited = SessionLimit {
+        max_per_user: u32::MAX,
+        evict_oldest: false,
+    };
+    for i in 0..count {
+        let at = Timestamp(now.millis() - i as i64);
+        let session = Session {
+            id: new_public_id(),
+            token_hash: SecretToken::generate().hash(),
+            user_id,
+            username: username.into(),
+            ip_address: ip.into(),
+            user_agent: FIREFOX_UBUNTU.into(),
+            browser: "Firefox".into(),
+            os: "Ubuntu".into(),
+            device_type: DeviceType::Desktop,
+            created_at: at,
+            last_active_at: at,
+            expires_at: Timestamp(at.millis() + 3_600_000),
+            absolute_expires_at: Timestamp(at.millis() + 3_600_000),
+            remember_me: false,
+        };
+        server
+            .service
+            .sessions
+            .create(&session, unlimited, now)
+            .await
+            .unwrap();
+    }
+}
+
+async fn admin_browser(server: &TestServer) -> Browser {
+    server.create_user("root", true).await;
+    let admin = server.browser(FIREFOX_UBUNTU);
+    admin.login("root").await;
+    admin
+}
+
+async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
+    let response = browser.get(path).await;
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn every_admin_endpoint_wants_an_administrator() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let anonymous = server.browser(FIREFOX_UBUNTU);
+    let user = server.browser(FIREFOX_UBUNTU);
+    user.login("alice").await;
+    let admin = admin_browser(&server).await;
+    let endpoints = [
+        ("GET", "/api/admin/sessions"),
+        ("DELETE", "/api/admin/sessions?userId=1"),
+        ("DELETE", "/api/admin/sessions/some-id"),
+        ("GET", "/api/admin/users"),
+        ("POST", "/api/admin/users/1/block"),
+        ("POST", "/api/admin/users/1/unblock"),
+        ("POST", "/api/admin/users/1/unlock"),
+        ("GET", "/api/admin/audit"),
+        ("GET", "/api/admin/alarms"),
+        ("POST", "/api/admin/alarms/1/acknowledge"),
+    ];
+    for (method, path) in endpoints {
+        let method: reqwest::Method = method.parse().unwrap();
+        let send = |b: &Browser| b.client.request(method.clone(), b.url(path)).send();
+        let none = send(&anonymous).await.unwrap();
+        assert_eq!(none.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
+        assert_eq!(error_code(none).await, "unauthorized");
+        let forbidden = send(&user).await.unwrap();
+        assert_eq!(forbidden.status(), StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(error_code(forbidden).await, "forbidden");
+    }
+    // Reads succeed for the admin; nothing above changed anything for alice.
+    for path in [
+        "/api/admin/sessions",
+        "/api/admin/users",
+        "/api/admin/audit",
+        "/api/admin/alarms",
+    ] {
+        assert_eq!(admin.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+    assert_eq!(user.session_status().await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sessions_page_through_120_and_filter() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    let bob = server.create_user("bob", false).await;
+    seed_sessions(&server, alice, "alice", 100, "198.51.100.1").await;
+    seed_sessions(&server, bob, "bob", 20, "203.0.113.9").await;
+
+    let (status, first) = get_json(&admin, "/api/admin/sessions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first["total"], 121, "120 seeded and the admin's own");
+    assert_eq!(first["limit"], 50);
+    assert_eq!(first["offset"], 0);
+    assert_eq!(first["sessions"].as_array().unwrap().len(), 50);
+
+    let mut seen = std::collections::HashSet::new();
+    for offset in [0, 50, 100] {
+        let (_, page) = get_json(
+            &admin,
+            &format!("/api/admin/sessions?limit=50&offset={offset}"),
+        )
+        .await;
+        for session in page["sessions"].as_array().unwrap() {
+            assert!(
+                seen.insert(session["id"].as_str().unwrap().to_owned()),
+                "no repeats across pages"
+            );
+        }
+    }
+    assert_eq!(seen.len(), 121);
+    let (_, past_end) = get_json(&admin, "/api/admin/sessions?offset=500").await;
+    assert_eq!(past_end["sessions"].as_array().unwrap().len(), 0);
+    assert_eq!(past_end["total"], 121);
+    let (_, max) = get_json(&admin, "/api/admin/sessions?limit=500").await;
+    assert_eq!(max["sessions"].as_array().unwrap().len(), 121);
+
+    let (_, by_user) = get_json(
+        &admin,
+        &format!("/api/admin/sessions?userId={bob}&limit=500"),
+    )
+    .await;
+    assert_eq!(by_user["total"], 20);
+    assert!(
+        by_user["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["username"] == "bob")
+    );
+    let (_, by_ip) = get_json(&admin, "/api/admin/sessions?ip=198.51.100.1").await;
+    assert_eq!(by_ip["total"], 100);
+    let (_, both) = get_json(
+        &admin,
+        &format!("/api/admin/sessions?userId={bob}&ip=198.51.100.1"),
+    )
+    .await;
+    assert_eq!(both["total"], 0);
+
+    for bad in [
+        "limit=0",
+        "limit=501",
+        "limit=ten",
+        "offset=-1",
+        "userId=alice",
+    ] {
+        let response = admin.get(&format!("/api/admin/sessions?{bad}")).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(error_code(response).await, "bad_request");
+    }
+}
+
+#[tokio::test]
+async fn expired_sessions_are_not_listed() {
+    let server = spawn_with(|s| {
+        s.sessions.idle_timeout = crate::auth::duration("1s");
+        s.sessions.activity_write_interval = crate::auth::duration("0s");
+    })
+    .await;
+    server.create_user("alice", false).await;
+    let admin = admin_browser(&server).await;
+    server.browser(CHROME_ANDROID).login("alice").await;
+    let (_, before) = get_json(&admin, "/api/admin/sessions").await;
+    assert_eq!(before["total"], 2);
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    admin.get("/api/session").await; // keeps the admin's own session fresh
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (_, after) = get_json(&admin, "/api/admin/sessions").await;
+    assert_eq!(
+        after["total"], 1,
+        "alice's idle session is still stored but not shown"
+    );
+    assert_eq!(after["sessions"][0]["username"], "root");
+}
+
+#[tokio::test]
+async fn terminating_one_session_kills_it_everywhere_and_is_audited() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    let victim = server.browser(CHROME_ANDROID);
+    let other = server.browser(SAFARI_IPAD);
+    let login = victim.login_as("alice", PASSWORD, true).await;
+    let id = login.json::<Value>().await.unwrap()["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    other.login("alice").await;
+
+    let response = admin
+        .client
+        .delete(admin.url(&format!("/api/admin/sessions/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        victim.session_status().await,
+        StatusCode::UNAUTHORIZED,
+        "remember-me died too"
+    );
+    let page = victim.get("/admin/sessions").await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    assert_eq!(other.session_status().await, StatusCode::OK);
+
+    let again = admin
+        .client
+        .delete(admin.url(&format!("/api/admin/sessions/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(again).await, "not_found");
+
+    let (_, audit) = get_json(
+        &admin,
+        &format!("/api/admin/audit?userId={alice}&kind=session_revoked"),
+    )
+    .await;
+    let event = &audit["events"][0];
+    assert_eq!(event["actor"], "user:root");
+    assert_eq!(event["subject_username"], "alice");
+    assert_eq!(event["session_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn logout_all_devices_ends_all_five() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let mut devices = Vec::new();
+    for _ in 0..5 {
+        let device = server.browser(FIREFOX_UBUNTU);
+        device.login("alice").await;
+        devices.push(device);
+    }
+    let bobs = server.browser(SAFARI_IPAD);
+    bobs.login("bob").await;
+    let response = admin
+        .client
+        .delete(admin.url(&format!("/api/admin/sessions?userId={alice}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["revoked"], 5);
+    for device in &devices {
+        assert_eq!(device.session_status().await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(bobs.session_status().await, StatusCode::OK);
+
+    let missing = admin
+        .client
+        .delete(admin.url("/api/admin/sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let unknown = admin
+        .client
+        .delete(admin.url("/api/admin/sessions?userId=9999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_owner_can_be_terminated_and_log_in_again() {
+    let server = spawn().await;
+    let password = server.service.ensure_owner().await.unwrap().unwrap();
+    let owner = server.browser(FIREFOX_UBUNTU);
+    let login: Value = owner
+        .login_as("admin", password.expose(), false)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = login["session"]["id"].as_str().unwrap();
+    let other_admin = admin_browser(&server).await;
+    let response = other_admin
+        .client
+        .delete(other_admin.url(&format!("/api/admin/sessions/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(owner.session_status().await, StatusCode::UNAUTHORIZED);
+    let again = owner.login_as("admin", password.expose(), false).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn users_listing_and_row_actions() {
+    let server = spawn_with(|s| s.login.lockout_threshold = 2).await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    let device = server.browser(CHROME_ANDROID);
+    device.login("alice").await;
+    device.login("alice").await;
+    let (_, page) = get_json(&admin, "/api/admin/users").await;
+    assert_eq!(page["total"], 2);
+    let row = page["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "alice")
+        .unwrap()
+        .clone();
+    assert_eq!(row["active_sessions"], 2);
+    assert!(row["last_active_at"].is_string());
+    assert_eq!(row["state"], "active");
+
+    let post = |path: String| admin.client.post(admin.url(&path)).send();
+    let blocked = post(format!("/api/admin/users/{alice}/block"))
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), StatusCode::OK);
+    assert_eq!(blocked.json::<Value>().await.unwrap()["revoked"], 2);
+    assert_eq!(device.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        post(format!("/api/admin/users/{alice}/unblock"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let stranger = server.browser(FIREFOX_UBUNTU);
+    stranger
+        .login_as("alice", "wrong password here", false)
+        .await;
+    assert_eq!(
+        stranger
+            .login_as("alice", "wrong password here", false)
+            .await
+            .status(),
+        StatusCode::LOCKED
+    );
+    let (_, page) = get_json(&admin, "/api/admin/users").await;
+    let row = page["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "alice")
+        .unwrap()
+        .clone();
+    assert!(row["locked_until"].is_string());
+    assert_eq!(
+        post(format!("/api/admin/users/{alice}/unlock"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    stranger.login("alice").await;
+
+    assert_eq!(
+        post("/api/admin/users/9999/block".into())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let bad = post("/api/admin/users/alice/block".into()).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(bad).await, "bad_request");
+}
+
+#[tokio::test]
+async fn audit_listing_filters_and_pages() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    let device = server.browser(FIREFOX_UBUNTU);
+    for _ in 0..3 {
+        device.login_as("alice", "wrong password here", false).await;
+    }
+    let (_, failures) = get_json(
+        &admin,
+        &format!("/api/admin/audit?userId={alice}&kind=login_failure&limit=2"),
+    )
+    .await;
+    assert_eq!(failures["total"], 3);
+    assert_eq!(failures["events"].as_array().unwrap().len(), 2);
+    assert_eq!(failures["events"][0]["outcome"], "failure");
+    assert!(
+        failures["events"][0]["id"].as_i64() > failures["events"][1]["id"].as_i64(),
+        "newest first"
+    );
+    let bad = admin.get("/api/admin/audit?kind=nonsense").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn admin_api_tokens_authenticate_until_revoked() {
+    let server = spawn().await;
+    let alice = server.create_user("alice", false).await;
+    let device = server.browser(FIREFOX_UBUNTU);
+    device.login("alice").await;
+    let (_, secret) = server
+        .service
+        .create_api_token("offboarding-script", "test")
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let call = || {
+        client
+            .delete(server.url(&format!("/api/admin/sessions?userId={alice}")))
+            .bearer_auth(secret.expose())
+            .send()
+    };
+    let response = call().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["revoked"], 1);
+    assert_eq!(device.session_status().await, StatusCode::UNAUTHORIZED);
+    let actor: String = server
+        .db()
+        .query_row(
+            "SELECT actor FROM audit_events WHERE kind = 'session_revoked'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(actor, "token:offboarding-script");
+    // An admin token is not a session: the forward-auth check does not accept it.
+    let whoami = client
+        .get(server.url("/api/session"))
+        .bearer_auth(secret.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whoami.status(), StatusCode::UNAUTHORIZED);
+
+    server
+        .service
+        .revoke_api_token("offboarding-script", "test")
+        .await
+        .unwrap();
+    assert_eq!(call().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let forged = client
+        .get(server.url("/api/admin/sessions"))
+        .bearer_auth("sat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn ip_spread_raises_one_alarm_at_the_fourth_address() {
+    let server =
+        spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let admin = admin_browser(&server).await;
+    server.create_user("alice", false).await;
+    let login_from = |ip: &'static str| {
+        reqwest::Client::new()
+            .post(server.url("/api/login"))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
+            .send()
+    };
+    for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        assert_eq!(login_from(ip).await.unwrap().status(), StatusCode::CREATED);
+    }
+    let (_, none) = get_json(&admin, "/api/admin/alarms").await;
+    assert_eq!(none["total"], 0, "three addresses are below the threshold");
+    login_from("192.0.2.4").await.unwrap();
+    login_from("192.0.2.4").await.unwrap();
+    login_from("192.0.2.5").await.unwrap();
+    let (_, open) = get_json(&admin, "/api/admin/alarms").await;
+    assert_eq!(
+        open["total"], 1,
+        "one open alarm per user, not one per request"
+    );
+    let alarm = &open["alarms"][0];
+    assert_eq!(alarm["username"], "alice");
+    assert_eq!(
+        alarm["ip_addresses"],
+        serde_json::json!([
+            "192.0.2.1",
+            "192.0.2.2",
+            "192.0.2.3",
+            "192.0.2.4",
+            "192.0.2.5"
+        ])
+    );
+    let id = alarm["id"].as_i64().unwrap();
+    let ack = admin
+        .client
+        .post(admin.url(&format!("/api/admin/alarms/{id}/acknowledge")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), StatusCode::OK);
+    assert_eq!(
+        ack.json::<Value>().await.unwrap()["acknowledged_by"],
+        "user:root"
+    );
+    let (_, after) = get_json(&admin, "/api/admin/alarms").await;
+    assert_eq!(after["total"], 0);
+    let again = admin
+        .client
+        .post(admin.url(&format!("/api/admin/alarms/{id}/acknowledge")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+
+    login_from("192.0.2.6").await.unwrap();
+    let (_, later) = get_json(&admin, "/api/admin/alarms?state=all").await;
+    assert_eq!(later["total"], 2, "a later spread raises a new alarm");
+    let (_, reopened) = get_json(&admin, "/api/admin/alarms").await;
+    assert_eq!(reopened["total"], 1);
+}
