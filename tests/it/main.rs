@@ -6,3 +6,4 @@ mod cli;
 mod helpers;
 mod http_basics;
 mod limits;
+mod openapi;
