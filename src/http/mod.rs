@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || async move { Json(document.as_ref().clone()) }),
         )
+        .route("/metrics", get(metrics))
         .merge(pages::routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -128,6 +129,21 @@ async fn limit_header_size(request: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(request).await
+}
+
+/// Prometheus metrics: counters since start and gauges read from the stores.
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.service.metrics_text().await {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(error) => ApiError::from(error).into_response(),
+    }
 }
 
 async fn not_found(request: Request) -> Response {

@@ -1,5 +1,6 @@
 //! Signing in, checking a request's session (with remember-me renewal) and signing out.
 
+use super::metrics::bump;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
 use crate::domain::password::{self, DUMMY_HASH, Password};
@@ -60,6 +61,17 @@ impl Service {
     /// Checks credentials and opens a session. Unknown logins cost the same Argon2 work as
     /// wrong passwords and get the same answer.
     pub async fn login(&self, request: LoginRequest) -> ServiceResult<NewSession> {
+        let result = self.try_login(request).await;
+        let counter = if result.is_ok() {
+            &self.metrics.logins_succeeded
+        } else {
+            &self.metrics.logins_failed
+        };
+        bump(counter);
+        result
+    }
+
+    async fn try_login(&self, request: LoginRequest) -> ServiceResult<NewSession> {
         let user = self.user_for_login(&request.login).await?;
         let stored_hash = user
             .as_ref()
@@ -209,6 +221,21 @@ impl Service {
         credentials: &Credentials,
         client: &ClientInfo,
     ) -> ServiceResult<Option<Authenticated>> {
+        let found = self.try_authenticate(credentials, client).await?;
+        let counter = if found.is_some() {
+            &self.metrics.checks_valid
+        } else {
+            &self.metrics.checks_rejected
+        };
+        bump(counter);
+        Ok(found)
+    }
+
+    async fn try_authenticate(
+        &self,
+        credentials: &Credentials,
+        client: &ClientInfo,
+    ) -> ServiceResult<Option<Authenticated>> {
         let now = self.now();
         if let Some(token) = &credentials.session_token
             && let Some(found) = self.valid_session(token, client, now).await?
@@ -244,6 +271,7 @@ impl Service {
         .client(client)
         .reason("remember me");
         self.audit(event).await?;
+        bump(&self.metrics.remember_me_renewals);
         Ok(Some(Authenticated {
             user: renewed.user.clone(),
             session: renewed.session.clone(),
@@ -284,6 +312,7 @@ impl Service {
             self.sessions
                 .touch(&session.id, session.last_active_at, session.expires_at)
                 .await?;
+            bump(&self.metrics.activity_writes);
         }
         Ok(Some(Authenticated {
             user,

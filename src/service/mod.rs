@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod metrics;
 pub mod revoke;
 pub mod users;
 
@@ -81,6 +82,7 @@ pub struct Service {
     pub directory: Arc<dyn Directory>,
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
+    pub metrics: metrics::Metrics,
 }
 
 impl Service {
@@ -90,6 +92,7 @@ impl Service {
             directory: stores.directory,
             clock,
             policy,
+            metrics: metrics::Metrics::default(),
         }
     }
 
@@ -109,6 +112,18 @@ impl Service {
         let sessions = self.sessions.purge_expired(now).await?;
         let tokens = self.directory.purge_expired(now).await?;
         Ok((sessions, tokens))
+    }
+
+    /// The Prometheus exposition of counters and store gauges.
+    pub async fn metrics_text(&self) -> ServiceResult<String> {
+        let now = self.now();
+        let active = self
+            .sessions
+            .scan(&crate::store::SessionFilter::default(), now, 0, 0)
+            .await?
+            .total;
+        let alarms = self.directory.list_alarms(true, 0, 0).await?.total;
+        Ok(self.metrics.render(active, alarms))
     }
 
     /// Whether both stores answer.

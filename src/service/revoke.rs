@@ -2,9 +2,11 @@
 //! ends sessions comes through here, so each also ends the user's remember-me logins and
 //! leaves one audit event.
 
+use super::metrics::bump;
 use super::{Service, ServiceResult};
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
 use crate::domain::session::Session;
+use std::sync::atomic::Ordering;
 
 impl Service {
     /// Ends one session, its user's remember-me logins, and records who did it and why.
@@ -49,6 +51,7 @@ impl Service {
         self.directory
             .revoke_remember_tokens(session.user_id)
             .await?;
+        bump(&self.metrics.sessions_revoked);
         let event = event
             .subject(session.user_id, &session.username)
             .session(&session.id)
@@ -81,6 +84,9 @@ impl Service {
             }
         };
         self.directory.revoke_remember_tokens(user_id).await?;
+        self.metrics
+            .sessions_revoked
+            .fetch_add(revoked, Ordering::Relaxed);
         let event = AuditEvent::new(now, AuditKind::SessionRevoked, actor, Outcome::Success)
             .subject(user_id, username)
             .reason(reason)

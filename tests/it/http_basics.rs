@@ -231,3 +231,34 @@ async fn health_and_readiness() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn metrics_count_logins_checks_and_activity_writes() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    browser
+        .login_as("alice", "wrong password here", false)
+        .await;
+    browser.login("alice").await;
+    for _ in 0..5 {
+        browser.session_status().await;
+    }
+    let response = reqwest::get(server.url("/metrics")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for line in [
+        "sessiond_logins_total{outcome=\"success\"} 1",
+        "sessiond_logins_total{outcome=\"failure\"} 1",
+        "sessiond_session_checks_total{result=\"valid\"} 5",
+        // Five checks within the write interval: no activity write at all.
+        "sessiond_activity_writes_total 0",
+        "sessiond_active_sessions 1",
+        "sessiond_open_alarms 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+}

@@ -32,11 +32,17 @@ async fn every_spec_endpoint_is_documented_with_errors_and_auth() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     for (method, path) in SPEC_ENDPOINTS {
         let operation = &doc["paths"][path][method];
-        assert!(operation.is_object(), "{method} {path} is missing from the document");
+        assert!(
+            operation.is_object(),
+            "{method} {path} is missing from the document"
+        );
         for (status, response) in operation["responses"].as_object().unwrap() {
             if status.starts_with('4') || status.starts_with('5') {
                 let schema = &response["content"]["application/json"]["schema"]["$ref"];
-                assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+                assert_eq!(
+                    schema, "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
             }
         }
     }
@@ -45,8 +51,18 @@ async fn every_spec_endpoint_is_documented_with_errors_and_auth() {
     assert_eq!(schemes["session_cookie"]["in"], "cookie");
     let session = &doc["components"]["schemas"]["SessionView"]["properties"];
     for field in [
-        "id", "user_id", "username", "ip_address", "user_agent", "browser", "os", "device_type",
-        "created_at", "last_active_at", "expires_at", "remember_me",
+        "id",
+        "user_id",
+        "username",
+        "ip_address",
+        "user_agent",
+        "browser",
+        "os",
+        "device_type",
+        "created_at",
+        "last_active_at",
+        "expires_at",
+        "remember_me",
     ] {
         assert!(session[field].is_object(), "SessionView.{field}");
     }
