@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod duration;
+pub mod group;
 pub mod password;
 pub mod session;
 pub mod time;

@@ -34,7 +34,8 @@ impl Username {
 
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        // pad, not write_str, so tables can align it with `{:<20}`.
+        f.pad(&self.0)
     }
 }
 
