@@ -98,6 +98,14 @@ pub enum UserKind {
 }
 
 impl UserKind {
+    pub fn of(is_bot: bool) -> UserKind {
+        if is_bot {
+            UserKind::Bot
+        } else {
+            UserKind::Human
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             UserKind::Human => "human",

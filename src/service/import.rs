@@ -123,11 +123,7 @@ impl Service {
                 name: user.name.unwrap_or_else(|| username.to_string()),
                 username,
                 email,
-                kind: if user.bot {
-                    UserKind::Bot
-                } else {
-                    UserKind::Human
-                },
+                kind: UserKind::of(user.bot),
                 is_admin: user.admin,
                 is_owner: false,
                 password_hash: user.password_hash,

@@ -2,6 +2,7 @@
 
 mod auth;
 mod cli;
+mod groups;
 mod helpers;
 mod http_basics;
 mod limits;
