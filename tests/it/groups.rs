@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sessiond::domain::group::{GroupPath, NewGroup};
 use sessiond::domain::time::Timestamp;
 use sessiond::domain::user::{Email, NewUser, UserKind, Username};
+use sessiond::service::NoProgress;
 use sessiond::service::users::CreateUser;
 use sessiond::store::DirectoryImport;
 use std::io::{BufRead, BufReader};
@@ -241,6 +242,17 @@ Users skipped (no active sessions): 1
         again.contains("[DRY RUN] Would revoke 0 sessions for 0 users\nUsers affected: none\n")
     );
     assert!(again.contains("Users skipped (no active sessions): 6\n"));
+    // The same report in-process, as the HTTP API gets it.
+    let report = server
+        .service
+        .revoke_group_sessions("2", true, "test", &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.members, report.sessions, report.users_skipped),
+        (6, 0, 6)
+    );
+    assert_eq!(report.to_string(), again);
 
     // One audit event per affected user, with the count, the group and the actor.
     let events: Value =
