@@ -1,6 +1,10 @@
 //! The command line: parse, load configuration, run one command, exit 0, 1 or 2.
 
+mod audit;
+mod groups;
+mod import;
 mod serve;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -9,6 +13,7 @@ use crate::domain::time::SystemClock;
 use crate::service::{Policy, Service, ServiceError};
 use crate::store::{self, StoreError};
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -37,6 +42,21 @@ enum Command {
     /// Manage admin API tokens.
     #[command(subcommand)]
     Tokens(tokens::TokensCommand),
+    /// Manage groups, sub-groups, their members and shares.
+    #[command(subcommand)]
+    Groups(groups::GroupsCommand),
+    /// Load users, groups, memberships and shares from a JSON file (docs/import.md); any
+    /// error imports nothing.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// See who is signed in, and revoke sessions: one, a user's, a group's or everybody's.
+    #[command(subcommand)]
+    Sessions(sessions::SessionsCommand),
+    /// Read the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// A command's failure and the exit code it earns.
@@ -93,6 +113,10 @@ async fn run(cli: Cli) -> CliResult {
         Command::Serve => serve::run(settings, service).await,
         Command::Users(command) => users::run(command, &service).await,
         Command::Tokens(command) => tokens::run(command, &service).await,
+        Command::Groups(command) => groups::run(command, &service).await,
+        Command::Import { file } => import::run(&file, &service).await,
+        Command::Sessions(command) => sessions::run(command, &service).await,
+        Command::Audit(command) => audit::run(command, &service).await,
     }
 }
 
@@ -104,6 +128,13 @@ pub fn open_service(settings: &Settings) -> Result<Arc<Service>, CliError> {
         Arc::new(SystemClock),
         Policy::from_settings(settings),
     )))
+}
+
+/// Prints `value` as pretty JSON on stdout, the only thing a `--json` listing prints there.
+fn print_json(value: &impl Serialize) -> CliResult {
+    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(e.to_string()))?;
+    println!("{text}");
+    Ok(())
 }
 
 /// Who the audit trail names for actions taken from the command line.

@@ -1,6 +1,6 @@
 //! `sessiond users ...`: create, list, block, unblock, unlock.
 
-use super::{CliError, CliResult, cli_actor};
+use super::{CliError, CliResult, cli_actor, print_json};
 use crate::domain::password::Password;
 use crate::domain::user::{User, UserState};
 use crate::service::Service;
@@ -77,9 +77,7 @@ pub async fn run(command: UsersCommand, service: &Service) -> CliResult {
         UsersCommand::List { json } => {
             let users = service.list_users().await?;
             if json {
-                let text = serde_json::to_string_pretty(&users)
-                    .map_err(|e| CliError::Failed(e.to_string()))?;
-                println!("{text}");
+                print_json(&users)?;
             } else {
                 print_table(&users, service);
             }

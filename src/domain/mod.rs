@@ -4,6 +4,7 @@ pub mod alarm;
 pub mod api_token;
 pub mod audit;
 pub mod duration;
+pub mod group;
 pub mod password;
 pub mod session;
 pub mod time;

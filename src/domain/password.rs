@@ -89,6 +89,11 @@ pub fn verify(password: &Password, phc: &str) -> bool {
     }
 }
 
+/// Whether `phc` is an Argon2id PHC string, as an imported password hash must be.
+pub fn is_argon2id_hash(phc: &str) -> bool {
+    phc.starts_with("$argon2id$") && PasswordHash::new(phc).is_ok()
+}
+
 /// A hash of a random password, verified against when the account does not exist so that
 /// an unknown login costs the same time as a wrong password.
 pub static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -117,6 +122,8 @@ mod tests {
         assert!(verify(&Password::new("correct horse battery staple"), &phc));
         assert!(!verify(&Password::new("wrong horse battery staple"), &phc));
         assert!(!verify(&Password::new("x"), "not a hash"));
+        assert!(is_argon2id_hash(&phc));
+        assert!(!is_argon2id_hash("$argon2id$nonsense") && !is_argon2id_hash("plain"));
         assert!(!format!("{:?}", Password::new("hunter2")).contains("hunter2"));
     }
 }

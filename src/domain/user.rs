@@ -34,7 +34,8 @@ impl Username {
 
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        // pad, not write_str, so tables can align it with `{:<20}`.
+        f.pad(&self.0)
     }
 }
 
@@ -97,6 +98,14 @@ pub enum UserKind {
 }
 
 impl UserKind {
+    pub fn of(is_bot: bool) -> UserKind {
+        if is_bot {
+            UserKind::Bot
+        } else {
+            UserKind::Human
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             UserKind::Human => "human",

@@ -8,6 +8,7 @@ use super::extract::{AdminCaller, Checked, authenticate};
 use crate::domain::alarm::Alarm;
 use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind};
 use crate::domain::time::Timestamp;
+use crate::service::NoProgress;
 use crate::service::admin::{MAX_PAGE, UserOverview};
 use crate::store::SessionFilter;
 use axum::extract::{Path, Query, State};
@@ -29,6 +30,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(list_audit))
         .routes(routes!(list_alarms))
         .routes(routes!(acknowledge_alarm))
+        .routes(routes!(revoke_group_sessions))
         .route_layer(middleware::from_fn_with_state(state, authenticate))
 }
 
@@ -587,4 +589,103 @@ async fn acknowledge_alarm(
 ) -> Result<Json<AlarmView>, ApiError> {
     let alarm = state.service.acknowledge_alarm(id, &admin.actor).await?;
     Ok(Json(AlarmView::from(&alarm)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DryRunQuery {
+    /// `true` (the default) only reports what would be revoked; `false` revokes.
+    #[param(value_type = Option<bool>)]
+    dry_run: Option<String>,
+}
+
+/// The group a revocation was about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupRef {
+    id: i64,
+    path: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AffectedUserView {
+    id: i64,
+    username: String,
+    sessions: u64,
+}
+
+/// The CLI's group revocation report, as JSON; `report` is the same text line for line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevocationReportView {
+    group: GroupRef,
+    dry_run: bool,
+    /// Unique active human members of the group, sub-groups and shares included.
+    members: u64,
+    /// Sessions revoked, or that would be in a dry run.
+    sessions: u64,
+    users_affected: Vec<AffectedUserView>,
+    /// Members without active sessions.
+    users_skipped: u64,
+    report: String,
+}
+
+#[utoipa::path(
+    post, path = "/api/admin/groups/{group}/revoke-sessions", tag = "admin",
+    summary = "Revoke every session of a group's members (sub-groups and shares included)",
+    description = "A dry run unless `dry_run=false`. A missing group is 404 and revokes nothing.",
+    params(
+        ("group" = String, Path, description = "Full path (URL-encoded, e.g. `acme%2Fplatform`), else numeric id"),
+        DryRunQuery,
+    ),
+    responses(
+        (status = 200, body = RevocationReportView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+async fn revoke_group_sessions(
+    State(state): State<AppState>,
+    admin: AdminCaller,
+    Checked(Path(group)): Checked<Path<String>>,
+    Checked(Query(query)): Checked<Query<DryRunQuery>>,
+) -> Result<Json<RevocationReportView>, ApiError> {
+    let dry_run = match query.dry_run.as_deref() {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "dry_run must be true or false, not {other:?}"
+            )));
+        }
+    };
+    let report = state
+        .service
+        .revoke_group_sessions(&group, dry_run, &admin.actor, &NoProgress)
+        .await?;
+    let text = report.to_string();
+    let group = report
+        .group
+        .as_ref()
+        .map(|g| GroupRef {
+            id: g.id,
+            path: g.path.to_string(),
+        })
+        .ok_or_else(|| ApiError::not_found("no such group"))?;
+    Ok(Json(RevocationReportView {
+        group,
+        dry_run: report.dry_run,
+        members: report.members,
+        sessions: report.sessions,
+        users_affected: report
+            .users_affected
+            .iter()
+            .map(|u| AffectedUserView {
+                id: u.id,
+                username: u.username.clone(),
+                sessions: u.sessions,
+            })
+            .collect(),
+        users_skipped: report.users_skipped,
+        report: text,
+    }))
 }

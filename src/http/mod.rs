@@ -1,7 +1,7 @@
 //! The HTTP server: state, router, and the start-up that binds it (port 0 in tests).
 
 mod admin_api;
-mod api;
+pub mod api;
 pub mod cookies;
 mod csrf;
 pub mod error;

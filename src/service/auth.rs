@@ -335,6 +335,6 @@ impl Service {
             Outcome::Success,
         )
         .client(client);
-        self.end_session(&session.id, event).await.map(|_| ())
+        self.end_session(session, event).await.map(|_| ())
     }
 }

@@ -3,15 +3,20 @@
 
 pub mod admin;
 pub mod auth;
+pub mod groups;
+pub mod import;
 pub mod metrics;
 pub mod revoke;
+pub mod sessions;
 pub mod users;
 
 use crate::config::{OnLimit, Settings};
-use crate::domain::audit::AuditEvent;
+use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::domain::session::Lifetimes;
 use crate::domain::time::{Clock, Timestamp};
-use crate::store::{Directory, LockoutPolicy, SessionLimit, SessionStore, StoreError, Stores};
+use crate::store::{
+    Directory, LockoutPolicy, Page, SessionLimit, SessionStore, StoreError, Stores,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,6 +81,19 @@ impl Policy {
     }
 }
 
+/// Told how far long work has got, so a console can show it; every method may be a no-op.
+pub trait Progress: Sync {
+    /// `total` steps lie ahead.
+    fn begin(&self, _total: u64) {}
+    fn advance(&self) {}
+    fn finish(&self) {}
+}
+
+/// For callers that show no progress, such as the HTTP API.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
 /// The application's use cases, over whichever stores the configuration chose.
 pub struct Service {
     pub sessions: Arc<dyn SessionStore>,
@@ -104,6 +122,16 @@ impl Service {
     pub async fn audit(&self, event: AuditEvent) -> ServiceResult<()> {
         self.directory.append_audit(&event).await?;
         Ok(())
+    }
+
+    /// The audit trail, newest first.
+    pub async fn audit_trail(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u64,
+    ) -> ServiceResult<Page<AuditEvent>> {
+        Ok(self.directory.list_audit(filter, limit, offset).await?)
     }
 
     /// Removes expired sessions and remember-me tokens; how many of each.

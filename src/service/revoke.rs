@@ -1,12 +1,20 @@
-//! Ending sessions: one, all of a user's (optionally but the current one). Every path that
-//! ends sessions comes through here, so each also ends the user's remember-me logins and
-//! leaves one audit event.
+//! Ending sessions: one, all of a user's (optionally but the current one), or all of many
+//! users' at once. Every path that ends sessions comes through here, so each also ends the
+//! users' remember-me logins and leaves an audit event per user.
 
 use super::metrics::bump;
-use super::{Service, ServiceResult};
+use super::{Progress, Service, ServiceError, ServiceResult};
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
 use crate::domain::session::Session;
+use crate::domain::time::Timestamp;
+use crate::domain::user::User;
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
+
+/// The event every revocation records, before its subject and count are known.
+fn revocation_event(now: Timestamp, actor: &str, reason: &str) -> AuditEvent {
+    AuditEvent::new(now, AuditKind::SessionRevoked, actor, Outcome::Success).reason(reason)
+}
 
 impl Service {
     /// Ends one session, its user's remember-me logins, and records who did it and why.
@@ -16,48 +24,58 @@ impl Service {
         actor: &str,
         reason: &str,
     ) -> ServiceResult<bool> {
-        Ok(self
-            .revoke_session_by_id(&session.id, actor, reason)
-            .await?
-            .is_some())
+        let event = revocation_event(self.now(), actor, reason);
+        self.end_session(session, event).await
     }
 
-    /// Ends the session with this public id, if there is one; the ended session.
+    /// Ends the active session with this public id, like [`Service::revoke_session`]; an
+    /// unknown or expired id is `NotFound`.
     pub async fn revoke_session_by_id(
         &self,
         id: &str,
         actor: &str,
         reason: &str,
-    ) -> ServiceResult<Option<Session>> {
-        let event = AuditEvent::new(
-            self.now(),
-            AuditKind::SessionRevoked,
-            actor,
-            Outcome::Success,
-        )
-        .reason(reason);
-        self.end_session(id, event).await
+    ) -> ServiceResult<Session> {
+        let now = self.now();
+        let session = self
+            .sessions
+            .delete(id)
+            .await?
+            .filter(|session| !session.is_expired(now))
+            .ok_or_else(|| ServiceError::NotFound(format!("no active session with id {id:?}")))?;
+        self.after_session_ended(&session, true, revocation_event(now, actor, reason))
+            .await?;
+        Ok(session)
     }
 
-    /// Deletes a session and its user's remember-me tokens, then records `event` about it.
+    /// Deletes a session and the user's remember-me tokens, then records `event` about it.
     pub(super) async fn end_session(
         &self,
-        id: &str,
+        session: &Session,
         event: AuditEvent,
-    ) -> ServiceResult<Option<Session>> {
-        let Some(session) = self.sessions.delete(id).await? else {
-            return Ok(None);
-        };
+    ) -> ServiceResult<bool> {
+        let existed = self.sessions.delete(&session.id).await?.is_some();
+        self.after_session_ended(session, existed, event).await?;
+        Ok(existed)
+    }
+
+    async fn after_session_ended(
+        &self,
+        session: &Session,
+        existed: bool,
+        event: AuditEvent,
+    ) -> ServiceResult<()> {
         self.directory
             .revoke_remember_tokens(session.user_id)
             .await?;
-        bump(&self.metrics.sessions_revoked);
+        if existed {
+            bump(&self.metrics.sessions_revoked);
+        }
         let event = event
             .subject(session.user_id, &session.username)
             .session(&session.id)
-            .count(1);
-        self.audit(event).await?;
-        Ok(Some(session))
+            .count(u64::from(existed));
+        self.audit(event).await
     }
 
     /// Ends every active session of a user except `keep` (a session id), and all of the
@@ -87,11 +105,45 @@ impl Service {
         self.metrics
             .sessions_revoked
             .fetch_add(revoked, Ordering::Relaxed);
-        let event = AuditEvent::new(now, AuditKind::SessionRevoked, actor, Outcome::Success)
+        let event = revocation_event(now, actor, reason)
             .subject(user_id, username)
-            .reason(reason)
             .count(revoked);
         self.audit(event).await?;
         Ok(revoked)
+    }
+
+    /// Ends every session and remember-me login of these users, the sessions in one bulk
+    /// store call; one audit event per user who had active sessions. Returns those users'
+    /// counts.
+    pub(super) async fn revoke_many_users_sessions(
+        &self,
+        users: &[User],
+        actor: &str,
+        reason: &str,
+        progress: &dyn Progress,
+    ) -> ServiceResult<BTreeMap<i64, u64>> {
+        let now = self.now();
+        progress.begin(2 * users.len() as u64);
+        // Remember-me logins go first, so none can renew a session deleted below.
+        for user in users {
+            self.directory.revoke_remember_tokens(user.id).await?;
+            progress.advance();
+        }
+        let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
+        let counts = self.sessions.delete_by_users(&ids, now).await?;
+        self.metrics
+            .sessions_revoked
+            .fetch_add(counts.values().sum(), Ordering::Relaxed);
+        for user in users {
+            if let Some(&count) = counts.get(&user.id) {
+                let event = revocation_event(now, actor, reason)
+                    .subject(user.id, user.username.as_str())
+                    .count(count);
+                self.audit(event).await?;
+            }
+            progress.advance();
+        }
+        progress.finish();
+        Ok(counts)
     }
 }

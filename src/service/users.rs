@@ -63,11 +63,7 @@ impl Service {
             name: request.name.unwrap_or_else(|| username.to_string()),
             username,
             email,
-            kind: if request.is_bot {
-                UserKind::Bot
-            } else {
-                UserKind::Human
-            },
+            kind: UserKind::of(request.is_bot),
             is_admin: request.is_admin || is_owner,
             is_owner,
             password_hash: Some(password_hash),

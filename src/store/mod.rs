@@ -9,11 +9,13 @@ pub mod sqlite;
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
 use crate::domain::audit::{AuditEvent, AuditFilter};
+use crate::domain::group::{Group, GroupGraph, GroupPath, NewGroup};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
-use crate::domain::user::{NewUser, User, UserState};
+use crate::domain::user::{NewUser, User, UserState, Username};
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,18 @@ pub trait SessionStore: Send + Sync {
     async fn delete(&self, id: &str) -> StoreResult<Option<Session>>;
     /// Deletes all of a user's sessions; how many unexpired ones there were.
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64>;
+    /// How many unexpired sessions each of these users has; users with none are left out.
+    async fn count_by_users(
+        &self,
+        user_ids: &[i64],
+        now: Timestamp,
+    ) -> StoreResult<BTreeMap<i64, u64>>;
+    /// Deletes all sessions of these users; how many unexpired ones each had (none: left out).
+    async fn delete_by_users(
+        &self,
+        user_ids: &[i64],
+        now: Timestamp,
+    ) -> StoreResult<BTreeMap<i64, u64>>;
     /// Unexpired sessions, paged, newest activity first.
     async fn scan(
         &self,
@@ -196,10 +210,35 @@ pub trait Directory: Send + Sync {
         by: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Alarm>>;
+    /// Adds a group under the existing group at `group.path.parent()`; a taken path or a
+    /// missing parent is a `Conflict`.
+    async fn create_group(&self, group: &NewGroup, now: Timestamp) -> StoreResult<Group>;
+    /// Every group (ordered by path) and every share.
+    async fn group_graph(&self) -> StoreResult<GroupGraph>;
+    /// Makes a user a direct member; false if they already were.
+    async fn add_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool>;
+    /// Shares `group_id` with `shared_with_id`; false if it already was.
+    async fn share_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool>;
+    /// The direct memberships of these groups, as (group id, member) pairs.
+    async fn direct_members(&self, group_ids: &[i64]) -> StoreResult<Vec<(i64, User)>>;
+    /// Applies a checked import in one transaction: all of it, or on any error nothing.
+    /// Returns the users created.
+    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Vec<User>>;
 
     /// Removes expired remember-me tokens; how many.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
     async fn ping(&self) -> StoreResult<()>;
+}
+
+/// Users, groups, memberships and shares to add at once. Groups come parents first;
+/// memberships and shares name users and groups that exist or are added before them.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryImport {
+    pub users: Vec<NewUser>,
+    pub groups: Vec<NewGroup>,
+    pub memberships: Vec<(GroupPath, Username)>,
+    /// (group, shared with)
+    pub shares: Vec<(GroupPath, GroupPath)>,
 }
 
 /// The stores named by the configuration, opened and migrated.

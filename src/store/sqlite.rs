@@ -2,12 +2,13 @@
 //! server can share one file), each call run on Tokio's blocking pool.
 
 use super::{
-    CreateOutcome, Directory, FailureRecord, LockoutPolicy, Page, SessionFilter, SessionLimit,
-    SessionStore, StoreError, StoreResult,
+    CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, SessionFilter,
+    SessionLimit, SessionStore, StoreError, StoreResult,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
 use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
+use crate::domain::group::{Group, GroupGraph, GroupPath, GroupShare, NewGroup};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -15,7 +16,11 @@ use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
 use crate::domain::user_agent::DeviceType;
 use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{self, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{
+    self, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params,
+    params_from_iter,
+};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 type Pool = r2d2::Pool<SqliteConnectionManager>;
@@ -64,6 +69,32 @@ fn map_error(error: rusqlite::Error) -> StoreError {
         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
         _ => StoreError::Unavailable(error.to_string()),
     }
+}
+
+/// A broken rule found in Rust rather than by SQLite, so it maps to `StoreError::Conflict`.
+fn conflict(message: String) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+        Some(message),
+    )
+}
+
+/// Replaces a constraint violation's SQLite wording with one a person can act on.
+fn on_conflict(
+    message: impl FnOnce() -> String,
+) -> impl FnOnce(rusqlite::Error) -> rusqlite::Error {
+    move |error| match error.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => conflict(message()),
+        _ => error,
+    }
+}
+
+/// Ids per `IN (...)` list, well under SQLite's bound-parameter limit.
+const ID_CHUNK: usize = 500;
+
+/// `?, ?, ?` for `n` parameters.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
 }
 
 const SESSIONS_SCHEMA: &str = "
@@ -250,16 +281,40 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
+        let counts = self.delete_by_users(&[user_id], now).await?;
+        Ok(counts.get(&user_id).copied().unwrap_or(0))
+    }
+
+    async fn count_by_users(
+        &self,
+        user_ids: &[i64],
+        now: Timestamp,
+    ) -> StoreResult<BTreeMap<i64, u64>> {
+        let user_ids = user_ids.to_vec();
+        run(&self.pool, move |conn| count_sessions(conn, &user_ids, now)).await
+    }
+
+    async fn delete_by_users(
+        &self,
+        user_ids: &[i64],
+        now: Timestamp,
+    ) -> StoreResult<BTreeMap<i64, u64>> {
+        let user_ids = user_ids.to_vec();
         run(&self.pool, move |conn| {
+            // One write transaction: the counts are exactly what the deletes removed.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let active: u64 = tx.query_row(
-                "SELECT COUNT(*) FROM sessions WHERE user_id = ?1 AND expires_at > ?2",
-                params![user_id, now.0],
-                |row| row.get(0),
-            )?;
-            tx.execute("DELETE FROM sessions WHERE user_id = ?1", [user_id])?;
+            let counts = count_sessions(&tx, &user_ids, now)?;
+            for chunk in user_ids.chunks(ID_CHUNK) {
+                tx.execute(
+                    &format!(
+                        "DELETE FROM sessions WHERE user_id IN ({})",
+                        placeholders(chunk.len())
+                    ),
+                    params_from_iter(chunk),
+                )?;
+            }
             tx.commit()?;
-            Ok(active)
+            Ok(counts)
         })
         .await
     }
@@ -310,6 +365,31 @@ impl SessionStore for SqliteSessionStore {
     }
 }
 
+/// Unexpired sessions per user among `user_ids`; users with none are left out.
+fn count_sessions(
+    conn: &Connection,
+    user_ids: &[i64],
+    now: Timestamp,
+) -> rusqlite::Result<BTreeMap<i64, u64>> {
+    let mut counts = BTreeMap::new();
+    for chunk in user_ids.chunks(ID_CHUNK) {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT user_id, COUNT(*) FROM sessions WHERE expires_at > ? AND user_id IN ({}) \
+             GROUP BY user_id",
+            placeholders(chunk.len())
+        ))?;
+        let values = std::iter::once(now.0).chain(chunk.iter().copied());
+        let rows = stmt.query_map(params_from_iter(values), |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, u64>(1)?))
+        })?;
+        for row in rows {
+            let (user_id, count) = row?;
+            counts.insert(user_id, count);
+        }
+    }
+    Ok(counts)
+}
+
 const DIRECTORY_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -346,6 +426,24 @@ CREATE TABLE IF NOT EXISTS audit_events (
     session_count INTEGER
 );
 CREATE INDEX IF NOT EXISTS audit_by_user ON audit_events (subject_user_id, id);
+CREATE TABLE IF NOT EXISTS groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    parent_id INTEGER REFERENCES groups (id),
+    path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS group_shares (
+    group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    shared_with_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, shared_with_id),
+    CHECK (group_id <> shared_with_id)
+);
 CREATE TABLE IF NOT EXISTS api_tokens (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
@@ -422,6 +520,81 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
+fn insert_user(conn: &Connection, user: &NewUser, now: Timestamp) -> rusqlite::Result<User> {
+    conn.query_row(
+        &format!(
+            "INSERT INTO users (username, name, email, state, kind, is_admin, is_owner, \
+             password_hash, created_at) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8) \
+             RETURNING {USER_COLUMNS}"
+        ),
+        params![
+            user.username.as_str(),
+            user.name,
+            user.email.as_str(),
+            user.kind.as_str(),
+            user.is_admin,
+            user.is_owner,
+            user.password_hash,
+            now.0
+        ],
+        user_from_row,
+    )
+    .map_err(on_conflict(|| {
+        "a user with this username or e-mail already exists".into()
+    }))
+}
+
+const GROUP_COLUMNS: &str = "id, parent_id, path, name, created_at";
+
+fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
+    let path: String = row.get(2)?;
+    Ok(Group {
+        id: row.get(0)?,
+        parent_id: row.get(1)?,
+        path: GroupPath::parse(&path).map_err(|_| {
+            rusqlite::Error::InvalidColumnType(2, "groups".into(), rusqlite::types::Type::Text)
+        })?,
+        name: row.get(3)?,
+        created_at: Timestamp(row.get(4)?),
+    })
+}
+
+fn group_id(conn: &Connection, path: &GroupPath) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT id FROM groups WHERE path = ?1")?
+        .query_row([path.as_str()], |row| row.get(0))
+        .optional()
+}
+
+fn insert_group(conn: &Connection, group: &NewGroup, now: Timestamp) -> rusqlite::Result<Group> {
+    let parent_id = match group.path.parent() {
+        None => None,
+        Some(parent) => Some(
+            group_id(conn, &parent)?
+                .ok_or_else(|| conflict(format!("the parent group '{parent}' does not exist")))?,
+        ),
+    };
+    conn.query_row(
+        &format!(
+            "INSERT INTO groups (parent_id, path, name, created_at) VALUES (?1, ?2, ?3, ?4) \
+             RETURNING {GROUP_COLUMNS}"
+        ),
+        params![parent_id, group.path.as_str(), group.name, now.0],
+        group_from_row,
+    )
+    .map_err(on_conflict(|| {
+        format!("the group '{}' already exists", group.path)
+    }))
+}
+
+const ADD_MEMBER: &str = "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)";
+const ADD_SHARE: &str =
+    "INSERT OR IGNORE INTO group_shares (group_id, shared_with_id) VALUES (?1, ?2)";
+
+/// Runs `ADD_MEMBER` or `ADD_SHARE`; false if the pair was already there.
+fn insert_pair(conn: &Connection, sql: &str, first: i64, second: i64) -> rusqlite::Result<bool> {
+    Ok(conn.prepare_cached(sql)?.execute([first, second])? == 1)
+}
+
 fn audit_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     let kind: String = row.get(2)?;
     let outcome: String = row.get(9)?;
@@ -474,33 +647,7 @@ impl SqliteDirectory {
 impl Directory for SqliteDirectory {
     async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
         let user = user.clone();
-        run(&self.pool, move |conn| {
-            conn.query_row(
-                &format!(
-                    "INSERT INTO users (username, name, email, state, kind, is_admin, is_owner, \
-                     password_hash, created_at) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8) \
-                     RETURNING {USER_COLUMNS}"
-                ),
-                params![
-                    user.username.as_str(),
-                    user.name,
-                    user.email.as_str(),
-                    user.kind.as_str(),
-                    user.is_admin,
-                    user.is_owner,
-                    user.password_hash,
-                    now.0
-                ],
-                user_from_row,
-            )
-        })
-        .await
-        .map_err(|error| match error {
-            StoreError::Conflict(_) => {
-                StoreError::Conflict("a user with this username or e-mail already exists".into())
-            }
-            other => other,
-        })
+        run(&self.pool, move |conn| insert_user(conn, &user, now)).await
     }
 
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
@@ -695,6 +842,109 @@ impl Directory for SqliteDirectory {
                 .query_map(params![user_id, kind, limit, offset], audit_from_row)?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Page { items, total })
+        })
+        .await
+    }
+
+    async fn create_group(&self, group: &NewGroup, now: Timestamp) -> StoreResult<Group> {
+        let group = group.clone();
+        run(&self.pool, move |conn| insert_group(conn, &group, now)).await
+    }
+
+    async fn group_graph(&self) -> StoreResult<GroupGraph> {
+        run(&self.pool, |conn| {
+            // One read transaction, so groups and shares are of the same moment.
+            let tx = conn.transaction()?;
+            let groups = tx
+                .prepare_cached(&format!("SELECT {GROUP_COLUMNS} FROM groups ORDER BY path"))?
+                .query_map([], group_from_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            let shares = tx
+                .prepare_cached(
+                    "SELECT group_id, shared_with_id FROM group_shares \
+                     ORDER BY group_id, shared_with_id",
+                )?
+                .query_map([], |row| {
+                    Ok(GroupShare {
+                        group_id: row.get(0)?,
+                        shared_with_id: row.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(GroupGraph { groups, shares })
+        })
+        .await
+    }
+
+    async fn add_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool> {
+        run(&self.pool, move |conn| {
+            insert_pair(conn, ADD_MEMBER, group_id, user_id)
+        })
+        .await
+    }
+
+    async fn share_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool> {
+        run(&self.pool, move |conn| {
+            insert_pair(conn, ADD_SHARE, group_id, shared_with_id)
+        })
+        .await
+    }
+
+    async fn direct_members(&self, group_ids: &[i64]) -> StoreResult<Vec<(i64, User)>> {
+        let group_ids = group_ids.to_vec();
+        run(&self.pool, move |conn| {
+            let mut members = Vec::new();
+            for chunk in group_ids.chunks(ID_CHUNK) {
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT {USER_COLUMNS}, group_id FROM group_members \
+                     JOIN users ON users.id = group_members.user_id \
+                     WHERE group_id IN ({}) ORDER BY group_id, username",
+                    placeholders(chunk.len())
+                ))?;
+                let rows = stmt.query_map(params_from_iter(chunk), |row| {
+                    Ok((row.get(12)?, user_from_row(row)?))
+                })?;
+                for row in rows {
+                    members.push(row?);
+                }
+            }
+            Ok(members)
+        })
+        .await
+    }
+
+    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Vec<User>> {
+        let import = import.clone();
+        run(&self.pool, move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let users = import
+                .users
+                .iter()
+                .map(|user| insert_user(&tx, user, now))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for group in &import.groups {
+                insert_group(&tx, group, now)?;
+            }
+            let group = |path: &GroupPath| {
+                group_id(&tx, path)?
+                    .ok_or_else(|| conflict(format!("the group '{path}' does not exist")))
+            };
+            for (path, username) in &import.memberships {
+                let user_id: i64 = tx
+                    .query_row(
+                        "SELECT id FROM users WHERE username = ?1",
+                        [username.as_str()],
+                        |row| row.get(0),
+                    )
+                    .optional()?
+                    .ok_or_else(|| conflict(format!("the user '{username}' does not exist")))?;
+                insert_pair(&tx, ADD_MEMBER, group(path)?, user_id)?;
+            }
+            for (path, with) in &import.shares {
+                insert_pair(&tx, ADD_SHARE, group(path)?, group(with)?)?;
+            }
+            tx.commit()?;
+            Ok(users)
         })
         .await
     }

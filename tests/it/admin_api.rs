@@ -541,3 +541,110 @@ async fn ip_spread_raises_one_alarm_at_the_fourth_address() {
     let (_, reopened) = get_json(&admin, "/api/admin/alarms").await;
     assert_eq!(reopened["total"], 1);
 }
+
+#[tokio::test]
+async fn group_revocation_over_http_dry_run_then_live() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    server.create_user("carol", false).await;
+    let service = &server.service;
+    service
+        .create_group("acme/platform", None, true)
+        .await
+        .unwrap();
+    let platform = service.find_group("acme/platform").await.unwrap();
+    let acme = service.find_group("acme").await.unwrap();
+    for (group, user) in [(&platform, "alice"), (&acme, "bob")] {
+        let user = service.find_user(user).await.unwrap();
+        service.add_group_member(group, &user).await.unwrap();
+    }
+    let alices = server.browser(FIREFOX_UBUNTU);
+    alices.login("alice").await;
+    let bobs = server.browser(FIREFOX_UBUNTU);
+    bobs.login("bob").await;
+    let carols = server.browser(FIREFOX_UBUNTU);
+    carols.login("carol").await;
+
+    let revoke = |query: &'static str| {
+        admin
+            .client
+            .post(admin.url(&format!(
+                "/api/admin/groups/acme%2Fplatform/revoke-sessions{query}"
+            )))
+            .send()
+    };
+    let dry = revoke("?dry_run=true").await.unwrap();
+    assert_eq!(dry.status(), StatusCode::OK);
+    let dry: Value = dry.json().await.unwrap();
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["group"]["path"], "acme/platform");
+    assert_eq!(
+        dry["members"], 2,
+        "alice directly, bob through the parent group"
+    );
+    assert_eq!(dry["sessions"], 2);
+    assert!(
+        dry["report"]
+            .as_str()
+            .unwrap()
+            .contains("[DRY RUN] Would revoke 2 sessions for 2 users")
+    );
+    assert_eq!(
+        alices.session_status().await,
+        StatusCode::OK,
+        "a dry run changes nothing"
+    );
+
+    let live: Value = revoke("?dry_run=false")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(live["dry_run"], false);
+    assert_eq!(live["sessions"], 2);
+    assert!(
+        live["report"]
+            .as_str()
+            .unwrap()
+            .contains("=== Session Revocation (LIVE) ===")
+    );
+    assert_eq!(alices.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(bobs.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        carols.session_status().await,
+        StatusCode::OK,
+        "not a member"
+    );
+    let again: Value = revoke("").await.unwrap().json().await.unwrap();
+    assert_eq!(again["sessions"], 0);
+
+    let by_id = admin
+        .client
+        .post(admin.url(&format!("/api/admin/groups/{}/revoke-sessions", acme.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_id.status(), StatusCode::OK);
+    assert_eq!(
+        revoke("?dry_run=maybe").await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let missing = admin
+        .client
+        .post(admin.url("/api/admin/groups/nowhere%2Fat-all/revoke-sessions?dry_run=false"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(missing).await, "not_found");
+    let as_user = carols
+        .client
+        .post(carols.url("/api/admin/groups/acme/revoke-sessions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_user.status(), StatusCode::FORBIDDEN);
+}

@@ -4,10 +4,10 @@ use crate::helpers::PASSWORD;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use tempfile::TempDir;
 
-fn sessiond(dir: &Path) -> Command {
+pub fn sessiond(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sessiond"));
     let url = format!("sqlite://{}", dir.join("sessiond.db").display());
     command
@@ -17,11 +17,11 @@ fn sessiond(dir: &Path) -> Command {
     command
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
+pub fn run(dir: &Path, args: &[&str]) -> Output {
     sessiond(dir).args(args).output().unwrap()
 }
 
-fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
+pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = sessiond(dir)
         .args(args)
         .stdin(Stdio::piped())
@@ -38,7 +38,18 @@ fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+/// `sessiond serve` on a random loopback port; its stdout is piped for the address line.
+pub fn serve(dir: &Path) -> Child {
+    sessiond(dir)
+        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -188,13 +199,7 @@ fn bad_usage_and_unknown_users_exit_2() {
 #[test]
 fn serve_creates_the_owner_once_and_prints_its_password() {
     let dir = TempDir::new().unwrap();
-    let mut server = sessiond(dir.path())
-        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = serve(dir.path());
     let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
     let mut password = None;
     let mut address = None;
@@ -221,13 +226,7 @@ fn serve_creates_the_owner_once_and_prints_its_password() {
     server.wait().unwrap();
 
     // A second start on the same store creates nobody and prints no password.
-    let mut again = sessiond(dir.path())
-        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut again = serve(dir.path());
     let first = BufReader::new(again.stdout.take().unwrap())
         .lines()
         .next()

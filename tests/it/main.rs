@@ -3,6 +3,7 @@
 mod admin_api;
 mod auth;
 mod cli;
+mod groups;
 mod helpers;
 mod http_basics;
 mod limits;

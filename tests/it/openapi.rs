@@ -15,6 +15,7 @@ const SPEC_ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/api/admin/users"),
     ("get", "/api/admin/audit"),
     ("get", "/api/admin/alarms"),
+    ("post", "/api/admin/groups/{group}/revoke-sessions"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 ];
@@ -80,7 +81,9 @@ async fn everything_documented_is_served() {
     for (path, item) in paths {
         // Path parameters get values that exist nowhere: the answer must be the handler's, not
         // the router's "no such endpoint".
-        let concrete = path.replace("{id}", "999999");
+        let concrete = path
+            .replace("{id}", "999999")
+            .replace("{group}", "no%2Fsuch-group");
         for method in item.as_object().unwrap().keys() {
             if *method == "post" && path == "/api/logout" {
                 continue; // would end the session the rest of the walk needs
