@@ -1,4 +1,6 @@
-//! The JSON API: login, logout, the forward-auth check, health.
+//! The JSON API: login, logout, the forward-auth check, health; self-service in submodules.
+
+mod user_sessions;
 
 use super::AppState;
 use super::cookies::CookieKind;
@@ -24,6 +26,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/api/logout", post(logout))
         .route("/api/session", get(whoami))
+        .merge(user_sessions::routes())
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
         .route("/api/login", post(login))

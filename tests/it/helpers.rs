@@ -136,6 +136,10 @@ impl Browser {
         self.get("/api/session").await.status()
     }
 
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client.delete(self.url(path)).send().await.unwrap()
+    }
+
     pub async fn logout(&self) -> Response {
         self.client
             .post(self.url("/api/logout"))
@@ -161,4 +165,11 @@ pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
+}
+
+/// The hidden CSRF field of a page.
+pub fn csrf_field(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
 }

@@ -5,3 +5,4 @@ mod cli;
 mod helpers;
 mod http_basics;
 mod limits;
+mod user_sessions;

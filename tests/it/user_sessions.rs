@@ -1,0 +1,319 @@
+//! Active sessions for users: the self-service API and the page's forms, over the real server.
+
+use crate::auth::duration;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::time::Duration;
+
+/// One user signed in on a laptop (Firefox on Ubuntu), a phone (Chrome on Android) and a
+/// tablet (Safari on an iPad), in that order.
+struct Devices {
+    laptop: Browser,
+    phone: Browser,
+    tablet: Browser,
+    /// Session ids, laptop, phone, tablet.
+    ids: [String; 3],
+    /// Remember-me cookies, when signed in with "Remember me".
+    remember: [Option<String>; 3],
+}
+
+impl Devices {
+    async fn sign_in(server: &TestServer, username: &str, remember_me: bool) -> Devices {
+        let [laptop, phone, tablet] =
+            [FIREFOX_UBUNTU, CHROME_ANDROID, SAFARI_IPAD].map(|agent| server.browser(agent));
+        let mut ids = Vec::new();
+        let mut remember = Vec::new();
+        for browser in [&laptop, &phone, &tablet] {
+            let response = browser.login_as(username, PASSWORD, remember_me).await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+            remember.push(set_cookie(response.headers(), "sessiond_remember"));
+            let body: Value = response.json().await.unwrap();
+            ids.push(body["session"]["id"].as_str().unwrap().to_owned());
+            // Distinct activity times, so "most recently active first" has one answer.
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        Devices {
+            laptop,
+            phone,
+            tablet,
+            ids: ids.try_into().unwrap(),
+            remember: remember.try_into().unwrap(),
+        }
+    }
+
+    fn all(&self) -> [&Browser; 3] {
+        [&self.laptop, &self.phone, &self.tablet]
+    }
+
+    async fn statuses(&self) -> Vec<StatusCode> {
+        let mut statuses = Vec::new();
+        for browser in self.all() {
+            statuses.push(browser.session_status().await);
+        }
+        statuses
+    }
+}
+
+/// `GET /api/user/sessions` as this browser, asserting it answers 200.
+async fn sessions(browser: &Browser) -> Vec<Value> {
+    let response = browser.get("/api/user/sessions").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["sessions"].as_array().unwrap().clone()
+}
+
+fn ids(list: &[Value]) -> Vec<&str> {
+    list.iter().map(|s| s["id"].as_str().unwrap()).collect()
+}
+
+/// A server that writes activity on every request, so list order follows the requests.
+async fn spawn_tracking_activity() -> TestServer {
+    spawn_with(|s| s.sessions.activity_write_interval = duration("0s")).await
+}
+
+/// How many of a user's remember-me tokens are stored.
+fn remember_tokens(server: &TestServer, user_id: i64) -> i64 {
+    server
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM remember_tokens WHERE user_id = ?1",
+            [user_id],
+            |row| row.get(0),
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_user_lists_only_their_own_sessions_with_devices_and_the_current_one() {
+    let server = spawn_tracking_activity().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = Devices::sign_in(&server, "alice", false).await;
+    let bob = Devices::sign_in(&server, "bob", false).await;
+
+    for (devices, username) in [(&alice, "alice"), (&bob, "bob")] {
+        let mut expected_order = Vec::new();
+        for (index, browser) in devices.all().into_iter().enumerate() {
+            let list = sessions(browser).await;
+            let mut listed = ids(&list);
+            listed.sort();
+            let mut own: Vec<&str> = devices.ids.iter().map(String::as_str).collect();
+            own.sort();
+            assert_eq!(listed, own, "{username} sees exactly their three sessions");
+            for session in &list {
+                assert_eq!(session["username"], username);
+                let is_caller = session["id"] == devices.ids[index].as_str();
+                assert_eq!(session["current"], is_caller, "{session}");
+            }
+            // The caller was just active, so it comes first; the others follow by activity.
+            expected_order.insert(0, devices.ids[index].as_str());
+            assert_eq!(&ids(&list)[..expected_order.len()], expected_order);
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+    }
+
+    let list = sessions(&alice.laptop).await;
+    let parsed = |id: &str| {
+        let session = list.iter().find(|s| s["id"] == id).unwrap();
+        [&session["browser"], &session["os"], &session["device_type"]]
+            .map(|v| v.as_str().unwrap().to_owned())
+    };
+    assert_eq!(parsed(&alice.ids[0]), ["Firefox", "Ubuntu", "desktop"]);
+    assert_eq!(parsed(&alice.ids[1]), ["Chrome", "Android", "smartphone"]);
+    assert_eq!(parsed(&alice.ids[2]), ["Safari", "iOS", "tablet"]);
+    for session in &list {
+        assert_eq!(session["ip_address"], "127.0.0.1");
+        assert_eq!(session["remember_me"], false);
+        for field in ["created_at", "last_active_at", "expires_at"] {
+            assert!(session[field].as_str().unwrap().ends_with('Z'), "{field}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_session_signs_that_client_out_at_once() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let alice = Devices::sign_in(&server, "alice", false).await;
+    let phone = &alice.ids[1];
+
+    let response = alice
+        .laptop
+        .delete(&format!("/api/user/sessions/{phone}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        alice.statuses().await,
+        [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::OK]
+    );
+    let left = sessions(&alice.laptop).await;
+    assert_eq!(ids(&left).len(), 2);
+    assert!(!ids(&left).contains(&phone.as_str()));
+
+    let (actor, count): (String, i64) = server
+        .db()
+        .query_row(
+            "SELECT actor, session_count FROM audit_events \
+             WHERE kind = 'session_revoked' AND session_id = ?1",
+            [phone],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((actor.as_str(), count), ("user:alice", 1));
+}
+
+#[tokio::test]
+async fn the_current_session_cannot_be_revoked_from_the_list() {
+    let server = spawn().await;
+    let alice_id = server.create_user("alice", false).await;
+    let alice = Devices::sign_in(&server, "alice", true).await;
+    let own = &alice.ids[0];
+
+    let response = alice
+        .laptop
+        .delete(&format!("/api/user/sessions/{own}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "current_session");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("log out")
+    );
+
+    assert_eq!(alice.statuses().await, [StatusCode::OK; 3]);
+    assert_eq!(sessions(&alice.laptop).await.len(), 3);
+    assert_eq!(
+        remember_tokens(&server, alice_id),
+        3,
+        "remember-me logins kept"
+    );
+}
+
+#[tokio::test]
+async fn another_users_session_is_not_found_like_an_unknown_one_and_stays() {
+    let server = spawn().await;
+    let alice_id = server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = Devices::sign_in(&server, "alice", true).await;
+    let bob = server.browser(FIREFOX_UBUNTU);
+    bob.login("bob").await;
+
+    let theirs = bob
+        .delete(&format!("/api/user/sessions/{}", alice.ids[1]))
+        .await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    let theirs: Value = theirs.json().await.unwrap();
+    let unknown = bob.delete("/api/user/sessions/no-such-session-id").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let unknown: Value = unknown.json().await.unwrap();
+    assert_eq!(theirs, unknown, "the answer does not tell that it exists");
+    assert_eq!(theirs["error"]["code"], "not_found");
+
+    assert_eq!(alice.statuses().await, [StatusCode::OK; 3]);
+    assert_eq!(sessions(&alice.laptop).await.len(), 3);
+    assert_eq!(remember_tokens(&server, alice_id), 3);
+    assert_eq!(
+        sessions(&bob).await.len(),
+        1,
+        "bob never sees alice's sessions"
+    );
+}
+
+#[tokio::test]
+async fn revoke_all_others_leaves_exactly_the_current_one() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = Devices::sign_in(&server, "alice", false).await;
+    let bob = Devices::sign_in(&server, "bob", false).await;
+
+    let response = alice.phone.delete("/api/user/sessions").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"revoked": 2}));
+
+    let left = sessions(&alice.phone).await;
+    assert_eq!(ids(&left), [alice.ids[1].as_str()]);
+    assert_eq!(left[0]["current"], true);
+    assert_eq!(
+        alice.statuses().await,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::OK,
+            StatusCode::UNAUTHORIZED
+        ]
+    );
+    assert_eq!(bob.statuses().await, [StatusCode::OK; 3], "bob keeps his");
+
+    let again: Value = alice
+        .phone
+        .delete("/api/user/sessions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["revoked"], 0);
+}
+
+/// A client that carries nothing but this remember-me cookie.
+async fn remember_me_status(server: &TestServer, cookie: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(server.url("/api/session"))
+        .header("cookie", format!("sessiond_remember={cookie}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn remember_me_logins_of_the_user_stop_working_after_any_revocation() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = Devices::sign_in(&server, "alice", true).await;
+    let bob = Devices::sign_in(&server, "bob", true).await;
+    let [laptop, phone, tablet] = alice.remember.clone().map(Option::unwrap);
+    // Before any revocation a remember-me cookie alone signs in (opening one more session).
+    assert_eq!(remember_me_status(&server, &tablet).await, StatusCode::OK);
+
+    let one = alice
+        .laptop
+        .delete(&format!("/api/user/sessions/{}", alice.ids[2]))
+        .await;
+    assert_eq!(one.status(), StatusCode::NO_CONTENT);
+    for cookie in [&laptop, &phone] {
+        assert_eq!(
+            remember_me_status(&server, cookie).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    let all = bob.laptop.delete("/api/user/sessions").await;
+    assert_eq!(all.status(), StatusCode::OK);
+    for cookie in bob.remember.iter().flatten() {
+        assert_eq!(
+            remember_me_status(&server, cookie).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_user_api_needs_a_session() {
+    let server = spawn().await;
+    let client = reqwest::Client::new();
+    for request in [
+        client.get(server.url("/api/user/sessions")),
+        client.delete(server.url("/api/user/sessions")),
+        client.delete(server.url("/api/user/sessions/some-id")),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(error_code(response).await, "unauthorized");
+    }
+}
