@@ -140,6 +140,16 @@ impl Browser {
         self.client.delete(self.url(path)).send().await.unwrap()
     }
 
+    /// Posts a form; redirects are not followed.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn logout(&self) -> Response {
         self.client
             .post(self.url("/api/logout"))

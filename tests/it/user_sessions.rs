@@ -317,3 +317,190 @@ async fn the_user_api_needs_a_session() {
         assert_eq!(error_code(response).await, "unauthorized");
     }
 }
+
+/// The Active sessions page as this browser sees it, asserting it answers 200.
+async fn page(browser: &Browser, path: &str) -> String {
+    let response = browser.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_page_shows_each_device_and_marks_the_current_session() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = Devices::sign_in(&server, "alice", true).await;
+    let bob = Devices::sign_in(&server, "bob", false).await;
+
+    let html = page(&alice.tablet, "/-/user/sessions").await;
+    for device in ["Firefox on Ubuntu", "Chrome on Android", "Safari on iOS"] {
+        assert!(html.contains(device), "{device}");
+    }
+    for icon in [
+        "aria-label=\"Computer\"",
+        "aria-label=\"Phone\"",
+        "aria-label=\"Tablet\"",
+    ] {
+        assert!(html.contains(icon), "{icon}");
+    }
+    assert_eq!(html.matches("This is your current session").count(), 1);
+    let current = html.find("This is your current session").unwrap();
+    let tablet_row = html.find("Safari on iOS").unwrap();
+    let next_row = html[tablet_row..]
+        .find("<li")
+        .map_or(html.len(), |i| tablet_row + i);
+    assert!(
+        (tablet_row..next_row).contains(&current),
+        "marker on the tablet's row"
+    );
+    for other in &alice.ids[..2] {
+        assert!(html.contains(&format!("action=\"/-/user/sessions/{other}/revoke\"")));
+    }
+    assert!(!html.contains(&format!("/-/user/sessions/{}/revoke", alice.ids[2])));
+    assert!(!html.contains(&bob.ids[0]), "no trace of bob's sessions");
+    assert!(html.contains("Revoke all other sessions"));
+    assert!(html.contains("data-confirm="));
+    assert!(html.contains("Remember me"));
+    assert!(html.contains("<time datetime=\""));
+    assert!(html.contains("Last accessed"));
+    assert!(html.contains("Signed in on"));
+    assert!(html.contains("alice Example"), "the header names the user");
+    assert!(html.contains("action=\"/logout\""));
+}
+
+#[tokio::test]
+async fn signed_out_the_page_redirects_to_login_and_back() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let response = browser.get("/-/user/sessions?revoked=1").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        "/login?return_to=/-/user/sessions%3Frevoked%3D1"
+    );
+    let form = page(&browser, "/login?return_to=/-/user/sessions%3Frevoked%3D1").await;
+    assert!(form.contains("value=\"/-/user/sessions?revoked=1\""));
+
+    // After a revocation the old cookie is no session either.
+    browser.login("alice").await;
+    let other = server.browser(CHROME_ANDROID);
+    other.login("alice").await;
+    other.delete("/api/user/sessions").await;
+    let response = browser.get("/-/user/sessions").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        "/login?return_to=/-/user/sessions"
+    );
+}
+
+#[tokio::test]
+async fn the_revoke_form_needs_the_csrf_token_and_then_revokes() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = Devices::sign_in(&server, "alice", false).await;
+    let bobs = server.browser(FIREFOX_UBUNTU);
+    bobs.login("bob").await;
+    let csrf = csrf_field(&page(&alice.laptop, "/-/user/sessions").await);
+    let revoke_phone = format!("/-/user/sessions/{}/revoke", alice.ids[1]);
+
+    for form in [
+        vec![],
+        vec![("csrf_token", "forged-token-forged-token-forged")],
+    ] {
+        let refused = alice.laptop.post_form(&revoke_phone, &form).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(alice.statuses().await, [StatusCode::OK; 3]);
+
+    let done = alice
+        .laptop
+        .post_form(&revoke_phone, &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()["location"], "/-/user/sessions?revoked=1");
+    assert_eq!(
+        alice.statuses().await,
+        [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::OK]
+    );
+    let html = page(&alice.laptop, "/-/user/sessions?revoked=1").await;
+    assert!(html.contains("Session revoked. That device is signed out."));
+    assert!(!html.contains("Chrome on Android"));
+
+    // Through the form too, the current session and other users' sessions stay.
+    let own = format!("/-/user/sessions/{}/revoke", alice.ids[0]);
+    let response = alice.laptop.post_form(&own, &[("csrf_token", &csrf)]).await;
+    assert_eq!(
+        response.headers()["location"],
+        "/-/user/sessions?error=current_session"
+    );
+    let bobs_csrf = csrf_field(&page(&bobs, "/-/user/sessions").await);
+    let theirs = format!("/-/user/sessions/{}/revoke", alice.ids[2]);
+    let response = bobs.post_form(&theirs, &[("csrf_token", &bobs_csrf)]).await;
+    assert_eq!(
+        response.headers()["location"],
+        "/-/user/sessions?error=not_found"
+    );
+    assert_eq!(
+        alice.statuses().await,
+        [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::OK]
+    );
+    let html = page(&alice.laptop, "/-/user/sessions?error=current_session").await;
+    assert!(html.contains("To end it, log out."));
+}
+
+#[tokio::test]
+async fn the_revoke_others_form_leaves_only_this_device() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let alice = Devices::sign_in(&server, "alice", false).await;
+    let csrf = csrf_field(&page(&alice.tablet, "/-/user/sessions").await);
+
+    let refused = alice
+        .tablet
+        .post_form("/-/user/sessions/revoke-others", &[])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(alice.statuses().await, [StatusCode::OK; 3]);
+
+    let done = alice
+        .tablet
+        .post_form("/-/user/sessions/revoke-others", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()["location"], "/-/user/sessions?revoked=2");
+    assert_eq!(
+        alice.statuses().await,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::OK
+        ]
+    );
+    let html = page(&alice.tablet, "/-/user/sessions?revoked=2").await;
+    assert!(html.contains("2 sessions revoked."));
+    assert!(html.contains("No other devices are signed in to your account."));
+    assert!(!html.contains("Revoke all other sessions"));
+    assert!(!html.contains("/revoke\""), "no Revoke button left");
+}
+
+#[tokio::test]
+async fn signed_out_forms_go_to_login_and_change_nothing() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let alice = Devices::sign_in(&server, "alice", false).await;
+    let stranger = server.browser(FIREFOX_UBUNTU);
+    let csrf = csrf_field(&page(&stranger, "/login").await);
+    let response = stranger
+        .post_form(
+            &format!("/-/user/sessions/{}/revoke", alice.ids[0]),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/login");
+    assert_eq!(alice.statuses().await, [StatusCode::OK; 3]);
+}
