@@ -361,7 +361,7 @@ async fn the_page_shows_each_device_and_marks_the_current_session() {
     assert!(!html.contains(&bob.ids[0]), "no trace of bob's sessions");
     assert!(html.contains("Revoke all other sessions"));
     assert!(html.contains("data-confirm="));
-    assert!(html.contains("Remember me"));
+    assert!(html.contains("also ends every “Remember me” sign-in"));
     assert!(html.contains("<time datetime=\""));
     assert!(html.contains("Last accessed"));
     assert!(html.contains("Signed in on"));

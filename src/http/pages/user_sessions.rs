@@ -53,7 +53,6 @@ struct Row {
     signed_in: TimeView,
     last_active: TimeView,
     current: bool,
-    remember_me: bool,
 }
 
 impl Row {
@@ -67,7 +66,6 @@ impl Row {
             signed_in: TimeView::new(session.created_at, now),
             last_active: TimeView::new(session.last_active_at, now),
             current: own.current,
-            remember_me: session.remember_me,
         }
     }
 
