@@ -183,3 +183,14 @@ pub fn csrf_field(html: &str) -> String {
     let start = html.find(marker).expect("a CSRF field") + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
+
+/// Reports a missing external service: a notice and the test skips, or under
+/// `SESSIOND_REQUIRE_SERVICES=1` (as `.ci/run` sets) a failure.
+pub fn missing_service(what: &str) {
+    if std::env::var("SESSIOND_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
+        panic!("{what} not available, and SESSIOND_REQUIRE_SERVICES=1 says to fail");
+    }
+    eprintln!(
+        "notice: skipping, {what} not available (set SESSIOND_REQUIRE_SERVICES=1 to fail instead)"
+    );
+}

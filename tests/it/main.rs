@@ -1,6 +1,7 @@
 //! One integration-test binary: the real server, the real binary, real SQLite files.
 
 mod auth;
+mod browser;
 mod cli;
 mod helpers;
 mod http_basics;

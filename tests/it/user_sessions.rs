@@ -1,9 +1,11 @@
 //! Active sessions for users: the self-service API and the page's forms, over the real server.
 
 use crate::auth::duration;
+use crate::browser::Chromium;
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
+use std::path::Path;
 use std::time::Duration;
 
 /// One user signed in on a laptop (Firefox on Ubuntu), a phone (Chrome on Android) and a
@@ -503,4 +505,86 @@ async fn signed_out_forms_go_to_login_and_change_nothing() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/login");
     assert_eq!(alice.statuses().await, [StatusCode::OK; 3]);
+}
+
+#[tokio::test]
+async fn in_chromium_the_user_signs_in_and_revokes_another_session() {
+    let Some(chromium) = Chromium::start().await else {
+        return;
+    };
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let elsewhere = Devices::sign_in(&server, "alice", false).await;
+    server.browser(FIREFOX_UBUNTU).login("bob").await;
+
+    chromium.goto(&server.url("/-/user/sessions")).await;
+    assert!(
+        chromium
+            .current_url()
+            .await
+            .ends_with("/login?return_to=/-/user/sessions")
+    );
+    chromium
+        .type_into(&chromium.find("#login").await, "alice")
+        .await;
+    chromium
+        .type_into(&chromium.find("#password").await, PASSWORD)
+        .await;
+    chromium.click(&chromium.find("button.primary").await).await;
+    let sessions_page = server.url("/-/user/sessions");
+    chromium
+        .wait_for("the sessions page", async || {
+            chromium.current_url().await == sessions_page
+        })
+        .await;
+
+    assert_eq!(chromium.find_all(".session").await.len(), 4, "alice's only");
+    let current = chromium.find_all(".session.is-current").await;
+    assert_eq!(current.len(), 1);
+    let marker = chromium.text(&current[0]).await;
+    assert!(marker.contains("This is your current session"), "{marker}");
+
+    // Cancel in the confirmation keeps the session; OK revokes it.
+    let phone = chromium
+        .find_with_text(".session", "Chrome on Android")
+        .await;
+    let revoke = chromium.find_in(&phone, "button").await;
+    chromium.click(&revoke).await;
+    assert!(chromium.dialog_text().await.contains("Chrome on Android"));
+    chromium.dismiss_dialog().await;
+    assert_eq!(chromium.find_all(".session").await.len(), 4);
+    assert_eq!(elsewhere.phone.session_status().await, StatusCode::OK);
+    chromium.click(&revoke).await;
+    chromium.accept_dialog().await;
+    chromium
+        .wait_for("the banner after revoking", async || {
+            !chromium.find_all(".alert-ok").await.is_empty()
+        })
+        .await;
+
+    let rows = chromium.find_all(".session").await;
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        assert!(!chromium.text(row).await.contains("Chrome on Android"));
+    }
+    assert_eq!(
+        elsewhere.phone.session_status().await,
+        StatusCode::UNAUTHORIZED
+    );
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    chromium
+        .screenshot(&screenshots.join("user-sessions.png"))
+        .await;
+
+    // On a phone the page fits the width: nothing to scroll sideways.
+    chromium.set_window_size(390, 844).await;
+    let root = "document.documentElement";
+    let overflows = chromium
+        .execute(&format!("return {root}.scrollWidth > {root}.clientWidth;"))
+        .await;
+    assert_eq!(overflows, false, "the page is wider than a phone");
+    chromium
+        .screenshot(&screenshots.join("user-sessions-phone.png"))
+        .await;
 }
