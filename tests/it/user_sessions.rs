@@ -57,6 +57,14 @@ impl Devices {
     }
 }
 
+/// Two users, alice and bob, each signed in on all three devices.
+async fn alice_and_bob(server: &TestServer, remember_me: bool) -> (Devices, Devices) {
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = Devices::sign_in(server, "alice", remember_me).await;
+    (alice, Devices::sign_in(server, "bob", remember_me).await)
+}
+
 /// `GET /api/user/sessions` as this browser, asserting it answers 200.
 async fn sessions(browser: &Browser) -> Vec<Value> {
     let response = browser.get("/api/user/sessions").await;
@@ -89,10 +97,7 @@ fn remember_tokens(server: &TestServer, user_id: i64) -> i64 {
 #[tokio::test]
 async fn each_user_lists_only_their_own_sessions_with_devices_and_the_current_one() {
     let server = spawn_tracking_activity().await;
-    server.create_user("alice", false).await;
-    server.create_user("bob", false).await;
-    let alice = Devices::sign_in(&server, "alice", false).await;
-    let bob = Devices::sign_in(&server, "bob", false).await;
+    let (alice, bob) = alice_and_bob(&server, false).await;
 
     for (devices, username) in [(&alice, "alice"), (&bob, "bob")] {
         let mut expected_order = Vec::new();
@@ -228,10 +233,7 @@ async fn another_users_session_is_not_found_like_an_unknown_one_and_stays() {
 #[tokio::test]
 async fn revoke_all_others_leaves_exactly_the_current_one() {
     let server = spawn().await;
-    server.create_user("alice", false).await;
-    server.create_user("bob", false).await;
-    let alice = Devices::sign_in(&server, "alice", false).await;
-    let bob = Devices::sign_in(&server, "bob", false).await;
+    let (alice, bob) = alice_and_bob(&server, false).await;
 
     let response = alice.phone.delete("/api/user/sessions").await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -275,10 +277,7 @@ async fn remember_me_status(server: &TestServer, cookie: &str) -> StatusCode {
 #[tokio::test]
 async fn remember_me_logins_of_the_user_stop_working_after_any_revocation() {
     let server = spawn().await;
-    server.create_user("alice", false).await;
-    server.create_user("bob", false).await;
-    let alice = Devices::sign_in(&server, "alice", true).await;
-    let bob = Devices::sign_in(&server, "bob", true).await;
+    let (alice, bob) = alice_and_bob(&server, true).await;
     let [laptop, phone, tablet] = alice.remember.clone().map(Option::unwrap);
     // Before any revocation a remember-me cookie alone signs in (opening one more session).
     assert_eq!(remember_me_status(&server, &tablet).await, StatusCode::OK);
@@ -330,10 +329,7 @@ async fn page(browser: &Browser, path: &str) -> String {
 #[tokio::test]
 async fn the_page_shows_each_device_and_marks_the_current_session() {
     let server = spawn().await;
-    server.create_user("alice", false).await;
-    server.create_user("bob", false).await;
-    let alice = Devices::sign_in(&server, "alice", true).await;
-    let bob = Devices::sign_in(&server, "bob", false).await;
+    let (alice, bob) = alice_and_bob(&server, true).await;
 
     let html = page(&alice.tablet, "/-/user/sessions").await;
     for device in ["Firefox on Ubuntu", "Chrome on Android", "Safari on iOS"] {
