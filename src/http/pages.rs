@@ -87,13 +87,15 @@ pub fn render(template: &impl Template) -> Response {
 }
 
 /// Renders a page whose forms carry a CSRF token, setting the token's cookie when it is new.
+/// Such pages are never stored by caches: they hold the token and often personal data.
 pub fn render_with_token(
     status: StatusCode,
     set_cookie: Option<String>,
     page: &impl Template,
 ) -> Response {
     let cookie = set_cookie.map(|c| (SET_COOKIE, c));
-    (status, AppendHeaders(cookie), render(page)).into_response()
+    let no_store = [(CACHE_CONTROL, "no-store")];
+    (status, no_store, AppendHeaders(cookie), render(page)).into_response()
 }
 
 /// A `303 See Other`, the redirect that turns a form POST into a GET.

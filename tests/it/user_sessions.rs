@@ -323,6 +323,7 @@ async fn the_user_api_needs_a_session() {
 async fn page(browser: &Browser, path: &str) -> String {
     let response = browser.get(path).await;
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
     response.text().await.unwrap()
 }
 
