@@ -4,7 +4,7 @@
 //! [`Chromium::start`] runs Debian's `chromedriver` on a free port with a fresh profile; the
 //! browser and the driver end when the value is dropped, also when a test fails.
 
-use crate::helpers::missing_service;
+use crate::helpers::{missing_service, quiet_machine};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use reqwest::Method;
@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+use tokio::sync::MutexGuard;
 
 /// The key under which W3C WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -29,6 +30,8 @@ pub struct Chromium {
     /// `/session/<id>`, the prefix of every command.
     session: String,
     _profile: TempDir,
+    /// One browser at a time, and none beside a timing test: the machine may have 2 cores.
+    _quiet: MutexGuard<'static, ()>,
 }
 
 /// An element of the current page, as the driver refers to it.
@@ -43,6 +46,7 @@ impl Chromium {
             missing_service("Chromium and chromedriver (Debian: chromium, chromium-driver)");
             return None;
         };
+        let quiet = quiet_machine().await;
         let port = free_port();
         let driver = Command::new(driver)
             .arg(format!("--port={port}"))
@@ -76,6 +80,7 @@ impl Chromium {
             port,
             session: String::new(),
             _profile: profile,
+            _quiet: quiet,
         };
         chromium.wait_for_driver().await;
         let created = chromium
@@ -260,8 +265,10 @@ impl Drop for Chromium {
                 "DELETE {} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 self.session, self.port
             );
+            // The driver answers once the browser has quit; the start of the answer will do,
+            // as the driver may keep the connection open.
             if stream.write_all(request.as_bytes()).is_ok() {
-                let _ = stream.read_to_end(&mut Vec::new());
+                let _ = stream.read(&mut [0; 512]);
             }
         }
         let _ = self.driver.kill();

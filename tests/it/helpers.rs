@@ -184,6 +184,14 @@ pub fn csrf_field(html: &str) -> String {
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
+/// Taken by tests that time themselves or load the CPU hard (a browser), so that on a small
+/// machine one does not skew the other's measurements.
+static QUIET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub async fn quiet_machine() -> tokio::sync::MutexGuard<'static, ()> {
+    QUIET.lock().await
+}
+
 /// Reports a missing external service: a notice and the test skips, or under
 /// `SESSIOND_REQUIRE_SERVICES=1` (as `.ci/run` sets) a failure.
 pub fn missing_service(what: &str) {
