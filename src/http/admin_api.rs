@@ -2,7 +2,7 @@
 //! administrators, by session or by admin API token.
 
 use super::AppState;
-use super::api::{ErrorBody, SessionView};
+use super::api::{ErrorBody, Revoked, SessionView};
 use super::error::ApiError;
 use super::extract::{AdminCaller, Checked, authenticate};
 use crate::domain::alarm::Alarm;
@@ -148,12 +148,6 @@ pub struct UserIdQuery {
     #[serde(rename = "userId")]
     #[param(rename = "userId", value_type = i64)]
     user_id: Option<String>,
-}
-
-/// How many sessions an action ended.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Revoked {
-    pub revoked: u64,
 }
 
 #[utoipa::path(

@@ -1,4 +1,8 @@
-//! The JSON API: login, logout, the forward-auth check, health.
+//! The JSON API: login, logout, the forward-auth check, health; self-service in submodules.
+
+mod user_sessions;
+
+pub use user_sessions::Revoked;
 
 use super::AppState;
 use super::cookies::CookieKind;
@@ -25,6 +29,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let signed_in = OpenApiRouter::new()
         .routes(routes!(logout))
         .routes(routes!(whoami))
+        .merge(user_sessions::routes())
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     OpenApiRouter::new()
         .routes(routes!(login))

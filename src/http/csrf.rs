@@ -21,12 +21,16 @@ pub struct FormToken {
 /// How long a form token cookie lives; renewed whenever a page is shown without one.
 const TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
-pub fn form_token(state: &AppState, headers: &HeaderMap) -> FormToken {
-    match state
+/// The browser's form-token cookie, when it holds a well-formed token (never an empty one).
+fn cookie_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    state
         .cookies
         .get(headers, CookieKind::Csrf)
         .filter(|t| SecretToken::parse(t).is_some())
-    {
+}
+
+pub fn form_token(state: &AppState, headers: &HeaderMap) -> FormToken {
+    match cookie_token(state, headers) {
         Some(token) => FormToken {
             token,
             set_cookie: None,
@@ -46,9 +50,7 @@ pub fn form_token(state: &AppState, headers: &HeaderMap) -> FormToken {
 
 /// Whether a submitted form's token matches the browser's cookie.
 pub fn form_token_valid(state: &AppState, headers: &HeaderMap, submitted: &str) -> bool {
-    state
-        .cookies
-        .get(headers, CookieKind::Csrf)
+    cookie_token(state, headers)
         .is_some_and(|cookie| constant_time_eq(cookie.as_bytes(), submitted.as_bytes()))
 }
 

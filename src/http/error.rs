@@ -60,6 +60,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Locked => (StatusCode::LOCKED, "locked"),
             ServiceError::Blocked => (StatusCode::FORBIDDEN, "blocked"),
             ServiceError::SessionLimit(_) => (StatusCode::CONFLICT, "session_limit"),
+            ServiceError::CurrentSession => (StatusCode::CONFLICT, "current_session"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ServiceError::BadInput(_) => (StatusCode::BAD_REQUEST, "bad_request"),

@@ -11,7 +11,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, SET_COOKIE, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
@@ -123,6 +123,14 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     response
 }
 
+/// The session [`authenticate`] found for this request; none when the route lacks that layer.
+fn signed_in(parts: &Parts) -> Option<Arc<Authenticated>> {
+    parts
+        .extensions
+        .get::<SessionContext>()
+        .and_then(|context| context.0.clone())
+}
+
 /// A signed-in caller of the JSON API; absent → 401 with SPEC's error body.
 pub struct ApiSession(pub Arc<Authenticated>);
 
@@ -130,10 +138,7 @@ impl FromRequestParts<AppState> for ApiSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<SessionContext>()
-            .and_then(|context| context.0.clone())
+        signed_in(parts)
             .map(ApiSession)
             .ok_or_else(ApiError::unauthorized)
     }
@@ -217,5 +222,56 @@ where
                     rejection.body_text(),
                 )
             })
+    }
+}
+
+/// A signed-in person on a page; absent → 303 to `/login?return_to=<this page>`.
+pub struct PageUser(pub Arc<Authenticated>);
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        signed_in(parts)
+            .map(PageUser)
+            .ok_or_else(|| super::pages::redirect(&login_url(parts)))
+    }
+}
+
+/// The sign-in page, coming back here afterwards. A form's POST address is no page to come
+/// back to, so those land on the default page instead.
+fn login_url(parts: &Parts) -> String {
+    match parts.uri.path_and_query() {
+        Some(here) if parts.method == Method::GET => {
+            format!("/login?return_to={}", query_value(here.as_str()))
+        }
+        _ => "/login".to_owned(),
+    }
+}
+
+/// Percent-encodes a query value, leaving `/` readable as RFC 3986 allows.
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_value;
+
+    #[test]
+    fn return_to_is_encoded_as_one_query_value() {
+        assert_eq!(query_value("/-/user/sessions"), "/-/user/sessions");
+        assert_eq!(
+            query_value("/admin/sessions?user=a b&ip=1"),
+            "/admin/sessions%3Fuser%3Da%20b%26ip%3D1"
+        );
+        assert_eq!(query_value("/é"), "/%C3%A9");
     }
 }

@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
     modifiers(&SecuritySchemes),
     tags(
         (name = "session", description = "Sign in, sign out, forward-auth"),
+        (name = "self-service", description = "The signed-in user's own sessions"),
         (name = "admin", description = "Administrators only: by an admin's session or an admin API token"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -1,4 +1,9 @@
-//! Server-rendered pages: sign-in and sign-out (forms with CSRF tokens, POST-redirect-GET).
+//! Server-rendered pages: sign-in and sign-out (forms with CSRF tokens, POST-redirect-GET);
+//! the signed-in pages in submodules.
+
+mod admin;
+mod times;
+mod user_sessions;
 
 use super::AppState;
 use super::api::{clearing_cookies, session_cookies};
@@ -6,6 +11,7 @@ use super::csrf::{form_token, form_token_valid};
 use super::extract::{SessionContext, authenticate};
 use crate::domain::password::Password;
 use crate::domain::session::ClientInfo;
+use crate::domain::user::User;
 use crate::service::auth::LoginRequest;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
@@ -18,12 +24,14 @@ use axum::{Extension, Router, middleware};
 use serde::Deserialize;
 
 /// Where people land after signing in when nothing else was asked for.
-pub const HOME: &str = "/-/user/sessions";
+pub const HOME: &str = user_sessions::PATH;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let with_session = Router::new()
         .route("/login", get(login_page))
         .route("/logout", post(logout))
+        .merge(user_sessions::routes())
+        .merge(admin::routes())
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
         .route("/", get(|| async { redirect(HOME) }))
@@ -38,6 +46,20 @@ pub struct Nav {
     pub display_name: String,
     pub csrf_token: String,
     pub section: &'static str,
+    /// Administrators also see the admin console's pages.
+    pub is_admin: bool,
+}
+
+impl Nav {
+    /// The header for `user` on the page `section`; its Log out form carries `csrf_token`.
+    pub fn new(user: &User, csrf_token: &str, section: &'static str) -> Nav {
+        Nav {
+            display_name: user.name.clone(),
+            csrf_token: csrf_token.to_owned(),
+            section,
+            is_admin: user.is_admin,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -67,6 +89,18 @@ pub fn render(template: &impl Template) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
+}
+
+/// Renders a page whose forms carry a CSRF token, setting the token's cookie when it is new.
+/// Such pages are never stored by caches: they hold the token and often personal data.
+pub fn render_with_token(
+    status: StatusCode,
+    set_cookie: Option<String>,
+    page: &impl Template,
+) -> Response {
+    let cookie = set_cookie.map(|c| (SET_COOKIE, c));
+    let no_store = [(CACHE_CONTROL, "no-store")];
+    (status, no_store, AppendHeaders(cookie), render(page)).into_response()
 }
 
 /// A `303 See Other`, the redirect that turns a form POST into a GET.
@@ -171,8 +205,7 @@ fn login_form(
         login: login.to_owned(),
         error,
     };
-    let cookie = csrf.set_cookie.map(|c| (SET_COOKIE, c));
-    (status, AppendHeaders(cookie), render(&page)).into_response()
+    render_with_token(status, csrf.set_cookie, &page)
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ pub mod import;
 pub mod metrics;
 pub mod revoke;
 pub mod sessions;
+pub mod user_sessions;
 pub mod users;
 
 use crate::config::{OnLimit, Settings};
@@ -33,6 +34,8 @@ pub enum ServiceError {
         "you already have {0} active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again"
     )]
     SessionLimit(u32),
+    #[error("this is the session you are using; to end it, log out instead")]
+    CurrentSession,
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]

@@ -242,6 +242,7 @@ async fn a_success_resets_the_failure_count() {
 
 #[tokio::test]
 async fn unknown_user_and_wrong_password_are_indistinguishable() {
+    let _quiet = quiet_machine().await;
     let server = spawn().await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);

@@ -136,6 +136,20 @@ impl Browser {
         self.get("/api/session").await.status()
     }
 
+    pub async fn delete(&self, path: &str) -> Response {
+        self.client.delete(self.url(path)).send().await.unwrap()
+    }
+
+    /// Posts a form; redirects are not followed.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn logout(&self) -> Response {
         self.client
             .post(self.url("/api/logout"))
@@ -161,4 +175,30 @@ pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .filter_map(|pair| pair.split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
+}
+
+/// The hidden CSRF field of a page.
+pub fn csrf_field(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("a CSRF field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Taken by tests that time themselves or load the CPU hard (a browser), so that on a small
+/// machine one does not skew the other's measurements.
+static QUIET: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub async fn quiet_machine() -> tokio::sync::MutexGuard<'static, ()> {
+    QUIET.lock().await
+}
+
+/// Reports a missing external service: a notice and the test skips, or under
+/// `SESSIOND_REQUIRE_SERVICES=1` (as `.ci/run` sets) a failure.
+pub fn missing_service(what: &str) {
+    if std::env::var("SESSIOND_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
+        panic!("{what} not available, and SESSIOND_REQUIRE_SERVICES=1 says to fail");
+    }
+    eprintln!(
+        "notice: skipping, {what} not available (set SESSIOND_REQUIRE_SERVICES=1 to fail instead)"
+    );
 }

@@ -4,13 +4,6 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// The hidden CSRF field of a page.
-fn csrf_field(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
-}
-
 #[tokio::test]
 async fn the_login_form_signs_in_and_logout_form_signs_out() {
     let server = spawn().await;

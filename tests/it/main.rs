@@ -2,9 +2,11 @@
 
 mod admin_api;
 mod auth;
+mod browser;
 mod cli;
 mod groups;
 mod helpers;
 mod http_basics;
 mod limits;
 mod openapi;
+mod user_sessions;

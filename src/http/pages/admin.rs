@@ -18,7 +18,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -41,7 +41,10 @@ pub struct AdminPage(pub Arc<crate::service::auth::Authenticated>);
 impl FromRequestParts<AppState> for AdminPage {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let PageUser(auth) = PageUser::from_request_parts(parts, state).await?;
         if !auth.user.is_admin {
             return Err(message_page(
@@ -95,7 +98,10 @@ impl Outcome {
         let sessions = |n: u64| format!("{n} session{}", if n == 1 { "" } else { "s" });
         Some(match self.done.as_deref()? {
             "terminated" => format!("Terminated {} of {who}.", sessions(count)),
-            "logout_all" => format!("Signed {who} out of all devices: terminated {}.", sessions(count)),
+            "logout_all" => format!(
+                "Signed {who} out of all devices: terminated {}.",
+                sessions(count)
+            ),
             "block" => format!("Blocked {who}; terminated {}.", sessions(count)),
             "unblock" => format!("Unblocked {who}. They can sign in again."),
             "unlock" => format!("Unlocked {who}. They can sign in again."),
@@ -136,7 +142,11 @@ fn admin_return_to(candidate: Option<&str>, default: &'static str) -> String {
             let kept: Vec<&str> = query
                 .split('&')
                 .filter(|p| !p.is_empty())
-                .filter(|p| !["done=", "who=", "count=", "error="].iter().any(|k| p.starts_with(k)))
+                .filter(|p| {
+                    !["done=", "who=", "count=", "error="]
+                        .iter()
+                        .any(|k| p.starts_with(k))
+                })
                 .collect();
             if kept.is_empty() {
                 page.to_owned()
@@ -152,7 +162,9 @@ fn admin_return_to(candidate: Option<&str>, default: &'static str) -> String {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -228,7 +240,11 @@ async fn sessions_page(
                 user_id: user.map(|u| u.id),
                 ip_address: Some(query.ip.trim().to_owned()).filter(|ip| !ip.is_empty()),
             };
-            match state.service.list_sessions(&filter, DEFAULT_PAGE, query.offset).await {
+            match state
+                .service
+                .list_sessions(&filter, DEFAULT_PAGE, query.offset)
+                .await
+            {
                 Ok(page) => {
                     total = page.total;
                     rows = page
@@ -343,7 +359,11 @@ async fn users_page(
     };
     let now = state.service.now();
     let mut problem = query.outcome.problem();
-    let (rows, total) = match state.service.list_user_overviews(DEFAULT_PAGE, query.offset).await {
+    let (rows, total) = match state
+        .service
+        .list_user_overviews(DEFAULT_PAGE, query.offset)
+        .await
+    {
         Ok(page) => (
             page.items
                 .iter()
@@ -411,15 +431,26 @@ async fn user_action(
             _ => return Err(ServiceError::NotFound(format!("no action {action:?}"))),
         };
         let done = action.replace('-', "_");
-        Ok(format!("done={done}&who={}&count={count}", encode(user.username.as_str())))
+        Ok(format!(
+            "done={done}&who={}&count={count}",
+            encode(user.username.as_str())
+        ))
     }
     .await;
     back("/admin/users", outcome.map_err(ApiError::from))
 }
 
+/// An event kind as the filter offers it: `login_failure` shown as "login failure".
+struct KindOption {
+    value: &'static str,
+    label: String,
+    selected: bool,
+}
+
 struct AuditRow {
     at: TimeView,
-    kind: &'static str,
+    /// "login failure".
+    kind: String,
     failure: bool,
     actor: String,
     subject: Option<String>,
@@ -437,7 +468,7 @@ struct AuditPage {
     problem: Option<String>,
     filter_user: String,
     filter_kind: String,
-    kinds: Vec<&'static str>,
+    kinds: Vec<KindOption>,
     rows: Vec<AuditRow>,
     pager: Pager,
 }
@@ -478,7 +509,11 @@ async fn audit_page(
     .await;
     match filter {
         Err(message) => problem = Some(message),
-        Ok(filter) => match state.service.list_audit(&filter, DEFAULT_PAGE, query.offset).await {
+        Ok(filter) => match state
+            .service
+            .list_audit(&filter, DEFAULT_PAGE, query.offset)
+            .await
+        {
             Ok(page) => {
                 total = page.total;
                 rows = page
@@ -486,7 +521,7 @@ async fn audit_page(
                     .iter()
                     .map(|e| AuditRow {
                         at: TimeView::new(e.at, now),
-                        kind: e.kind.as_str(),
+                        kind: e.kind.as_str().replace('_', " "),
                         failure: e.outcome == crate::domain::audit::Outcome::Failure,
                         actor: e.actor.clone(),
                         subject: e.subject_username.clone(),
@@ -510,7 +545,14 @@ async fn audit_page(
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-audit")),
         notice: query.outcome.notice(),
         problem,
-        kinds: AuditKind::ALL.iter().map(|k| k.as_str()).collect(),
+        kinds: AuditKind::ALL
+            .iter()
+            .map(|k| KindOption {
+                value: k.as_str(),
+                label: k.as_str().replace('_', " "),
+                selected: k.as_str() == query.kind,
+            })
+            .collect(),
         pager: Pager::new(&base, query.offset, rows.len(), total),
         rows,
         filter_user: query.user,
@@ -563,7 +605,11 @@ async fn alarms_page(
     let now = state.service.now();
     let open_only = parse_alarm_state(query.state.as_deref()).unwrap_or(true);
     let mut problem = query.outcome.problem();
-    let (rows, total) = match state.service.list_alarms(open_only, DEFAULT_PAGE, query.offset).await {
+    let (rows, total) = match state
+        .service
+        .list_alarms(open_only, DEFAULT_PAGE, query.offset)
+        .await
+    {
         Ok(page) => (
             page.items
                 .iter()
@@ -584,7 +630,11 @@ async fn alarms_page(
             (Vec::new(), 0)
         }
     };
-    let base = if open_only { "/admin/alarms?" } else { "/admin/alarms?state=all&" };
+    let base = if open_only {
+        "/admin/alarms?"
+    } else {
+        "/admin/alarms?state=all&"
+    };
     let csrf = form_token(&state, &headers);
     let page = AlarmsPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-alarms")),
@@ -627,8 +677,14 @@ mod tests {
     fn pager_links_keep_filters() {
         let pager = Pager::new("/admin/sessions?user=al&", 50, 50, 121);
         assert_eq!((pager.first, pager.last, pager.total), (51, 100, 121));
-        assert_eq!(pager.previous.as_deref(), Some("/admin/sessions?user=al&offset=0"));
-        assert_eq!(pager.next.as_deref(), Some("/admin/sessions?user=al&offset=100"));
+        assert_eq!(
+            pager.previous.as_deref(),
+            Some("/admin/sessions?user=al&offset=0")
+        );
+        assert_eq!(
+            pager.next.as_deref(),
+            Some("/admin/sessions?user=al&offset=100")
+        );
         let last = Pager::new("/x?", 100, 21, 121);
         assert_eq!(last.next, None);
     }
@@ -653,10 +709,16 @@ mod tests {
     #[test]
     fn actions_return_only_to_admin_pages_without_old_banners() {
         assert_eq!(
-            admin_return_to(Some("/admin/sessions?user=al&done=terminated&who=x&offset=50"), "/d"),
+            admin_return_to(
+                Some("/admin/sessions?user=al&done=terminated&who=x&offset=50"),
+                "/d"
+            ),
             "/admin/sessions?user=al&offset=50"
         );
-        assert_eq!(admin_return_to(Some("https://evil.example/admin/"), "/d"), "/d");
+        assert_eq!(
+            admin_return_to(Some("https://evil.example/admin/"), "/d"),
+            "/d"
+        );
         assert_eq!(admin_return_to(Some("/-/user/sessions"), "/d"), "/d");
     }
 }

@@ -1,0 +1,89 @@
+//! The self-service API: the caller's sessions, and revoking them. Rules live in the service.
+
+use super::{ErrorBody, SessionView};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiSession, Checked};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, revoke_others))
+        .routes(routes!(revoke_one))
+}
+
+/// The caller's sessions, most recently active first, each with `current`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnSessions {
+    sessions: Vec<SessionView>,
+}
+
+/// How many sessions an action ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    pub revoked: u64,
+}
+
+#[utoipa::path(
+    get, path = "/api/user/sessions", tag = "self-service",
+    summary = "The caller's active sessions",
+    responses((status = 200, body = OwnSessions), (status = 401, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+async fn list(
+    State(state): State<AppState>,
+    ApiSession(auth): ApiSession,
+) -> Result<Json<OwnSessions>, ApiError> {
+    let sessions = state
+        .service
+        .own_sessions(&auth.session)
+        .await?
+        .iter()
+        .map(|own| SessionView::new(&own.session, Some(own.current)))
+        .collect();
+    Ok(Json(OwnSessions { sessions }))
+}
+
+#[utoipa::path(
+    delete, path = "/api/user/sessions/{id}", tag = "self-service",
+    summary = "Revoke one of the caller's other sessions",
+    params(("id" = String, Path, description = "The session's public id")),
+    responses(
+        (status = 204, description = "Revoked; that device is signed out"),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "Not one of the caller's sessions"),
+        (status = 409, body = ErrorBody, description = "The current session: log out instead"),
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+async fn revoke_one(
+    State(state): State<AppState>,
+    ApiSession(auth): ApiSession,
+    Checked(Path(id)): Checked<Path<String>>,
+) -> Result<StatusCode, ApiError> {
+    state.service.revoke_own_session(&auth.session, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    delete, path = "/api/user/sessions", tag = "self-service",
+    summary = "Revoke all of the caller's sessions but the current one",
+    responses((status = 200, body = Revoked), (status = 401, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+async fn revoke_others(
+    State(state): State<AppState>,
+    ApiSession(auth): ApiSession,
+) -> Result<Json<Revoked>, ApiError> {
+    let revoked = state
+        .service
+        .revoke_other_own_sessions(&auth.session)
+        .await?;
+    Ok(Json(Revoked { revoked }))
+}

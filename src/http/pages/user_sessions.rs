@@ -1,0 +1,222 @@
+//! The *Active sessions* page: the signed-in user's devices, **Revoke** on each other one and
+//! **Revoke all other sessions**. Forms post a CSRF token, then redirect back (POST-redirect-GET).
+
+use super::times::TimeView;
+use super::{FormBody, Nav, message_page, redirect, refused_form, render_with_token};
+use crate::domain::time::Timestamp;
+use crate::domain::user_agent::DeviceType;
+use crate::http::AppState;
+use crate::http::csrf::{form_token, form_token_valid};
+use crate::http::error::ApiError;
+use crate::http::extract::PageUser;
+use crate::service::ServiceResult;
+use crate::service::user_sessions::OwnSession;
+use askama::Template;
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+/// Where the page lives; actions redirect back here with their outcome in the query.
+pub const PATH: &str = "/-/user/sessions";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(PATH, get(show))
+        .route("/-/user/sessions/{id}/revoke", post(revoke_one))
+        .route("/-/user/sessions/revoke-others", post(revoke_others))
+}
+
+#[derive(Template)]
+#[template(path = "user_sessions.html")]
+struct SessionsPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    rows: Vec<Row>,
+    /// How many rows are not the current session.
+    others: usize,
+    flash: Option<Flash>,
+    /// Why the list could not be shown.
+    load_error: Option<String>,
+}
+
+/// One session as the page shows it.
+struct Row {
+    id: String,
+    /// "Firefox on Ubuntu".
+    device: String,
+    device_type: DeviceType,
+    ip_address: String,
+    signed_in: TimeView,
+    last_active: TimeView,
+    current: bool,
+}
+
+impl Row {
+    fn new(own: &OwnSession, now: Timestamp) -> Row {
+        let session = &own.session;
+        Row {
+            id: session.id.clone(),
+            device: device_name(&session.browser, &session.os),
+            device_type: session.device_type,
+            ip_address: session.ip_address.clone(),
+            signed_in: TimeView::new(session.created_at, now),
+            last_active: TimeView::new(session.last_active_at, now),
+            current: own.current,
+        }
+    }
+
+    /// What the icon stands for, for screen readers.
+    fn device_kind(&self) -> &'static str {
+        match self.device_type {
+            DeviceType::Desktop => "Computer",
+            DeviceType::Smartphone => "Phone",
+            DeviceType::Tablet => "Tablet",
+            DeviceType::Bot => "Bot",
+            DeviceType::Other => "Other device",
+        }
+    }
+}
+
+/// "Firefox on Ubuntu", leaving out what the User-Agent did not tell.
+pub(super) fn device_name(browser: &str, os: &str) -> String {
+    let known = |name: &str| name != "Unknown" && !name.is_empty();
+    match (known(browser), known(os)) {
+        (true, true) => format!("{browser} on {os}"),
+        (true, false) => browser.to_owned(),
+        (false, true) => format!("Unknown browser on {os}"),
+        (false, false) => "Unknown device".to_owned(),
+    }
+}
+
+/// The banner after an action.
+struct Flash {
+    error: bool,
+    message: String,
+}
+
+/// What the last action did, as it redirected here: `?revoked=N` or `?error=<code>`.
+#[derive(Deserialize)]
+struct Outcome {
+    revoked: Option<u64>,
+    error: Option<String>,
+}
+
+impl Outcome {
+    fn flash(self) -> Option<Flash> {
+        if let Some(code) = self.error {
+            let message = match code.as_str() {
+                "current_session" => {
+                    "You cannot revoke the session you are using now. To end it, log out."
+                }
+                "not_found" => {
+                    "That session is not among yours any more; it may have ended already."
+                }
+                _ => return None,
+            };
+            return Some(Flash {
+                error: true,
+                message: message.to_owned(),
+            });
+        }
+        let message = match self.revoked? {
+            0 => "There were no other sessions to revoke.".to_owned(),
+            1 => "Session revoked. That device is signed out.".to_owned(),
+            n => format!("{n} sessions revoked. Those devices are signed out."),
+        };
+        Some(Flash {
+            error: false,
+            message,
+        })
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    outcome: Result<Query<Outcome>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let now = state.service.now();
+    let (status, rows, load_error) = match state.service.own_sessions(&auth.session).await {
+        Ok(own) => (
+            StatusCode::OK,
+            own.iter().map(|o| Row::new(o, now)).collect(),
+            None,
+        ),
+        Err(error) => {
+            let error = ApiError::from(error);
+            (error.status, Vec::new(), Some(error.message))
+        }
+    };
+    let csrf = form_token(&state, &headers);
+    let page = SessionsPage {
+        nav: Some(Nav::new(&auth.user, &csrf.token, "sessions")),
+        csrf_token: csrf.token,
+        others: rows.iter().filter(|row: &&Row| !row.current).count(),
+        rows,
+        flash: outcome.ok().and_then(|Query(outcome)| outcome.flash()),
+        load_error,
+    };
+    render_with_token(status, csrf.set_cookie, &page)
+}
+
+/// The body of the page's forms: only the CSRF token (missing counts as wrong, not malformed).
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn revoke_one(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    FormBody(form): FormBody<ActionForm>,
+) -> Response {
+    if !form_token_valid(&state, &headers, &form.csrf_token) {
+        return refused_form();
+    }
+    let result = state.service.revoke_own_session(&auth.session, &id).await;
+    back_to_list(result.map(|()| 1))
+}
+
+async fn revoke_others(
+    State(state): State<AppState>,
+    PageUser(auth): PageUser,
+    headers: HeaderMap,
+    FormBody(form): FormBody<ActionForm>,
+) -> Response {
+    if !form_token_valid(&state, &headers, &form.csrf_token) {
+        return refused_form();
+    }
+    back_to_list(state.service.revoke_other_own_sessions(&auth.session).await)
+}
+
+/// Redirects to the list with the outcome for its banner; a server-side failure gets a page.
+fn back_to_list(revoked: ServiceResult<u64>) -> Response {
+    match revoked.map_err(ApiError::from) {
+        Ok(count) => redirect(&format!("{PATH}?revoked={count}")),
+        Err(error) if error.status.is_client_error() => {
+            redirect(&format!("{PATH}?error={}", error.code))
+        }
+        Err(error) => message_page(error.status, "Something went wrong", &error.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_name;
+
+    #[test]
+    fn device_names_leave_out_the_unknown() {
+        assert_eq!(device_name("Firefox", "Ubuntu"), "Firefox on Ubuntu");
+        assert_eq!(device_name("Firefox", "Unknown"), "Firefox");
+        assert_eq!(device_name("Unknown", "Linux"), "Unknown browser on Linux");
+        assert_eq!(device_name("Unknown", "Unknown"), "Unknown device");
+    }
+}
