@@ -1,0 +1,502 @@
+//! `bench/run` (or `cargo bench --bench sessiond -- [--smoke] [--sessions URL --directory URL]`):
+//! the session check, login, listings, bulk revocation and sizes, each against its floor
+//! measured in the same run. What is measured and why: docs/benchmarks.md.
+
+mod seed;
+mod server;
+mod stats;
+
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use seed::{Plan, Sizes};
+use server::{Config, Server, WrkResult};
+use sessiond::config::StorageSettings;
+use sessiond::domain::password::{self, Password};
+use sessiond::domain::time::{Clock, SystemClock};
+use stats::{Samples, ms};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const FULL: Sizes = Sizes {
+    sessions: 1_000_000,
+    members: 10_000,
+    login_users: 40,
+    listing_requests: 1000,
+    wrk_seconds: 10,
+};
+
+/// Proves the tool works end to end in seconds; its figures mean nothing.
+const SMOKE: Sizes = Sizes {
+    sessions: 5_000,
+    members: 200,
+    login_users: 5,
+    listing_requests: 50,
+    wrk_seconds: 1,
+};
+
+/// wrk's keep-alive connections, as the issue asks.
+const CONNECTIONS: u32 = 64;
+
+struct Args {
+    sizes: Sizes,
+    sessions: Option<String>,
+    directory: Option<String>,
+}
+
+fn parse_args() -> Args {
+    let mut args = Args {
+        sizes: FULL,
+        sessions: None,
+        directory: None,
+    };
+    let mut iter = std::env::args().skip(1);
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--smoke" => args.sizes = SMOKE,
+            "--sessions" => args.sessions = iter.next(),
+            "--directory" => args.directory = iter.next(),
+            // `cargo bench` adds this to every bench target's arguments.
+            "--bench" => {}
+            other => {
+                eprintln!(
+                    "unknown argument {other:?}; usage: [--smoke] [--sessions URL] [--directory URL]"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
+    args
+}
+
+/// One line of the results table.
+struct Row {
+    what: String,
+    result: String,
+    floor: String,
+    ratio: String,
+    target: &'static str,
+}
+
+impl Row {
+    fn new(what: impl Into<String>, result: impl Into<String>, target: &'static str) -> Row {
+        Row {
+            what: what.into(),
+            result: result.into(),
+            floor: String::new(),
+            ratio: String::new(),
+            target,
+        }
+    }
+
+    fn against(mut self, floor: impl Into<String>, ratio: f64) -> Row {
+        self.floor = floor.into();
+        self.ratio = format!("{ratio:.2}×");
+        self
+    }
+}
+
+fn main() {
+    let args = parse_args();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let sqlite = format!("sqlite://{}", dir.path().join("sessiond.db").display());
+    let sessions_url = args.sessions.clone().unwrap_or_else(|| sqlite.clone());
+    let directory_url = args.directory.clone().unwrap_or_else(|| sqlite.clone());
+    println!("# sessiond benchmark");
+    println!("stores: sessions {sessions_url}, directory {directory_url}");
+    println!("{}", machine());
+    println!("load before: {}", load_average());
+    let rows = run(&args.sizes, dir.path(), &sessions_url, &directory_url);
+    println!("load after: {}", load_average());
+    println!();
+    println!("| measurement | result | floor (same run) | ratio | target |");
+    println!("|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            row.what, row.result, row.floor, row.ratio, row.target
+        );
+    }
+}
+
+fn run(sizes: &Sizes, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<Row> {
+    let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
+    let config = Config::write(dir, sessions_url, directory_url);
+    let mut rows = Vec::new();
+
+    step("directory: sessiond import");
+    let hash = password::hash(&Password::new(seed::LOGIN_PASSWORD));
+    let import = dir.join("import.json");
+    std::fs::write(&import, seed::import_document(sizes, &hash).to_string())
+        .expect("writing the import file");
+    let (_, took) = config.cli(&["import", import.to_str().expect("a UTF-8 path")]);
+    rows.push(Row::new(
+        format!("import {} users", sizes.members + sizes.login_users + 2),
+        format!("{:.2} s", took.as_secs_f64()),
+        "",
+    ));
+
+    step("sessions: seeding");
+    let settings = StorageSettings {
+        sessions: sessions_url.to_owned(),
+        directory: directory_url.to_owned(),
+    };
+    let stores = sessiond::store::open(&settings).expect("opening the stores");
+    let ids: HashMap<String, i64> = runtime
+        .block_on(stores.directory.list_users())
+        .expect("listing users")
+        .into_iter()
+        .map(|user| (user.username.to_string(), user.id))
+        .collect();
+    let plan = Arc::new(Plan::new(*sizes, ids, SystemClock.now()));
+    let sqlite_path = sessions_url.strip_prefix("sqlite://");
+    let size_before = sqlite_path.map(file_size);
+    let redis_before = redis_used_memory(sessions_url);
+    let started = Instant::now();
+    match sqlite_path {
+        Some(path) => seed::sqlite_bulk_insert(path, &plan).expect("seeding SQLite"),
+        None => runtime.block_on(seed::store_insert(stores.sessions.clone(), plan.clone())),
+    }
+    println!(
+        "  {} sessions in {:.1} s",
+        sizes.sessions,
+        started.elapsed().as_secs_f64()
+    );
+    drop(stores);
+    if let (Some(path), Some(before)) = (sqlite_path, size_before) {
+        let per = (file_size(path) - before) as f64 / sizes.sessions as f64;
+        rows.push(Row::new(
+            "SQLite file per session",
+            format!("{per:.0} B"),
+            "",
+        ));
+    }
+    if let (Some(before), Some(after)) = (redis_before, redis_used_memory(sessions_url)) {
+        let per = (after - before) as f64 / sizes.sessions as f64;
+        rows.push(Row::new(
+            "Redis used_memory per session",
+            format!("{per:.0} B"),
+            "",
+        ));
+    }
+
+    let server = Server::start(&config);
+    let client = Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("an HTTP client");
+    rows.extend(session_check(&server, &client, sizes, dir, &plan));
+    rows.extend(listings(&server, &client, sizes, &plan));
+    rows.push(login(&server, &client, sizes));
+    let (rss, peak) = server.rss();
+    rows.push(Row::new(
+        format!("server RSS, {} sessions stored", sizes.sessions),
+        format!("{:.0} MiB (peak {:.0} MiB)", mib(rss), mib(peak)),
+        "",
+    ));
+    rows.extend(bulk_revocation(&server, &client, &config, sizes, &plan));
+    rows
+}
+
+fn session_check(
+    server: &Server,
+    client: &Client,
+    sizes: &Sizes,
+    dir: &Path,
+    plan: &Plan,
+) -> Vec<Row> {
+    step("session check: wrk");
+    let tokens = dir.join("tokens.txt");
+    let lines: Vec<&str> = plan.tokens.check.iter().map(|t| t.expose()).collect();
+    std::fs::write(&tokens, lines.join("\n") + "\n").expect("writing the token file");
+    let seconds = Duration::from_secs(sizes.wrk_seconds);
+    let healthz = server.url("/healthz");
+    let check = server.url("/api/session");
+    // Warm the server up, and let every session take its one activity write (due once a
+    // minute per session) before the measured run.
+    wrk(&healthz, seconds, None);
+    wrk(&check, seconds, Some(&tokens));
+    let writes = "sessiond_activity_writes_total";
+    let rejected = "sessiond_session_checks_total{result=\"rejected\"}";
+    let floor_before = wrk(&healthz, seconds, None);
+    let (writes_before, rejected_before) = (
+        server.metric(client, writes),
+        server.metric(client, rejected),
+    );
+    let measured = wrk(&check, seconds, Some(&tokens));
+    let (writes_after, rejected_after) = (
+        server.metric(client, writes),
+        server.metric(client, rejected),
+    );
+    let floor_after = wrk(&healthz, seconds, None);
+    assert_eq!(
+        rejected_after, rejected_before,
+        "every measured check must find a valid session"
+    );
+    let floor_rate = (floor_before.per_second + floor_after.per_second) / 2.0;
+    let describe = |r: &WrkResult| {
+        format!(
+            "{:.0} req/s, p50 {} ms, p99 {} ms",
+            r.per_second,
+            ms(r.p50),
+            ms(r.p99)
+        )
+    };
+    let floor = format!(
+        "/healthz {:.0} req/s (runs: {:.0}, {:.0}), p50 {} ms, p99 {} ms",
+        floor_rate,
+        floor_before.per_second,
+        floor_after.per_second,
+        ms(floor_before.p50),
+        ms(floor_before.p99)
+    );
+    vec![
+        Row::new(
+            format!(
+                "GET /api/session, {} sessions, {CONNECTIONS} connections",
+                plan.tokens.check.len()
+            ),
+            describe(&measured),
+            "≥ 0.9× (SQLite), ≥ 0.7× (Redis)",
+        )
+        .against(floor, measured.per_second / floor_rate),
+        Row::new(
+            "activity writes during the measured check",
+            format!(
+                "{} in {} requests",
+                writes_after - writes_before,
+                measured.requests
+            ),
+            "0",
+        ),
+    ]
+}
+
+/// Runs wrk and refuses results with failed requests.
+fn wrk(url: &str, duration: Duration, tokens: Option<&Path>) -> WrkResult {
+    let result = server::wrk(url, CONNECTIONS, duration, tokens);
+    assert_eq!(result.failures, 0, "wrk saw failed requests on {url}");
+    result
+}
+
+fn listings(server: &Server, client: &Client, sizes: &Sizes, plan: &Plan) -> Vec<Row> {
+    step("listings");
+    let cookie = |token: &str| format!("sessiond_session={token}");
+    let timed = |path: &str, token: &str| {
+        let (url, cookie) = (server.url(path), cookie(token));
+        let get = || {
+            let response = client
+                .get(&url)
+                .header("cookie", &cookie)
+                .send()
+                .expect("GET");
+            assert_eq!(response.status(), StatusCode::OK, "GET {url}");
+            response.bytes().expect("a body");
+        };
+        get();
+        Samples::collect(sizes.listing_requests, get)
+    };
+    let describe =
+        |samples: &Samples| format!("p50 {} ms, p99 {} ms", ms(samples.p50()), ms(samples.p99()));
+    let own = timed("/api/user/sessions", plan.tokens.many.expose());
+    let admin = plan.tokens.admin.expose();
+    let first = timed("/api/admin/sessions?limit=50", admin);
+    let deep_offset = sizes.sessions / 10;
+    let deep = timed(
+        &format!("/api/admin/sessions?limit=50&offset={deep_offset}"),
+        admin,
+    );
+    let last_offset = sizes.sessions - 50;
+    let last = timed(
+        &format!("/api/admin/sessions?limit=50&offset={last_offset}"),
+        admin,
+    );
+    vec![
+        Row::new(
+            format!("GET /api/user/sessions ({} sessions)", seed::LISTED),
+            describe(&own),
+            "p99 < 5 ms",
+        ),
+        Row::new(
+            format!(
+                "GET /api/admin/sessions first page of 50, {} stored",
+                sizes.sessions
+            ),
+            describe(&first),
+            "p99 < 5 ms",
+        ),
+        Row::new(
+            format!("… offset {deep_offset}"),
+            describe(&deep),
+            "p99 < 5 ms",
+        ),
+        Row::new(
+            format!("… offset {last_offset} (last page)"),
+            describe(&last),
+            "p99 < 5 ms",
+        ),
+    ]
+}
+
+fn login(server: &Server, client: &Client, sizes: &Sizes) -> Row {
+    step("login vs one Argon2id verify");
+    let hash = password::hash(&Password::new(seed::LOGIN_PASSWORD));
+    let typed = Password::new(seed::LOGIN_PASSWORD);
+    let count = sizes.login_users as usize;
+    let verify = Samples::collect(count, || assert!(password::verify(&typed, &hash)));
+    let url = server.url("/api/login");
+    let mut next = 0;
+    let logins = Samples::collect(count, || {
+        let body = serde_json::json!({
+            "login": seed::login_name(next),
+            "password": seed::LOGIN_PASSWORD,
+            "remember_me": true,
+        });
+        next += 1;
+        let response = client
+            .post(&url)
+            .json(&body)
+            .send()
+            .expect("POST /api/login");
+        assert_eq!(response.status(), StatusCode::CREATED, "login");
+        response.bytes().expect("a body");
+    });
+    Row::new(
+        format!("POST /api/login ({count} sign-ins, one at a time)"),
+        format!("p50 {} ms, p99 {} ms", ms(logins.p50()), ms(logins.p99())),
+        "≤ 1.1×",
+    )
+    .against(
+        format!(
+            "Argon2id verify p50 {} ms, p99 {} ms",
+            ms(verify.p50()),
+            ms(verify.p99())
+        ),
+        logins.p50().as_secs_f64() / verify.p50().as_secs_f64(),
+    )
+}
+
+fn bulk_revocation(
+    server: &Server,
+    client: &Client,
+    config: &Config,
+    sizes: &Sizes,
+    plan: &Plan,
+) -> Vec<Row> {
+    step("bulk revocation: sessiond sessions revoke --group");
+    let sessions = sizes.members * seed::PER_MEMBER;
+    let expect = format!(
+        "Would revoke {sessions} sessions for {} users",
+        sizes.members
+    );
+    let (dry, dry_took) = config.cli(&["sessions", "revoke", "--group", seed::GROUP]);
+    assert!(
+        String::from_utf8_lossy(&dry.stdout).contains(&expect),
+        "dry run: {expect}"
+    );
+    let (live, live_took) =
+        config.cli(&["sessions", "revoke", "--group", seed::GROUP, "--execute"]);
+    let expect = format!("Revoked {sessions} sessions for {} users", sizes.members);
+    assert!(
+        String::from_utf8_lossy(&live.stdout).contains(&expect),
+        "live: {expect}"
+    );
+    let (again, _) = config.cli(&["sessions", "revoke", "--group", seed::GROUP]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Would revoke 0 sessions"));
+    // The running server sees the other process's revocation at the very next request.
+    for (token, status) in [
+        (plan.tokens.check[0].expose(), StatusCode::UNAUTHORIZED),
+        (plan.tokens.many.expose(), StatusCode::OK),
+    ] {
+        let response = client
+            .get(server.url("/api/session"))
+            .header("cookie", format!("sessiond_session={token}"))
+            .send()
+            .expect("GET /api/session");
+        assert_eq!(response.status(), status, "after the revocation");
+    }
+    let what = |mode: &str| {
+        format!(
+            "sessions revoke --group {mode}: {} users, {sessions} sessions",
+            sizes.members
+        )
+    };
+    vec![
+        Row::new(
+            what("(dry run)"),
+            format!("{:.2} s", dry_took.as_secs_f64()),
+            "< 2 s",
+        ),
+        Row::new(
+            what("--execute"),
+            format!("{:.2} s", live_took.as_secs_f64()),
+            "< 2 s",
+        ),
+    ]
+}
+
+fn step(name: &str) {
+    println!("== {name}");
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// Bytes of a SQLite database with its write-ahead log folded in.
+fn file_size(path: &str) -> u64 {
+    seed::checkpoint(path).expect("checkpointing SQLite");
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// `used_memory` of the Redis a `redis://` URL names, by `redis-cli`.
+fn redis_used_memory(url: &str) -> Option<u64> {
+    if !url.starts_with("redis://") {
+        return None;
+    }
+    let output = std::process::Command::new("redis-cli")
+        .args(["-u", url, "info", "memory"])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("used_memory:"))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_default();
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    format!(
+        "machine: {} cores ({}), {:.1} GiB memory",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu,
+        memory as f64 / (1024.0 * 1024.0)
+    )
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}

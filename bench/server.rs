@@ -1,0 +1,162 @@
+//! The real `sessiond` binary under test: its configuration, its process, its CLI, and
+//! `wrk` against it.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary cargo built next to this benchmark.
+const SESSIOND: &str = env!("CARGO_BIN_EXE_sessiond");
+
+/// A configuration file naming the stores, shared by the server and the CLI runs.
+pub struct Config {
+    pub path: PathBuf,
+}
+
+impl Config {
+    pub fn write(dir: &Path, sessions: &str, directory: &str) -> Config {
+        let path = dir.join("sessiond.toml");
+        let text = format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\nsessions = \"{sessions}\"\ndirectory = \"{directory}\"\n"
+        );
+        std::fs::write(&path, text).expect("writing the benchmark configuration");
+        Config { path }
+    }
+
+    /// Runs `sessiond --config FILE ARGS...`, failing the benchmark if it fails.
+    pub fn cli(&self, args: &[&str]) -> (Output, Duration) {
+        let started = Instant::now();
+        let output = Command::new(SESSIOND)
+            .arg("--config")
+            .arg(&self.path)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running sessiond");
+        let elapsed = started.elapsed();
+        assert!(
+            output.status.success(),
+            "sessiond {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output, elapsed)
+    }
+}
+
+/// A running `sessiond serve`, stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(config: &Config) -> Server {
+        let mut child = Command::new(SESSIOND)
+            .arg("--config")
+            .arg(&config.path)
+            .arg("serve")
+            .env("SESSIOND_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("starting sessiond serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("Listening on ").map(str::to_owned))
+            .expect("sessiond serve printed no address");
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, base }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// (current, peak) resident set size in bytes, from /proc.
+    pub fn rss(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("reading the server's /proc status");
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+                .map_or(0, |kib| kib * 1024)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// One sample of `GET /metrics`, e.g. `sessiond_activity_writes_total`.
+    pub fn metric(&self, client: &reqwest::blocking::Client, sample: &str) -> u64 {
+        let text = client
+            .get(self.url("/metrics"))
+            .send()
+            .and_then(|response| response.text())
+            .expect("GET /metrics");
+        text.lines()
+            .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' '))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no metric {sample}"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one `wrk` run measured.
+#[derive(Debug, Clone, Copy)]
+pub struct WrkResult {
+    pub requests: u64,
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+    /// Socket errors and non-2xx/3xx answers; any makes the run invalid.
+    pub failures: u64,
+}
+
+/// Runs `wrk` with keep-alive connections on `url` for `duration`, cookies rotated from
+/// `tokens` (a file, one per line) when given.
+pub fn wrk(url: &str, connections: u32, duration: Duration, tokens: Option<&Path>) -> WrkResult {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/wrk.lua");
+    let mut command = Command::new("wrk");
+    command
+        .arg("--threads")
+        .arg("2")
+        .arg("--connections")
+        .arg(connections.to_string())
+        .arg("--duration")
+        .arg(format!("{}s", duration.as_secs()))
+        .arg("--latency")
+        .arg("--script")
+        .arg(script)
+        .arg(url);
+    if let Some(tokens) = tokens {
+        command.arg("--").arg(tokens);
+    }
+    let output = command.output().expect("running wrk (apt-get install wrk)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary: Value = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("WRK "))
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_else(|| panic!("wrk printed no summary:\n{stdout}"));
+    let number = |key: &str| summary[key].as_f64().unwrap_or(0.0);
+    let micros = |key: &str| Duration::from_micros(number(key) as u64);
+    WrkResult {
+        requests: number("requests") as u64,
+        per_second: number("requests") / (number("duration_us") / 1e6),
+        p50: micros("p50_us"),
+        p99: micros("p99_us"),
+        failures: (number("socket_errors") + number("bad_status")) as u64,
+    }
+}
