@@ -297,8 +297,14 @@ fn listings(server: &Server, client: &Client, sizes: &Sizes, plan: &Plan) -> Vec
         get();
         Samples::collect(sizes.listing_requests, get)
     };
-    let describe =
-        |samples: &Samples| format!("p50 {} ms, p99 {} ms", ms(samples.p50()), ms(samples.p99()));
+    let describe = |samples: &Samples| {
+        format!(
+            "p50 {} ms, p99 {} ms ({} requests)",
+            ms(samples.p50()),
+            ms(samples.p99()),
+            samples.len()
+        )
+    };
     let own = timed("/api/user/sessions", plan.tokens.many.expose());
     let admin = plan.tokens.admin.expose();
     let first = timed("/api/admin/sessions?limit=50", admin);

@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binary cargo built next to this benchmark.
-const SESSIOND: &str = env!("CARGO_BIN_EXE_sessiond");
+/// The binary under test: cargo's build next to this benchmark, or `SESSIOND_BIN` (to
+/// measure an older build for a before/after comparison).
+fn sessiond() -> String {
+    std::env::var("SESSIOND_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sessiond").to_owned())
+}
 
 /// A configuration file naming the stores, shared by the server and the CLI runs.
 pub struct Config {
@@ -28,7 +31,7 @@ impl Config {
     /// Runs `sessiond --config FILE ARGS...`, failing the benchmark if it fails.
     pub fn cli(&self, args: &[&str]) -> (Output, Duration) {
         let started = Instant::now();
-        let output = Command::new(SESSIOND)
+        let output = Command::new(sessiond())
             .arg("--config")
             .arg(&self.path)
             .args(args)
@@ -53,7 +56,7 @@ pub struct Server {
 
 impl Server {
     pub fn start(config: &Config) -> Server {
-        let mut child = Command::new(SESSIOND)
+        let mut child = Command::new(sessiond())
             .arg("--config")
             .arg(&config.path)
             .arg("serve")

@@ -2,14 +2,22 @@
 
 use std::time::{Duration, Instant};
 
+/// The most time one series of samples may take.
+const BUDGET: Duration = Duration::from_secs(30);
+
 /// Wall times of repeated runs of one operation.
 pub struct Samples(Vec<Duration>);
 
 impl Samples {
-    /// Runs `operation` `count` times, one after another, timing each run.
+    /// Runs `operation` `count` times, one after another, timing each run; stops early
+    /// (after at least 20 runs) once `BUDGET` is spent, so a slow operation cannot stall the run.
     pub fn collect(count: usize, mut operation: impl FnMut()) -> Samples {
         let mut times = Vec::with_capacity(count);
+        let begun = Instant::now();
         for _ in 0..count {
+            if times.len() >= 20 && begun.elapsed() > BUDGET {
+                break;
+            }
             let started = Instant::now();
             operation();
             times.push(started.elapsed());
@@ -30,6 +38,10 @@ impl Samples {
 
     pub fn p99(&self) -> Duration {
         self.percentile(99.0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 }
 
