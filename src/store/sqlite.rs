@@ -17,10 +17,11 @@ use crate::domain::user_agent::DeviceType;
 use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{
-    self, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params,
+    self, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
     params_from_iter,
 };
 use std::collections::BTreeMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 type Pool = r2d2::Pool<SqliteConnectionManager>;
@@ -62,6 +63,77 @@ where
     })
     .await
     .map_err(|e| StoreError::Unavailable(e.to_string()))?
+}
+
+/// Idle read-only connections kept per store; more open while more lookups run at once.
+const MAX_IDLE_READERS: usize = 8;
+
+/// Read-only connections for point lookups by key, run on the calling async thread (see
+/// [`Readers::lookup`]).
+struct Readers {
+    path: String,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    fn new(path: &str) -> Readers {
+        Readers {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs a point lookup right here instead of on the blocking pool: in WAL mode a read
+    /// never waits for a writer and takes microseconds, less than the hop to the pool and
+    /// back costs. Every call still reads the database (a revocation by another process shows
+    /// at once). When SQLite is busy (e.g. recovering a log) the lookup goes to the pool,
+    /// where waiting is allowed.
+    async fn lookup<T, F>(&self, pool: &Pool, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: Fn(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        match self.try_here(&work) {
+            Some(result) => result.map_err(map_error),
+            None => run(pool, move |conn| work(conn)).await,
+        }
+    }
+
+    /// The lookup's result, or `None` when it must wait and so belongs on the pool.
+    fn try_here<T>(
+        &self,
+        work: &impl Fn(&Connection) -> rusqlite::Result<T>,
+    ) -> Option<rusqlite::Result<T>> {
+        let idle = self.idle.lock().ok()?.pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.open().ok()?,
+        };
+        let result = work(&conn);
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE_READERS
+        {
+            idle.push(conn);
+        }
+        let busy = result
+            .as_ref()
+            .err()
+            .and_then(rusqlite::Error::sqlite_error_code);
+        match busy {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => None,
+            _ => Some(result),
+        }
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // Never sleep on the async thread: a busy database sends the lookup to the pool.
+        conn.busy_timeout(Duration::ZERO)?;
+        Ok(conn)
+    }
 }
 
 fn map_error(error: rusqlite::Error) -> StoreError {
@@ -115,7 +187,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     remember_me INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, last_active_at);
-CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions (last_active_at);
+-- The admin listing's order, with expiry, so paging walks this index alone (see `scan`).
+DROP INDEX IF EXISTS sessions_by_activity;
+CREATE INDEX IF NOT EXISTS sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 ";
 
@@ -147,15 +221,21 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
 
 pub struct SqliteSessionStore {
     pool: Pool,
+    readers: Readers,
 }
 
 impl SqliteSessionStore {
     pub fn open(path: &str) -> Result<Self, String> {
         Ok(SqliteSessionStore {
             pool: open_pool(path, SESSIONS_SCHEMA)?,
+            readers: Readers::new(path),
         })
     }
 }
+
+/// The session check's query, built once rather than on every request.
+static SESSION_BY_TOKEN: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"));
 
 #[async_trait]
 impl SessionStore for SqliteSessionStore {
@@ -219,14 +299,13 @@ impl SessionStore for SqliteSessionStore {
 
     async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
         let hash = *hash;
-        run(&self.pool, move |conn| {
-            conn.prepare_cached(&format!(
-                "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"
-            ))?
-            .query_row([hash.0.as_slice()], session_from_row)
-            .optional()
-        })
-        .await
+        self.readers
+            .lookup(&self.pool, move |conn| {
+                conn.prepare_cached(&SESSION_BY_TOKEN)?
+                    .query_row([hash.0.as_slice()], session_from_row)
+                    .optional()
+            })
+            .await
     }
 
     async fn touch(
@@ -328,22 +407,46 @@ impl SessionStore for SqliteSessionStore {
     ) -> StoreResult<Page<Session>> {
         let filter = filter.clone();
         run(&self.pool, move |conn| {
-            let condition = "expires_at > ?1 AND (?2 IS NULL OR user_id = ?2) \
-                             AND (?3 IS NULL OR ip_address = ?3)";
-            let total: u64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) FROM sessions WHERE {condition}"))?
-                .query_row(params![now.0, filter.user_id, filter.ip_address], |row| {
-                    row.get(0)
-                })?;
+            // One statement per filter, so each gets its index: `?n IS NULL OR ...` would
+            // hide them from the planner. Unfiltered, the planner would pick the expiry index
+            // and sort every session; the recency index is in page order and covers the
+            // expiry test, so an offset skips index entries without reading rows.
+            let select = match (&filter.user_id, &filter.ip_address) {
+                (None, None) => {
+                    "FROM sessions INDEXED BY sessions_by_recency WHERE expires_at > ?1"
+                }
+                (Some(_), None) => "FROM sessions WHERE expires_at > ?1 AND user_id = ?2",
+                (None, Some(_)) => "FROM sessions WHERE expires_at > ?1 AND ip_address = ?2",
+                (Some(_), Some(_)) => {
+                    "FROM sessions WHERE expires_at > ?1 AND user_id = ?2 AND ip_address = ?3"
+                }
+            };
+            let mut values: Vec<rusqlite::types::Value> = vec![now.0.into()];
+            values.extend(filter.user_id.map(Into::into));
+            values.extend(filter.ip_address.clone().map(Into::into));
+            let total: u64 = if values.len() == 1 {
+                // A whole-table COUNT(*) only walks b-tree pages, far cheaper than testing
+                // every row's expiry; the few expired rows (purged every minute) are counted
+                // on the expiry index.
+                conn.prepare_cached(
+                    "SELECT (SELECT COUNT(*) FROM sessions) \
+                     - (SELECT COUNT(*) FROM sessions WHERE expires_at <= ?1)",
+                )?
+                .query_row([now.0], |row| row.get(0))?
+            } else {
+                conn.prepare_cached(&format!("SELECT COUNT(*) {select}"))?
+                    .query_row(params_from_iter(&values), |row| row.get(0))?
+            };
+            let paging = values.len();
+            values.extend([i64::from(limit).into(), (offset as i64).into()]);
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition} \
-                 ORDER BY last_active_at DESC, id LIMIT ?4 OFFSET ?5"
+                "SELECT {SESSION_COLUMNS} {select} ORDER BY last_active_at DESC, id \
+                 LIMIT ?{} OFFSET ?{}",
+                paging + 1,
+                paging + 2
             ))?;
             let items = stmt
-                .query_map(
-                    params![now.0, filter.user_id, filter.ip_address, limit, offset],
-                    session_from_row,
-                )?
+                .query_map(params_from_iter(&values), session_from_row)?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Page { items, total })
         })
@@ -622,12 +725,18 @@ fn audit_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
 
 pub struct SqliteDirectory {
     pool: Pool,
+    readers: Readers,
 }
+
+/// The session check's user query, built once rather than on every request.
+static USER_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"));
 
 impl SqliteDirectory {
     pub fn open(path: &str) -> Result<Self, String> {
         Ok(SqliteDirectory {
             pool: open_pool(path, DIRECTORY_SCHEMA)?,
+            readers: Readers::new(path),
         })
     }
 
@@ -651,12 +760,13 @@ impl Directory for SqliteDirectory {
     }
 
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
-        run(&self.pool, move |conn| {
-            conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
-                .query_row([id], user_from_row)
-                .optional()
-        })
-        .await
+        self.readers
+            .lookup(&self.pool, move |conn| {
+                conn.prepare_cached(&USER_BY_ID)?
+                    .query_row([id], user_from_row)
+                    .optional()
+            })
+            .await
     }
 
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
