@@ -3,52 +3,6 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sessiond::domain::session::Session;
-use sessiond::domain::time::Timestamp;
-use sessiond::domain::token::{SecretToken, new_public_id};
-use sessiond::domain::user_agent::DeviceType;
-use sessiond::store::SessionLimit;
-
-/// Stores `count` sessions for a user straight into the real store, each a millisecond apart.
-async fn seed_sessions(server: &TestServer, user_id: i64, username: &str, count: usize, ip: &str) {
-    let now = server.service.now();
-    let unlimited = SessionLimit {
-        max_per_user: u32::MAX,
-        evict_oldest: false,
-    };
-    for i in 0..count {
-        let at = Timestamp(now.millis() - i as i64);
-        let session = Session {
-            id: new_public_id(),
-            token_hash: SecretToken::generate().hash(),
-            user_id,
-            username: username.into(),
-            ip_address: ip.into(),
-            user_agent: FIREFOX_UBUNTU.into(),
-            browser: "Firefox".into(),
-            os: "Ubuntu".into(),
-            device_type: DeviceType::Desktop,
-            created_at: at,
-            last_active_at: at,
-            expires_at: Timestamp(at.millis() + 3_600_000),
-            absolute_expires_at: Timestamp(at.millis() + 3_600_000),
-            remember_me: false,
-        };
-        server
-            .service
-            .sessions
-            .create(&session, unlimited, now)
-            .await
-            .unwrap();
-    }
-}
-
-async fn admin_browser(server: &TestServer) -> Browser {
-    server.create_user("root", true).await;
-    let admin = server.browser(FIREFOX_UBUNTU);
-    admin.login("root").await;
-    admin
-}
 
 async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
     let response = browser.get(path).await;

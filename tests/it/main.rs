@@ -1,6 +1,7 @@
 //! One integration-test binary: the real server, the real binary, real SQLite files.
 
 mod admin_api;
+mod admin_pages;
 mod auth;
 mod browser;
 mod cli;

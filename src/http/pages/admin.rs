@@ -81,20 +81,27 @@ impl Pager {
     }
 }
 
-/// The outcome of an action, as it redirected back: `?done=KIND&who=NAME&count=N` or
+/// Where a listing starts (`offset`), and the outcome of the last action as it redirected
+/// back: `?done=KIND&who=NAME&count=N` or
 /// `?error=CODE`. Only known codes and valid usernames are shown, never free text.
+// Every field is text: `serde(flatten)` in a query loses the type hints numbers need.
 #[derive(Deserialize, Default)]
-struct Outcome {
+struct PageState {
     done: Option<String>,
     who: Option<String>,
-    count: Option<u64>,
+    count: Option<String>,
     error: Option<String>,
+    offset: Option<String>,
 }
 
-impl Outcome {
+impl PageState {
     fn notice(&self) -> Option<String> {
         let who = self.who.as_deref().and_then(|w| Username::parse(w).ok())?;
-        let count = self.count.unwrap_or(0);
+        let count: u64 = self
+            .count
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         let sessions = |n: u64| format!("{n} session{}", if n == 1 { "" } else { "s" });
         Some(match self.done.as_deref()? {
             "terminated" => format!("Terminated {} of {who}.", sessions(count)),
@@ -108,6 +115,14 @@ impl Outcome {
             "acknowledged" => format!("Acknowledged the alarm about {who}."),
             _ => return None,
         })
+    }
+
+    /// Where the page starts; anything unreadable starts at the top.
+    fn offset(&self) -> u64 {
+        self.offset
+            .as_deref()
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0)
     }
 
     fn problem(&self) -> Option<String> {
@@ -214,10 +229,8 @@ struct SessionsQuery {
     user: String,
     #[serde(default)]
     ip: String,
-    #[serde(default)]
-    offset: u64,
     #[serde(flatten)]
-    outcome: Outcome,
+    page: PageState,
 }
 
 async fn sessions_page(
@@ -230,7 +243,7 @@ async fn sessions_page(
         return redirect("/admin/sessions");
     };
     let now = state.service.now();
-    let mut problem = query.outcome.problem();
+    let mut problem = query.page.problem();
     let mut rows = Vec::new();
     let mut total = 0;
     match resolve_user(&state, &query.user).await {
@@ -242,7 +255,7 @@ async fn sessions_page(
             };
             match state
                 .service
-                .list_sessions(&filter, DEFAULT_PAGE, query.offset)
+                .list_sessions(&filter, DEFAULT_PAGE, query.page.offset())
                 .await
             {
                 Ok(page) => {
@@ -276,10 +289,10 @@ async fn sessions_page(
     let page = SessionsPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-sessions")),
         csrf_token: csrf.token,
-        notice: query.outcome.notice(),
+        notice: query.page.notice(),
         problem,
-        return_to: format!("{base}offset={}", query.offset),
-        pager: Pager::new(&base, query.offset, rows.len(), total),
+        return_to: format!("{base}offset={}", query.page.offset()),
+        pager: Pager::new(&base, query.page.offset(), rows.len(), total),
         rows,
         filter_user: query.user,
         filter_ip: query.ip,
@@ -340,28 +353,20 @@ struct UsersPage {
     pager: Pager,
 }
 
-#[derive(Deserialize)]
-struct PagedQuery {
-    #[serde(default)]
-    offset: u64,
-    #[serde(flatten)]
-    outcome: Outcome,
-}
-
 async fn users_page(
     State(state): State<AppState>,
     AdminPage(auth): AdminPage,
-    query: Result<Query<PagedQuery>, QueryRejection>,
+    query: Result<Query<PageState>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
     let Ok(Query(query)) = query else {
         return redirect("/admin/users");
     };
     let now = state.service.now();
-    let mut problem = query.outcome.problem();
+    let mut problem = query.problem();
     let (rows, total) = match state
         .service
-        .list_user_overviews(DEFAULT_PAGE, query.offset)
+        .list_user_overviews(DEFAULT_PAGE, query.offset())
         .await
     {
         Ok(page) => (
@@ -396,9 +401,9 @@ async fn users_page(
     let page = UsersPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-users")),
         csrf_token: csrf.token,
-        notice: query.outcome.notice(),
+        notice: query.notice(),
         problem,
-        pager: Pager::new("/admin/users?", query.offset, rows.len(), total),
+        pager: Pager::new("/admin/users?", query.offset(), rows.len(), total),
         rows,
     };
     render_with_token(StatusCode::OK, csrf.set_cookie, &page)
@@ -479,10 +484,8 @@ struct AuditQuery {
     user: String,
     #[serde(default)]
     kind: String,
-    #[serde(default)]
-    offset: u64,
     #[serde(flatten)]
-    outcome: Outcome,
+    page: PageState,
 }
 
 async fn audit_page(
@@ -495,7 +498,7 @@ async fn audit_page(
         return redirect("/admin/audit");
     };
     let now = state.service.now();
-    let mut problem = query.outcome.problem();
+    let mut problem = query.page.problem();
     let mut rows = Vec::new();
     let mut total = 0;
     let filter = async {
@@ -511,7 +514,7 @@ async fn audit_page(
         Err(message) => problem = Some(message),
         Ok(filter) => match state
             .service
-            .list_audit(&filter, DEFAULT_PAGE, query.offset)
+            .list_audit(&filter, DEFAULT_PAGE, query.page.offset())
             .await
         {
             Ok(page) => {
@@ -543,7 +546,7 @@ async fn audit_page(
     let csrf = form_token(&state, &headers);
     let page = AuditPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-audit")),
-        notice: query.outcome.notice(),
+        notice: query.page.notice(),
         problem,
         kinds: AuditKind::ALL
             .iter()
@@ -553,7 +556,7 @@ async fn audit_page(
                 selected: k.as_str() == query.kind,
             })
             .collect(),
-        pager: Pager::new(&base, query.offset, rows.len(), total),
+        pager: Pager::new(&base, query.page.offset(), rows.len(), total),
         rows,
         filter_user: query.user,
         filter_kind: query.kind,
@@ -587,10 +590,8 @@ struct AlarmsPage {
 #[derive(Deserialize)]
 struct AlarmsQuery {
     state: Option<String>,
-    #[serde(default)]
-    offset: u64,
     #[serde(flatten)]
-    outcome: Outcome,
+    page: PageState,
 }
 
 async fn alarms_page(
@@ -604,10 +605,10 @@ async fn alarms_page(
     };
     let now = state.service.now();
     let open_only = parse_alarm_state(query.state.as_deref()).unwrap_or(true);
-    let mut problem = query.outcome.problem();
+    let mut problem = query.page.problem();
     let (rows, total) = match state
         .service
-        .list_alarms(open_only, DEFAULT_PAGE, query.offset)
+        .list_alarms(open_only, DEFAULT_PAGE, query.page.offset())
         .await
     {
         Ok(page) => (
@@ -639,11 +640,11 @@ async fn alarms_page(
     let page = AlarmsPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-alarms")),
         csrf_token: csrf.token,
-        notice: query.outcome.notice(),
+        notice: query.page.notice(),
         problem,
         threshold: state.service.policy.ip_spread_threshold,
         show_all: !open_only,
-        pager: Pager::new(base, query.offset, rows.len(), total),
+        pager: Pager::new(base, query.page.offset(), rows.len(), total),
         rows,
     };
     render_with_token(StatusCode::OK, csrf.set_cookie, &page)
@@ -691,17 +692,17 @@ mod tests {
 
     #[test]
     fn banners_show_only_known_outcomes_and_real_usernames() {
-        let outcome = Outcome {
+        let outcome = PageState {
             done: Some("terminated".into()),
             who: Some("alice".into()),
-            count: Some(1),
-            error: None,
+            count: Some("1".into()),
+            ..PageState::default()
         };
         assert_eq!(outcome.notice().unwrap(), "Terminated 1 session of alice.");
-        let forged = Outcome {
+        let forged = PageState {
             done: Some("terminated".into()),
             who: Some("Call +1 555 to restore access".into()),
-            ..Outcome::default()
+            ..PageState::default()
         };
         assert_eq!(forged.notice(), None);
     }
