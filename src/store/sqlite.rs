@@ -1,19 +1,27 @@
 //! The embedded default: both stores in SQLite files (WAL mode, so the CLI and a running
 //! server can share one file), each call run on Tokio's blocking pool.
 
+use super::sql::{
+    AUDIT_COLUMNS, AUDIT_INSERT_COLUMNS, SESSION_COLUMNS, SqlRow, SqlValue, USER_COLUMNS,
+    USER_INSERT_COLUMNS, audit_from_row, audit_values, new_user_values, placeholders,
+    session_from_row, session_values, user_conflict, user_from_row,
+};
 use super::{
     CreateOutcome, Directory, FailureRecord, LockoutPolicy, Page, SessionFilter, SessionLimit,
     SessionStore, StoreError, StoreResult,
 };
-use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
+use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
-use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
-use crate::domain::user_agent::DeviceType;
+use crate::domain::user::{NewUser, User, UserState};
 use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{self, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{
+    self, Connection, ErrorCode, OptionalExtension, Row, ToSql, TransactionBehavior, params,
+    params_from_iter,
+};
 use std::time::Duration;
 
 type Pool = r2d2::Pool<SqliteConnectionManager>;
@@ -57,6 +65,43 @@ where
     .map_err(|e| StoreError::Unavailable(e.to_string()))?
 }
 
+impl SqlRow for Row<'_> {
+    type Error = rusqlite::Error;
+    fn int(&self, i: usize) -> rusqlite::Result<i64> {
+        self.get(i)
+    }
+    fn opt_int(&self, i: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(i)
+    }
+    fn text(&self, i: usize) -> rusqlite::Result<String> {
+        self.get(i)
+    }
+    fn opt_text(&self, i: usize) -> rusqlite::Result<Option<String>> {
+        self.get(i)
+    }
+    fn flag(&self, i: usize) -> rusqlite::Result<bool> {
+        self.get(i)
+    }
+    fn bytes(&self, i: usize) -> rusqlite::Result<Vec<u8>> {
+        self.get(i)
+    }
+    fn invalid(i: usize, what: String) -> rusqlite::Error {
+        rusqlite::Error::InvalidColumnType(i, what, rusqlite::types::Type::Text)
+    }
+}
+
+impl ToSql for SqlValue<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match *self {
+            SqlValue::Int(v) => ValueRef::Integer(v),
+            SqlValue::Text(v) => ValueRef::Text(v.as_bytes()),
+            SqlValue::Bytes(v) => ValueRef::Blob(v),
+            SqlValue::Flag(v) => ValueRef::Integer(v.into()),
+            SqlValue::Null => ValueRef::Null,
+        }))
+    }
+}
+
 fn map_error(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
@@ -85,32 +130,6 @@ CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, last_active_at
 CREATE INDEX IF NOT EXISTS sessions_by_activity ON sessions (last_active_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 ";
-
-const SESSION_COLUMNS: &str = "id, token_hash, user_id, username, ip_address, user_agent, browser, os, \
-     device_type, created_at, last_active_at, expires_at, absolute_expires_at, remember_me";
-
-fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
-    let hash: Vec<u8> = row.get(1)?;
-    let token_hash = TokenHash(hash.try_into().map_err(|_| {
-        rusqlite::Error::InvalidColumnType(1, "token_hash".into(), rusqlite::types::Type::Blob)
-    })?);
-    Ok(Session {
-        id: row.get(0)?,
-        token_hash,
-        user_id: row.get(2)?,
-        username: row.get(3)?,
-        ip_address: row.get(4)?,
-        user_agent: row.get(5)?,
-        browser: row.get(6)?,
-        os: row.get(7)?,
-        device_type: DeviceType::parse(&row.get::<_, String>(8)?),
-        created_at: Timestamp(row.get(9)?),
-        last_active_at: Timestamp(row.get(10)?),
-        expires_at: Timestamp(row.get(11)?),
-        absolute_expires_at: Timestamp(row.get(12)?),
-        remember_me: row.get(13)?,
-    })
-}
 
 pub struct SqliteSessionStore {
     pool: Pool,
@@ -141,42 +160,23 @@ impl SessionStore for SqliteSessionStore {
                     "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 \
                      ORDER BY last_active_at ASC"
                 ))?;
-                stmt.query_map(params![session.user_id, now.0], session_from_row)?
+                stmt.query_map(params![session.user_id, now.0], |row| session_from_row(row))?
                     .collect::<rusqlite::Result<_>>()?
             };
-            let max = limit.max_per_user as usize;
+            let Some(excess) = limit.excess(active.len()) else {
+                return Ok(CreateOutcome::LimitReached);
+            };
             let mut evicted = Vec::new();
-            if active.len() >= max {
-                if !limit.evict_oldest {
-                    return Ok(CreateOutcome::LimitReached);
-                }
-                let excess = active.len() + 1 - max.max(1);
-                for old in active.into_iter().take(excess) {
-                    tx.execute("DELETE FROM sessions WHERE id = ?1", [&old.id])?;
-                    evicted.push(old);
-                }
+            for old in active.into_iter().take(excess) {
+                tx.execute("DELETE FROM sessions WHERE id = ?1", [&old.id])?;
+                evicted.push(old);
             }
             tx.execute(
                 &format!(
-                    "INSERT INTO sessions ({SESSION_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
+                    placeholders('?', 14)
                 ),
-                params![
-                    session.id,
-                    session.token_hash.0.as_slice(),
-                    session.user_id,
-                    session.username,
-                    session.ip_address,
-                    session.user_agent,
-                    session.browser,
-                    session.os,
-                    session.device_type.as_str(),
-                    session.created_at.0,
-                    session.last_active_at.0,
-                    session.expires_at.0,
-                    session.absolute_expires_at.0,
-                    session.remember_me,
-                ],
+                params_from_iter(session_values(&session)),
             )?;
             tx.commit()?;
             Ok(CreateOutcome::Created { evicted })
@@ -190,7 +190,7 @@ impl SessionStore for SqliteSessionStore {
             conn.prepare_cached(&format!(
                 "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"
             ))?
-            .query_row([hash.0.as_slice()], session_from_row)
+            .query_row([hash.0.as_slice()], |row| session_from_row(row))
             .optional()
         })
         .await
@@ -219,7 +219,7 @@ impl SessionStore for SqliteSessionStore {
                 "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 \
                  ORDER BY last_active_at DESC, created_at DESC"
             ))?;
-            stmt.query_map(params![user_id, now.0], session_from_row)?
+            stmt.query_map(params![user_id, now.0], |row| session_from_row(row))?
                 .collect()
         })
         .await
@@ -231,7 +231,7 @@ impl SessionStore for SqliteSessionStore {
             conn.prepare_cached(&format!(
                 "DELETE FROM sessions WHERE id = ?1 RETURNING {SESSION_COLUMNS}"
             ))?
-            .query_row([id], session_from_row)
+            .query_row([id], |row| session_from_row(row))
             .optional()
         })
         .await
@@ -275,7 +275,7 @@ impl SessionStore for SqliteSessionStore {
             let items = stmt
                 .query_map(
                     params![now.0, filter.user_id, filter.ip_address, limit, offset],
-                    session_from_row,
+                    |row| session_from_row(row),
                 )?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Page { items, total })
@@ -336,55 +336,6 @@ CREATE TABLE IF NOT EXISTS audit_events (
 CREATE INDEX IF NOT EXISTS audit_by_user ON audit_events (subject_user_id, id);
 ";
 
-const USER_COLUMNS: &str = "id, username, name, email, state, kind, is_admin, is_owner, \
-     password_hash, failed_logins, locked_until, created_at";
-
-fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    let text = |i: usize| row.get::<_, String>(i);
-    let invalid = |i: usize| {
-        move |_| rusqlite::Error::InvalidColumnType(i, "users".into(), rusqlite::types::Type::Text)
-    };
-    Ok(User {
-        id: row.get(0)?,
-        username: Username::parse(&text(1)?).map_err(invalid(1))?,
-        name: text(2)?,
-        email: Email::parse(&text(3)?).map_err(invalid(3))?,
-        state: UserState::parse(&text(4)?),
-        kind: UserKind::parse(&text(5)?),
-        is_admin: row.get(6)?,
-        is_owner: row.get(7)?,
-        password_hash: row.get(8)?,
-        failed_logins: row.get(9)?,
-        locked_until: row.get::<_, Option<i64>>(10)?.map(Timestamp),
-        created_at: Timestamp(row.get(11)?),
-    })
-}
-
-fn audit_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
-    let kind: String = row.get(2)?;
-    let outcome: String = row.get(9)?;
-    Ok(AuditEvent {
-        id: row.get(0)?,
-        at: Timestamp(row.get(1)?),
-        kind: AuditKind::parse(&kind).ok_or_else(|| {
-            rusqlite::Error::InvalidColumnType(2, kind, rusqlite::types::Type::Text)
-        })?,
-        actor: row.get(3)?,
-        subject_user_id: row.get(4)?,
-        subject_username: row.get(5)?,
-        session_id: row.get(6)?,
-        ip_address: row.get(7)?,
-        user_agent: row.get(8)?,
-        outcome: if outcome == "success" {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        },
-        reason: row.get(10)?,
-        session_count: row.get(11)?,
-    })
-}
-
 pub struct SqliteDirectory {
     pool: Pool,
 }
@@ -401,7 +352,7 @@ impl SqliteDirectory {
             conn.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"
             ))?
-            .query_row([value], user_from_row)
+            .query_row([value], |row| user_from_row(row))
             .optional()
         })
         .await
@@ -415,36 +366,21 @@ impl Directory for SqliteDirectory {
         run(&self.pool, move |conn| {
             conn.query_row(
                 &format!(
-                    "INSERT INTO users (username, name, email, state, kind, is_admin, is_owner, \
-                     password_hash, created_at) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8) \
-                     RETURNING {USER_COLUMNS}"
+                    "INSERT INTO users ({USER_INSERT_COLUMNS}) VALUES ({}) RETURNING {USER_COLUMNS}",
+                    placeholders('?', 9)
                 ),
-                params![
-                    user.username.as_str(),
-                    user.name,
-                    user.email.as_str(),
-                    user.kind.as_str(),
-                    user.is_admin,
-                    user.is_owner,
-                    user.password_hash,
-                    now.0
-                ],
-                user_from_row,
+                params_from_iter(new_user_values(&user, now)),
+                |row| user_from_row(row),
             )
         })
         .await
-        .map_err(|error| match error {
-            StoreError::Conflict(_) => {
-                StoreError::Conflict("a user with this username or e-mail already exists".into())
-            }
-            other => other,
-        })
+        .map_err(user_conflict)
     }
 
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
         run(&self.pool, move |conn| {
             conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
-                .query_row([id], user_from_row)
+                .query_row([id], |row| user_from_row(row))
                 .optional()
         })
         .await
@@ -462,7 +398,7 @@ impl Directory for SqliteDirectory {
         run(&self.pool, |conn| {
             let mut stmt =
                 conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
-            stmt.query_map([], user_from_row)?.collect()
+            stmt.query_map([], |row| user_from_row(row))?.collect()
         })
         .await
     }
@@ -510,22 +446,14 @@ impl Directory for SqliteDirectory {
                 [id],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
-            let lock_expired = locked_until.is_some_and(|until| until <= now.0);
-            let failed = if lock_expired { 1 } else { failed + 1 };
-            let new_lock = (failed >= policy.threshold).then(|| now.plus(policy.duration));
-            let stored_lock =
-                new_lock
-                    .map(|t| t.0)
-                    .or(if lock_expired { None } else { locked_until });
+            let (record, stored_lock) =
+                policy.next_failure(failed, locked_until.map(Timestamp), now);
             tx.execute(
                 "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
-                params![id, failed, stored_lock],
+                params![id, record.failed_logins, stored_lock.map(|t| t.0)],
             )?;
             tx.commit()?;
-            Ok(FailureRecord {
-                failed_logins: failed,
-                locked_until: new_lock,
-            })
+            Ok(record)
         })
         .await
     }
@@ -586,24 +514,11 @@ impl Directory for SqliteDirectory {
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         let event = event.clone();
         run(&self.pool, move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO audit_events (at, kind, actor, subject_user_id, subject_username, \
-                 session_id, ip_address, user_agent, outcome, reason, session_count) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                event.at.0,
-                event.kind.as_str(),
-                event.actor,
-                event.subject_user_id,
-                event.subject_username,
-                event.session_id,
-                event.ip_address,
-                event.user_agent,
-                event.outcome.as_str(),
-                event.reason,
-                event.session_count,
-            ])?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
+                placeholders('?', 11)
+            ))?
+            .execute(params_from_iter(audit_values(&event)))?;
             Ok(())
         })
         .await
@@ -625,12 +540,13 @@ impl Directory for SqliteDirectory {
                 |row| row.get(0),
             )?;
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT id, at, kind, actor, subject_user_id, subject_username, session_id, \
-                 ip_address, user_agent, outcome, reason, session_count FROM audit_events \
+                "SELECT {AUDIT_COLUMNS} FROM audit_events \
                  WHERE {condition} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
             ))?;
             let items = stmt
-                .query_map(params![user_id, kind, limit, offset], audit_from_row)?
+                .query_map(params![user_id, kind, limit, offset], |row| {
+                    audit_from_row(row)
+                })?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Page { items, total })
         })

@@ -1,0 +1,696 @@
+//! PostgreSQL: the directory for a multi-node setup, and sessions for a PostgreSQL-only one.
+//! Pooled connections (deadpool), plain TCP (no TLS: run it on a private network or a local
+//! socket proxy), migrations applied at start under an advisory lock so nodes may start together.
+
+use super::sql::{
+    AUDIT_COLUMNS, AUDIT_INSERT_COLUMNS, SESSION_COLUMNS, SqlRow, SqlValue, USER_COLUMNS,
+    USER_INSERT_COLUMNS, audit_from_row, audit_values, new_user_values, placeholders,
+    session_from_row, session_values, user_conflict, user_from_row,
+};
+use super::{
+    CreateOutcome, Directory, FailureRecord, LockoutPolicy, Page, SessionFilter, SessionLimit,
+    SessionStore, StoreError, StoreResult, bounded,
+};
+use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind};
+use crate::domain::session::Session;
+use crate::domain::time::Timestamp;
+use crate::domain::token::TokenHash;
+use crate::domain::user::{NewUser, User, UserState};
+use async_trait::async_trait;
+use bytes::BytesMut;
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type};
+use tokio_postgres::{NoTls, Row};
+
+/// How long opening a connection or waiting for a pooled one may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const POOL_SIZE: usize = 16;
+
+/// Migrations per store, applied in order once; append new ones, never edit applied ones.
+const SESSIONS_MIGRATIONS: &[&str] = &[include_str!("sessions_v1.sql")];
+const DIRECTORY_MIGRATIONS: &[&str] = &[include_str!("directory_v1.sql")];
+
+/// A pool for `postgres://USER@HOST:PORT/DB[?schema=NAME&…]`, with its migrations applied.
+/// `schema` (ours, not libpq's) puts every table in that schema, created when missing.
+async fn open_pool(url: &str, component: &str, migrations: &[&str]) -> Result<Pool, String> {
+    let (config_url, schema) = split_schema(url)?;
+    let mut config = tokio_postgres::Config::from_str(&config_url)
+        .map_err(|e| format!("bad PostgreSQL URL {url:?}: {e}"))?;
+    config.connect_timeout(CONNECT_TIMEOUT);
+    if let Some(schema) = &schema {
+        config.options(format!("-c search_path={schema}"));
+    }
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let pool = Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(CONNECT_TIMEOUT))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|e| format!("cannot set up the PostgreSQL pool: {e}"))?;
+    migrate(&pool, component, schema.as_deref(), migrations)
+        .await
+        .map_err(|e| format!("cannot migrate PostgreSQL {component} store: {e}"))?;
+    Ok(pool)
+}
+
+/// Takes our `schema=` parameter out of the URL; the rest is for tokio-postgres.
+fn split_schema(url: &str) -> Result<(String, Option<String>), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("schema=") {
+            Some(name) => {
+                schema = Some(name.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    if let Some(name) = &schema {
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(format!(
+                "schema={name:?} in the PostgreSQL URL: use lowercase letters, digits and '_'"
+            ));
+        }
+    }
+    let config_url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((config_url, schema))
+}
+
+async fn migrate(
+    pool: &Pool,
+    component: &str,
+    schema: Option<&str>,
+    migrations: &[&str],
+) -> StoreResult<()> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    // One node migrates at a time; the others wait here and then find nothing to do.
+    tx.execute("SELECT pg_advisory_xact_lock(7365737369, 1)", &[])
+        .await?;
+    if let Some(schema) = schema {
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await?;
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS sessiond_migrations (
+            component TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (component, version)
+        )",
+    )
+    .await?;
+    let applied: i32 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM sessiond_migrations WHERE component = $1",
+            &[&component],
+        )
+        .await?
+        .get(0);
+    for (version, sql) in (1..).zip(migrations).skip(applied.max(0) as usize) {
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO sessiond_migrations (component, version) VALUES ($1, $2)",
+            &[&component, &version],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        match error.code() {
+            Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
+                StoreError::Conflict(error.to_string())
+            }
+            _ => StoreError::Unavailable(format!("PostgreSQL: {error}")),
+        }
+    }
+}
+
+impl From<PoolError> for StoreError {
+    fn from(error: PoolError) -> Self {
+        StoreError::Unavailable(format!("PostgreSQL: {error}"))
+    }
+}
+
+impl SqlRow for Row {
+    type Error = StoreError;
+    fn int(&self, i: usize) -> StoreResult<i64> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
+        Ok(self.try_get(i)?)
+    }
+    fn text(&self, i: usize) -> StoreResult<String> {
+        Ok(self.try_get(i)?)
+    }
+    fn opt_text(&self, i: usize) -> StoreResult<Option<String>> {
+        Ok(self.try_get(i)?)
+    }
+    fn flag(&self, i: usize) -> StoreResult<bool> {
+        Ok(self.try_get(i)?)
+    }
+    fn bytes(&self, i: usize) -> StoreResult<Vec<u8>> {
+        Ok(self.try_get(i)?)
+    }
+    fn invalid(i: usize, what: String) -> StoreError {
+        StoreError::Unavailable(format!("PostgreSQL: bad value in column {i}: {what}"))
+    }
+}
+
+impl ToSql for SqlValue<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self {
+            SqlValue::Int(v) => v.to_sql(ty, out),
+            SqlValue::Text(v) => v.to_sql(ty, out),
+            SqlValue::Bytes(v) => v.to_sql(ty, out),
+            SqlValue::Flag(v) => v.to_sql(ty, out),
+            SqlValue::Null => Ok(IsNull::Yes),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    // Each variant checks the column type itself, as its inner type would.
+    fn to_sql_checked(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self {
+            SqlValue::Int(v) => v.to_sql_checked(ty, out),
+            SqlValue::Text(v) => v.to_sql_checked(ty, out),
+            SqlValue::Bytes(v) => v.to_sql_checked(ty, out),
+            SqlValue::Flag(v) => v.to_sql_checked(ty, out),
+            SqlValue::Null => Ok(IsNull::Yes),
+        }
+    }
+}
+
+fn as_params<'a>(values: &'a [SqlValue<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+fn sessions_from(rows: Vec<Row>) -> StoreResult<Vec<Session>> {
+    rows.iter().map(session_from_row).collect()
+}
+
+/// Runs `work` on a pooled connection within the store's time bound.
+async fn with_client<T, F>(pool: &Pool, work: F) -> StoreResult<T>
+where
+    F: AsyncFnOnce(Object) -> StoreResult<T>,
+{
+    bounded(async {
+        let client = pool.get().await?;
+        work(client).await
+    })
+    .await
+}
+
+pub struct PgSessionStore {
+    pool: Pool,
+}
+
+impl PgSessionStore {
+    pub async fn open(url: &str) -> Result<Self, String> {
+        Ok(PgSessionStore {
+            pool: open_pool(url, "sessions", SESSIONS_MIGRATIONS).await?,
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(
+        &self,
+        session: &Session,
+        limit: SessionLimit,
+        now: Timestamp,
+    ) -> StoreResult<CreateOutcome> {
+        with_client(&self.pool, async |mut client| {
+            let tx = client.transaction().await?;
+            // Serialises one user's logins so two cannot both pass the limit.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&session.user_id])
+                .await?;
+            let active = sessions_from(
+                tx.query(
+                    &format!(
+                        "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 \
+                         AND expires_at > $2 ORDER BY last_active_at ASC"
+                    ),
+                    &[&session.user_id, &now.0],
+                )
+                .await?,
+            )?;
+            let Some(excess) = limit.excess(active.len()) else {
+                return Ok(CreateOutcome::LimitReached);
+            };
+            let evicted: Vec<Session> = active.into_iter().take(excess).collect();
+            let evicted_ids: Vec<&str> = evicted.iter().map(|s| s.id.as_str()).collect();
+            tx.execute("DELETE FROM sessions WHERE id = ANY($1)", &[&evicted_ids])
+                .await?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
+                    placeholders('$', 14)
+                ),
+                &as_params(&session_values(session)),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(CreateOutcome::Created { evicted })
+        })
+        .await
+    }
+
+    async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
+        with_client(&self.pool, async |client| {
+            client
+                .query_opt(
+                    &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"),
+                    &[&hash.0.as_slice()],
+                )
+                .await?
+                .as_ref()
+                .map(session_from_row)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn touch(
+        &self,
+        id: &str,
+        last_active_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        with_client(&self.pool, async |client| {
+            client
+                .execute(
+                    "UPDATE sessions SET last_active_at = $2, expires_at = $3 WHERE id = $1",
+                    &[&id, &last_active_at.0, &expires_at.0],
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>> {
+        with_client(&self.pool, async |client| {
+            sessions_from(
+                client
+                    .query(
+                        &format!(
+                            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 \
+                             AND expires_at > $2 ORDER BY last_active_at DESC, created_at DESC"
+                        ),
+                        &[&user_id, &now.0],
+                    )
+                    .await?,
+            )
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &str) -> StoreResult<Option<Session>> {
+        with_client(&self.pool, async |client| {
+            client
+                .query_opt(
+                    &format!("DELETE FROM sessions WHERE id = $1 RETURNING {SESSION_COLUMNS}"),
+                    &[&id],
+                )
+                .await?
+                .as_ref()
+                .map(session_from_row)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
+        with_client(&self.pool, async |client| {
+            let row = client
+                .query_one(
+                    "WITH gone AS (DELETE FROM sessions WHERE user_id = $1 RETURNING expires_at) \
+                     SELECT COUNT(*) FILTER (WHERE expires_at > $2) FROM gone",
+                    &[&user_id, &now.0],
+                )
+                .await?;
+            Ok(row.try_get::<_, i64>(0)? as u64)
+        })
+        .await
+    }
+
+    async fn scan(
+        &self,
+        filter: &SessionFilter,
+        now: Timestamp,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<Session>> {
+        with_client(&self.pool, async |client| {
+            let condition = "expires_at > $1 AND ($2::BIGINT IS NULL OR user_id = $2) \
+                             AND ($3::TEXT IS NULL OR ip_address = $3)";
+            let (limit, offset) = (i64::from(limit), offset as i64);
+            let total: i64 = client
+                .query_one(
+                    &format!("SELECT COUNT(*) FROM sessions WHERE {condition}"),
+                    &[&now.0, &filter.user_id, &filter.ip_address],
+                )
+                .await?
+                .try_get(0)?;
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition} \
+                         ORDER BY last_active_at DESC, id LIMIT $4 OFFSET $5"
+                    ),
+                    &[&now.0, &filter.user_id, &filter.ip_address, &limit, &offset],
+                )
+                .await?;
+            Ok(Page {
+                items: sessions_from(rows)?,
+                total: total as u64,
+            })
+        })
+        .await
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+        with_client(&self.pool, async |client| {
+            Ok(client
+                .execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now.0])
+                .await?)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        ping(&self.pool).await
+    }
+}
+
+async fn ping(pool: &Pool) -> StoreResult<()> {
+    with_client(pool, async |client| {
+        client.batch_execute("SELECT 1").await?;
+        Ok(())
+    })
+    .await
+}
+
+pub struct PgDirectory {
+    pool: Pool,
+}
+
+impl PgDirectory {
+    pub async fn open(url: &str) -> Result<Self, String> {
+        Ok(PgDirectory {
+            pool: open_pool(url, "directory", DIRECTORY_MIGRATIONS).await?,
+        })
+    }
+
+    async fn user_where(&self, column: &'static str, value: &str) -> StoreResult<Option<User>> {
+        with_client(&self.pool, async |client| {
+            client
+                .query_opt(
+                    &format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1"),
+                    &[&value],
+                )
+                .await?
+                .as_ref()
+                .map(user_from_row)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
+        with_client(&self.pool, async |client| {
+            Ok(client.execute(sql, params).await?)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Directory for PgDirectory {
+    async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
+        with_client(&self.pool, async |client| {
+            let row = client
+                .query_one(
+                    &format!(
+                        "INSERT INTO users ({USER_INSERT_COLUMNS}) VALUES ({}) \
+                         RETURNING {USER_COLUMNS}",
+                        placeholders('$', 9)
+                    ),
+                    &as_params(&new_user_values(user, now)),
+                )
+                .await?;
+            user_from_row(&row)
+        })
+        .await
+        .map_err(user_conflict)
+    }
+
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
+        with_client(&self.pool, async |client| {
+            client
+                .query_opt(
+                    &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
+                    &[&id],
+                )
+                .await?
+                .as_ref()
+                .map(user_from_row)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
+        self.user_where("username", username).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        self.user_where("email", &email.to_lowercase()).await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        with_client(&self.pool, async |client| {
+            client
+                .query(
+                    &format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"),
+                    &[],
+                )
+                .await?
+                .iter()
+                .map(user_from_row)
+                .collect()
+        })
+        .await
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        with_client(&self.pool, async |client| {
+            let count: i64 = client
+                .query_one("SELECT COUNT(*) FROM users", &[])
+                .await?
+                .try_get(0)?;
+            Ok(count as u64)
+        })
+        .await
+    }
+
+    async fn set_user_state(&self, id: i64, state: UserState) -> StoreResult<()> {
+        self.execute(
+            "UPDATE users SET state = $2 WHERE id = $1",
+            &[&id, &state.as_str()],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn set_password_hash(&self, id: i64, hash: &str) -> StoreResult<()> {
+        self.execute(
+            "UPDATE users SET password_hash = $2 WHERE id = $1",
+            &[&id, &hash],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: i64,
+        policy: LockoutPolicy,
+        now: Timestamp,
+    ) -> StoreResult<FailureRecord> {
+        with_client(&self.pool, async |mut client| {
+            let tx = client.transaction().await?;
+            let row = tx
+                .query_one(
+                    "SELECT failed_logins, locked_until FROM users WHERE id = $1 FOR UPDATE",
+                    &[&id],
+                )
+                .await?;
+            let failed = u32::try_from(row.int(0)?).unwrap_or(u32::MAX);
+            let (record, stored_lock) =
+                policy.next_failure(failed, row.opt_int(1)?.map(Timestamp), now);
+            tx.execute(
+                "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1",
+                &[
+                    &id,
+                    &i64::from(record.failed_logins),
+                    &stored_lock.map(|t| t.0),
+                ],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(record)
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, id: i64) -> StoreResult<()> {
+        self.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn create_remember_token(
+        &self,
+        hash: &TokenHash,
+        user_id: i64,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        self.execute(
+            "INSERT INTO remember_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+            &[&hash.0.as_slice(), &user_id, &expires_at.0],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn take_remember_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        with_client(&self.pool, async |client| {
+            let row = client
+                .query_opt(
+                    "DELETE FROM remember_tokens WHERE token_hash = $1 \
+                     RETURNING user_id, expires_at",
+                    &[&hash.0.as_slice()],
+                )
+                .await?;
+            let Some(row) = row else { return Ok(None) };
+            Ok((row.int(1)? > now.0).then_some(row.int(0)?))
+        })
+        .await
+    }
+
+    async fn revoke_remember_tokens(&self, user_id: i64) -> StoreResult<u64> {
+        self.execute(
+            "DELETE FROM remember_tokens WHERE user_id = $1",
+            &[&user_id],
+        )
+        .await
+    }
+
+    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
+            placeholders('$', 11)
+        );
+        self.execute(&sql, &as_params(&audit_values(event)))
+            .await
+            .map(drop)
+    }
+
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<AuditEvent>> {
+        let kind = filter.kind.map(AuditKind::as_str);
+        with_client(&self.pool, async |client| {
+            let condition =
+                "($1::BIGINT IS NULL OR subject_user_id = $1) AND ($2::TEXT IS NULL OR kind = $2)";
+            let total: i64 = client
+                .query_one(
+                    &format!("SELECT COUNT(*) FROM audit_events WHERE {condition}"),
+                    &[&filter.user_id, &kind],
+                )
+                .await?
+                .try_get(0)?;
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT {AUDIT_COLUMNS} FROM audit_events WHERE {condition} \
+                         ORDER BY id DESC LIMIT $3 OFFSET $4"
+                    ),
+                    &[&filter.user_id, &kind, &i64::from(limit), &(offset as i64)],
+                )
+                .await?;
+            Ok(Page {
+                items: rows
+                    .iter()
+                    .map(audit_from_row)
+                    .collect::<StoreResult<_>>()?,
+                total: total as u64,
+            })
+        })
+        .await
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+        self.execute(
+            "DELETE FROM remember_tokens WHERE expires_at <= $1",
+            &[&now.0],
+        )
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        ping(&self.pool).await
+    }
+}
