@@ -315,11 +315,13 @@ return {fields}
 
 /// KEYS: index. ARGV: now, session prefix. Returns {live count, every deleted session…}.
 static DELETE_USER: LazyLock<Script> = LazyLock::new(|| {
-    script(
+    Script::new(
         r#"
 local now, prefix = tonumber(ARGV[1]), ARGV[2]
-local reply = {#live_members(KEYS[1], prefix, now)}
+local reply = {0}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local expires = tonumber(redis.call('HGET', prefix .. member, 'expires_at'))
+  if expires and expires > now then reply[1] = reply[1] + 1 end
   reply[#reply + 1] = redis.call('HGETALL', prefix .. member)
   redis.call('DEL', prefix .. member)
 end

@@ -2,6 +2,8 @@
 
 mod auth;
 mod cli;
+mod conformance;
 mod helpers;
 mod http_basics;
 mod limits;
+mod services;

@@ -110,7 +110,7 @@ async fn migrate(
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     // One node migrates at a time; the others wait here and then find nothing to do.
-    tx.execute("SELECT pg_advisory_xact_lock(7365737369, 1)", &[])
+    tx.execute("SELECT pg_advisory_xact_lock(1936028531, 1)", &[])
         .await?;
     if let Some(schema) = schema {
         tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
@@ -149,7 +149,11 @@ impl From<tokio_postgres::Error> for StoreError {
             Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
                 StoreError::Conflict(error.to_string())
             }
-            _ => StoreError::Unavailable(format!("PostgreSQL: {error}")),
+            // The server's own message says more than the driver's "db error".
+            _ => match error.as_db_error() {
+                Some(db) => StoreError::Unavailable(format!("PostgreSQL: {db}")),
+                None => StoreError::Unavailable(format!("PostgreSQL: {error}")),
+            },
         }
     }
 }
