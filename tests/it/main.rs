@@ -6,4 +6,5 @@ mod conformance;
 mod helpers;
 mod http_basics;
 mod limits;
+mod scale_out;
 mod services;
