@@ -243,6 +243,38 @@ pub async fn open(settings: &crate::config::StorageSettings) -> Result<Stores, S
     })
 }
 
+/// Takes our own `name=VALUE` parameter out of a storage URL; the rest is for the driver.
+/// VALUE must be non-empty and made of bytes `allowed` accepts (`allowed_text` says which).
+fn take_param(
+    url: &str,
+    name: &str,
+    allowed: impl Fn(u8) -> bool,
+    allowed_text: &str,
+) -> Result<(String, Option<String>), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut value = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some((key, v)) if key == name => value = Some(v.to_owned()),
+            _ => rest.push(pair),
+        }
+    }
+    if let Some(v) = &value
+        && (v.is_empty() || !v.bytes().all(&allowed))
+    {
+        return Err(format!("{name}={v:?} in {url:?}: use {allowed_text}"));
+    }
+    let base = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((base, value))
+}
+
 /// A storage URL, recognised by its scheme.
 enum Backend<'a> {
     Sqlite(&'a str),

@@ -14,7 +14,7 @@
 
 use super::{
     CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    bounded,
+    bounded, take_param,
 };
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
@@ -42,9 +42,14 @@ const PURGE_BATCH: usize = 1000;
 /// Opens `redis://HOST:PORT/DB` or `redis+cluster://HOST:PORT,HOST:PORT`, either with an
 /// optional `?prefix=NAME` that namespaces every key (default `sessiond`).
 pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
-    let (url, prefix) = split_prefix(url)?;
+    let (url, prefix) = take_param(
+        url,
+        "prefix",
+        |b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b),
+        "letters, digits, '_', '-', '.' or ':'",
+    )?;
     let keys = Keys {
-        prefix: format!("{prefix}:"),
+        prefix: format!("{}:", prefix.as_deref().unwrap_or("sessiond")),
     };
     let error = |e: RedisError| format!("cannot connect to Redis at {url}: {e}");
     if let Some(nodes) = url.strip_prefix("redis+cluster://") {
@@ -77,36 +82,6 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
             .map_err(error)?;
         Ok(Arc::new(RedisSessionStore { conn, keys }))
     }
-}
-
-/// Takes our `prefix=` parameter out of the URL; the rest is for the redis crate.
-fn split_prefix(url: &str) -> Result<(String, String), String> {
-    let Some((base, query)) = url.split_once('?') else {
-        return Ok((url.to_owned(), "sessiond".into()));
-    };
-    let mut prefix = "sessiond".to_owned();
-    let mut rest = Vec::new();
-    for pair in query.split('&') {
-        match pair.strip_prefix("prefix=") {
-            Some(value) => prefix = value.to_owned(),
-            None => rest.push(pair),
-        }
-    }
-    let valid = !prefix.is_empty()
-        && prefix
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b));
-    if !valid {
-        return Err(format!(
-            "prefix={prefix:?} in the Redis URL: use letters, digits, '_', '-', '.' or ':'"
-        ));
-    }
-    let base = if rest.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", rest.join("&"))
-    };
-    Ok((base, prefix))
 }
 
 /// Every key name, in one place.
@@ -213,6 +188,12 @@ fn sessions_from(values: Vec<Value>) -> StoreResult<Vec<Session>> {
         .filter(|fields| !matches!(fields, Ok(f) if f.is_empty()))
         .map(|fields| session_from_fields(fields.map_err(|e| unavailable(e.into()))?))
         .collect()
+}
+
+/// The count or status a script reply starts with.
+fn first_number(reply: &mut impl Iterator<Item = Value>) -> StoreResult<u64> {
+    let first = reply.next().unwrap_or(Value::Int(0));
+    redis::from_redis_value(first).map_err(|e| unavailable(e.into()))
 }
 
 fn unavailable(error: RedisError) -> StoreError {
@@ -559,13 +540,7 @@ where
             invocation.arg(field).arg(value);
         }
         let mut reply = self.invoke(invocation).await?.into_iter();
-        let created = reply
-            .next()
-            .map(redis::from_redis_value::<i64>)
-            .transpose()
-            .map_err(|e| unavailable(e.into()))?
-            == Some(1);
-        if !created {
+        if first_number(&mut reply)? != 1 {
             self.forget(std::slice::from_ref(session)).await;
             return Ok(CreateOutcome::LimitReached);
         }
@@ -650,12 +625,7 @@ where
         let mut invocation = DELETE_USER.key(self.keys.user_index(user_id));
         invocation.arg(now.0).arg(self.keys.session_prefix(user_id));
         let mut reply = self.invoke(invocation).await?.into_iter();
-        let live = reply
-            .next()
-            .map(redis::from_redis_value::<u64>)
-            .transpose()
-            .map_err(|e| unavailable(e.into()))?
-            .unwrap_or(0);
+        let live = first_number(&mut reply)?;
         let deleted = sessions_from(reply.collect())?;
         self.forget(&deleted).await;
         Ok(live)

@@ -9,7 +9,7 @@ use super::sql::{
 };
 use super::{
     CreateOutcome, Directory, FailureRecord, LockoutPolicy, Page, SessionFilter, SessionLimit,
-    SessionStore, StoreError, StoreResult, bounded,
+    SessionStore, StoreError, StoreResult, bounded, take_param,
 };
 use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind};
 use crate::domain::session::Session;
@@ -38,7 +38,12 @@ const DIRECTORY_MIGRATIONS: &[&str] = &[include_str!("directory_v1.sql")];
 /// A pool for `postgres://USER@HOST:PORT/DB[?schema=NAME&…]`, with its migrations applied.
 /// `schema` (ours, not libpq's) puts every table in that schema, created when missing.
 async fn open_pool(url: &str, component: &str, migrations: &[&str]) -> Result<Pool, String> {
-    let (config_url, schema) = split_schema(url)?;
+    let (config_url, schema) = take_param(
+        url,
+        "schema",
+        |b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_',
+        "lowercase letters, digits and '_'",
+    )?;
     let mut config = tokio_postgres::Config::from_str(&config_url)
         .map_err(|e| format!("bad PostgreSQL URL {url:?}: {e}"))?;
     config.connect_timeout(CONNECT_TIMEOUT);
@@ -64,41 +69,6 @@ async fn open_pool(url: &str, component: &str, migrations: &[&str]) -> Result<Po
         .await
         .map_err(|e| format!("cannot migrate PostgreSQL {component} store: {e}"))?;
     Ok(pool)
-}
-
-/// Takes our `schema=` parameter out of the URL; the rest is for tokio-postgres.
-fn split_schema(url: &str) -> Result<(String, Option<String>), String> {
-    let Some((base, query)) = url.split_once('?') else {
-        return Ok((url.to_owned(), None));
-    };
-    let mut schema = None;
-    let rest: Vec<&str> = query
-        .split('&')
-        .filter(|pair| match pair.strip_prefix("schema=") {
-            Some(name) => {
-                schema = Some(name.to_owned());
-                false
-            }
-            None => true,
-        })
-        .collect();
-    if let Some(name) = &schema {
-        let valid = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !valid {
-            return Err(format!(
-                "schema={name:?} in the PostgreSQL URL: use lowercase letters, digits and '_'"
-            ));
-        }
-    }
-    let config_url = if rest.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", rest.join("&"))
-    };
-    Ok((config_url, schema))
 }
 
 async fn migrate(
@@ -232,6 +202,37 @@ fn sessions_from(rows: Vec<Row>) -> StoreResult<Vec<Session>> {
     rows.iter().map(session_from_row).collect()
 }
 
+/// The row `sql` returns, if any, mapped by `map`.
+async fn optional_row<T>(
+    pool: &Pool,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    map: fn(&Row) -> StoreResult<T>,
+) -> StoreResult<Option<T>> {
+    with_client(pool, async |client| {
+        client
+            .query_opt(sql, params)
+            .await?
+            .as_ref()
+            .map(map)
+            .transpose()
+    })
+    .await
+}
+
+/// Every row `sql` returns, mapped by `map`.
+async fn all_rows<T>(
+    pool: &Pool,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    map: fn(&Row) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    with_client(pool, async |client| {
+        client.query(sql, params).await?.iter().map(map).collect()
+    })
+    .await
+}
+
 /// Runs `work` on a pooled connection within the store's time bound.
 async fn with_client<T, F>(pool: &Pool, work: F) -> StoreResult<T>
 where
@@ -301,18 +302,8 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
-        with_client(&self.pool, async |client| {
-            client
-                .query_opt(
-                    &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"),
-                    &[&hash.0.as_slice()],
-                )
-                .await?
-                .as_ref()
-                .map(session_from_row)
-                .transpose()
-        })
-        .await
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
+        optional_row(&self.pool, &sql, &[&hash.0.as_slice()], session_from_row).await
     }
 
     async fn touch(
@@ -334,35 +325,16 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>> {
-        with_client(&self.pool, async |client| {
-            sessions_from(
-                client
-                    .query(
-                        &format!(
-                            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 \
-                             AND expires_at > $2 ORDER BY last_active_at DESC, created_at DESC"
-                        ),
-                        &[&user_id, &now.0],
-                    )
-                    .await?,
-            )
-        })
-        .await
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+             ORDER BY last_active_at DESC, created_at DESC"
+        );
+        all_rows(&self.pool, &sql, &[&user_id, &now.0], session_from_row).await
     }
 
     async fn delete(&self, id: &str) -> StoreResult<Option<Session>> {
-        with_client(&self.pool, async |client| {
-            client
-                .query_opt(
-                    &format!("DELETE FROM sessions WHERE id = $1 RETURNING {SESSION_COLUMNS}"),
-                    &[&id],
-                )
-                .await?
-                .as_ref()
-                .map(session_from_row)
-                .transpose()
-        })
-        .await
+        let sql = format!("DELETE FROM sessions WHERE id = $1 RETURNING {SESSION_COLUMNS}");
+        optional_row(&self.pool, &sql, &[&id], session_from_row).await
     }
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
@@ -447,19 +419,13 @@ impl PgDirectory {
         })
     }
 
-    async fn user_where(&self, column: &'static str, value: &str) -> StoreResult<Option<User>> {
-        with_client(&self.pool, async |client| {
-            client
-                .query_opt(
-                    &format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1"),
-                    &[&value],
-                )
-                .await?
-                .as_ref()
-                .map(user_from_row)
-                .transpose()
-        })
-        .await
+    async fn user_where(
+        &self,
+        column: &'static str,
+        value: &(dyn ToSql + Sync),
+    ) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1");
+        optional_row(&self.pool, &sql, &[value], user_from_row).await
     }
 
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
@@ -491,22 +457,11 @@ impl Directory for PgDirectory {
     }
 
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
-        with_client(&self.pool, async |client| {
-            client
-                .query_opt(
-                    &format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"),
-                    &[&id],
-                )
-                .await?
-                .as_ref()
-                .map(user_from_row)
-                .transpose()
-        })
-        .await
+        self.user_where("id", &id).await
     }
 
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
-        self.user_where("username", username).await
+        self.user_where("username", &username).await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
@@ -514,18 +469,8 @@ impl Directory for PgDirectory {
     }
 
     async fn list_users(&self) -> StoreResult<Vec<User>> {
-        with_client(&self.pool, async |client| {
-            client
-                .query(
-                    &format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"),
-                    &[],
-                )
-                .await?
-                .iter()
-                .map(user_from_row)
-                .collect()
-        })
-        .await
+        let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY id");
+        all_rows(&self.pool, &sql, &[], user_from_row).await
     }
 
     async fn count_users(&self) -> StoreResult<u64> {
