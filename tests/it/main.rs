@@ -1,4 +1,5 @@
-//! One integration-test binary: the real server, the real binary, real SQLite files.
+//! One integration-test binary: the real server, the real binary, real stores (SQLite files,
+//! PostgreSQL, Redis and a Redis Cluster), a real nginx.
 
 mod auth;
 mod cli;
