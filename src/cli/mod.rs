@@ -108,7 +108,7 @@ fn report(error: CliError) -> ExitCode {
 
 async fn run(cli: Cli) -> CliResult {
     let settings = Settings::load(cli.config.as_deref()).map_err(CliError::Usage)?;
-    let service = open_service(&settings)?;
+    let service = open_service(&settings).await?;
     match cli.command {
         Command::Serve => serve::run(settings, service).await,
         Command::Users(command) => users::run(command, &service).await,
@@ -121,8 +121,10 @@ async fn run(cli: Cli) -> CliResult {
 }
 
 /// The service over the configured stores, as every command uses it.
-pub fn open_service(settings: &Settings) -> Result<Arc<Service>, CliError> {
-    let stores = store::open(&settings.storage).map_err(CliError::Failed)?;
+pub async fn open_service(settings: &Settings) -> Result<Arc<Service>, CliError> {
+    let stores = store::open(&settings.storage)
+        .await
+        .map_err(CliError::Failed)?;
     Ok(Arc::new(Service::new(
         stores,
         Arc::new(SystemClock),

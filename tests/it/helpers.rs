@@ -44,7 +44,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
     let app = Application::bind(&settings.server.listen).await.unwrap();
     let address = app.local_addr().unwrap();
     settings.server.public_url = format!("http://{address}");
-    let stores = sessiond::store::open(&settings.storage).unwrap();
+    let stores = sessiond::store::open(&settings.storage).await.unwrap();
     let service = Arc::new(Service::new(
         stores,
         Arc::new(SystemClock),
