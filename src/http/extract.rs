@@ -106,7 +106,18 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     } else {
         match state.service.authenticate(&credentials, &client).await {
             Ok(found) => found,
-            Err(error) => return ApiError::from(error).into_response(),
+            Err(error) => {
+                let error = ApiError::from(error);
+                // Fail closed either way; people on a page get a page, not JSON.
+                if parts.uri.path().starts_with("/api/") {
+                    return error.into_response();
+                }
+                return super::pages::message_page(
+                    error.status,
+                    "Temporarily unavailable",
+                    &error.message,
+                );
+            }
         }
     };
     let renewal_cookies = found

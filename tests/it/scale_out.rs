@@ -118,6 +118,10 @@ async fn a_redis_outage_fails_closed_and_the_node_recovers_by_itself() {
         );
     }
     assert_eq!(ready().await, StatusCode::SERVICE_UNAVAILABLE);
+    // A page fails closed too, with a page a person can read.
+    let page = browser.get("/-/user/sessions").await;
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.text().await.unwrap().contains("Temporarily unavailable"));
     let login = server
         .browser(FIREFOX_UBUNTU)
         .login_as("alice", PASSWORD, false)
