@@ -140,9 +140,9 @@ fn print_json(value: &impl Serialize) -> CliResult {
 }
 
 /// Who the audit trail names for actions taken from the command line.
-fn cli_actor() -> String {
+fn cli_actor() -> crate::domain::audit::Actor {
     let who = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{who}")
+    format!("cli:{who}").into()
 }

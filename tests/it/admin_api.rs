@@ -201,6 +201,9 @@ async fn terminating_one_session_kills_it_everywhere_and_is_audited() {
     assert_eq!(event["actor"], "user:root");
     assert_eq!(event["subject_username"], "alice");
     assert_eq!(event["session_id"], id.as_str());
+    // "From where": the administrator's own address and browser.
+    assert_eq!(event["ip_address"], "127.0.0.1");
+    assert_eq!(event["user_agent"], FIREFOX_UBUNTU);
 }
 
 #[tokio::test]
@@ -382,7 +385,7 @@ async fn admin_api_tokens_authenticate_until_revoked() {
     device.login("alice").await;
     let (_, secret) = server
         .service
-        .create_api_token("offboarding-script", "test")
+        .create_api_token("offboarding-script", &"test".into())
         .await
         .unwrap();
     let client = reqwest::Client::new();
@@ -416,7 +419,7 @@ async fn admin_api_tokens_authenticate_until_revoked() {
 
     server
         .service
-        .revoke_api_token("offboarding-script", "test")
+        .revoke_api_token("offboarding-script", &"test".into())
         .await
         .unwrap();
     assert_eq!(call().await.unwrap().status(), StatusCode::UNAUTHORIZED);

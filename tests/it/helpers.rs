@@ -80,7 +80,7 @@ impl TestServer {
             password: Some(Password::new(PASSWORD)),
         };
         self.service
-            .create_user(request, "test")
+            .create_user(request, &"test".into())
             .await
             .unwrap()
             .user

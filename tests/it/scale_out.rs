@@ -57,7 +57,11 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
     third.login("alice").await;
 
     let user = server.service.find_user("alice").await.unwrap();
-    server.service.block_user(&user, "test").await.unwrap();
+    server
+        .service
+        .block_user(&user, &"test".into())
+        .await
+        .unwrap();
     assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
     assert_eq!(third.session_status().await, StatusCode::UNAUTHORIZED);
     let ready = reqwest::get(server.url("/readyz")).await.unwrap();
@@ -121,7 +125,12 @@ async fn a_redis_outage_fails_closed_and_the_node_recovers_by_itself() {
     // A page fails closed too, with a page a person can read.
     let page = browser.get("/-/user/sessions").await;
     assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(page.text().await.unwrap().contains("Temporarily unavailable"));
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Temporarily unavailable")
+    );
     let login = server
         .browser(FIREFOX_UBUNTU)
         .login_as("alice", PASSWORD, false)

@@ -3,7 +3,7 @@
 
 use super::times::TimeView;
 use super::{FormBody, Nav, message_page, redirect, refused_form, render_with_token};
-use crate::domain::audit::{AuditFilter, AuditKind};
+use crate::domain::audit::{Actor, AuditFilter, AuditKind};
 use crate::domain::user::{User, Username};
 use crate::http::AppState;
 use crate::http::admin_api::{DEFAULT_PAGE, parse_alarm_state, parse_audit_kind};
@@ -35,8 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/alarms/{id}/acknowledge", post(acknowledge))
 }
 
-/// A signed-in administrator on a page; others get a readable 403, strangers the sign-in page.
-pub struct AdminPage(pub Arc<crate::service::auth::Authenticated>);
+/// A signed-in administrator on a page, with how the audit trail names them and where from;
+/// others get a readable 403, strangers the sign-in page.
+pub struct AdminPage(pub Arc<crate::service::auth::Authenticated>, pub Actor);
 
 impl FromRequestParts<AppState> for AdminPage {
     type Rejection = Response;
@@ -53,7 +54,11 @@ impl FromRequestParts<AppState> for AdminPage {
                 "This page is for administrators. Ask one if you need something done here.",
             ));
         }
-        Ok(AdminPage(auth))
+        let actor = Actor::from_client(
+            format!("user:{}", auth.user.username),
+            &crate::http::extract::client_info(state, parts),
+        );
+        Ok(AdminPage(auth, actor))
     }
 }
 
@@ -235,7 +240,7 @@ struct SessionsQuery {
 
 async fn sessions_page(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(auth, _): AdminPage,
     query: Result<Query<SessionsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
@@ -309,7 +314,7 @@ struct ActionForm {
 
 async fn terminate(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(_, actor): AdminPage,
     Path(id): Path<String>,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
@@ -317,7 +322,6 @@ async fn terminate(
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    let actor = format!("user:{}", auth.user.username);
     let result = state.service.terminate_session(&id, &actor).await;
     let return_to = admin_return_to(form.return_to.as_deref(), "/admin/sessions");
     back(
@@ -355,7 +359,7 @@ struct UsersPage {
 
 async fn users_page(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(auth, _): AdminPage,
     query: Result<Query<PageState>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
@@ -411,7 +415,7 @@ async fn users_page(
 
 async fn user_action(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(_, actor): AdminPage,
     Path((id, action)): Path<(i64, String)>,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
@@ -419,7 +423,6 @@ async fn user_action(
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    let actor = format!("user:{}", auth.user.username);
     let service = &state.service;
     let outcome = async {
         let user = service
@@ -490,7 +493,7 @@ struct AuditQuery {
 
 async fn audit_page(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(auth, _): AdminPage,
     query: Result<Query<AuditQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
@@ -596,7 +599,7 @@ struct AlarmsQuery {
 
 async fn alarms_page(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(auth, _): AdminPage,
     query: Result<Query<AlarmsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
@@ -652,7 +655,7 @@ async fn alarms_page(
 
 async fn acknowledge(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(_, actor): AdminPage,
     Path(id): Path<i64>,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
@@ -660,7 +663,6 @@ async fn acknowledge(
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    let actor = format!("user:{}", auth.user.username);
     let result = state.service.acknowledge_alarm(id, &actor).await;
     back(
         "/admin/alarms",
