@@ -126,6 +126,14 @@ impl Service {
         )))
     }
 
+    /// The user with this numeric id; `NotFound` otherwise.
+    pub async fn user(&self, id: i64) -> ServiceResult<User> {
+        self.directory
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no user with id {id}")))
+    }
+
     pub async fn list_users(&self) -> ServiceResult<Vec<User>> {
         Ok(self.directory.list_users().await?)
     }

@@ -425,12 +425,7 @@ async fn user_action(
     }
     let service = &state.service;
     let outcome = async {
-        let user = service
-            .directory
-            .user_by_id(id)
-            .await
-            .map_err(ServiceError::from)?
-            .ok_or_else(|| ServiceError::NotFound(format!("no user with id {id}")))?;
+        let user = service.user(id).await?;
         let count = match action.as_str() {
             "logout-all" => service.terminate_user_sessions(&user, &actor).await?,
             "block" => service.block_user(&user, &actor).await?,
