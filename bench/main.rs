@@ -142,7 +142,9 @@ fn run(sizes: &Sizes, dir: &Path, sessions_url: &str, directory_url: &str) -> Ve
         sessions: sessions_url.to_owned(),
         directory: directory_url.to_owned(),
     };
-    let stores = sessiond::store::open(&settings).expect("opening the stores");
+    let stores = runtime
+        .block_on(sessiond::store::open(&settings))
+        .expect("opening the stores");
     let ids: HashMap<String, i64> = runtime
         .block_on(stores.directory.list_users())
         .expect("listing users")
@@ -462,6 +464,8 @@ fn redis_used_memory(url: &str) -> Option<u64> {
     if !url.starts_with("redis://") {
         return None;
     }
+    // Our `?prefix=` parameter is no part of the URL redis-cli knows.
+    let url = url.split('?').next().unwrap_or(url);
     let output = std::process::Command::new("redis-cli")
         .args(["-u", url, "info", "memory"])
         .output()

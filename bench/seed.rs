@@ -6,6 +6,7 @@ use sessiond::domain::session::Session;
 use sessiond::domain::time::Timestamp;
 use sessiond::domain::token::{SecretToken, TokenHash, new_public_id};
 use sessiond::domain::user_agent::DeviceType;
+use sessiond::store::sql::{SESSION_COLUMNS, placeholders, session_values};
 use sessiond::store::{CreateOutcome, SessionLimit, SessionStore};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -228,30 +229,13 @@ pub fn sqlite_bulk_insert(path: &str, plan: &Plan) -> rusqlite::Result<()> {
     conn.execute_batch("PRAGMA cache_size = -262144;")?;
     let tx = conn.transaction()?;
     {
-        let mut insert = tx.prepare(
-            "INSERT INTO sessions (id, token_hash, user_id, username, ip_address, user_agent, \
-             browser, os, device_type, created_at, last_active_at, expires_at, \
-             absolute_expires_at, remember_me) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?;
+        let mut insert = tx.prepare(&format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
+            placeholders('?', 14)
+        ))?;
         for i in 0..plan.sizes.sessions {
-            let s = plan.session(i);
-            insert.execute(rusqlite::params![
-                s.id,
-                s.token_hash.0.as_slice(),
-                s.user_id,
-                s.username,
-                s.ip_address,
-                s.user_agent,
-                s.browser,
-                s.os,
-                s.device_type.as_str(),
-                s.created_at.0,
-                s.last_active_at.0,
-                s.expires_at.0,
-                s.absolute_expires_at.0,
-                s.remember_me,
-            ])?;
+            let session = plan.session(i);
+            insert.execute(rusqlite::params_from_iter(session_values(&session)))?;
         }
     }
     tx.commit()?;

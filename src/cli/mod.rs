@@ -108,7 +108,7 @@ fn report(error: CliError) -> ExitCode {
 
 async fn run(cli: Cli) -> CliResult {
     let settings = Settings::load(cli.config.as_deref()).map_err(CliError::Usage)?;
-    let service = open_service(&settings)?;
+    let service = open_service(&settings).await?;
     match cli.command {
         Command::Serve => serve::run(settings, service).await,
         Command::Users(command) => users::run(command, &service).await,
@@ -121,8 +121,10 @@ async fn run(cli: Cli) -> CliResult {
 }
 
 /// The service over the configured stores, as every command uses it.
-pub fn open_service(settings: &Settings) -> Result<Arc<Service>, CliError> {
-    let stores = store::open(&settings.storage).map_err(CliError::Failed)?;
+pub async fn open_service(settings: &Settings) -> Result<Arc<Service>, CliError> {
+    let stores = store::open(&settings.storage)
+        .await
+        .map_err(CliError::Failed)?;
     Ok(Arc::new(Service::new(
         stores,
         Arc::new(SystemClock),
@@ -138,9 +140,9 @@ fn print_json(value: &impl Serialize) -> CliResult {
 }
 
 /// Who the audit trail names for actions taken from the command line.
-fn cli_actor() -> String {
+fn cli_actor() -> crate::domain::audit::Actor {
     let who = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into());
-    format!("cli:{who}")
+    format!("cli:{who}").into()
 }

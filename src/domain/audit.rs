@@ -101,7 +101,49 @@ impl Outcome {
     }
 }
 
+/// Who acted, and from where when it was over HTTP: audit events carry both.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// `user:NAME`, `token:NAME`, `cli:NAME` or `system`.
+    pub name: String,
+    pub client: Option<super::session::ClientInfo>,
+}
+
+impl Actor {
+    /// An actor whose request came from `client`.
+    pub fn from_client(name: impl Into<String>, client: &super::session::ClientInfo) -> Self {
+        Actor {
+            name: name.into(),
+            client: Some(client.clone()),
+        }
+    }
+}
+
+impl From<&str> for Actor {
+    fn from(name: &str) -> Self {
+        Actor {
+            name: name.to_owned(),
+            client: None,
+        }
+    }
+}
+
+impl From<String> for Actor {
+    fn from(name: String) -> Self {
+        Actor { name, client: None }
+    }
+}
+
 impl AuditEvent {
+    /// A new event about what `actor` did, with the actor's address when known.
+    pub fn by(at: Timestamp, kind: AuditKind, actor: &Actor, outcome: Outcome) -> Self {
+        let event = AuditEvent::new(at, kind, actor.name.clone(), outcome);
+        match &actor.client {
+            Some(client) => event.client(client),
+            None => event,
+        }
+    }
+
     /// A new event with the fields every event has; the rest are filled in by the caller.
     pub fn new(at: Timestamp, kind: AuditKind, actor: impl Into<String>, outcome: Outcome) -> Self {
         AuditEvent {

@@ -169,25 +169,12 @@ async fn terminate_user_sessions(
     let user_id = parse_user_id(query.user_id.as_deref())?.ok_or_else(|| {
         ApiError::bad_request("userId is required to terminate a user's sessions")
     })?;
-    let user = admin_target(&state, user_id).await?;
+    let user = state.service.user(user_id).await?;
     let revoked = state
         .service
         .terminate_user_sessions(&user, &admin.actor)
         .await?;
     Ok(Json(Revoked { revoked }))
-}
-
-async fn admin_target(
-    state: &AppState,
-    user_id: i64,
-) -> Result<crate::domain::user::User, ApiError> {
-    state
-        .service
-        .directory
-        .user_by_id(user_id)
-        .await
-        .map_err(|e| ApiError::from(crate::service::ServiceError::from(e)))?
-        .ok_or_else(|| ApiError::not_found(format!("no user with id {user_id}")))
 }
 
 #[utoipa::path(
@@ -316,7 +303,7 @@ async fn block_user(
     admin: AdminCaller,
     Checked(Path(id)): Checked<Path<i64>>,
 ) -> Result<Json<Revoked>, ApiError> {
-    let user = admin_target(&state, id).await?;
+    let user = state.service.user(id).await?;
     let revoked = state.service.block_user(&user, &admin.actor).await?;
     Ok(Json(Revoked { revoked }))
 }
@@ -336,7 +323,7 @@ async fn unblock_user(
     admin: AdminCaller,
     Checked(Path(id)): Checked<Path<i64>>,
 ) -> Result<StatusCode, ApiError> {
-    let user = admin_target(&state, id).await?;
+    let user = state.service.user(id).await?;
     state.service.unblock_user(&user, &admin.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -356,7 +343,7 @@ async fn unlock_user(
     admin: AdminCaller,
     Checked(Path(id)): Checked<Path<i64>>,
 ) -> Result<StatusCode, ApiError> {
-    let user = admin_target(&state, id).await?;
+    let user = state.service.user(id).await?;
     state.service.unlock_user(&user, &admin.actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

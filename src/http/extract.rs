@@ -4,6 +4,7 @@ use super::AppState;
 use super::cookies::CookieKind;
 use super::error::ApiError;
 use crate::domain::api_token;
+use crate::domain::audit::Actor;
 use crate::domain::session::ClientInfo;
 use crate::domain::token::SecretToken;
 use crate::service::auth::{Authenticated, Credentials};
@@ -106,7 +107,18 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     } else {
         match state.service.authenticate(&credentials, &client).await {
             Ok(found) => found,
-            Err(error) => return ApiError::from(error).into_response(),
+            Err(error) => {
+                let error = ApiError::from(error);
+                // Fail closed either way; people on a page get a page, not JSON.
+                if parts.uri.path().starts_with("/api/") {
+                    return error.into_response();
+                }
+                return super::pages::message_page(
+                    error.status,
+                    "Temporarily unavailable",
+                    &error.message,
+                );
+            }
         }
     };
     let renewal_cookies = found
@@ -147,8 +159,8 @@ impl FromRequestParts<AppState> for ApiSession {
 /// An administrator calling the admin API: by an admin's session, or by an admin API token
 /// (`Authorization: Bearer sat_...`). No credentials → 401; a non-admin session → 403.
 pub struct AdminCaller {
-    /// How the audit trail names the caller: `user:NAME` or `token:NAME`.
-    pub actor: String,
+    /// How the audit trail names the caller (`user:NAME` or `token:NAME`) and where from.
+    pub actor: Actor,
 }
 
 impl FromRequestParts<AppState> for AdminCaller {
@@ -165,10 +177,11 @@ impl FromRequestParts<AppState> for AdminCaller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .and_then(|t| SecretToken::parse(t.trim()))
             .filter(api_token::is_api_token);
+        let client = client_info(state, parts);
         if let Some(secret) = bearer {
             return match state.service.authenticate_api_token(&secret).await? {
                 Some(token) => Ok(AdminCaller {
-                    actor: format!("token:{}", token.name),
+                    actor: Actor::from_client(format!("token:{}", token.name), &client),
                 }),
                 None => Err(ApiError::unauthorized()),
             };
@@ -178,7 +191,7 @@ impl FromRequestParts<AppState> for AdminCaller {
             return Err(ApiError::forbidden("administrators only"));
         }
         Ok(AdminCaller {
-            actor: format!("user:{}", auth.user.username),
+            actor: Actor::from_client(format!("user:{}", auth.user.username), &client),
         })
     }
 }

@@ -4,7 +4,7 @@
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::{self, ApiToken};
-use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
+use crate::domain::audit::{Actor, AuditEvent, AuditFilter, AuditKind, Outcome};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::SecretToken;
@@ -38,13 +38,13 @@ impl Service {
     }
 
     /// Terminates one session by public id; 404 when there is no such session.
-    pub async fn terminate_session(&self, id: &str, actor: &str) -> ServiceResult<Session> {
+    pub async fn terminate_session(&self, id: &str, actor: &Actor) -> ServiceResult<Session> {
         self.revoke_session_by_id(id, actor, "terminated by an administrator")
             .await
     }
 
     /// Terminates every session of a user ("Logout all devices"); how many.
-    pub async fn terminate_user_sessions(&self, user: &User, actor: &str) -> ServiceResult<u64> {
+    pub async fn terminate_user_sessions(&self, user: &User, actor: &Actor) -> ServiceResult<u64> {
         self.revoke_user_sessions(
             user.id,
             user.username.as_str(),
@@ -130,14 +130,14 @@ impl Service {
     }
 
     /// Closes an open alarm; 404 when it does not exist or is already closed.
-    pub async fn acknowledge_alarm(&self, id: i64, actor: &str) -> ServiceResult<Alarm> {
+    pub async fn acknowledge_alarm(&self, id: i64, actor: &Actor) -> ServiceResult<Alarm> {
         let now = self.now();
         let alarm = self
             .directory
-            .acknowledge_alarm(id, actor, now)
+            .acknowledge_alarm(id, &actor.name, now)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no open alarm {id}")))?;
-        let event = AuditEvent::new(now, AuditKind::AlarmAcknowledged, actor, Outcome::Success)
+        let event = AuditEvent::by(now, AuditKind::AlarmAcknowledged, actor, Outcome::Success)
             .subject(alarm.user_id, &alarm.username);
         self.audit(event).await?;
         Ok(alarm)
@@ -147,7 +147,7 @@ impl Service {
     pub async fn create_api_token(
         &self,
         name: &str,
-        actor: &str,
+        actor: &Actor,
     ) -> ServiceResult<(ApiToken, SecretToken)> {
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
@@ -165,7 +165,7 @@ impl Service {
                 StoreError::Conflict(message) => ServiceError::Conflict(message),
                 other => ServiceError::Store(other),
             })?;
-        let event = AuditEvent::new(now, AuditKind::TokenCreated, actor, Outcome::Success)
+        let event = AuditEvent::by(now, AuditKind::TokenCreated, actor, Outcome::Success)
             .reason(format!("admin API token {name:?}"));
         self.audit(event).await?;
         Ok((token, secret))
@@ -176,7 +176,11 @@ impl Service {
     }
 
     /// Revokes a token named by its name or numeric id.
-    pub async fn revoke_api_token(&self, reference: &str, actor: &str) -> ServiceResult<ApiToken> {
+    pub async fn revoke_api_token(
+        &self,
+        reference: &str,
+        actor: &Actor,
+    ) -> ServiceResult<ApiToken> {
         let tokens = self.directory.list_api_tokens().await?;
         let found = tokens
             .iter()
@@ -188,7 +192,7 @@ impl Service {
             .delete_api_token(found.id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no API token {reference:?}")))?;
-        let event = AuditEvent::new(self.now(), AuditKind::TokenRevoked, actor, Outcome::Success)
+        let event = AuditEvent::by(self.now(), AuditKind::TokenRevoked, actor, Outcome::Success)
             .reason(format!("admin API token {:?}", token.name));
         self.audit(event).await?;
         Ok(token)

@@ -2,6 +2,7 @@
 //! revoking the sessions of a group's members (or of everybody) with a dry run first.
 
 use super::{Progress, Service, ServiceError, ServiceResult};
+use crate::domain::audit::Actor;
 use crate::domain::group::{Group, GroupGraph, GroupPath, NewGroup};
 use crate::domain::user::{User, UserKind, UserState};
 use serde::Serialize;
@@ -283,7 +284,7 @@ impl Service {
         &self,
         reference: &str,
         dry_run: bool,
-        actor: &str,
+        actor: &Actor,
         progress: &dyn Progress,
     ) -> ServiceResult<RevocationReport> {
         let graph = self.directory.group_graph().await?;
@@ -298,7 +299,7 @@ impl Service {
     pub async fn revoke_all_sessions(
         &self,
         dry_run: bool,
-        actor: &str,
+        actor: &Actor,
         progress: &dyn Progress,
     ) -> ServiceResult<RevocationReport> {
         let users = self.directory.list_users().await?;
@@ -318,7 +319,7 @@ impl Service {
         group: Option<Group>,
         members: Vec<User>,
         dry_run: bool,
-        actor: &str,
+        actor: &Actor,
         reason: &str,
         progress: &dyn Progress,
     ) -> ServiceResult<RevocationReport> {

@@ -2,7 +2,7 @@
 //! checked whole before one store transaction applies it: any error, nothing imported.
 
 use super::{Service, ServiceError, ServiceResult};
-use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
+use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::group::{GroupPath, NewGroup};
 use crate::domain::password;
 use crate::domain::user::{Email, NewUser, UserKind, Username};
@@ -74,7 +74,11 @@ fn bad(section: &str, index: usize, field: &str, message: impl std::fmt::Display
 impl Service {
     /// Imports the JSON document `text` in one transaction, after checking every entry
     /// against the file and the store.
-    pub async fn import_directory(&self, text: &str, actor: &str) -> ServiceResult<ImportSummary> {
+    pub async fn import_directory(
+        &self,
+        text: &str,
+        actor: &Actor,
+    ) -> ServiceResult<ImportSummary> {
         let file: ImportFile = serde_json::from_str(text)
             .map_err(|e| ServiceError::BadInput(format!("not a valid import file: {e}")))?;
         let existing_users = self.directory.list_users().await?;
@@ -220,7 +224,7 @@ impl Service {
                 other => ServiceError::Store(other),
             })?;
         for user in &created {
-            let event = AuditEvent::new(now, AuditKind::UserCreated, actor, Outcome::Success)
+            let event = AuditEvent::by(now, AuditKind::UserCreated, actor, Outcome::Success)
                 .subject(user.id, user.username.as_str())
                 .reason("import");
             self.audit(event).await?;

@@ -4,7 +4,7 @@
 
 use super::metrics::bump;
 use super::{Progress, Service, ServiceError, ServiceResult};
-use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
+use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::user::User;
@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
 /// The event every revocation records, before its subject and count are known.
-fn revocation_event(now: Timestamp, actor: &str, reason: &str) -> AuditEvent {
-    AuditEvent::new(now, AuditKind::SessionRevoked, actor, Outcome::Success).reason(reason)
+fn revocation_event(now: Timestamp, actor: &Actor, reason: &str) -> AuditEvent {
+    AuditEvent::by(now, AuditKind::SessionRevoked, actor, Outcome::Success).reason(reason)
 }
 
 impl Service {
@@ -21,7 +21,7 @@ impl Service {
     pub async fn revoke_session(
         &self,
         session: &Session,
-        actor: &str,
+        actor: &Actor,
         reason: &str,
     ) -> ServiceResult<bool> {
         let event = revocation_event(self.now(), actor, reason);
@@ -33,7 +33,7 @@ impl Service {
     pub async fn revoke_session_by_id(
         &self,
         id: &str,
-        actor: &str,
+        actor: &Actor,
         reason: &str,
     ) -> ServiceResult<Session> {
         let now = self.now();
@@ -85,7 +85,7 @@ impl Service {
         user_id: i64,
         username: &str,
         keep: Option<&str>,
-        actor: &str,
+        actor: &Actor,
         reason: &str,
     ) -> ServiceResult<u64> {
         let now = self.now();
@@ -118,7 +118,7 @@ impl Service {
     pub(super) async fn revoke_many_users_sessions(
         &self,
         users: &[User],
-        actor: &str,
+        actor: &Actor,
         reason: &str,
         progress: &dyn Progress,
     ) -> ServiceResult<BTreeMap<i64, u64>> {

@@ -2,7 +2,8 @@
 //! recognise. Ownership is decided here, so no entry point can reach another user's session.
 
 use super::{Service, ServiceError, ServiceResult};
-use crate::domain::session::Session;
+use crate::domain::audit::Actor;
+use crate::domain::session::{ClientInfo, Session};
 
 /// One of the caller's sessions; `current` marks the one making the request.
 #[derive(Debug, Clone)]
@@ -32,7 +33,12 @@ impl Service {
 
     /// Ends another of the caller's sessions. Unknown ids and other users' sessions are the
     /// same `NotFound`, so the answer never tells whether a session exists.
-    pub async fn revoke_own_session(&self, current: &Session, id: &str) -> ServiceResult<()> {
+    pub async fn revoke_own_session(
+        &self,
+        current: &Session,
+        id: &str,
+        client: &ClientInfo,
+    ) -> ServiceResult<()> {
         if id == current.id {
             return Err(ServiceError::CurrentSession);
         }
@@ -42,7 +48,10 @@ impl Service {
             .list_by_user(current.user_id, self.now())
             .await?;
         let target = own.iter().find(|s| s.id == id).ok_or_else(not_found)?;
-        if self.revoke_session(target, &actor(current), REASON).await? {
+        if self
+            .revoke_session(target, &actor(current, client), REASON)
+            .await?
+        {
             Ok(())
         } else {
             Err(not_found())
@@ -50,19 +59,23 @@ impl Service {
     }
 
     /// Ends every session of the caller but the current one; how many ended.
-    pub async fn revoke_other_own_sessions(&self, current: &Session) -> ServiceResult<u64> {
+    pub async fn revoke_other_own_sessions(
+        &self,
+        current: &Session,
+        client: &ClientInfo,
+    ) -> ServiceResult<u64> {
         self.revoke_user_sessions(
             current.user_id,
             &current.username,
             Some(&current.id),
-            &actor(current),
+            &actor(current, client),
             REASON,
         )
         .await
     }
 }
 
-/// The audit trail's name for a user acting on their own sessions.
-fn actor(current: &Session) -> String {
-    format!("user:{}", current.username)
+/// The audit trail's name for a user acting on their own sessions, and where from.
+fn actor(current: &Session, client: &ClientInfo) -> Actor {
+    Actor::from_client(format!("user:{}", current.username), client)
 }

@@ -1,7 +1,7 @@
 //! The directory's users: creating them, finding them, blocking and unlocking them.
 
 use super::{Service, ServiceError, ServiceResult};
-use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
+use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::password::{self, Password};
 use crate::domain::token::SecretToken;
 use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
@@ -34,7 +34,7 @@ impl Service {
     pub async fn create_user(
         &self,
         request: CreateUser,
-        actor: &str,
+        actor: &Actor,
     ) -> ServiceResult<CreatedUser> {
         self.create_user_with(request, actor, false).await
     }
@@ -42,7 +42,7 @@ impl Service {
     async fn create_user_with(
         &self,
         request: CreateUser,
-        actor: &str,
+        actor: &Actor,
         is_owner: bool,
     ) -> ServiceResult<CreatedUser> {
         let username = Username::parse(&request.username).map_err(ServiceError::BadInput)?;
@@ -77,7 +77,7 @@ impl Service {
                 StoreError::Conflict(message) => ServiceError::Conflict(message),
                 other => ServiceError::Store(other),
             })?;
-        let event = AuditEvent::new(now, AuditKind::UserCreated, actor, Outcome::Success)
+        let event = AuditEvent::by(now, AuditKind::UserCreated, actor, Outcome::Success)
             .subject(user.id, user.username.as_str());
         self.audit(event).await?;
         Ok(CreatedUser {
@@ -99,7 +99,9 @@ impl Service {
             is_bot: false,
             password: None,
         };
-        let created = self.create_user_with(request, "system", true).await?;
+        let created = self
+            .create_user_with(request, &"system".into(), true)
+            .await?;
         Ok(created.generated_password)
     }
 
@@ -124,30 +126,38 @@ impl Service {
         )))
     }
 
+    /// The user with this numeric id; `NotFound` otherwise.
+    pub async fn user(&self, id: i64) -> ServiceResult<User> {
+        self.directory
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no user with id {id}")))
+    }
+
     pub async fn list_users(&self) -> ServiceResult<Vec<User>> {
         Ok(self.directory.list_users().await?)
     }
 
     /// Blocks a user: no more logins, and every session and remember-me login ends now.
-    pub async fn block_user(&self, user: &User, actor: &str) -> ServiceResult<u64> {
+    pub async fn block_user(&self, user: &User, actor: &Actor) -> ServiceResult<u64> {
         self.directory
             .set_user_state(user.id, UserState::Blocked)
             .await?;
         let revoked = self
             .revoke_user_sessions(user.id, user.username.as_str(), None, actor, "user blocked")
             .await?;
-        let event = AuditEvent::new(self.now(), AuditKind::UserBlocked, actor, Outcome::Success)
+        let event = AuditEvent::by(self.now(), AuditKind::UserBlocked, actor, Outcome::Success)
             .subject(user.id, user.username.as_str())
             .count(revoked);
         self.audit(event).await?;
         Ok(revoked)
     }
 
-    pub async fn unblock_user(&self, user: &User, actor: &str) -> ServiceResult<()> {
+    pub async fn unblock_user(&self, user: &User, actor: &Actor) -> ServiceResult<()> {
         self.directory
             .set_user_state(user.id, UserState::Active)
             .await?;
-        let event = AuditEvent::new(
+        let event = AuditEvent::by(
             self.now(),
             AuditKind::UserUnblocked,
             actor,
@@ -158,9 +168,9 @@ impl Service {
     }
 
     /// Lifts a lockout and resets the failure count.
-    pub async fn unlock_user(&self, user: &User, actor: &str) -> ServiceResult<()> {
+    pub async fn unlock_user(&self, user: &User, actor: &Actor) -> ServiceResult<()> {
         self.directory.clear_login_failures(user.id).await?;
-        let event = AuditEvent::new(self.now(), AuditKind::UserUnlocked, actor, Outcome::Success)
+        let event = AuditEvent::by(self.now(), AuditKind::UserUnlocked, actor, Outcome::Success)
             .subject(user.id, user.username.as_str());
         self.audit(event).await
     }

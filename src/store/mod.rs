@@ -4,6 +4,9 @@
 //! tokens and the audit trail. Operations are the ones the domain needs, shaped so that a
 //! key-value backend (Redis) can implement them without a query language.
 
+pub mod postgres;
+pub mod redis;
+pub mod sql;
 pub mod sqlite;
 
 use crate::domain::alarm::Alarm;
@@ -17,6 +20,7 @@ use crate::domain::user::{NewUser, User, UserState, Username};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -36,6 +40,19 @@ pub struct SessionLimit {
     pub max_per_user: u32,
     /// Evict the least recently active session instead of refusing the new one.
     pub evict_oldest: bool,
+}
+
+impl SessionLimit {
+    /// How many of a user's `active` sessions (least recently active first) must go before one
+    /// more fits; `None` when the new one is refused instead.
+    pub fn excess(&self, active: usize) -> Option<usize> {
+        let max = self.max_per_user.max(1) as usize;
+        if active < max {
+            Some(0)
+        } else {
+            self.evict_oldest.then_some(active + 1 - max)
+        }
+    }
 }
 
 /// What `create` did: the sessions evicted to make room, or a refusal.
@@ -124,6 +141,27 @@ pub struct FailureRecord {
 pub struct LockoutPolicy {
     pub threshold: u32,
     pub duration: std::time::Duration,
+}
+
+impl LockoutPolicy {
+    /// One more failure on an account with `failed` consecutive failures and `locked_until`:
+    /// what to report, and the lock to store.
+    pub fn next_failure(
+        &self,
+        failed: u32,
+        locked_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> (FailureRecord, Option<Timestamp>) {
+        let lock_expired = locked_until.is_some_and(|until| until <= now);
+        let failed = if lock_expired { 1 } else { failed + 1 };
+        let new_lock = (failed >= self.threshold).then(|| now.plus(self.duration));
+        let stored = new_lock.or(if lock_expired { None } else { locked_until });
+        let record = FailureRecord {
+            failed_logins: failed,
+            locked_until: new_lock,
+        };
+        (record, stored)
+    }
 }
 
 #[async_trait]
@@ -241,26 +279,106 @@ pub struct DirectoryImport {
     pub shares: Vec<(GroupPath, GroupPath)>,
 }
 
+/// Longest any one call to a networked store may take, so a stalled backend answers 503
+/// instead of holding the request (and the forward-auth check behind it) open.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Runs one store operation within [`OPERATION_TIMEOUT`].
+pub async fn bounded<T>(work: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    tokio::time::timeout(OPERATION_TIMEOUT, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(format!(
+                "no answer within {OPERATION_TIMEOUT:?}"
+            )))
+        })
+}
+
 /// The stores named by the configuration, opened and migrated.
 pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     pub directory: Arc<dyn Directory>,
 }
 
-/// Opens the backends named by `storage.sessions` and `storage.directory`.
-pub fn open(settings: &crate::config::StorageSettings) -> Result<Stores, String> {
-    let sessions_path = sqlite_path(&settings.sessions, "storage.sessions")?;
-    let directory_path = sqlite_path(&settings.directory, "storage.directory")?;
+/// Opens the backends named by `storage.sessions` and `storage.directory` (see README).
+pub async fn open(settings: &crate::config::StorageSettings) -> Result<Stores, String> {
+    let sessions: Arc<dyn SessionStore> =
+        match Backend::parse(&settings.sessions, "storage.sessions")? {
+            Backend::Sqlite(path) => Arc::new(sqlite::SqliteSessionStore::open(path)?),
+            Backend::Postgres(url) => Arc::new(postgres::PgSessionStore::open(url).await?),
+            Backend::Redis(url) => redis::open(url).await?,
+        };
+    let directory: Arc<dyn Directory> = match Backend::parse(
+        &settings.directory,
+        "storage.directory",
+    )? {
+        Backend::Sqlite(path) => Arc::new(sqlite::SqliteDirectory::open(path)?),
+        Backend::Postgres(url) => Arc::new(postgres::PgDirectory::open(url).await?),
+        Backend::Redis(_) => {
+            return Err(format!(
+                "storage.directory = {:?}: Redis holds sessions only; use sqlite://PATH or postgres://...",
+                settings.directory
+            ));
+        }
+    };
     Ok(Stores {
-        sessions: Arc::new(sqlite::SqliteSessionStore::open(sessions_path)?),
-        directory: Arc::new(sqlite::SqliteDirectory::open(directory_path)?),
+        sessions,
+        directory,
     })
 }
 
-fn sqlite_path<'a>(url: &'a str, setting: &str) -> Result<&'a str, String> {
-    url.strip_prefix("sqlite://")
-        .filter(|path| !path.is_empty())
-        .ok_or_else(|| {
-            format!("{setting} = {url:?} is not supported; use sqlite://PATH (e.g. sqlite://sessiond.db)")
-        })
+/// Takes our own `name=VALUE` parameter out of a storage URL; the rest is for the driver.
+/// VALUE must be non-empty and made of bytes `allowed` accepts (`allowed_text` says which).
+fn take_param(
+    url: &str,
+    name: &str,
+    allowed: impl Fn(u8) -> bool,
+    allowed_text: &str,
+) -> Result<(String, Option<String>), String> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut value = None;
+    let mut rest = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some((key, v)) if key == name => value = Some(v.to_owned()),
+            _ => rest.push(pair),
+        }
+    }
+    if let Some(v) = &value
+        && (v.is_empty() || !v.bytes().all(&allowed))
+    {
+        return Err(format!("{name}={v:?} in {url:?}: use {allowed_text}"));
+    }
+    let base = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((base, value))
+}
+
+/// A storage URL, recognised by its scheme.
+enum Backend<'a> {
+    Sqlite(&'a str),
+    Postgres(&'a str),
+    Redis(&'a str),
+}
+
+impl<'a> Backend<'a> {
+    fn parse(url: &'a str, setting: &str) -> Result<Backend<'a>, String> {
+        if let Some(path) = url.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
+            Ok(Backend::Sqlite(path))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres(url))
+        } else if url.starts_with("redis://") || url.starts_with("redis+cluster://") {
+            Ok(Backend::Redis(url))
+        } else {
+            Err(format!(
+                "{setting} = {url:?} is not supported; use sqlite://PATH, postgres://USER@HOST/DB, \
+                 redis://HOST:PORT/DB or redis+cluster://HOST:PORT,HOST:PORT"
+            ))
+        }
+    }
 }

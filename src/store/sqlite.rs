@@ -1,24 +1,30 @@
 //! The embedded default: both stores in SQLite files (WAL mode, so the CLI and a running
 //! server can share one file), each call run on Tokio's blocking pool.
 
+use super::sql::{
+    ALARM_COLUMNS, API_TOKEN_COLUMNS, AUDIT_COLUMNS, AUDIT_INSERT_COLUMNS, GROUP_COLUMNS,
+    SESSION_COLUMNS, SqlRow, SqlValue, TOKEN_USE_WRITE_INTERVAL_MS, USER_COLUMNS,
+    USER_INSERT_COLUMNS, alarm_from_row, api_token_from_row, audit_from_row, audit_values,
+    group_from_row, new_user_values, placeholders, session_from_row, session_values, user_from_row,
+};
 use super::{
     CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, SessionFilter,
     SessionLimit, SessionStore, StoreError, StoreResult,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
-use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
+use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind};
 use crate::domain::group::{Group, GroupGraph, GroupPath, GroupShare, NewGroup};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
-use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
-use crate::domain::user_agent::DeviceType;
+use crate::domain::user::{NewUser, User, UserState};
 use async_trait::async_trait;
 use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{
-    self, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
-    params_from_iter,
+    self, Connection, ErrorCode, OpenFlags, OptionalExtension, Row, ToSql, TransactionBehavior,
+    params, params_from_iter,
 };
 use std::collections::BTreeMap;
 use std::sync::{LazyLock, Mutex};
@@ -136,6 +142,43 @@ impl Readers {
     }
 }
 
+impl SqlRow for Row<'_> {
+    type Error = rusqlite::Error;
+    fn int(&self, i: usize) -> rusqlite::Result<i64> {
+        self.get(i)
+    }
+    fn opt_int(&self, i: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(i)
+    }
+    fn text(&self, i: usize) -> rusqlite::Result<String> {
+        self.get(i)
+    }
+    fn opt_text(&self, i: usize) -> rusqlite::Result<Option<String>> {
+        self.get(i)
+    }
+    fn flag(&self, i: usize) -> rusqlite::Result<bool> {
+        self.get(i)
+    }
+    fn bytes(&self, i: usize) -> rusqlite::Result<Vec<u8>> {
+        self.get(i)
+    }
+    fn invalid(i: usize, what: String) -> rusqlite::Error {
+        rusqlite::Error::InvalidColumnType(i, what, rusqlite::types::Type::Text)
+    }
+}
+
+impl ToSql for SqlValue<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match *self {
+            SqlValue::Int(v) => ValueRef::Integer(v),
+            SqlValue::Text(v) => ValueRef::Text(v.as_bytes()),
+            SqlValue::Bytes(v) => ValueRef::Blob(v),
+            SqlValue::Flag(v) => ValueRef::Integer(v.into()),
+            SqlValue::Null => ValueRef::Null,
+        }))
+    }
+}
+
 fn map_error(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
@@ -165,10 +208,6 @@ fn on_conflict(
 const ID_CHUNK: usize = 500;
 
 /// `?, ?, ?` for `n` parameters.
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
 const SESSIONS_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -192,32 +231,6 @@ DROP INDEX IF EXISTS sessions_by_activity;
 CREATE INDEX IF NOT EXISTS sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 ";
-
-const SESSION_COLUMNS: &str = "id, token_hash, user_id, username, ip_address, user_agent, browser, os, \
-     device_type, created_at, last_active_at, expires_at, absolute_expires_at, remember_me";
-
-fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
-    let hash: Vec<u8> = row.get(1)?;
-    let token_hash = TokenHash(hash.try_into().map_err(|_| {
-        rusqlite::Error::InvalidColumnType(1, "token_hash".into(), rusqlite::types::Type::Blob)
-    })?);
-    Ok(Session {
-        id: row.get(0)?,
-        token_hash,
-        user_id: row.get(2)?,
-        username: row.get(3)?,
-        ip_address: row.get(4)?,
-        user_agent: row.get(5)?,
-        browser: row.get(6)?,
-        os: row.get(7)?,
-        device_type: DeviceType::parse(&row.get::<_, String>(8)?),
-        created_at: Timestamp(row.get(9)?),
-        last_active_at: Timestamp(row.get(10)?),
-        expires_at: Timestamp(row.get(11)?),
-        absolute_expires_at: Timestamp(row.get(12)?),
-        remember_me: row.get(13)?,
-    })
-}
 
 pub struct SqliteSessionStore {
     pool: Pool,
@@ -254,42 +267,23 @@ impl SessionStore for SqliteSessionStore {
                     "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 \
                      ORDER BY last_active_at ASC"
                 ))?;
-                stmt.query_map(params![session.user_id, now.0], session_from_row)?
+                stmt.query_map(params![session.user_id, now.0], |row| session_from_row(row))?
                     .collect::<rusqlite::Result<_>>()?
             };
-            let max = limit.max_per_user as usize;
+            let Some(excess) = limit.excess(active.len()) else {
+                return Ok(CreateOutcome::LimitReached);
+            };
             let mut evicted = Vec::new();
-            if active.len() >= max {
-                if !limit.evict_oldest {
-                    return Ok(CreateOutcome::LimitReached);
-                }
-                let excess = active.len() + 1 - max.max(1);
-                for old in active.into_iter().take(excess) {
-                    tx.execute("DELETE FROM sessions WHERE id = ?1", [&old.id])?;
-                    evicted.push(old);
-                }
+            for old in active.into_iter().take(excess) {
+                tx.execute("DELETE FROM sessions WHERE id = ?1", [&old.id])?;
+                evicted.push(old);
             }
             tx.execute(
                 &format!(
-                    "INSERT INTO sessions ({SESSION_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
+                    placeholders('?', 14)
                 ),
-                params![
-                    session.id,
-                    session.token_hash.0.as_slice(),
-                    session.user_id,
-                    session.username,
-                    session.ip_address,
-                    session.user_agent,
-                    session.browser,
-                    session.os,
-                    session.device_type.as_str(),
-                    session.created_at.0,
-                    session.last_active_at.0,
-                    session.expires_at.0,
-                    session.absolute_expires_at.0,
-                    session.remember_me,
-                ],
+                params_from_iter(session_values(&session)),
             )?;
             tx.commit()?;
             Ok(CreateOutcome::Created { evicted })
@@ -302,7 +296,7 @@ impl SessionStore for SqliteSessionStore {
         self.readers
             .lookup(&self.pool, move |conn| {
                 conn.prepare_cached(&SESSION_BY_TOKEN)?
-                    .query_row([hash.0.as_slice()], session_from_row)
+                    .query_row([hash.0.as_slice()], |row| session_from_row(row))
                     .optional()
             })
             .await
@@ -341,7 +335,7 @@ impl SessionStore for SqliteSessionStore {
                 "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 \
                  ORDER BY last_active_at DESC, created_at DESC"
             ))?;
-            stmt.query_map(params![user_id, now.0], session_from_row)?
+            stmt.query_map(params![user_id, now.0], |row| session_from_row(row))?
                 .collect()
         })
         .await
@@ -353,7 +347,7 @@ impl SessionStore for SqliteSessionStore {
             conn.prepare_cached(&format!(
                 "DELETE FROM sessions WHERE id = ?1 RETURNING {SESSION_COLUMNS}"
             ))?
-            .query_row([id], session_from_row)
+            .query_row([id], |row| session_from_row(row))
             .optional()
         })
         .await
@@ -387,7 +381,7 @@ impl SessionStore for SqliteSessionStore {
                 tx.execute(
                     &format!(
                         "DELETE FROM sessions WHERE user_id IN ({})",
-                        placeholders(chunk.len())
+                        placeholders('?', chunk.len())
                     ),
                     params_from_iter(chunk),
                 )?;
@@ -446,7 +440,7 @@ impl SessionStore for SqliteSessionStore {
                 paging + 2
             ))?;
             let items = stmt
-                .query_map(params_from_iter(&values), session_from_row)?
+                .query_map(params_from_iter(&values), |row| session_from_row(row))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Page { items, total })
         })
@@ -477,11 +471,12 @@ fn count_sessions(
     let mut counts = BTreeMap::new();
     for chunk in user_ids.chunks(ID_CHUNK) {
         let mut stmt = conn.prepare(&format!(
-            "SELECT user_id, COUNT(*) FROM sessions WHERE expires_at > ? AND user_id IN ({}) \
+            "SELECT user_id, COUNT(*) FROM sessions WHERE user_id IN ({}) AND expires_at > ?{} \
              GROUP BY user_id",
-            placeholders(chunk.len())
+            placeholders('?', chunk.len()),
+            chunk.len() + 1
         ))?;
-        let values = std::iter::once(now.0).chain(chunk.iter().copied());
+        let values = chunk.iter().copied().chain(std::iter::once(now.0));
         let rows = stmt.query_map(params_from_iter(values), |row| {
             Ok((row.get::<_, i64>(0)?, row.get::<_, u64>(1)?))
         })?;
@@ -568,98 +563,18 @@ CREATE UNIQUE INDEX IF NOT EXISTS alarms_one_open_per_user ON alarms (user_id)
     WHERE acknowledged_at IS NULL;
 ";
 
-const API_TOKEN_COLUMNS: &str = "id, name, created_at, last_used_at";
-
-fn api_token_from_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
-    Ok(ApiToken {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        created_at: Timestamp(row.get(2)?),
-        last_used_at: row.get::<_, Option<i64>>(3)?.map(Timestamp),
-    })
-}
-
-const ALARM_COLUMNS: &str = "id, user_id, username, ip_addresses, first_seen_at, last_seen_at, \
-     acknowledged_at, acknowledged_by";
-
-fn alarm_from_row(row: &Row<'_>) -> rusqlite::Result<Alarm> {
-    let addresses: String = row.get(3)?;
-    Ok(Alarm {
-        id: row.get(0)?,
-        user_id: row.get(1)?,
-        username: row.get(2)?,
-        ip_addresses: addresses.split(',').map(str::to_owned).collect(),
-        first_seen_at: Timestamp(row.get(4)?),
-        last_seen_at: Timestamp(row.get(5)?),
-        acknowledged_at: row.get::<_, Option<i64>>(6)?.map(Timestamp),
-        acknowledged_by: row.get(7)?,
-    })
-}
-
-/// How often a token's last use is written, at most.
-const TOKEN_USE_WRITE_INTERVAL_MS: i64 = 60_000;
-
-const USER_COLUMNS: &str = "id, username, name, email, state, kind, is_admin, is_owner, \
-     password_hash, failed_logins, locked_until, created_at";
-
-fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
-    let text = |i: usize| row.get::<_, String>(i);
-    let invalid = |i: usize| {
-        move |_| rusqlite::Error::InvalidColumnType(i, "users".into(), rusqlite::types::Type::Text)
-    };
-    Ok(User {
-        id: row.get(0)?,
-        username: Username::parse(&text(1)?).map_err(invalid(1))?,
-        name: text(2)?,
-        email: Email::parse(&text(3)?).map_err(invalid(3))?,
-        state: UserState::parse(&text(4)?),
-        kind: UserKind::parse(&text(5)?),
-        is_admin: row.get(6)?,
-        is_owner: row.get(7)?,
-        password_hash: row.get(8)?,
-        failed_logins: row.get(9)?,
-        locked_until: row.get::<_, Option<i64>>(10)?.map(Timestamp),
-        created_at: Timestamp(row.get(11)?),
-    })
-}
-
 fn insert_user(conn: &Connection, user: &NewUser, now: Timestamp) -> rusqlite::Result<User> {
     conn.query_row(
         &format!(
-            "INSERT INTO users (username, name, email, state, kind, is_admin, is_owner, \
-             password_hash, created_at) VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6, ?7, ?8) \
-             RETURNING {USER_COLUMNS}"
+            "INSERT INTO users ({USER_INSERT_COLUMNS}) VALUES ({}) RETURNING {USER_COLUMNS}",
+            placeholders('?', 9)
         ),
-        params![
-            user.username.as_str(),
-            user.name,
-            user.email.as_str(),
-            user.kind.as_str(),
-            user.is_admin,
-            user.is_owner,
-            user.password_hash,
-            now.0
-        ],
-        user_from_row,
+        params_from_iter(new_user_values(user, now)),
+        |row| user_from_row(row),
     )
     .map_err(on_conflict(|| {
         "a user with this username or e-mail already exists".into()
     }))
-}
-
-const GROUP_COLUMNS: &str = "id, parent_id, path, name, created_at";
-
-fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
-    let path: String = row.get(2)?;
-    Ok(Group {
-        id: row.get(0)?,
-        parent_id: row.get(1)?,
-        path: GroupPath::parse(&path).map_err(|_| {
-            rusqlite::Error::InvalidColumnType(2, "groups".into(), rusqlite::types::Type::Text)
-        })?,
-        name: row.get(3)?,
-        created_at: Timestamp(row.get(4)?),
-    })
 }
 
 fn group_id(conn: &Connection, path: &GroupPath) -> rusqlite::Result<Option<i64>> {
@@ -682,7 +597,7 @@ fn insert_group(conn: &Connection, group: &NewGroup, now: Timestamp) -> rusqlite
              RETURNING {GROUP_COLUMNS}"
         ),
         params![parent_id, group.path.as_str(), group.name, now.0],
-        group_from_row,
+        |row| group_from_row(row),
     )
     .map_err(on_conflict(|| {
         format!("the group '{}' already exists", group.path)
@@ -696,31 +611,6 @@ const ADD_SHARE: &str =
 /// Runs `ADD_MEMBER` or `ADD_SHARE`; false if the pair was already there.
 fn insert_pair(conn: &Connection, sql: &str, first: i64, second: i64) -> rusqlite::Result<bool> {
     Ok(conn.prepare_cached(sql)?.execute([first, second])? == 1)
-}
-
-fn audit_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
-    let kind: String = row.get(2)?;
-    let outcome: String = row.get(9)?;
-    Ok(AuditEvent {
-        id: row.get(0)?,
-        at: Timestamp(row.get(1)?),
-        kind: AuditKind::parse(&kind).ok_or_else(|| {
-            rusqlite::Error::InvalidColumnType(2, kind, rusqlite::types::Type::Text)
-        })?,
-        actor: row.get(3)?,
-        subject_user_id: row.get(4)?,
-        subject_username: row.get(5)?,
-        session_id: row.get(6)?,
-        ip_address: row.get(7)?,
-        user_agent: row.get(8)?,
-        outcome: if outcome == "success" {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        },
-        reason: row.get(10)?,
-        session_count: row.get(11)?,
-    })
 }
 
 pub struct SqliteDirectory {
@@ -745,7 +635,7 @@ impl SqliteDirectory {
             conn.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"
             ))?
-            .query_row([value], user_from_row)
+            .query_row([value], |row| user_from_row(row))
             .optional()
         })
         .await
@@ -763,7 +653,7 @@ impl Directory for SqliteDirectory {
         self.readers
             .lookup(&self.pool, move |conn| {
                 conn.prepare_cached(&USER_BY_ID)?
-                    .query_row([id], user_from_row)
+                    .query_row([id], |row| user_from_row(row))
                     .optional()
             })
             .await
@@ -781,7 +671,7 @@ impl Directory for SqliteDirectory {
         run(&self.pool, |conn| {
             let mut stmt =
                 conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
-            stmt.query_map([], user_from_row)?.collect()
+            stmt.query_map([], |row| user_from_row(row))?.collect()
         })
         .await
     }
@@ -829,22 +719,14 @@ impl Directory for SqliteDirectory {
                 [id],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
-            let lock_expired = locked_until.is_some_and(|until| until <= now.0);
-            let failed = if lock_expired { 1 } else { failed + 1 };
-            let new_lock = (failed >= policy.threshold).then(|| now.plus(policy.duration));
-            let stored_lock =
-                new_lock
-                    .map(|t| t.0)
-                    .or(if lock_expired { None } else { locked_until });
+            let (record, stored_lock) =
+                policy.next_failure(failed, locked_until.map(Timestamp), now);
             tx.execute(
                 "UPDATE users SET failed_logins = ?2, locked_until = ?3 WHERE id = ?1",
-                params![id, failed, stored_lock],
+                params![id, record.failed_logins, stored_lock.map(|t| t.0)],
             )?;
             tx.commit()?;
-            Ok(FailureRecord {
-                failed_logins: failed,
-                locked_until: new_lock,
-            })
+            Ok(record)
         })
         .await
     }
@@ -905,24 +787,11 @@ impl Directory for SqliteDirectory {
     async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         let event = event.clone();
         run(&self.pool, move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO audit_events (at, kind, actor, subject_user_id, subject_username, \
-                 session_id, ip_address, user_agent, outcome, reason, session_count) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                event.at.0,
-                event.kind.as_str(),
-                event.actor,
-                event.subject_user_id,
-                event.subject_username,
-                event.session_id,
-                event.ip_address,
-                event.user_agent,
-                event.outcome.as_str(),
-                event.reason,
-                event.session_count,
-            ])?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
+                placeholders('?', 11)
+            ))?
+            .execute(params_from_iter(audit_values(&event)))?;
             Ok(())
         })
         .await
@@ -944,12 +813,13 @@ impl Directory for SqliteDirectory {
                 |row| row.get(0),
             )?;
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT id, at, kind, actor, subject_user_id, subject_username, session_id, \
-                 ip_address, user_agent, outcome, reason, session_count FROM audit_events \
+                "SELECT {AUDIT_COLUMNS} FROM audit_events \
                  WHERE {condition} ORDER BY id DESC LIMIT ?3 OFFSET ?4"
             ))?;
             let items = stmt
-                .query_map(params![user_id, kind, limit, offset], audit_from_row)?
+                .query_map(params![user_id, kind, limit, offset], |row| {
+                    audit_from_row(row)
+                })?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Page { items, total })
         })
@@ -967,7 +837,7 @@ impl Directory for SqliteDirectory {
             let tx = conn.transaction()?;
             let groups = tx
                 .prepare_cached(&format!("SELECT {GROUP_COLUMNS} FROM groups ORDER BY path"))?
-                .query_map([], group_from_row)?
+                .query_map([], |row| group_from_row(row))?
                 .collect::<rusqlite::Result<_>>()?;
             let shares = tx
                 .prepare_cached(
@@ -1009,7 +879,7 @@ impl Directory for SqliteDirectory {
                     "SELECT {USER_COLUMNS}, group_id FROM group_members \
                      JOIN users ON users.id = group_members.user_id \
                      WHERE group_id IN ({}) ORDER BY group_id, username",
-                    placeholders(chunk.len())
+                    placeholders('?', chunk.len())
                 ))?;
                 let rows = stmt.query_map(params_from_iter(chunk), |row| {
                     Ok((row.get(12)?, user_from_row(row)?))
@@ -1073,7 +943,7 @@ impl Directory for SqliteDirectory {
                      RETURNING {API_TOKEN_COLUMNS}"
                 ),
                 params![name, hash.0.as_slice(), now.0],
-                api_token_from_row,
+                |row| api_token_from_row(row),
             )
         })
         .await
@@ -1096,7 +966,7 @@ impl Directory for SqliteDirectory {
                 .prepare_cached(&format!(
                     "SELECT {API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?1"
                 ))?
-                .query_row([hash.0.as_slice()], api_token_from_row)
+                .query_row([hash.0.as_slice()], |row| api_token_from_row(row))
                 .optional()?;
             if let Some(token) = &token {
                 let stale = token
@@ -1119,7 +989,7 @@ impl Directory for SqliteDirectory {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {API_TOKEN_COLUMNS} FROM api_tokens ORDER BY id"
             ))?;
-            stmt.query_map([], api_token_from_row)?.collect()
+            stmt.query_map([], |row| api_token_from_row(row))?.collect()
         })
         .await
     }
@@ -1129,7 +999,7 @@ impl Directory for SqliteDirectory {
             conn.query_row(
                 &format!("DELETE FROM api_tokens WHERE id = ?1 RETURNING {API_TOKEN_COLUMNS}"),
                 [id],
-                api_token_from_row,
+                |row| api_token_from_row(row),
             )
             .optional()
         })
@@ -1154,7 +1024,7 @@ impl Directory for SqliteDirectory {
                          WHERE user_id = ?1 AND acknowledged_at IS NULL RETURNING {ALARM_COLUMNS}"
                     ),
                     params![user_id, addresses, now.0],
-                    alarm_from_row,
+                    |row| alarm_from_row(row),
                 )
                 .optional()?;
             let result = match updated {
@@ -1166,7 +1036,7 @@ impl Directory for SqliteDirectory {
                              last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING {ALARM_COLUMNS}"
                         ),
                         params![user_id, username, addresses, now.0],
-                        alarm_from_row,
+                        |row| alarm_from_row(row),
                     )?;
                     (alarm, true)
                 }
@@ -1195,7 +1065,7 @@ impl Directory for SqliteDirectory {
                  ORDER BY id DESC LIMIT ?2 OFFSET ?3"
             ))?;
             let items = stmt
-                .query_map(params![open_only, limit, offset], alarm_from_row)?
+                .query_map(params![open_only, limit, offset], |row| alarm_from_row(row))?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(Page { items, total })
         })
@@ -1216,7 +1086,7 @@ impl Directory for SqliteDirectory {
                      WHERE id = ?1 AND acknowledged_at IS NULL RETURNING {ALARM_COLUMNS}"
                 ),
                 params![id, now.0, by],
-                alarm_from_row,
+                |row| alarm_from_row(row),
             )
             .optional()
         })

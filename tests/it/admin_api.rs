@@ -3,52 +3,6 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sessiond::domain::session::Session;
-use sessiond::domain::time::Timestamp;
-use sessiond::domain::token::{SecretToken, new_public_id};
-use sessiond::domain::user_agent::DeviceType;
-use sessiond::store::SessionLimit;
-
-/// Stores `count` sessions for a user straight into the real store, each a millisecond apart.
-async fn seed_sessions(server: &TestServer, user_id: i64, username: &str, count: usize, ip: &str) {
-    let now = server.service.now();
-    let unlimited = SessionLimit {
-        max_per_user: u32::MAX,
-        evict_oldest: false,
-    };
-    for i in 0..count {
-        let at = Timestamp(now.millis() - i as i64);
-        let session = Session {
-            id: new_public_id(),
-            token_hash: SecretToken::generate().hash(),
-            user_id,
-            username: username.into(),
-            ip_address: ip.into(),
-            user_agent: FIREFOX_UBUNTU.into(),
-            browser: "Firefox".into(),
-            os: "Ubuntu".into(),
-            device_type: DeviceType::Desktop,
-            created_at: at,
-            last_active_at: at,
-            expires_at: Timestamp(at.millis() + 3_600_000),
-            absolute_expires_at: Timestamp(at.millis() + 3_600_000),
-            remember_me: false,
-        };
-        server
-            .service
-            .sessions
-            .create(&session, unlimited, now)
-            .await
-            .unwrap();
-    }
-}
-
-async fn admin_browser(server: &TestServer) -> Browser {
-    server.create_user("root", true).await;
-    let admin = server.browser(FIREFOX_UBUNTU);
-    admin.login("root").await;
-    admin
-}
 
 async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
     let response = browser.get(path).await;
@@ -247,6 +201,9 @@ async fn terminating_one_session_kills_it_everywhere_and_is_audited() {
     assert_eq!(event["actor"], "user:root");
     assert_eq!(event["subject_username"], "alice");
     assert_eq!(event["session_id"], id.as_str());
+    // "From where": the administrator's own address and browser.
+    assert_eq!(event["ip_address"], "127.0.0.1");
+    assert_eq!(event["user_agent"], FIREFOX_UBUNTU);
 }
 
 #[tokio::test]
@@ -428,7 +385,7 @@ async fn admin_api_tokens_authenticate_until_revoked() {
     device.login("alice").await;
     let (_, secret) = server
         .service
-        .create_api_token("offboarding-script", "test")
+        .create_api_token("offboarding-script", &"test".into())
         .await
         .unwrap();
     let client = reqwest::Client::new();
@@ -462,7 +419,7 @@ async fn admin_api_tokens_authenticate_until_revoked() {
 
     server
         .service
-        .revoke_api_token("offboarding-script", "test")
+        .revoke_api_token("offboarding-script", &"test".into())
         .await
         .unwrap();
     assert_eq!(call().await.unwrap().status(), StatusCode::UNAUTHORIZED);

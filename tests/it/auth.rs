@@ -283,7 +283,11 @@ async fn blocked_user_is_refused_and_their_live_session_dies_at_once() {
     browser.login_as("alice", PASSWORD, true).await;
     assert_eq!(browser.session_status().await, StatusCode::OK);
     let alice = server.service.find_user("alice").await.unwrap();
-    server.service.block_user(&alice, "test").await.unwrap();
+    server
+        .service
+        .block_user(&alice, &"test".into())
+        .await
+        .unwrap();
     assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
     let again = server
         .browser(FIREFOX_UBUNTU)
@@ -300,7 +304,11 @@ async fn blocked_user_is_refused_and_their_live_session_dies_at_once() {
         StatusCode::UNAUTHORIZED,
         "a wrong password reveals nothing"
     );
-    server.service.unblock_user(&alice, "test").await.unwrap();
+    server
+        .service
+        .unblock_user(&alice, &"test".into())
+        .await
+        .unwrap();
     server.browser(FIREFOX_UBUNTU).login("alice").await;
 }
 

@@ -40,7 +40,11 @@ async fn create_bot(server: &TestServer, username: &str) {
         is_bot: true,
         password: Some(sessiond::domain::password::Password::new(PASSWORD)),
     };
-    server.service.create_user(request, "test").await.unwrap();
+    server
+        .service
+        .create_user(request, &"test".into())
+        .await
+        .unwrap();
 }
 
 /// The closure of a group, as usernames.
@@ -150,7 +154,11 @@ async fn group_revocation_dry_run_execute_and_audit() {
     }
     // A blocked member: blocking ends the session, and the closure leaves the user out.
     let mallory = server.service.find_user("mallory").await.unwrap();
-    server.service.block_user(&mallory, "test").await.unwrap();
+    server
+        .service
+        .block_user(&mallory, &"test".into())
+        .await
+        .unwrap();
 
     assert_eq!(
         member_names(&server, "acme/platform").await,
@@ -245,7 +253,7 @@ Users skipped (no active sessions): 1
     // The same report in-process, as the HTTP API gets it.
     let report = server
         .service
-        .revoke_group_sessions("2", true, "test", &NoProgress)
+        .revoke_group_sessions("2", true, &"test".into(), &NoProgress)
         .await
         .unwrap();
     assert_eq!(

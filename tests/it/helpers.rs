@@ -5,10 +5,15 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use sessiond::config::Settings;
 use sessiond::domain::password::Password;
+use sessiond::domain::session::Session;
 use sessiond::domain::time::SystemClock;
+use sessiond::domain::time::Timestamp;
+use sessiond::domain::token::{SecretToken, new_public_id};
+use sessiond::domain::user_agent::DeviceType;
 use sessiond::http::{AppState, Application};
 use sessiond::service::users::CreateUser;
 use sessiond::service::{Policy, Service};
+use sessiond::store::SessionLimit;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -39,7 +44,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
     let app = Application::bind(&settings.server.listen).await.unwrap();
     let address = app.local_addr().unwrap();
     settings.server.public_url = format!("http://{address}");
-    let stores = sessiond::store::open(&settings.storage).unwrap();
+    let stores = sessiond::store::open(&settings.storage).await.unwrap();
     let service = Arc::new(Service::new(
         stores,
         Arc::new(SystemClock),
@@ -75,7 +80,7 @@ impl TestServer {
             password: Some(Password::new(PASSWORD)),
         };
         self.service
-            .create_user(request, "test")
+            .create_user(request, &"test".into())
             .await
             .unwrap()
             .user
@@ -201,4 +206,52 @@ pub fn missing_service(what: &str) {
     eprintln!(
         "notice: skipping, {what} not available (set SESSIOND_REQUIRE_SERVICES=1 to fail instead)"
     );
+}
+
+/// Stores `count` sessions for a user straight into the real store, each a millisecond apart.
+pub async fn seed_sessions(
+    server: &TestServer,
+    user_id: i64,
+    username: &str,
+    count: usize,
+    ip: &str,
+) {
+    let now = server.service.now();
+    let unlimited = SessionLimit {
+        max_per_user: u32::MAX,
+        evict_oldest: false,
+    };
+    for i in 0..count {
+        let at = Timestamp(now.millis() - i as i64);
+        let session = Session {
+            id: new_public_id(),
+            token_hash: SecretToken::generate().hash(),
+            user_id,
+            username: username.into(),
+            ip_address: ip.into(),
+            user_agent: FIREFOX_UBUNTU.into(),
+            browser: "Firefox".into(),
+            os: "Ubuntu".into(),
+            device_type: DeviceType::Desktop,
+            created_at: at,
+            last_active_at: at,
+            expires_at: Timestamp(at.millis() + 3_600_000),
+            absolute_expires_at: Timestamp(at.millis() + 3_600_000),
+            remember_me: false,
+        };
+        server
+            .service
+            .sessions
+            .create(&session, unlimited, now)
+            .await
+            .unwrap();
+    }
+}
+
+/// Signs in a new administrator `root` in a browser of its own.
+pub async fn admin_browser(server: &TestServer) -> Browser {
+    server.create_user("root", true).await;
+    let admin = server.browser(FIREFOX_UBUNTU);
+    admin.login("root").await;
+    admin
 }

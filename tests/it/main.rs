@@ -1,12 +1,17 @@
-//! One integration-test binary: the real server, the real binary, real SQLite files.
+//! One integration-test binary: the real server, the real binary, real stores (SQLite files,
+//! PostgreSQL, Redis and a Redis Cluster), a real nginx.
 
 mod admin_api;
+mod admin_pages;
 mod auth;
 mod browser;
 mod cli;
+mod conformance;
 mod groups;
 mod helpers;
 mod http_basics;
 mod limits;
 mod openapi;
+mod scale_out;
+mod services;
 mod user_sessions;

@@ -1,6 +1,7 @@
 //! The self-service API: the caller's sessions, and revoking them. Rules live in the service.
 
 use super::{ErrorBody, SessionView};
+use crate::domain::session::ClientInfo;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiSession, Checked};
@@ -65,9 +66,13 @@ async fn list(
 async fn revoke_one(
     State(state): State<AppState>,
     ApiSession(auth): ApiSession,
+    client: ClientInfo,
     Checked(Path(id)): Checked<Path<String>>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.revoke_own_session(&auth.session, &id).await?;
+    state
+        .service
+        .revoke_own_session(&auth.session, &id, &client)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -80,10 +85,11 @@ async fn revoke_one(
 async fn revoke_others(
     State(state): State<AppState>,
     ApiSession(auth): ApiSession,
+    client: ClientInfo,
 ) -> Result<Json<Revoked>, ApiError> {
     let revoked = state
         .service
-        .revoke_other_own_sessions(&auth.session)
+        .revoke_other_own_sessions(&auth.session, &client)
         .await?;
     Ok(Json(Revoked { revoked }))
 }

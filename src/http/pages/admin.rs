@@ -3,7 +3,7 @@
 
 use super::times::TimeView;
 use super::{FormBody, Nav, message_page, redirect, refused_form, render_with_token};
-use crate::domain::audit::{AuditFilter, AuditKind};
+use crate::domain::audit::{Actor, AuditFilter, AuditKind};
 use crate::domain::user::{User, Username};
 use crate::http::AppState;
 use crate::http::admin_api::{DEFAULT_PAGE, parse_alarm_state, parse_audit_kind};
@@ -35,8 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/alarms/{id}/acknowledge", post(acknowledge))
 }
 
-/// A signed-in administrator on a page; others get a readable 403, strangers the sign-in page.
-pub struct AdminPage(pub Arc<crate::service::auth::Authenticated>);
+/// A signed-in administrator on a page, with how the audit trail names them and where from;
+/// others get a readable 403, strangers the sign-in page.
+pub struct AdminPage(pub Arc<crate::service::auth::Authenticated>, pub Actor);
 
 impl FromRequestParts<AppState> for AdminPage {
     type Rejection = Response;
@@ -53,7 +54,11 @@ impl FromRequestParts<AppState> for AdminPage {
                 "This page is for administrators. Ask one if you need something done here.",
             ));
         }
-        Ok(AdminPage(auth))
+        let actor = Actor::from_client(
+            format!("user:{}", auth.user.username),
+            &crate::http::extract::client_info(state, parts),
+        );
+        Ok(AdminPage(auth, actor))
     }
 }
 
@@ -81,20 +86,27 @@ impl Pager {
     }
 }
 
-/// The outcome of an action, as it redirected back: `?done=KIND&who=NAME&count=N` or
+/// Where a listing starts (`offset`), and the outcome of the last action as it redirected
+/// back: `?done=KIND&who=NAME&count=N` or
 /// `?error=CODE`. Only known codes and valid usernames are shown, never free text.
+// Every field is text: `serde(flatten)` in a query loses the type hints numbers need.
 #[derive(Deserialize, Default)]
-struct Outcome {
+struct PageState {
     done: Option<String>,
     who: Option<String>,
-    count: Option<u64>,
+    count: Option<String>,
     error: Option<String>,
+    offset: Option<String>,
 }
 
-impl Outcome {
+impl PageState {
     fn notice(&self) -> Option<String> {
         let who = self.who.as_deref().and_then(|w| Username::parse(w).ok())?;
-        let count = self.count.unwrap_or(0);
+        let count: u64 = self
+            .count
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         let sessions = |n: u64| format!("{n} session{}", if n == 1 { "" } else { "s" });
         Some(match self.done.as_deref()? {
             "terminated" => format!("Terminated {} of {who}.", sessions(count)),
@@ -108,6 +120,14 @@ impl Outcome {
             "acknowledged" => format!("Acknowledged the alarm about {who}."),
             _ => return None,
         })
+    }
+
+    /// Where the page starts; anything unreadable starts at the top.
+    fn offset(&self) -> u64 {
+        self.offset
+            .as_deref()
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0)
     }
 
     fn problem(&self) -> Option<String> {
@@ -214,15 +234,13 @@ struct SessionsQuery {
     user: String,
     #[serde(default)]
     ip: String,
-    #[serde(default)]
-    offset: u64,
     #[serde(flatten)]
-    outcome: Outcome,
+    page: PageState,
 }
 
 async fn sessions_page(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(auth, _): AdminPage,
     query: Result<Query<SessionsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
@@ -230,7 +248,7 @@ async fn sessions_page(
         return redirect("/admin/sessions");
     };
     let now = state.service.now();
-    let mut problem = query.outcome.problem();
+    let mut problem = query.page.problem();
     let mut rows = Vec::new();
     let mut total = 0;
     match resolve_user(&state, &query.user).await {
@@ -242,7 +260,7 @@ async fn sessions_page(
             };
             match state
                 .service
-                .list_sessions(&filter, DEFAULT_PAGE, query.offset)
+                .list_sessions(&filter, DEFAULT_PAGE, query.page.offset())
                 .await
             {
                 Ok(page) => {
@@ -276,10 +294,10 @@ async fn sessions_page(
     let page = SessionsPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-sessions")),
         csrf_token: csrf.token,
-        notice: query.outcome.notice(),
+        notice: query.page.notice(),
         problem,
-        return_to: format!("{base}offset={}", query.offset),
-        pager: Pager::new(&base, query.offset, rows.len(), total),
+        return_to: format!("{base}offset={}", query.page.offset()),
+        pager: Pager::new(&base, query.page.offset(), rows.len(), total),
         rows,
         filter_user: query.user,
         filter_ip: query.ip,
@@ -296,7 +314,7 @@ struct ActionForm {
 
 async fn terminate(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(_, actor): AdminPage,
     Path(id): Path<String>,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
@@ -304,7 +322,6 @@ async fn terminate(
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    let actor = format!("user:{}", auth.user.username);
     let result = state.service.terminate_session(&id, &actor).await;
     let return_to = admin_return_to(form.return_to.as_deref(), "/admin/sessions");
     back(
@@ -340,28 +357,20 @@ struct UsersPage {
     pager: Pager,
 }
 
-#[derive(Deserialize)]
-struct PagedQuery {
-    #[serde(default)]
-    offset: u64,
-    #[serde(flatten)]
-    outcome: Outcome,
-}
-
 async fn users_page(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
-    query: Result<Query<PagedQuery>, QueryRejection>,
+    AdminPage(auth, _): AdminPage,
+    query: Result<Query<PageState>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
     let Ok(Query(query)) = query else {
         return redirect("/admin/users");
     };
     let now = state.service.now();
-    let mut problem = query.outcome.problem();
+    let mut problem = query.problem();
     let (rows, total) = match state
         .service
-        .list_user_overviews(DEFAULT_PAGE, query.offset)
+        .list_user_overviews(DEFAULT_PAGE, query.offset())
         .await
     {
         Ok(page) => (
@@ -396,9 +405,9 @@ async fn users_page(
     let page = UsersPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-users")),
         csrf_token: csrf.token,
-        notice: query.outcome.notice(),
+        notice: query.notice(),
         problem,
-        pager: Pager::new("/admin/users?", query.offset, rows.len(), total),
+        pager: Pager::new("/admin/users?", query.offset(), rows.len(), total),
         rows,
     };
     render_with_token(StatusCode::OK, csrf.set_cookie, &page)
@@ -406,7 +415,7 @@ async fn users_page(
 
 async fn user_action(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(_, actor): AdminPage,
     Path((id, action)): Path<(i64, String)>,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
@@ -414,15 +423,9 @@ async fn user_action(
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    let actor = format!("user:{}", auth.user.username);
     let service = &state.service;
     let outcome = async {
-        let user = service
-            .directory
-            .user_by_id(id)
-            .await
-            .map_err(ServiceError::from)?
-            .ok_or_else(|| ServiceError::NotFound(format!("no user with id {id}")))?;
+        let user = service.user(id).await?;
         let count = match action.as_str() {
             "logout-all" => service.terminate_user_sessions(&user, &actor).await?,
             "block" => service.block_user(&user, &actor).await?,
@@ -479,15 +482,13 @@ struct AuditQuery {
     user: String,
     #[serde(default)]
     kind: String,
-    #[serde(default)]
-    offset: u64,
     #[serde(flatten)]
-    outcome: Outcome,
+    page: PageState,
 }
 
 async fn audit_page(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(auth, _): AdminPage,
     query: Result<Query<AuditQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
@@ -495,7 +496,7 @@ async fn audit_page(
         return redirect("/admin/audit");
     };
     let now = state.service.now();
-    let mut problem = query.outcome.problem();
+    let mut problem = query.page.problem();
     let mut rows = Vec::new();
     let mut total = 0;
     let filter = async {
@@ -511,7 +512,7 @@ async fn audit_page(
         Err(message) => problem = Some(message),
         Ok(filter) => match state
             .service
-            .list_audit(&filter, DEFAULT_PAGE, query.offset)
+            .list_audit(&filter, DEFAULT_PAGE, query.page.offset())
             .await
         {
             Ok(page) => {
@@ -543,7 +544,7 @@ async fn audit_page(
     let csrf = form_token(&state, &headers);
     let page = AuditPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-audit")),
-        notice: query.outcome.notice(),
+        notice: query.page.notice(),
         problem,
         kinds: AuditKind::ALL
             .iter()
@@ -553,7 +554,7 @@ async fn audit_page(
                 selected: k.as_str() == query.kind,
             })
             .collect(),
-        pager: Pager::new(&base, query.offset, rows.len(), total),
+        pager: Pager::new(&base, query.page.offset(), rows.len(), total),
         rows,
         filter_user: query.user,
         filter_kind: query.kind,
@@ -587,15 +588,13 @@ struct AlarmsPage {
 #[derive(Deserialize)]
 struct AlarmsQuery {
     state: Option<String>,
-    #[serde(default)]
-    offset: u64,
     #[serde(flatten)]
-    outcome: Outcome,
+    page: PageState,
 }
 
 async fn alarms_page(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(auth, _): AdminPage,
     query: Result<Query<AlarmsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
@@ -604,10 +603,10 @@ async fn alarms_page(
     };
     let now = state.service.now();
     let open_only = parse_alarm_state(query.state.as_deref()).unwrap_or(true);
-    let mut problem = query.outcome.problem();
+    let mut problem = query.page.problem();
     let (rows, total) = match state
         .service
-        .list_alarms(open_only, DEFAULT_PAGE, query.offset)
+        .list_alarms(open_only, DEFAULT_PAGE, query.page.offset())
         .await
     {
         Ok(page) => (
@@ -639,11 +638,11 @@ async fn alarms_page(
     let page = AlarmsPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "admin-alarms")),
         csrf_token: csrf.token,
-        notice: query.outcome.notice(),
+        notice: query.page.notice(),
         problem,
         threshold: state.service.policy.ip_spread_threshold,
         show_all: !open_only,
-        pager: Pager::new(base, query.offset, rows.len(), total),
+        pager: Pager::new(base, query.page.offset(), rows.len(), total),
         rows,
     };
     render_with_token(StatusCode::OK, csrf.set_cookie, &page)
@@ -651,7 +650,7 @@ async fn alarms_page(
 
 async fn acknowledge(
     State(state): State<AppState>,
-    AdminPage(auth): AdminPage,
+    AdminPage(_, actor): AdminPage,
     Path(id): Path<i64>,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
@@ -659,7 +658,6 @@ async fn acknowledge(
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    let actor = format!("user:{}", auth.user.username);
     let result = state.service.acknowledge_alarm(id, &actor).await;
     back(
         "/admin/alarms",
@@ -691,17 +689,17 @@ mod tests {
 
     #[test]
     fn banners_show_only_known_outcomes_and_real_usernames() {
-        let outcome = Outcome {
+        let outcome = PageState {
             done: Some("terminated".into()),
             who: Some("alice".into()),
-            count: Some(1),
-            error: None,
+            count: Some("1".into()),
+            ..PageState::default()
         };
         assert_eq!(outcome.notice().unwrap(), "Terminated 1 session of alice.");
-        let forged = Outcome {
+        let forged = PageState {
             done: Some("terminated".into()),
             who: Some("Call +1 555 to restore access".into()),
-            ..Outcome::default()
+            ..PageState::default()
         };
         assert_eq!(forged.notice(), None);
     }

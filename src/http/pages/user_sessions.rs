@@ -3,6 +3,7 @@
 
 use super::times::TimeView;
 use super::{FormBody, Nav, message_page, redirect, refused_form, render_with_token};
+use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
 use crate::domain::user_agent::DeviceType;
 use crate::http::AppState;
@@ -175,26 +176,35 @@ async fn revoke_one(
     State(state): State<AppState>,
     PageUser(auth): PageUser,
     Path(id): Path<String>,
+    client: ClientInfo,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
 ) -> Response {
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    let result = state.service.revoke_own_session(&auth.session, &id).await;
+    let result = state
+        .service
+        .revoke_own_session(&auth.session, &id, &client)
+        .await;
     back_to_list(result.map(|()| 1))
 }
 
 async fn revoke_others(
     State(state): State<AppState>,
     PageUser(auth): PageUser,
+    client: ClientInfo,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
 ) -> Response {
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    back_to_list(state.service.revoke_other_own_sessions(&auth.session).await)
+    let result = state
+        .service
+        .revoke_other_own_sessions(&auth.session, &client)
+        .await;
+    back_to_list(result)
 }
 
 /// Redirects to the list with the outcome for its banner; a server-side failure gets a page.

@@ -1,0 +1,393 @@
+//! The admin console's pages over HTTP and in Chromium: access, filters, paging, actions.
+
+use crate::browser::Chromium;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::path::Path;
+
+async fn page(browser: &Browser, path: &str) -> (StatusCode, String) {
+    let response = browser.get(path).await;
+    (response.status(), response.text().await.unwrap())
+}
+
+/// Posts a page form with the browser's CSRF token; returns the redirect target.
+async fn submit(browser: &Browser, action: &str, csrf: &str) -> String {
+    let response = browser
+        .client
+        .post(browser.url(action))
+        .form(&[("csrf_token", csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{action}");
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn only_administrators_see_the_console() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let stranger = server.browser(FIREFOX_UBUNTU);
+    let user = server.browser(FIREFOX_UBUNTU);
+    user.login("alice").await;
+    for path in [
+        "/admin/sessions",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/alarms",
+    ] {
+        let response = stranger.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            response.headers()["location"],
+            format!("/login?return_to={path}").as_str()
+        );
+        let (status, html) = page(&user, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(html.contains("Administrators only"));
+    }
+    let (_, own) = page(&user, "/-/user/sessions").await;
+    assert!(
+        !own.contains("href=\"/admin/sessions\""),
+        "no admin links for users"
+    );
+    let admin = admin_browser(&server).await;
+    let (status, html) = page(&admin, "/-/user/sessions").await;
+    assert_eq!(status, StatusCode::OK);
+    for link in [
+        "/admin/sessions",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/alarms",
+    ] {
+        assert!(html.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+}
+
+#[tokio::test]
+async fn sessions_page_filters_pages_and_terminates() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    server.create_user("alice", false).await;
+    let bob = server.create_user("bob", false).await;
+    seed_sessions(&server, bob, "bob", 60, "203.0.113.9").await;
+    let victim = server.browser(CHROME_ANDROID);
+    let id = victim.login("alice").await["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (status, html) = page(&admin, "/admin/sessions").await;
+    assert_eq!(status, StatusCode::OK);
+    for header in [
+        "User",
+        "IP Address",
+        "User Agent",
+        "Created",
+        "Last Active",
+        "Expires",
+    ] {
+        assert!(html.contains(&format!(">{header}</th>")), "{header}");
+    }
+    assert!(html.contains("Showing 1–50 of 62"));
+    assert!(html.contains("offset=50"), "a Next link");
+    let (_, second) = page(&admin, "/admin/sessions?offset=50").await;
+    assert!(second.contains("Showing 51–62 of 62"));
+
+    let (_, filtered) = page(&admin, "/admin/sessions?user=alice").await;
+    assert!(filtered.contains(&format!("session-{id}")));
+    assert!(filtered.contains("Chrome on Android"));
+    assert!(
+        filtered.contains(&format!("title=\"{CHROME_ANDROID}\"")),
+        "raw agent on hover"
+    );
+    assert!(!filtered.contains("203.0.113.9"));
+    let (_, by_email) = page(&admin, "/admin/sessions?user=alice%40example.com&ip=").await;
+    assert!(by_email.contains(&format!("session-{id}")));
+    let (_, by_ip) = page(&admin, "/admin/sessions?ip=203.0.113.9").await;
+    assert!(by_ip.contains("Showing 1–50 of 60"));
+    let (_, unknown) = page(&admin, "/admin/sessions?user=nobody").await;
+    assert!(unknown.contains("No user &#34;nobody&#34;") || unknown.contains("No user \"nobody\""));
+
+    let csrf = csrf_field(&html);
+    let forged = admin
+        .client
+        .post(admin.url(&format!("/admin/sessions/{id}/terminate")))
+        .form(&[("csrf_token", "forged-forged-forged-forged-forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(victim.session_status().await, StatusCode::OK);
+
+    let response = admin
+        .client
+        .post(admin.url(&format!("/admin/sessions/{id}/terminate")))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("return_to", "/admin/sessions?user=alice&ip=&offset=0"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(back.starts_with("/admin/sessions?user=alice"), "{back}");
+    assert_eq!(victim.session_status().await, StatusCode::UNAUTHORIZED);
+    let (_, after) = page(&admin, &back).await;
+    assert!(after.contains("Terminated 1 session of alice."));
+    assert!(!after.contains(&format!("session-{id}")));
+    let gone = submit(&admin, &format!("/admin/sessions/{id}/terminate"), &csrf).await;
+    assert!(gone.contains("error=not_found"));
+}
+
+#[tokio::test]
+async fn users_page_row_actions() {
+    let server = spawn_with(|s| s.login.lockout_threshold = 1).await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    let devices: Vec<_> = (0..3).map(|_| server.browser(FIREFOX_UBUNTU)).collect();
+    for device in &devices {
+        device.login("alice").await;
+    }
+    let (status, html) = page(&admin, "/admin/users").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Logout All Devices"));
+    assert!(html.contains("href=\"/admin/sessions?user=alice\">3</a>"));
+    let csrf = csrf_field(&html);
+
+    let back = submit(&admin, &format!("/admin/users/{alice}/logout-all"), &csrf).await;
+    for device in &devices {
+        assert_eq!(device.session_status().await, StatusCode::UNAUTHORIZED);
+    }
+    let (_, after) = page(&admin, &back).await;
+    assert!(
+        after.contains("Signed alice out of all devices: terminated 3 sessions."),
+        "{back}"
+    );
+
+    submit(&admin, &format!("/admin/users/{alice}/block"), &csrf).await;
+    let (_, blocked) = page(&admin, "/admin/users").await;
+    assert!(blocked.contains("state-blocked"));
+    assert_eq!(
+        devices[0].login_as("alice", PASSWORD, false).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    submit(&admin, &format!("/admin/users/{alice}/unblock"), &csrf).await;
+
+    devices[0]
+        .login_as("alice", "wrong password here", false)
+        .await;
+    let (_, locked) = page(&admin, "/admin/users").await;
+    assert!(locked.contains("locked until"));
+    let back = submit(&admin, &format!("/admin/users/{alice}/unlock"), &csrf).await;
+    assert!(back.contains("done=unlock"));
+    devices[0].login("alice").await;
+    let missing = submit(&admin, "/admin/users/9999/block", &csrf).await;
+    assert!(missing.contains("error=not_found"));
+}
+
+#[tokio::test]
+async fn audit_and_alarm_pages() {
+    let server =
+        spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let admin = admin_browser(&server).await;
+    server.create_user("alice", false).await;
+    for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"] {
+        let response = reqwest::Client::new()
+            .post(server.url("/api/login"))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    server
+        .browser(FIREFOX_UBUNTU)
+        .login_as("alice", "wrong password here", false)
+        .await;
+
+    let (status, audit) = page(&admin, "/admin/audit?user=alice&kind=login_failure").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(audit.contains("<span class=\"event event-failure\">login failure</span>"));
+    assert!(audit.contains("wrong password"));
+    assert!(!audit.contains(">login success</span>"), "filtered by kind");
+    let (_, all) = page(&admin, "/admin/audit?user=alice").await;
+    assert!(all.contains(">login success</span>") && all.contains(">alarm raised</span>"));
+    let (_, bad) = page(&admin, "/admin/audit?kind=nonsense").await;
+    assert!(bad.contains("unknown event kind"));
+
+    let (status, alarms) = page(&admin, "/admin/alarms").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(alarms.contains("sessions from 4 addresses"));
+    for ip in ["192.0.2.1", "192.0.2.4"] {
+        assert!(alarms.contains(ip));
+    }
+    let api: Value = admin.get("/api/admin/alarms").await.json().await.unwrap();
+    let id = api["alarms"][0]["id"].as_i64().unwrap();
+    let back = submit(
+        &admin,
+        &format!("/admin/alarms/{id}/acknowledge"),
+        &csrf_field(&alarms),
+    )
+    .await;
+    let (_, after) = page(&admin, &back).await;
+    assert!(after.contains("Acknowledged the alarm about alice."));
+    assert!(after.contains("No open alarms"));
+    let (_, history) = page(&admin, "/admin/alarms?state=all").await;
+    assert!(history.contains("acknowledged by user:root"));
+}
+
+#[tokio::test]
+async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
+    let Some(chromium) = Chromium::start().await else {
+        return;
+    };
+    let server =
+        spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    server.create_user("root", true).await;
+    let alice = server.create_user("alice", false).await;
+    let bob = server.create_user("bob", false).await;
+    seed_sessions(&server, bob, "bob", 3, "203.0.113.9").await;
+    let mut alices = Vec::new();
+    for (agent, ip) in [
+        (FIREFOX_UBUNTU, "192.0.2.10"),
+        (CHROME_ANDROID, "192.0.2.11"),
+        (SAFARI_IPAD, "192.0.2.12"),
+        (FIREFOX_UBUNTU, "192.0.2.13"),
+    ] {
+        let device = server.browser(agent);
+        let response = device
+            .client
+            .post(device.url("/api/login"))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        alices.push(device);
+    }
+    server
+        .browser(FIREFOX_UBUNTU)
+        .login_as("bob", "wrong password here", false)
+        .await;
+
+    chromium.goto(&server.url("/admin/sessions")).await;
+    chromium
+        .type_into(&chromium.find("#login").await, "root")
+        .await;
+    chromium
+        .type_into(&chromium.find("#password").await, PASSWORD)
+        .await;
+    chromium.click(&chromium.find("button.primary").await).await;
+    let sessions_page = server.url("/admin/sessions");
+    chromium
+        .wait_for("the Sessions page", async || {
+            chromium.current_url().await == sessions_page
+        })
+        .await;
+    assert_eq!(
+        chromium.find_all("tbody tr").await.len(),
+        8,
+        "4 of alice, 3 of bob, root's own"
+    );
+    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    chromium
+        .screenshot(&screenshots.join("admin-sessions.png"))
+        .await;
+
+    // Filter by user, then terminate one of alice's sessions through the confirmation.
+    chromium
+        .type_into(&chromium.find("#filter-user").await, "alice")
+        .await;
+    chromium
+        .click(&chromium.find_with_text("button", "Filter").await)
+        .await;
+    chromium
+        .wait_for("the filtered list", async || {
+            chromium.current_url().await.contains("user=alice")
+        })
+        .await;
+    assert_eq!(chromium.find_all("tbody tr").await.len(), 4);
+    let phone = chromium
+        .find_with_text("tbody tr", "Chrome on Android")
+        .await;
+    chromium
+        .click(&chromium.find_in(&phone, "button").await)
+        .await;
+    assert!(
+        chromium
+            .dialog_text()
+            .await
+            .contains("Terminate this session of alice?")
+    );
+    chromium.accept_dialog().await;
+    chromium
+        .wait_for("the banner", async || {
+            !chromium.find_all(".alert-ok").await.is_empty()
+        })
+        .await;
+    assert!(
+        chromium
+            .text(&chromium.find(".alert-ok").await)
+            .await
+            .contains("Terminated 1 session of alice.")
+    );
+    assert_eq!(
+        chromium.find_all("tbody tr").await.len(),
+        3,
+        "the row is gone"
+    );
+    assert_eq!(alices[1].session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(alices[0].session_status().await, StatusCode::OK);
+
+    // Logout All Devices from the Users page.
+    chromium.goto(&server.url("/admin/users")).await;
+    let row = chromium.find(&format!("#user-{alice}")).await;
+    chromium
+        .click(&chromium.find_in(&row, "button.danger").await)
+        .await;
+    assert!(
+        chromium
+            .dialog_text()
+            .await
+            .contains("Sign alice out of all devices?")
+    );
+    chromium.accept_dialog().await;
+    chromium
+        .wait_for("the banner", async || {
+            !chromium.find_all(".alert-ok").await.is_empty()
+        })
+        .await;
+    assert!(
+        chromium
+            .text(&chromium.find(".alert-ok").await)
+            .await
+            .contains("terminated 3 sessions")
+    );
+    for device in &alices {
+        assert_eq!(device.session_status().await, StatusCode::UNAUTHORIZED);
+    }
+    chromium.goto(&server.url("/admin/users")).await;
+    chromium
+        .screenshot(&screenshots.join("admin-users.png"))
+        .await;
+    chromium.goto(&server.url("/admin/audit")).await;
+    assert!(!chromium.find_all("tbody tr").await.is_empty());
+    chromium
+        .screenshot(&screenshots.join("admin-audit.png"))
+        .await;
+    chromium.goto(&server.url("/admin/alarms")).await;
+    assert!(
+        chromium
+            .text(&chromium.find(".alarm").await)
+            .await
+            .contains("alice")
+    );
+    chromium
+        .screenshot(&screenshots.join("admin-alarms.png"))
+        .await;
+}

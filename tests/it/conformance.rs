@@ -1,0 +1,813 @@
+//! The store conformance suite: the same checks against every backend, through the traits only.
+//! Times are near the real clock, since Redis expires keys by it; "later" is passed as `now`.
+
+use crate::services::{Backend, Isolated};
+use futures_util::future::join_all;
+use sessiond::config::StorageSettings;
+use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
+use sessiond::domain::group::{GroupPath, NewGroup};
+use sessiond::domain::session::Session;
+use sessiond::domain::time::{Clock, SystemClock, Timestamp};
+use sessiond::domain::token::{SecretToken, new_public_id};
+use sessiond::domain::user::{Email, NewUser, UserKind, UserState, Username};
+use sessiond::domain::user_agent::DeviceType;
+use sessiond::store::{
+    CreateOutcome, Directory, DirectoryImport, LockoutPolicy, SessionFilter, SessionLimit,
+    SessionStore, StoreError, Stores,
+};
+use std::time::Duration;
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+const ROOMY: SessionLimit = SessionLimit {
+    max_per_user: 100,
+    evict_oldest: false,
+};
+
+/// Opens `backend` for sessions (`for_sessions`) or for the directory, the other on SQLite.
+async fn open(backend: Backend, for_sessions: bool) -> Option<(Stores, [Isolated; 2])> {
+    let chosen = backend.isolated()?;
+    let other = Backend::Sqlite.isolated().unwrap();
+    let (sessions, directory) = if for_sessions {
+        (chosen.url.clone(), other.url.clone())
+    } else {
+        (other.url.clone(), chosen.url.clone())
+    };
+    let settings = StorageSettings {
+        sessions,
+        directory,
+    };
+    let stores = sessiond::store::open(&settings).await.unwrap();
+    Some((stores, [chosen, other]))
+}
+
+fn now() -> Timestamp {
+    SystemClock.now()
+}
+
+/// A session of `user`, last active `active` ms after `base`, expiring an hour after that.
+fn session(user: i64, base: Timestamp, active: i64, ip: &str) -> Session {
+    let last_active_at = Timestamp(base.0 + active);
+    Session {
+        id: new_public_id(),
+        token_hash: SecretToken::generate().hash(),
+        user_id: user,
+        username: format!("user{user}"),
+        ip_address: ip.into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0".into(),
+        browser: "Firefox".into(),
+        os: "Linux".into(),
+        device_type: DeviceType::Desktop,
+        created_at: base,
+        last_active_at,
+        expires_at: Timestamp(last_active_at.0 + HOUR),
+        absolute_expires_at: Timestamp(base.0 + 24 * HOUR),
+        remember_me: user % 2 == 0,
+    }
+}
+
+async fn create(store: &dyn SessionStore, s: &Session, limit: SessionLimit) -> Vec<Session> {
+    match store.create(s, limit, now()).await.unwrap() {
+        CreateOutcome::Created { evicted } => evicted,
+        CreateOutcome::LimitReached => panic!("unexpectedly over the limit"),
+    }
+}
+
+fn ids(sessions: &[Session]) -> Vec<&str> {
+    sessions.iter().map(|s| s.id.as_str()).collect()
+}
+
+type Check = for<'a> fn(
+    &'a dyn SessionStore,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>;
+
+/// Every session-store check, by name.
+const SESSION_CHECKS: &[(&str, Check)] = &[
+    ("create and find by token hash", |s| {
+        Box::pin(create_and_find(s))
+    }),
+    ("touch", |s| Box::pin(touch(s))),
+    ("list by user", |s| Box::pin(list_by_user(s))),
+    ("delete one", |s| Box::pin(delete_one(s))),
+    ("delete a user's", |s| Box::pin(delete_by_user(s))),
+    ("limit: reject", |s| Box::pin(limit_reject(s))),
+    ("limit: evict oldest", |s| Box::pin(limit_evict_oldest(s))),
+    ("limit: concurrent logins", |s| {
+        Box::pin(limit_concurrent(s))
+    }),
+    ("scan", |s| Box::pin(scan(s))),
+    ("purge expired", |s| Box::pin(purge_expired(s))),
+    ("bulk count and delete", |s| Box::pin(bulk(s))),
+    ("address change", |s| Box::pin(address_change(s))),
+];
+
+async fn run_session_suite(backend: Backend) {
+    for (name, check) in SESSION_CHECKS {
+        let Some((stores, _guards)) = open(backend, true).await else {
+            return;
+        };
+        eprintln!("{backend:?}: {name}");
+        check(stores.sessions.as_ref()).await;
+    }
+}
+
+async fn create_and_find(store: &dyn SessionStore) {
+    store.ping().await.unwrap();
+    let s = session(1, now(), 0, "192.0.2.1");
+    assert!(create(store, &s, ROOMY).await.is_empty());
+    assert_eq!(
+        store.get_by_token_hash(&s.token_hash).await.unwrap(),
+        Some(s)
+    );
+    let unknown = SecretToken::generate().hash();
+    assert_eq!(store.get_by_token_hash(&unknown).await.unwrap(), None);
+}
+
+async fn touch(store: &dyn SessionStore) {
+    let base = now();
+    let s = session(1, base, 0, "192.0.2.1");
+    create(store, &s, ROOMY).await;
+    let (active, expires) = (Timestamp(base.0 + MINUTE), Timestamp(base.0 + 2 * HOUR));
+    store.touch(&s.id, active, expires).await.unwrap();
+    let found = store
+        .get_by_token_hash(&s.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.last_active_at, found.expires_at), (active, expires));
+    assert_eq!(found.created_at, s.created_at);
+    store.touch("no-such-id", active, expires).await.unwrap();
+    // Activity moves the session up the user's list and keeps it past its old expiry.
+    let later = Timestamp(base.0 + 90 * MINUTE);
+    assert_eq!(ids(&store.list_by_user(1, later).await.unwrap()), [s.id]);
+}
+
+async fn list_by_user(store: &dyn SessionStore) {
+    let base = now();
+    let old = session(1, base, 0, "192.0.2.1");
+    let newest = session(1, base, 2 * MINUTE, "192.0.2.2");
+    let middle = session(1, base, MINUTE, "192.0.2.3");
+    let other = session(2, base, 3 * MINUTE, "192.0.2.4");
+    for s in [&old, &newest, &middle, &other] {
+        create(store, s, ROOMY).await;
+    }
+    let listed = store.list_by_user(1, base).await.unwrap();
+    assert_eq!(ids(&listed), [&newest.id, &middle.id, &old.id]);
+    assert_eq!(listed[0], newest);
+    // At a time when `old` has expired, it is no longer listed.
+    let later = Timestamp(base.0 + HOUR + 30_000);
+    assert_eq!(
+        ids(&store.list_by_user(1, later).await.unwrap()),
+        [&newest.id, &middle.id]
+    );
+    assert!(store.list_by_user(3, base).await.unwrap().is_empty());
+}
+
+async fn delete_one(store: &dyn SessionStore) {
+    let base = now();
+    let s = session(1, base, 0, "192.0.2.1");
+    let keep = session(1, base, MINUTE, "192.0.2.1");
+    create(store, &s, ROOMY).await;
+    create(store, &keep, ROOMY).await;
+    assert_eq!(store.delete(&s.id).await.unwrap(), Some(s.clone()));
+    assert_eq!(store.delete(&s.id).await.unwrap(), None);
+    assert_eq!(store.get_by_token_hash(&s.token_hash).await.unwrap(), None);
+    assert_eq!(ids(&store.list_by_user(1, base).await.unwrap()), [&keep.id]);
+    assert_eq!(store.delete("no-such-id").await.unwrap(), None);
+}
+
+async fn delete_by_user(store: &dyn SessionStore) {
+    let base = now();
+    let (a, b) = (session(1, base, 0, "ip"), session(1, base, 2 * HOUR, "ip"));
+    let other = session(2, base, 0, "ip");
+    for s in [&a, &b, &other] {
+        create(store, s, ROOMY).await;
+    }
+    // `a` has expired by then: only `b` counts, but both go.
+    let later = Timestamp(base.0 + 90 * MINUTE);
+    assert_eq!(store.delete_by_user(1, later).await.unwrap(), 1);
+    assert_eq!(store.get_by_token_hash(&a.token_hash).await.unwrap(), None);
+    assert_eq!(store.get_by_token_hash(&b.token_hash).await.unwrap(), None);
+    assert!(store.list_by_user(1, base).await.unwrap().is_empty());
+    assert_eq!(
+        ids(&store.list_by_user(2, base).await.unwrap()),
+        [&other.id]
+    );
+    assert_eq!(store.delete_by_user(1, base).await.unwrap(), 0);
+}
+
+async fn limit_reject(store: &dyn SessionStore) {
+    let limit = SessionLimit {
+        max_per_user: 2,
+        evict_oldest: false,
+    };
+    let base = now();
+    let first = session(1, base, 0, "ip");
+    create(store, &first, limit).await;
+    create(store, &session(1, base, 1, "ip"), limit).await;
+    create(store, &session(2, base, 1, "ip"), limit).await;
+    let third = session(1, base, 2, "ip");
+    assert!(matches!(
+        store.create(&third, limit, base).await.unwrap(),
+        CreateOutcome::LimitReached
+    ));
+    assert_eq!(
+        store.get_by_token_hash(&third.token_hash).await.unwrap(),
+        None
+    );
+    assert_eq!(store.list_by_user(1, base).await.unwrap().len(), 2);
+    // An expired session does not count, and a deleted one makes room.
+    let later = Timestamp(base.0 + HOUR);
+    assert!(matches!(
+        store.create(&third, limit, later).await.unwrap(),
+        CreateOutcome::Created { .. }
+    ));
+    store.delete(&third.id).await.unwrap();
+    store.delete(&first.id).await.unwrap();
+    create(store, &third, limit).await;
+}
+
+async fn limit_evict_oldest(store: &dyn SessionStore) {
+    let limit = SessionLimit {
+        max_per_user: 2,
+        evict_oldest: true,
+    };
+    let base = now();
+    let (first, second) = (session(1, base, 0, "ip"), session(1, base, 1, "ip"));
+    create(store, &first, limit).await;
+    create(store, &second, limit).await;
+    // `first` is used again, so `second` is now the least recently active.
+    store
+        .touch(&first.id, Timestamp(base.0 + 10), first.expires_at)
+        .await
+        .unwrap();
+    let third = session(1, base, 20, "ip");
+    let evicted = create(store, &third, limit).await;
+    assert_eq!(ids(&evicted), [&second.id]);
+    assert_eq!(
+        store.get_by_token_hash(&second.token_hash).await.unwrap(),
+        None
+    );
+    let listed = store.list_by_user(1, base).await.unwrap();
+    assert_eq!(ids(&listed), [&third.id, &first.id]);
+}
+
+async fn limit_concurrent(store: &dyn SessionStore) {
+    let limit = SessionLimit {
+        max_per_user: 1,
+        evict_oldest: false,
+    };
+    let base = now();
+    let attempts: Vec<Session> = (0..8).map(|i| session(1, base, i, "ip")).collect();
+    let outcomes = join_all(attempts.iter().map(|s| store.create(s, limit, base))).await;
+    let created = outcomes
+        .into_iter()
+        .filter(|o| matches!(o, Ok(CreateOutcome::Created { .. })))
+        .count();
+    assert_eq!(created, 1, "exactly one of the concurrent logins fits");
+    assert_eq!(store.list_by_user(1, base).await.unwrap().len(), 1);
+}
+
+async fn scan(store: &dyn SessionStore) {
+    let base = now();
+    let mut all = Vec::new();
+    for (i, user) in [1, 2, 3, 1, 2, 17, 1].into_iter().enumerate() {
+        let ip = if i % 2 == 0 {
+            "198.51.100.1"
+        } else {
+            "198.51.100.2"
+        };
+        let s = session(user, base, i as i64 * MINUTE, ip);
+        create(store, &s, ROOMY).await;
+        all.push(s);
+    }
+    all.reverse(); // newest activity first
+    let page = store
+        .scan(&SessionFilter::default(), base, 3, 0)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 7);
+    assert_eq!(ids(&page.items), ids(&all[..3]));
+    let page = store
+        .scan(&SessionFilter::default(), base, 3, 6)
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items), ids(&all[6..]));
+
+    let by_user = SessionFilter {
+        user_id: Some(1),
+        ..SessionFilter::default()
+    };
+    let page = store.scan(&by_user, base, 2, 1).await.unwrap();
+    assert_eq!(page.total, 3);
+    let user_ones: Vec<&Session> = all.iter().filter(|s| s.user_id == 1).collect();
+    assert_eq!(ids(&page.items), [&user_ones[1].id, &user_ones[2].id]);
+
+    let by_ip = SessionFilter {
+        ip_address: Some("198.51.100.2".into()),
+        ..SessionFilter::default()
+    };
+    let page = store.scan(&by_ip, base, 10, 0).await.unwrap();
+    assert_eq!(page.total, 3);
+    assert!(page.items.iter().all(|s| s.ip_address == "198.51.100.2"));
+
+    let both = SessionFilter {
+        user_id: Some(1),
+        ip_address: Some("198.51.100.1".into()),
+    };
+    assert_eq!(store.scan(&both, base, 10, 0).await.unwrap().total, 2);
+
+    // Later, the two least recently active have expired and are neither counted nor listed.
+    let later = Timestamp(base.0 + HOUR + 90_000);
+    let page = store
+        .scan(&SessionFilter::default(), later, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(ids(&page.items), ids(&all[..5]));
+}
+
+async fn purge_expired(store: &dyn SessionStore) {
+    let base = now();
+    let (old, young) = (session(1, base, 0, "ip"), session(2, base, 2 * HOUR, "ip"));
+    create(store, &old, ROOMY).await;
+    create(store, &young, ROOMY).await;
+    let later = Timestamp(base.0 + 90 * MINUTE);
+    assert_eq!(store.purge_expired(later).await.unwrap(), 1);
+    assert_eq!(store.purge_expired(later).await.unwrap(), 0);
+    let page = store
+        .scan(&SessionFilter::default(), base, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(ids(&page.items), [&young.id]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_store_sqlite() {
+    run_session_suite(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_store_postgres() {
+    run_session_suite(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_store_redis() {
+    run_session_suite(Backend::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_store_redis_cluster() {
+    run_session_suite(Backend::RedisCluster).await;
+}
+
+async fn bulk(store: &dyn SessionStore) {
+    let base = now();
+    // Counting: at `later`, user 3's first session has expired and user 4 has nothing live.
+    let (c1, c2) = (session(3, base, 0, "ip"), session(3, base, 2 * HOUR, "ip"));
+    let d1 = session(4, base, 0, "ip");
+    // Deleting: user 1 (one live, one expired at `later`) and user 2, who keeps hers.
+    let (a1, a2) = (session(1, base, 0, "ip"), session(1, base, 2 * HOUR, "ip"));
+    let b = session(2, base, 2 * HOUR, "ip");
+    for s in [&c1, &c2, &d1, &a1, &a2, &b] {
+        create(store, s, ROOMY).await;
+    }
+    let later = Timestamp(base.0 + 90 * MINUTE);
+    let counted = store.count_by_users(&[3, 4, 5], later).await.unwrap();
+    assert_eq!(counted, std::collections::BTreeMap::from([(3, 1)]));
+    assert!(store.count_by_users(&[], later).await.unwrap().is_empty());
+    let deleted = store.delete_by_users(&[1, 6], later).await.unwrap();
+    assert_eq!(deleted, std::collections::BTreeMap::from([(1, 1)]));
+    for gone in [&a1, &a2] {
+        assert_eq!(
+            store.get_by_token_hash(&gone.token_hash).await.unwrap(),
+            None
+        );
+    }
+    assert_eq!(ids(&store.list_by_user(2, base).await.unwrap()), [&b.id]);
+}
+
+async fn address_change(store: &dyn SessionStore) {
+    let base = now();
+    let s = session(1, base, 0, "192.0.2.1");
+    create(store, &s, ROOMY).await;
+    store.set_ip_address(&s.id, "198.51.100.7").await.unwrap();
+    let found = store
+        .get_by_token_hash(&s.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.ip_address, "198.51.100.7");
+    let by_ip = SessionFilter {
+        ip_address: Some("198.51.100.7".into()),
+        ..SessionFilter::default()
+    };
+    assert_eq!(
+        ids(&store.scan(&by_ip, base, 10, 0).await.unwrap().items),
+        [&s.id]
+    );
+    // A deleted session is not brought back by a late address change.
+    store.delete(&s.id).await.unwrap();
+    store.set_ip_address(&s.id, "203.0.113.1").await.unwrap();
+    assert_eq!(store.get_by_token_hash(&s.token_hash).await.unwrap(), None);
+}
+
+fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: Username::parse(name).unwrap(),
+        name: format!("{name} Example"),
+        email: Email::parse(&format!("{name}@Example.com")).unwrap(),
+        kind: UserKind::Human,
+        is_admin: false,
+        is_owner: false,
+        password_hash: Some("$argon2id$stub".into()),
+    }
+}
+
+async fn run_directory_suite(backend: Backend) {
+    let Some((stores, _guards)) = open(backend, false).await else {
+        return;
+    };
+    let directory = stores.directory.as_ref();
+    directory.ping().await.unwrap();
+    users(directory).await;
+    lockout(directory).await;
+    remember_tokens(directory).await;
+    audit(directory).await;
+    groups(directory).await;
+    import(directory).await;
+    api_tokens(directory).await;
+    alarms(directory).await;
+}
+
+fn new_group(path: &str) -> NewGroup {
+    let path = GroupPath::parse(path).unwrap();
+    NewGroup {
+        name: path.as_str().rsplit('/').next().unwrap().to_owned(),
+        path,
+    }
+}
+
+async fn groups(d: &dyn Directory) {
+    let base = now();
+    let carol = d.create_user(&new_user("carol"), base).await.unwrap();
+    let dave = d.create_user(&new_user("dave"), base).await.unwrap();
+    let acme = d.create_group(&new_group("acme"), base).await.unwrap();
+    let platform = d
+        .create_group(&new_group("acme/platform"), base)
+        .await
+        .unwrap();
+    let outside = d.create_group(&new_group("42"), base).await.unwrap();
+    assert_eq!(platform.parent_id, Some(acme.id));
+    assert_eq!(acme.parent_id, None);
+    for bad in ["acme", "nowhere/child"] {
+        assert!(
+            matches!(
+                d.create_group(&new_group(bad), base).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{bad}"
+        );
+    }
+    assert!(d.add_member(platform.id, carol.id).await.unwrap());
+    assert!(
+        !d.add_member(platform.id, carol.id).await.unwrap(),
+        "already a member"
+    );
+    assert!(d.add_member(acme.id, dave.id).await.unwrap());
+    assert!(d.add_member(outside.id, dave.id).await.unwrap());
+    assert!(d.share_group(platform.id, outside.id).await.unwrap());
+    assert!(!d.share_group(platform.id, outside.id).await.unwrap());
+    let graph = d.group_graph().await.unwrap();
+    let paths: Vec<&str> = graph.groups.iter().map(|g| g.path.as_str()).collect();
+    assert_eq!(paths, ["42", "acme", "acme/platform"]);
+    assert_eq!(graph.shares.len(), 1);
+    assert_eq!(
+        (graph.shares[0].group_id, graph.shares[0].shared_with_id),
+        (platform.id, outside.id)
+    );
+    let members = d.direct_members(&[platform.id, outside.id]).await.unwrap();
+    let pairs: Vec<(i64, &str)> = members
+        .iter()
+        .map(|(g, u)| (*g, u.username.as_str()))
+        .collect();
+    let mut expected = vec![(platform.id, "carol"), (outside.id, "dave")];
+    expected.sort();
+    let mut pairs = pairs;
+    pairs.sort();
+    assert_eq!(pairs, expected);
+    assert!(d.direct_members(&[]).await.unwrap().is_empty());
+}
+
+async fn import(d: &dyn Directory) {
+    let base = now();
+    let before = d.count_users().await.unwrap();
+    let good = DirectoryImport {
+        users: vec![new_user("erin"), new_user("frank")],
+        groups: vec![new_group("beta"), new_group("beta/ops")],
+        memberships: vec![(
+            GroupPath::parse("beta/ops").unwrap(),
+            Username::parse("erin").unwrap(),
+        )],
+        shares: vec![],
+    };
+    let users = d.import(&good, base).await.unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(d.count_users().await.unwrap(), before + 2);
+    // A later error (an unknown member) takes the whole import back.
+    let bad = DirectoryImport {
+        users: vec![new_user("grace")],
+        groups: vec![new_group("gamma")],
+        memberships: vec![(
+            GroupPath::parse("gamma").unwrap(),
+            Username::parse("nobody").unwrap(),
+        )],
+        shares: vec![],
+    };
+    assert!(d.import(&bad, base).await.is_err());
+    assert_eq!(d.count_users().await.unwrap(), before + 2);
+    assert!(d.user_by_username("grace").await.unwrap().is_none());
+    let graph = d.group_graph().await.unwrap();
+    assert!(!graph.groups.iter().any(|g| g.path.as_str() == "gamma"));
+}
+
+async fn api_tokens(d: &dyn Directory) {
+    let base = now();
+    let secret = SecretToken::generate();
+    let token = d
+        .create_api_token("ci", &secret.hash(), base)
+        .await
+        .unwrap();
+    assert_eq!((token.name.as_str(), token.last_used_at), ("ci", None));
+    let again = d
+        .create_api_token("ci", &SecretToken::generate().hash(), base)
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+    let used = d
+        .use_api_token(&secret.hash(), base)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(used.id, token.id);
+    let listed = d.list_api_tokens().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_at, Some(base), "the first use is noted");
+    let soon = Timestamp(base.0 + 1000);
+    d.use_api_token(&secret.hash(), soon).await.unwrap();
+    assert_eq!(
+        d.list_api_tokens().await.unwrap()[0].last_used_at,
+        Some(base),
+        "not every use writes"
+    );
+    assert!(
+        d.use_api_token(&SecretToken::generate().hash(), base)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        d.delete_api_token(token.id).await.unwrap().map(|t| t.id),
+        Some(token.id)
+    );
+    assert!(d.delete_api_token(token.id).await.unwrap().is_none());
+    assert!(
+        d.use_api_token(&secret.hash(), base)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn alarms(d: &dyn Directory) {
+    let base = now();
+    let ips = |n: usize| (1..=n).map(|i| format!("192.0.2.{i}")).collect::<Vec<_>>();
+    let (alarm, raised) = d.record_ip_spread(7, "user7", &ips(4), base).await.unwrap();
+    assert!(raised);
+    assert_eq!(alarm.ip_addresses, ips(4));
+    let later = Timestamp(base.0 + 1000);
+    let (same, raised) = d
+        .record_ip_spread(7, "user7", &ips(5), later)
+        .await
+        .unwrap();
+    assert!(!raised, "one open alarm per user");
+    assert_eq!(
+        (same.id, same.first_seen_at, same.last_seen_at),
+        (alarm.id, base, later)
+    );
+    assert_eq!(same.ip_addresses, ips(5));
+    d.record_ip_spread(8, "user8", &ips(4), base).await.unwrap();
+    assert_eq!(d.list_alarms(true, 10, 0).await.unwrap().total, 2);
+    let acknowledged = d
+        .acknowledge_alarm(alarm.id, "user:root", later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acknowledged.acknowledged_by.as_deref(), Some("user:root"));
+    assert!(
+        d.acknowledge_alarm(alarm.id, "user:root", later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let open = d.list_alarms(true, 10, 0).await.unwrap();
+    assert_eq!(open.total, 1);
+    assert_eq!(open.items[0].user_id, 8);
+    let (fresh, raised) = d
+        .record_ip_spread(7, "user7", &ips(4), later)
+        .await
+        .unwrap();
+    assert!(
+        raised && fresh.id != alarm.id,
+        "a later spread raises a new alarm"
+    );
+    let all = d.list_alarms(false, 10, 0).await.unwrap();
+    assert_eq!(all.total, 3);
+    assert_eq!(all.items[0].id, fresh.id, "newest first");
+    assert_eq!(d.list_alarms(false, 1, 1).await.unwrap().items.len(), 1);
+}
+
+async fn users(d: &dyn Directory) {
+    let base = now();
+    assert_eq!(d.count_users().await.unwrap(), 0);
+    let alice = d.create_user(&new_user("alice"), base).await.unwrap();
+    let bob = d.create_user(&new_user("bob"), base).await.unwrap();
+    assert_eq!(alice.email.as_str(), "alice@example.com");
+    assert_eq!(
+        (alice.state, alice.failed_logins, alice.locked_until),
+        (UserState::Active, 0, None)
+    );
+    assert_eq!(alice.password_hash.as_deref(), Some("$argon2id$stub"));
+    assert_eq!(alice.created_at, base);
+    assert!(matches!(
+        d.create_user(&new_user("alice"), base).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut same_email = new_user("alice2");
+    same_email.email = alice.email.clone();
+    assert!(matches!(
+        d.create_user(&same_email, base).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let by_id = d.user_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(by_id.username.as_str(), "alice");
+    let by_name = d.user_by_username("bob").await.unwrap().unwrap();
+    assert_eq!(by_name.id, bob.id);
+    let by_email = d.user_by_email("ALICE@example.com").await.unwrap().unwrap();
+    assert_eq!(by_email.id, alice.id);
+    assert!(d.user_by_username("carol").await.unwrap().is_none());
+    let names: Vec<String> = d
+        .list_users()
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.username.to_string())
+        .collect();
+    assert_eq!(names, ["alice", "bob"]);
+    assert_eq!(d.count_users().await.unwrap(), 2);
+
+    d.set_user_state(alice.id, UserState::Blocked)
+        .await
+        .unwrap();
+    d.set_password_hash(alice.id, "$argon2id$new")
+        .await
+        .unwrap();
+    let alice = d.user_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(alice.state, UserState::Blocked);
+    assert_eq!(alice.password_hash.as_deref(), Some("$argon2id$new"));
+}
+
+async fn lockout(d: &dyn Directory) {
+    let base = now();
+    let user = d.create_user(&new_user("locky"), base).await.unwrap();
+    let policy = LockoutPolicy {
+        threshold: 3,
+        duration: Duration::from_secs(60),
+    };
+    for expected in 1..=2 {
+        let record = d.record_login_failure(user.id, policy, base).await.unwrap();
+        assert_eq!(
+            (record.failed_logins, record.locked_until),
+            (expected, None)
+        );
+    }
+    let third = d.record_login_failure(user.id, policy, base).await.unwrap();
+    let until = Timestamp(base.0 + MINUTE);
+    assert_eq!(third.locked_until, Some(until));
+    let stored = d.user_by_id(user.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.failed_logins, stored.locked_until),
+        (3, Some(until))
+    );
+    // After the lock ran out, counting starts again.
+    let later = Timestamp(until.0 + 1);
+    let again = d
+        .record_login_failure(user.id, policy, later)
+        .await
+        .unwrap();
+    assert_eq!((again.failed_logins, again.locked_until), (1, None));
+    d.clear_login_failures(user.id).await.unwrap();
+    let cleared = d.user_by_id(user.id).await.unwrap().unwrap();
+    assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
+}
+
+async fn remember_tokens(d: &dyn Directory) {
+    let base = now();
+    let user = d.create_user(&new_user("remy"), base).await.unwrap();
+    let (a, b, stale) = (
+        SecretToken::generate().hash(),
+        SecretToken::generate().hash(),
+        SecretToken::generate().hash(),
+    );
+    let expires = Timestamp(base.0 + HOUR);
+    for hash in [&a, &b] {
+        d.create_remember_token(hash, user.id, expires)
+            .await
+            .unwrap();
+    }
+    d.create_remember_token(&stale, user.id, Timestamp(base.0 - 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        d.take_remember_token(&a, base).await.unwrap(),
+        Some(user.id)
+    );
+    assert_eq!(
+        d.take_remember_token(&a, base).await.unwrap(),
+        None,
+        "single use"
+    );
+    assert_eq!(d.purge_expired(base).await.unwrap(), 1);
+    assert_eq!(d.take_remember_token(&stale, base).await.unwrap(), None);
+    assert_eq!(d.revoke_remember_tokens(user.id).await.unwrap(), 1);
+    assert_eq!(d.take_remember_token(&b, base).await.unwrap(), None);
+    // An expired token is refused even before it is purged.
+    d.create_remember_token(&stale, user.id, expires)
+        .await
+        .unwrap();
+    let after = Timestamp(expires.0 + 1);
+    assert_eq!(d.take_remember_token(&stale, after).await.unwrap(), None);
+}
+
+async fn audit(d: &dyn Directory) {
+    let base = now();
+    let event = |i: i64, kind, user: i64| {
+        AuditEvent::new(Timestamp(base.0 + i), kind, "cli:test", Outcome::Success)
+            .subject(user, &format!("user{user}"))
+    };
+    d.append_audit(
+        &event(0, AuditKind::LoginFailure, 1)
+            .session("sid")
+            .reason("wrong password")
+            .count(2),
+    )
+    .await
+    .unwrap();
+    d.append_audit(&event(1, AuditKind::LoginSuccess, 2))
+        .await
+        .unwrap();
+    d.append_audit(&event(2, AuditKind::Logout, 1))
+        .await
+        .unwrap();
+    let all = d.list_audit(&AuditFilter::default(), 10, 0).await.unwrap();
+    assert_eq!(all.total, 3);
+    let kinds: Vec<AuditKind> = all.items.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuditKind::Logout,
+            AuditKind::LoginSuccess,
+            AuditKind::LoginFailure
+        ]
+    );
+    let first = &all.items[2];
+    assert_eq!(first.at, base);
+    assert_eq!(first.actor, "cli:test");
+    assert_eq!(first.subject_username.as_deref(), Some("user1"));
+    assert_eq!(first.session_id.as_deref(), Some("sid"));
+    assert_eq!(first.reason.as_deref(), Some("wrong password"));
+    assert_eq!(first.session_count, Some(2));
+    assert_eq!(first.ip_address, None);
+    let of_user = AuditFilter {
+        user_id: Some(1),
+        ..AuditFilter::default()
+    };
+    let page = d.list_audit(&of_user, 1, 1).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items[0].kind, AuditKind::LoginFailure);
+    let of_kind = AuditFilter {
+        kind: Some(AuditKind::LoginSuccess),
+        ..AuditFilter::default()
+    };
+    assert_eq!(d.list_audit(&of_kind, 10, 0).await.unwrap().total, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_sqlite() {
+    run_directory_suite(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_postgres() {
+    run_directory_suite(Backend::Postgres).await;
+}

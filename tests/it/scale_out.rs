@@ -1,0 +1,301 @@
+//! Scale-out: the HTTP flow on each pair of backends, failing closed when Redis goes away,
+//! and two nodes behind a real nginx sharing one Redis and one PostgreSQL.
+
+use crate::helpers::*;
+use crate::services::{Backend, Isolated, PrivateRedis, free_port, skip_unless, wait_for_port};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Isolated stores for sessions and directory, or `None` when a service is absent.
+fn pair(sessions: Backend, directory: Backend) -> Option<(Isolated, Isolated)> {
+    Some((sessions.isolated()?, directory.isolated()?))
+}
+
+async fn spawn_on(stores: &(Isolated, Isolated), max_per_user: u32) -> TestServer {
+    let (sessions, directory) = (stores.0.url.clone(), stores.1.url.clone());
+    spawn_with(move |s| {
+        s.storage.sessions = sessions;
+        s.storage.directory = directory;
+        s.sessions.max_per_user = max_per_user;
+    })
+    .await
+}
+
+/// Sign-in, forward-auth, the limit, logout and blocking, as the HTTP suite checks on SQLite.
+async fn representative_flow(sessions: Backend, directory: Backend) {
+    let Some(stores) = pair(sessions, directory) else {
+        return;
+    };
+    let server = spawn_on(&stores, 2).await;
+    let alice = server.create_user("alice", false).await;
+    let laptop = server.browser(FIREFOX_UBUNTU);
+    let phone = server.browser(CHROME_ANDROID);
+    assert_eq!(laptop.session_status().await, StatusCode::UNAUTHORIZED);
+    let login = laptop.login("alice").await;
+    phone.login("alice").await;
+
+    let check = laptop.get("/api/session").await;
+    assert_eq!(check.status(), StatusCode::OK);
+    assert_eq!(check.headers()["x-sessiond-user"], "alice");
+    assert_eq!(
+        check.headers()["x-sessiond-user-id"],
+        alice.to_string().as_str()
+    );
+    let body: Value = check.json().await.unwrap();
+    assert_eq!(body["session"]["id"], login["session"]["id"]);
+
+    let third = server.browser(SAFARI_IPAD);
+    let refused = third.login_as("alice", PASSWORD, false).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+
+    assert_eq!(laptop.logout().await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(laptop.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(phone.session_status().await, StatusCode::OK);
+    third.login("alice").await;
+
+    let user = server.service.find_user("alice").await.unwrap();
+    server
+        .service
+        .block_user(&user, &"test".into())
+        .await
+        .unwrap();
+    assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(third.session_status().await, StatusCode::UNAUTHORIZED);
+    let ready = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn http_on_redis_sessions_and_sqlite_directory() {
+    representative_flow(Backend::Redis, Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn http_on_redis_sessions_and_postgres_directory() {
+    representative_flow(Backend::Redis, Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn http_on_redis_cluster_sessions_and_postgres_directory() {
+    representative_flow(Backend::RedisCluster, Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn http_on_postgres_alone() {
+    representative_flow(Backend::Postgres, Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_redis_outage_fails_closed_and_the_node_recovers_by_itself() {
+    let Some(mut redis) = PrivateRedis::start() else {
+        return;
+    };
+    let Some(directory) = Backend::Sqlite.isolated() else {
+        return;
+    };
+    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
+    let directory = directory.url.clone();
+    let server = spawn_with(move |s| {
+        s.storage.sessions = sessions;
+        s.storage.directory = directory;
+    })
+    .await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    browser.login("alice").await;
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+    let ready = || async { reqwest::get(server.url("/readyz")).await.unwrap().status() };
+    assert_eq!(ready().await, StatusCode::OK);
+
+    redis.stop();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let check = browser.get("/api/session").await;
+        assert_eq!(check.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error_code(check).await, "store_unavailable");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "answers promptly"
+        );
+    }
+    assert_eq!(ready().await, StatusCode::SERVICE_UNAVAILABLE);
+    // A page fails closed too, with a page a person can read.
+    let page = browser.get("/-/user/sessions").await;
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Temporarily unavailable")
+    );
+    let login = server
+        .browser(FIREFOX_UBUNTU)
+        .login_as("alice", PASSWORD, false)
+        .await;
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    redis.resume();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while browser.session_status().await != StatusCode::OK {
+        assert!(Instant::now() < deadline, "the node did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(ready().await, StatusCode::OK);
+}
+
+/// A real nginx on a free port running `examples/nginx/sessiond.conf` with its addresses
+/// replaced, stopped when dropped.
+struct Nginx {
+    port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(node_a: &str, node_b: &str, app: &str) -> Option<Nginx> {
+        let binary = ["nginx", "/usr/sbin/nginx"]
+            .into_iter()
+            .find(|b| Command::new(b).arg("-v").output().is_ok());
+        skip_unless(binary.is_some(), "nginx is not installed")?;
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let example = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/nginx/sessiond.conf"
+        ))
+        .unwrap();
+        let site = example
+            .replace("10.0.0.11:8080", node_a)
+            .replace("10.0.0.12:8080", node_b)
+            .replace("10.0.0.21:3000", app)
+            .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
+        std::fs::write(dir.path().join("sessiond.conf"), site).unwrap();
+        let temp = |name: &str| format!("{name} {}/{name};", dir.path().display());
+        let main = format!(
+            "daemon off;\nmaster_process off;\nerror_log stderr warn;\npid {dir}/nginx.pid;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log off;\n  {}\n  {}\n  {}\n  {}\n  {}\n  include {dir}/sessiond.conf;\n}}\n",
+            temp("client_body_temp_path"),
+            temp("proxy_temp_path"),
+            temp("fastcgi_temp_path"),
+            temp("uwsgi_temp_path"),
+            temp("scgi_temp_path"),
+            dir = dir.path().display(),
+        );
+        let config = dir.path().join("nginx.conf");
+        std::fs::write(&config, main).unwrap();
+        let child = Command::new(binary.unwrap())
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&config)
+            .args(["-e", "stderr"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port);
+        Some(Nginx {
+            port,
+            child,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The protected application: says hello to whoever nginx says the user is.
+async fn spawn_app() -> String {
+    use axum::http::HeaderMap;
+    let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
+        let user = headers
+            .get("x-sessiond-user")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("nobody")
+            .to_owned();
+        format!("hello {user}")
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    address
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_behind_nginx_share_sessions_and_revocations() {
+    let Some(stores) = pair(Backend::Redis, Backend::Postgres) else {
+        return;
+    };
+    let node_a = spawn_on(&stores, 10).await;
+    let node_b = spawn_on(&stores, 10).await;
+    let app = spawn_app().await;
+    let (a, b) = (
+        node_a.base.replace("http://", ""),
+        node_b.base.replace("http://", ""),
+    );
+    let Some(nginx) = Nginx::start(&a, &b, &app) else {
+        return;
+    };
+    node_a.create_user("alice", false).await;
+
+    // Signed in on node A, the session works on node B.
+    let login = node_a.browser(FIREFOX_UBUNTU).login("alice").await;
+    let token = login["token"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let on_b = client
+        .get(node_b.url("/api/session"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_b.status(), StatusCode::OK);
+
+    let through_nginx = || async {
+        let response = client
+            .get(format!("http://127.0.0.1:{}/app/hello", nginx.port))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let node = response.headers()["x-sessiond-node"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (response.status(), node, response.text().await.unwrap())
+    };
+    let mut nodes = HashSet::new();
+    for _ in 0..4 {
+        let (status, node, body) = through_nginx().await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "hello alice"));
+        nodes.insert(node);
+    }
+    assert_eq!(
+        nodes,
+        HashSet::from([a.clone(), b.clone()]),
+        "both nodes answer"
+    );
+
+    // Revoked on node A: the very next check that node B answers through nginx is a 401.
+    let revoked = client
+        .post(node_a.url("/api/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let mut answered_by_b = false;
+    for _ in 0..2 {
+        let (status, node, _) = through_nginx().await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "answered by {node}");
+        answered_by_b |= node == b;
+    }
+    assert!(answered_by_b, "node B answered one of the checks");
+}
