@@ -8,7 +8,19 @@ const BUDGET: Duration = Duration::from_secs(30);
 /// Wall times of repeated runs of one operation.
 pub struct Samples(Vec<Duration>);
 
+/// How long one run of `operation` takes.
+pub fn time(operation: impl FnOnce()) -> Duration {
+    let started = Instant::now();
+    operation();
+    started.elapsed()
+}
+
 impl Samples {
+    pub fn new(mut times: Vec<Duration>) -> Samples {
+        times.sort();
+        Samples(times)
+    }
+
     /// Runs `operation` `count` times, one after another, timing each run; stops early
     /// (after at least 20 runs) once `BUDGET` is spent, so a slow operation cannot stall the run.
     pub fn collect(count: usize, mut operation: impl FnMut()) -> Samples {
@@ -18,12 +30,9 @@ impl Samples {
             if times.len() >= 20 && begun.elapsed() > BUDGET {
                 break;
             }
-            let started = Instant::now();
-            operation();
-            times.push(started.elapsed());
+            times.push(time(&mut operation));
         }
-        times.sort();
-        Samples(times)
+        Samples::new(times)
     }
 
     /// The nearest-rank percentile, `p` in 0..=100.

@@ -169,8 +169,8 @@ impl Progress for TerminalProgress {
         self.0.set_draw_target(ProgressDrawTarget::stderr());
     }
 
-    fn advance(&self) {
-        self.0.inc(1);
+    fn advance(&self, steps: u64) {
+        self.0.inc(steps);
     }
 
     fn finish(&self) {

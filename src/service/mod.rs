@@ -88,7 +88,8 @@ impl Policy {
 pub trait Progress: Sync {
     /// `total` steps lie ahead.
     fn begin(&self, _total: u64) {}
-    fn advance(&self) {}
+    /// `steps` more are done.
+    fn advance(&self, _steps: u64) {}
     fn finish(&self) {}
 }
 
@@ -123,7 +124,7 @@ impl Service {
 
     /// Writes an audit event. A failure to audit fails the action that wanted it recorded.
     pub async fn audit(&self, event: AuditEvent) -> ServiceResult<()> {
-        self.directory.append_audit(&event).await?;
+        self.directory.append_audit(&[event]).await?;
         Ok(())
     }
 

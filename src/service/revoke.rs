@@ -66,7 +66,7 @@ impl Service {
         event: AuditEvent,
     ) -> ServiceResult<()> {
         self.directory
-            .revoke_remember_tokens(session.user_id)
+            .revoke_remember_tokens(&[session.user_id])
             .await?;
         if existed {
             bump(&self.metrics.sessions_revoked);
@@ -101,7 +101,7 @@ impl Service {
                 revoked
             }
         };
-        self.directory.revoke_remember_tokens(user_id).await?;
+        self.directory.revoke_remember_tokens(&[user_id]).await?;
         self.metrics
             .sessions_revoked
             .fetch_add(revoked, Ordering::Relaxed);
@@ -123,26 +123,31 @@ impl Service {
         progress: &dyn Progress,
     ) -> ServiceResult<BTreeMap<i64, u64>> {
         let now = self.now();
-        progress.begin(2 * users.len() as u64);
-        // Remember-me logins go first, so none can renew a session deleted below.
-        for user in users {
-            self.directory.revoke_remember_tokens(user.id).await?;
-            progress.advance();
-        }
+        // Three bulk store calls whatever the number of users: a step per user and call.
+        let steps = users.len() as u64;
+        progress.begin(3 * steps);
         let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
+        // Remember-me logins go first, so none can renew a session deleted below.
+        self.directory.revoke_remember_tokens(&ids).await?;
+        progress.advance(steps);
         let counts = self.sessions.delete_by_users(&ids, now).await?;
+        progress.advance(steps);
         self.metrics
             .sessions_revoked
             .fetch_add(counts.values().sum(), Ordering::Relaxed);
-        for user in users {
-            if let Some(&count) = counts.get(&user.id) {
-                let event = revocation_event(now, actor, reason)
-                    .subject(user.id, user.username.as_str())
-                    .count(count);
-                self.audit(event).await?;
-            }
-            progress.advance();
-        }
+        let events: Vec<AuditEvent> = users
+            .iter()
+            .filter_map(|user| {
+                let count = *counts.get(&user.id)?;
+                Some(
+                    revocation_event(now, actor, reason)
+                        .subject(user.id, user.username.as_str())
+                        .count(count),
+                )
+            })
+            .collect();
+        self.directory.append_audit(&events).await?;
+        progress.advance(steps);
         progress.finish();
         Ok(counts)
     }

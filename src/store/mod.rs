@@ -197,9 +197,11 @@ pub trait Directory: Send + Sync {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<i64>>;
-    async fn revoke_remember_tokens(&self, user_id: i64) -> StoreResult<u64>;
+    /// Revokes every remember-me token of these users at once; how many.
+    async fn revoke_remember_tokens(&self, user_ids: &[i64]) -> StoreResult<u64>;
 
-    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Appends events in one write, so a bulk revocation's thousands cost one transaction.
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;
     /// Newest first.
     async fn list_audit(
         &self,

@@ -777,22 +777,38 @@ impl Directory for SqliteDirectory {
         .await
     }
 
-    async fn revoke_remember_tokens(&self, user_id: i64) -> StoreResult<u64> {
+    async fn revoke_remember_tokens(&self, user_ids: &[i64]) -> StoreResult<u64> {
+        let user_ids = user_ids.to_vec();
         run(&self.pool, move |conn| {
-            Ok(conn.execute("DELETE FROM remember_tokens WHERE user_id = ?1", [user_id])? as u64)
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut revoked = 0;
+            {
+                let mut delete =
+                    tx.prepare_cached("DELETE FROM remember_tokens WHERE user_id = ?1")?;
+                for user_id in &user_ids {
+                    revoked += delete.execute([user_id])? as u64;
+                }
+            }
+            tx.commit()?;
+            Ok(revoked)
         })
         .await
     }
 
-    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        let event = event.clone();
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        let events = events.to_vec();
         run(&self.pool, move |conn| {
-            conn.prepare_cached(&format!(
-                "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
-                placeholders('?', 11)
-            ))?
-            .execute(params_from_iter(audit_values(&event)))?;
-            Ok(())
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut insert = tx.prepare_cached(&format!(
+                    "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
+                    placeholders('?', 11)
+                ))?;
+                for event in &events {
+                    insert.execute(params_from_iter(audit_values(event)))?;
+                }
+            }
+            tx.commit()
         })
         .await
     }

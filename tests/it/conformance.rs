@@ -739,7 +739,7 @@ async fn remember_tokens(d: &dyn Directory) {
     );
     assert_eq!(d.purge_expired(base).await.unwrap(), 1);
     assert_eq!(d.take_remember_token(&stale, base).await.unwrap(), None);
-    assert_eq!(d.revoke_remember_tokens(user.id).await.unwrap(), 1);
+    assert_eq!(d.revoke_remember_tokens(&[user.id]).await.unwrap(), 1);
     assert_eq!(d.take_remember_token(&b, base).await.unwrap(), None);
     // An expired token is refused even before it is purged.
     d.create_remember_token(&stale, user.id, expires)
@@ -755,20 +755,19 @@ async fn audit(d: &dyn Directory) {
         AuditEvent::new(Timestamp(base.0 + i), kind, "cli:test", Outcome::Success)
             .subject(user, &format!("user{user}"))
     };
-    d.append_audit(
-        &event(0, AuditKind::LoginFailure, 1)
-            .session("sid")
-            .reason("wrong password")
-            .count(2),
-    )
+    d.append_audit(&[event(0, AuditKind::LoginFailure, 1)
+        .session("sid")
+        .reason("wrong password")
+        .count(2)])
+        .await
+        .unwrap();
+    // Several at once, in order.
+    d.append_audit(&[
+        event(1, AuditKind::LoginSuccess, 2),
+        event(2, AuditKind::Logout, 1),
+    ])
     .await
     .unwrap();
-    d.append_audit(&event(1, AuditKind::LoginSuccess, 2))
-        .await
-        .unwrap();
-    d.append_audit(&event(2, AuditKind::Logout, 1))
-        .await
-        .unwrap();
     let all = d.list_audit(&AuditFilter::default(), 10, 0).await.unwrap();
     assert_eq!(all.total, 3);
     let kinds: Vec<AuditKind> = all.items.iter().map(|e| e.kind).collect();

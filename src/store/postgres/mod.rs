@@ -711,22 +711,29 @@ impl Directory for PgDirectory {
         .await
     }
 
-    async fn revoke_remember_tokens(&self, user_id: i64) -> StoreResult<u64> {
+    async fn revoke_remember_tokens(&self, user_ids: &[i64]) -> StoreResult<u64> {
         self.execute(
-            "DELETE FROM remember_tokens WHERE user_id = $1",
-            &[&user_id],
+            "DELETE FROM remember_tokens WHERE user_id = ANY($1)",
+            &[&user_ids],
         )
         .await
     }
 
-    async fn append_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
             placeholders('$', 11)
         );
-        self.execute(&sql, &as_params(&audit_values(event)))
-            .await
-            .map(drop)
+        with_client(&self.pool, async |mut client| {
+            let tx = client.transaction().await?;
+            let insert = tx.prepare_cached(&sql).await?;
+            for event in events {
+                tx.execute(&insert, &as_params(&audit_values(event)))
+                    .await?;
+            }
+            Ok(tx.commit().await?)
+        })
+        .await
     }
 
     async fn list_audit(
