@@ -285,15 +285,27 @@ pub struct DirectoryImport {
 /// instead of holding the request (and the forward-auth check behind it) open.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// What a bulk operation may take per item it handles, on top of [`OPERATION_TIMEOUT`].
+pub const PER_ITEM_TIMEOUT: Duration = Duration::from_millis(1);
+
 /// Runs one store operation within [`OPERATION_TIMEOUT`].
 pub async fn bounded<T>(work: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
-    tokio::time::timeout(OPERATION_TIMEOUT, work)
-        .await
-        .unwrap_or_else(|_| {
-            Err(StoreError::Unavailable(format!(
-                "no answer within {OPERATION_TIMEOUT:?}"
-            )))
-        })
+    bounded_for(0, work).await
+}
+
+/// Runs a store operation over `items` items (users imported, sessions revoked) within
+/// [`OPERATION_TIMEOUT`] plus [`PER_ITEM_TIMEOUT`] each: bulk work gets time in proportion to
+/// its size, and a stalled backend is still noticed.
+pub async fn bounded_for<T>(
+    items: usize,
+    work: impl Future<Output = StoreResult<T>>,
+) -> StoreResult<T> {
+    let limit = OPERATION_TIMEOUT + PER_ITEM_TIMEOUT * u32::try_from(items).unwrap_or(u32::MAX);
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(format!(
+            "no answer within {limit:?}"
+        )))
+    })
 }
 
 /// The stores named by the configuration, opened and migrated.

@@ -13,7 +13,7 @@ use super::sql::{
 };
 use super::{
     CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, SessionFilter,
-    SessionLimit, SessionStore, StoreError, StoreResult, bounded, take_param,
+    SessionLimit, SessionStore, StoreError, StoreResult, bounded_for, take_param,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -28,6 +28,7 @@ use bytes::BytesMut;
 use deadpool_postgres::{
     GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
+use futures_util::future::try_join_all;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -221,8 +222,10 @@ async fn optional_row<T>(
     map: fn(&Row) -> StoreResult<T>,
 ) -> StoreResult<Option<T>> {
     with_client(pool, async |client| {
+        // Prepared once per connection: a plain string costs a parse round trip every call.
+        let statement = client.prepare_cached(sql).await?;
         client
-            .query_opt(sql, params)
+            .query_opt(&statement, params)
             .await?
             .as_ref()
             .map(map)
@@ -239,7 +242,13 @@ async fn all_rows<T>(
     map: fn(&Row) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
     with_client(pool, async |client| {
-        client.query(sql, params).await?.iter().map(map).collect()
+        let statement = client.prepare_cached(sql).await?;
+        client
+            .query(&statement, params)
+            .await?
+            .iter()
+            .map(map)
+            .collect()
     })
     .await
 }
@@ -249,7 +258,15 @@ async fn with_client<T, F>(pool: &Pool, work: F) -> StoreResult<T>
 where
     F: AsyncFnOnce(Object) -> StoreResult<T>,
 {
-    bounded(async {
+    with_client_for(pool, 0, work).await
+}
+
+/// Like [`with_client`] for bulk work over `items` items, which gets time in proportion.
+async fn with_client_for<T, F>(pool: &Pool, items: usize, work: F) -> StoreResult<T>
+where
+    F: AsyncFnOnce(Object) -> StoreResult<T>,
+{
+    bounded_for(items, async {
         let client = pool.get().await?;
         work(client).await
     })
@@ -353,7 +370,7 @@ impl SessionStore for PgSessionStore {
         user_ids: &[i64],
         now: Timestamp,
     ) -> StoreResult<BTreeMap<i64, u64>> {
-        with_client(&self.pool, async |client| {
+        with_client_for(&self.pool, user_ids.len(), async |client| {
             count_sessions(&client, user_ids, now).await
         })
         .await
@@ -364,7 +381,7 @@ impl SessionStore for PgSessionStore {
         user_ids: &[i64],
         now: Timestamp,
     ) -> StoreResult<BTreeMap<i64, u64>> {
-        with_client(&self.pool, async |mut client| {
+        with_client_for(&self.pool, user_ids.len(), async |mut client| {
             // One transaction: the counts are exactly what the delete removed.
             let tx = client.transaction().await?;
             let counts = count_sessions(&tx, user_ids, now).await?;
@@ -712,10 +729,10 @@ impl Directory for PgDirectory {
     }
 
     async fn revoke_remember_tokens(&self, user_ids: &[i64]) -> StoreResult<u64> {
-        self.execute(
-            "DELETE FROM remember_tokens WHERE user_id = ANY($1)",
-            &[&user_ids],
-        )
+        with_client_for(&self.pool, user_ids.len(), async |client| {
+            let sql = "DELETE FROM remember_tokens WHERE user_id = ANY($1)";
+            Ok(client.execute(sql, &[&user_ids]).await?)
+        })
         .await
     }
 
@@ -724,13 +741,14 @@ impl Directory for PgDirectory {
             "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
             placeholders('$', 11)
         );
-        with_client(&self.pool, async |mut client| {
+        let values: Vec<_> = events.iter().map(audit_values).collect();
+        with_client_for(&self.pool, events.len(), async |mut client| {
             let tx = client.transaction().await?;
             let insert = tx.prepare_cached(&sql).await?;
-            for event in events {
-                tx.execute(&insert, &as_params(&audit_values(event)))
-                    .await?;
-            }
+            // Pipelined: sent without waiting for each answer, so thousands of events (a
+            // group revocation) cost about one round trip, not one each.
+            let params: Vec<_> = values.iter().map(|v| as_params(v)).collect();
+            try_join_all(params.iter().map(|p| tx.execute(&insert, p))).await?;
             Ok(tx.commit().await?)
         })
         .await
@@ -851,16 +869,18 @@ impl Directory for PgDirectory {
     }
 
     async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Vec<User>> {
-        with_client(&self.pool, async |mut client| {
+        let items = import.users.len() + import.memberships.len();
+        with_client_for(&self.pool, items, async |mut client| {
             let tx = client.transaction().await?;
-            let mut users = Vec::new();
-            for user in &import.users {
-                users.push(insert_user(&tx, user, now).await?);
-            }
+            // Users and memberships are pipelined (sent without waiting for each answer), so
+            // an import of thousands costs about one round trip per kind, not one per row.
+            let users =
+                try_join_all(import.users.iter().map(|user| insert_user(&tx, user, now))).await?;
+            // Parents before children, so one at a time.
             for group in &import.groups {
                 insert_group(&tx, group, now).await?;
             }
-            for (path, username) in &import.memberships {
+            try_join_all(import.memberships.iter().map(async |(path, username)| {
                 let group = group_id(&tx, path).await?.ok_or_else(|| {
                     StoreError::Conflict(format!("the group '{path}' does not exist"))
                 })?;
@@ -874,8 +894,9 @@ impl Directory for PgDirectory {
                         StoreError::Conflict(format!("the user '{username}' does not exist"))
                     })?
                     .int(0)?;
-                insert_pair(&tx, ADD_MEMBER, group, user).await?;
-            }
+                insert_pair(&tx, ADD_MEMBER, group, user).await
+            }))
+            .await?;
             for (path, with) in &import.shares {
                 let missing =
                     |p: &GroupPath| StoreError::Conflict(format!("the group '{p}' does not exist"));
