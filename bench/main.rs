@@ -39,10 +39,14 @@ const SMOKE: Sizes = Sizes {
 /// wrk's keep-alive connections, as the issue asks.
 const CONNECTIONS: u32 = 64;
 
+/// The parts of a run after seeding; `--only` picks some (e.g. while profiling one).
+const PARTS: [&str; 4] = ["check", "listings", "login", "revocation"];
+
 struct Args {
     sizes: Sizes,
     sessions: Option<String>,
     directory: Option<String>,
+    parts: Vec<String>,
 }
 
 fn parse_args() -> Args {
@@ -50,6 +54,7 @@ fn parse_args() -> Args {
         sizes: FULL,
         sessions: None,
         directory: None,
+        parts: PARTS.map(str::to_owned).to_vec(),
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -57,11 +62,19 @@ fn parse_args() -> Args {
             "--smoke" => args.sizes = SMOKE,
             "--sessions" => args.sessions = iter.next(),
             "--directory" => args.directory = iter.next(),
+            "--only" => {
+                let parts = iter.next().unwrap_or_default();
+                args.parts = parts.split(',').map(str::to_owned).collect();
+                if let Some(bad) = args.parts.iter().find(|p| !PARTS.contains(&p.as_str())) {
+                    eprintln!("unknown part {bad:?}; parts: {}", PARTS.join(","));
+                    std::process::exit(2);
+                }
+            }
             // `cargo bench` adds this to every bench target's arguments.
             "--bench" => {}
             other => {
                 eprintln!(
-                    "unknown argument {other:?}; usage: [--smoke] [--sessions URL] [--directory URL]"
+                    "unknown argument {other:?}; usage: [--smoke] [--sessions URL] [--directory URL] [--only PART,...]"
                 );
                 std::process::exit(2);
             }
@@ -107,7 +120,7 @@ fn main() {
     println!("stores: sessions {sessions_url}, directory {directory_url}");
     println!("{}", machine());
     println!("load before: {}", load_average());
-    let rows = run(&args.sizes, dir.path(), &sessions_url, &directory_url);
+    let rows = run(&args, dir.path(), &sessions_url, &directory_url);
     println!("load after: {}", load_average());
     println!();
     println!("| measurement | result | floor (same run) | ratio | target |");
@@ -120,7 +133,9 @@ fn main() {
     }
 }
 
-fn run(sizes: &Sizes, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<Row> {
+fn run(args: &Args, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<Row> {
+    let sizes = &args.sizes;
+    let part = |name: &str| args.parts.iter().any(|p| p == name);
     let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
     let config = Config::write(dir, sessions_url, directory_url);
     let mut rows = Vec::new();
@@ -191,16 +206,30 @@ fn run(sizes: &Sizes, dir: &Path, sessions_url: &str, directory_url: &str) -> Ve
         .timeout(Duration::from_secs(60))
         .build()
         .expect("an HTTP client");
-    rows.extend(session_check(&server, &client, sizes, dir, &plan));
-    rows.extend(listings(&server, &client, sizes, &plan));
-    rows.push(login(&server, &client, sizes));
-    let (rss, peak) = server.rss();
+    if part("check") {
+        rows.extend(session_check(&server, &client, sizes, dir, &plan));
+    }
+    if part("listings") {
+        rows.extend(listings(&server, &client, sizes, &plan));
+    }
+    if part("login") {
+        rows.push(login(&server, &client, sizes));
+    }
+    let memory = server.memory();
     rows.push(Row::new(
         format!("server RSS, {} sessions stored", sizes.sessions),
-        format!("{:.0} MiB (peak {:.0} MiB)", mib(rss), mib(peak)),
+        format!(
+            "{:.0} MiB: {:.0} MiB heap, {:.0} MiB mapped file (peak {:.0} MiB)",
+            mib(memory.rss),
+            mib(memory.anonymous),
+            mib(memory.file),
+            mib(memory.peak)
+        ),
         "",
     ));
-    rows.extend(bulk_revocation(&server, &client, &config, sizes, &plan));
+    if part("revocation") {
+        rows.extend(bulk_revocation(&server, &client, &config, sizes, &plan));
+    }
     rows
 }
 

@@ -131,6 +131,10 @@ pub struct Plan {
 
 const MINUTE: u64 = 60_000;
 
+/// A prime that divides no run size (1M = 2⁶·5⁶, 5k = 2³·5⁴), so `n * SCATTER % sessions`
+/// visits every session number once.
+const SCATTER: u64 = 7919;
+
 impl Plan {
     /// `ids`: the imported users' ids by username.
     pub fn new(sizes: Sizes, ids: HashMap<String, i64>, now: Timestamp) -> Plan {
@@ -149,9 +153,16 @@ impl Plan {
         }
     }
 
+    /// The `n`th session written. Written in a shuffled order of their numbers `i`, so a
+    /// user's sessions lie scattered over the table as sessions made over time do, not in
+    /// one run of rows that a bulk delete would find together.
+    pub fn session(&self, n: u64) -> Session {
+        self.numbered(n * SCATTER % self.sizes.sessions)
+    }
+
     /// Session number `i`: members' first, then the listed user's, the admin's, and
     /// filler sessions of users outside the directory (they only add rows).
-    pub fn session(&self, i: u64) -> Session {
+    fn numbered(&self, i: u64) -> Session {
         let mut mix = Mix(i);
         let members_end = self.sizes.members * PER_MEMBER;
         let (username, token) = if i < members_end {

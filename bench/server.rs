@@ -48,6 +48,15 @@ impl Config {
     }
 }
 
+/// Resident memory in bytes: all of it, the process's own (heap, stacks), and pages of
+/// memory-mapped files (the binary, SQLite's map of its database), and the peak.
+pub struct Memory {
+    pub rss: u64,
+    pub anonymous: u64,
+    pub file: u64,
+    pub peak: u64,
+}
+
 /// A running `sessiond serve`, stopped when dropped.
 pub struct Server {
     child: Child,
@@ -81,8 +90,8 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// (current, peak) resident set size in bytes, from /proc.
-    pub fn rss(&self) -> (u64, u64) {
+    /// Resident memory, from /proc.
+    pub fn memory(&self) -> Memory {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("reading the server's /proc status");
         let field = |name: &str| {
@@ -92,7 +101,12 @@ impl Server {
                 .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
                 .map_or(0, |kib| kib * 1024)
         };
-        (field("VmRSS:"), field("VmHWM:"))
+        Memory {
+            rss: field("VmRSS:"),
+            anonymous: field("RssAnon:"),
+            file: field("RssFile:"),
+            peak: field("VmHWM:"),
+        }
     }
 
     /// One sample of `GET /metrics`, e.g. `sessiond_activity_writes_total`.
