@@ -1,11 +1,12 @@
 //! Passwords: the NIST SP 800-63B aligned policy and Argon2id hashing.
 
+use crate::domain::token::constant_time_eq;
+use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, Mutex};
 
 /// Longest password accepted; SP 800-63B asks for at least 64.
 pub const MAX_LENGTH: usize = 128;
@@ -79,14 +80,47 @@ pub fn hash(password: &Password) -> String {
         .to_string()
 }
 
-/// Checks a password against a PHC string; a malformed stored hash never matches.
+/// Argon2 working memories (19 MiB each at our parameters) kept between verifications, at
+/// most `MAX_SPARE_MEMORIES`. A fresh one costs a page fault for each of its 4 KiB pages,
+/// about 2 ms of every login; see docs/benchmarks.md.
+static SPARE_MEMORIES: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
+const MAX_SPARE_MEMORIES: usize = 4;
+
+/// Checks a password against a PHC string in constant time; a malformed stored hash never
+/// matches. Works like `PasswordVerifier::verify_password`, on reused memory.
 pub fn verify(password: &Password, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(parsed) => argon2()
-            .verify_password(password.0.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let algorithm = Algorithm::try_from(parsed.algorithm.as_str());
+    let version = parsed
+        .version
+        .map_or(Ok(Version::default()), Version::try_from);
+    let (Ok(algorithm), Ok(version), Ok(params)) = (algorithm, version, Params::try_from(&parsed))
+    else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let spare = SPARE_MEMORIES.lock().ok().and_then(|mut spare| spare.pop());
+    let mut memory = spare
+        .filter(|memory| memory.len() == blocks)
+        .unwrap_or_else(|| vec![Block::new(); blocks]);
+    let mut computed = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.0.as_bytes(),
+        salt,
+        &mut computed,
+        &mut memory,
+    );
+    if let Ok(mut spare) = SPARE_MEMORIES.lock()
+        && spare.len() < MAX_SPARE_MEMORIES
+    {
+        spare.push(memory);
     }
+    hashed.is_ok() && constant_time_eq(&computed, expected.as_bytes())
 }
 
 /// Whether `phc` is an Argon2id PHC string, as an imported password hash must be.
@@ -122,6 +156,19 @@ mod tests {
         assert!(verify(&Password::new("correct horse battery staple"), &phc));
         assert!(!verify(&Password::new("wrong horse battery staple"), &phc));
         assert!(!verify(&Password::new("x"), "not a hash"));
+        // Other parameters (another memory size) verify too, and spare memory of the wrong
+        // size is not used for them.
+        let small = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(64, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"other parameters")
+        .unwrap()
+        .to_string();
+        assert!(verify(&Password::new("other parameters"), &small));
+        assert!(!verify(&Password::new("other parameter"), &small));
+        assert!(verify(&Password::new("correct horse battery staple"), &phc));
         assert!(is_argon2id_hash(&phc));
         assert!(!is_argon2id_hash("$argon2id$nonsense") && !is_argon2id_hash("plain"));
         assert!(!format!("{:?}", Password::new("hunter2")).contains("hunter2"));
