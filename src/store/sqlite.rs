@@ -27,6 +27,7 @@ use rusqlite::{
     params, params_from_iter,
 };
 use std::collections::BTreeMap;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
@@ -44,7 +45,9 @@ fn open_pool(path: &str, schema: &'static str) -> Result<Pool, String> {
         // A bulk revocation rewrites pages of five indexes: read them through the memory map,
         // and keep the changed ones in a cache big enough not to spill mid-transaction.
         conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
-        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)
+        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+        // Commits leave the log to the store's checkpointer (see `Checkpointer`).
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
     });
     let pool = r2d2::Pool::builder()
         .max_size(8)
@@ -82,6 +85,9 @@ const MMAP_SIZE: i64 = 1 << 30;
 /// Page cache of a pooled connection, in KiB as a negative `cache_size` (SQLite's default
 /// is 2 MiB); memory is only taken as pages are used.
 const WRITER_CACHE_KIB: i64 = -64 * 1024;
+
+/// Page cache for the length of a bulk delete: 100k sessions dirty about 360 MiB of pages.
+const BULK_CACHE_KIB: i64 = -1024 * 1024;
 
 /// Idle read-only connections kept per store; more open while more lookups run at once.
 const MAX_IDLE_READERS: usize = 8;
@@ -194,6 +200,51 @@ impl ToSql for SqlValue<'_> {
     }
 }
 
+/// How often a store folds its write-ahead log back into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Folds the write-ahead log into the database from a thread of its own, every
+/// `CHECKPOINT_INTERVAL`, instead of SQLite's default of doing it inside whichever commit
+/// finds the log long: that commit (a login, a revocation) would wait for hundreds of MiB to
+/// be copied. Dropped with its store, it stops at once, so the last connection to close
+/// still checkpoints as usual.
+struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(pool: &Pool) -> Checkpointer {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let pool = pool.clone();
+        let thread = std::thread::spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
+                // PASSIVE never waits for readers or writers; what it cannot copy now, the
+                // next round does.
+                if let Ok(conn) = pool.get()
+                    && let Err(error) =
+                        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                {
+                    tracing::warn!(%error, "SQLite checkpoint failed");
+                }
+            }
+        });
+        Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 fn map_error(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(error.to_string()),
@@ -250,12 +301,15 @@ CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 pub struct SqliteSessionStore {
     pool: Pool,
     readers: Readers,
+    _checkpointer: Checkpointer,
 }
 
 impl SqliteSessionStore {
     pub fn open(path: &str) -> Result<Self, String> {
+        let pool = open_pool(path, SESSIONS_SCHEMA)?;
         Ok(SqliteSessionStore {
-            pool: open_pool(path, SESSIONS_SCHEMA)?,
+            _checkpointer: Checkpointer::start(&pool),
+            pool,
             readers: Readers::new(path),
         })
     }
@@ -389,20 +443,14 @@ impl SessionStore for SqliteSessionStore {
     ) -> StoreResult<BTreeMap<i64, u64>> {
         let user_ids = user_ids.to_vec();
         run(&self.pool, move |conn| {
-            // One write transaction: the counts are exactly what the deletes removed.
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let counts = count_sessions(&tx, &user_ids, now)?;
-            for chunk in user_ids.chunks(ID_CHUNK) {
-                tx.execute(
-                    &format!(
-                        "DELETE FROM sessions WHERE user_id IN ({})",
-                        placeholders('?', chunk.len())
-                    ),
-                    params_from_iter(chunk),
-                )?;
-            }
-            tx.commit()?;
-            Ok(counts)
+            // Deleting many users' sessions changes pages all over the table and five indexes:
+            // with room for all of them none is written to the log half-done and then again.
+            // The memory is handed back afterwards.
+            conn.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
+            let deleted = delete_sessions_of(conn, &user_ids, now);
+            conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+            conn.execute_batch("PRAGMA shrink_memory")?;
+            deleted
         })
         .await
     }
@@ -475,6 +523,28 @@ impl SessionStore for SqliteSessionStore {
         })
         .await
     }
+}
+
+/// Deletes the sessions of `user_ids`; how many unexpired ones each had.
+fn delete_sessions_of(
+    conn: &mut Connection,
+    user_ids: &[i64],
+    now: Timestamp,
+) -> rusqlite::Result<BTreeMap<i64, u64>> {
+    // One write transaction: the counts are exactly what the deletes removed.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let counts = count_sessions(&tx, user_ids, now)?;
+    for chunk in user_ids.chunks(ID_CHUNK) {
+        tx.execute(
+            &format!(
+                "DELETE FROM sessions WHERE user_id IN ({})",
+                placeholders('?', chunk.len())
+            ),
+            params_from_iter(chunk),
+        )?;
+    }
+    tx.commit()?;
+    Ok(counts)
 }
 
 /// Unexpired sessions per user among `user_ids`; users with none are left out.
@@ -631,29 +701,35 @@ fn insert_pair(conn: &Connection, sql: &str, first: i64, second: i64) -> rusqlit
 pub struct SqliteDirectory {
     pool: Pool,
     readers: Readers,
+    _checkpointer: Checkpointer,
 }
-
-/// The session check's user query, built once rather than on every request.
-static USER_BY_ID: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"));
 
 impl SqliteDirectory {
     pub fn open(path: &str) -> Result<Self, String> {
+        let pool = open_pool(path, DIRECTORY_SCHEMA)?;
         Ok(SqliteDirectory {
-            pool: open_pool(path, DIRECTORY_SCHEMA)?,
+            _checkpointer: Checkpointer::start(&pool),
+            pool,
             readers: Readers::new(path),
         })
     }
 
-    async fn user_where(&self, column: &'static str, value: String) -> StoreResult<Option<User>> {
-        run(&self.pool, move |conn| {
-            conn.prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"
-            ))?
-            .query_row([value], |row| user_from_row(row))
-            .optional()
-        })
-        .await
+    /// The user whose `column`, a unique key, equals `value`: a point lookup, so run on the
+    /// calling thread (see [`Readers::lookup`]).
+    async fn user_where(
+        &self,
+        column: &'static str,
+        value: rusqlite::types::Value,
+    ) -> StoreResult<Option<User>> {
+        self.readers
+            .lookup(&self.pool, move |conn| {
+                conn.prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"
+                ))?
+                .query_row([&value], |row| user_from_row(row))
+                .optional()
+            })
+            .await
     }
 }
 
@@ -665,21 +741,16 @@ impl Directory for SqliteDirectory {
     }
 
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>> {
-        self.readers
-            .lookup(&self.pool, move |conn| {
-                conn.prepare_cached(&USER_BY_ID)?
-                    .query_row([id], |row| user_from_row(row))
-                    .optional()
-            })
-            .await
+        self.user_where("id", id.into()).await
     }
 
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>> {
-        self.user_where("username", username.to_owned()).await
+        self.user_where("username", username.to_owned().into())
+            .await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-        self.user_where("email", email.to_lowercase()).await
+        self.user_where("email", email.to_lowercase().into()).await
     }
 
     async fn list_users(&self) -> StoreResult<Vec<User>> {
