@@ -1,7 +1,8 @@
 -- wrk script for bench/main.rs: rotates the session cookies listed in a file (one token per
 -- line, given after `--`) over the requests, each thread from its own offset, and prints one
--- `WRK {json}` summary line at the end. Without a file it sends wrk's plain request, so the
--- floor (/healthz) runs through the same Lua machinery as the session check.
+-- `WRK {json}` summary line at the end. The floor (/healthz) is run with the same file, so
+-- both runs cost wrk the same and put the same bytes on the wire. Without a file it sends
+-- wrk's plain request.
 
 local tokens = {}
 local position = 0

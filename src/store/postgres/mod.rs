@@ -214,24 +214,14 @@ fn sessions_from(rows: Vec<Row>) -> StoreResult<Vec<Session>> {
     rows.iter().map(session_from_row).collect()
 }
 
-/// The row `sql` returns, if any, mapped by `map`.
+/// The row `sql` (a query by a unique key) returns, if any, mapped by `map`.
 async fn optional_row<T>(
     pool: &Pool,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
     map: fn(&Row) -> StoreResult<T>,
 ) -> StoreResult<Option<T>> {
-    with_client(pool, async |client| {
-        // Prepared once per connection: a plain string costs a parse round trip every call.
-        let statement = client.prepare_cached(sql).await?;
-        client
-            .query_opt(&statement, params)
-            .await?
-            .as_ref()
-            .map(map)
-            .transpose()
-    })
-    .await
+    Ok(all_rows(pool, sql, params, map).await?.into_iter().next())
 }
 
 /// Every row `sql` returns, mapped by `map`.
@@ -242,6 +232,7 @@ async fn all_rows<T>(
     map: fn(&Row) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>> {
     with_client(pool, async |client| {
+        // Prepared once per connection: a plain string costs a parse round trip every call.
         let statement = client.prepare_cached(sql).await?;
         client
             .query(&statement, params)
