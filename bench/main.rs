@@ -300,11 +300,12 @@ fn session_check(
         Row::new(
             "activity writes during the measured check",
             format!(
-                "{} in {} requests (warm-up: {} in {} requests: about one per session)",
+                "{} in {} requests (warm-up: {} in {} requests, {} sessions)",
                 writes_after - writes_before,
                 measured.requests,
                 writes_before - writes_before_warm_up,
-                warm_up.requests
+                warm_up.requests,
+                plan.tokens.check.len()
             ),
             "0",
         ),

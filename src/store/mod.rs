@@ -293,9 +293,8 @@ pub async fn bounded<T>(work: impl Future<Output = StoreResult<T>>) -> StoreResu
     bounded_for(0, work).await
 }
 
-/// Runs a store operation over `items` items (users imported, sessions revoked) within
-/// [`OPERATION_TIMEOUT`] plus [`PER_ITEM_TIMEOUT`] each: bulk work gets time in proportion to
-/// its size, and a stalled backend is still noticed.
+/// Runs an operation over `items` items (users imported, sessions revoked) within
+/// [`OPERATION_TIMEOUT`] plus [`PER_ITEM_TIMEOUT`] each, so bulk work gets time to match.
 pub async fn bounded_for<T>(
     items: usize,
     work: impl Future<Output = StoreResult<T>>,
