@@ -464,6 +464,8 @@ impl SessionStore for SqliteSessionStore {
     ) -> StoreResult<Page<Session>> {
         let filter = filter.clone();
         run(&self.pool, move |conn| {
+            // One read transaction, so the total and the page are of the same moment.
+            let tx = conn.transaction()?;
             // One statement per filter, so each gets its index: `?n IS NULL OR ...` would
             // hide them from the planner. Unfiltered, the planner would pick the expiry index
             // and sort every session; the recency index is in page order and covers the
@@ -485,26 +487,41 @@ impl SessionStore for SqliteSessionStore {
                 // A whole-table COUNT(*) only walks b-tree pages, far cheaper than testing
                 // every row's expiry; the few expired rows (purged every minute) are counted
                 // on the expiry index.
-                conn.prepare_cached(
+                tx.prepare_cached(
                     "SELECT (SELECT COUNT(*) FROM sessions) \
                      - (SELECT COUNT(*) FROM sessions WHERE expires_at <= ?1)",
                 )?
                 .query_row([now.0], |row| row.get(0))?
             } else {
-                conn.prepare_cached(&format!("SELECT COUNT(*) {select}"))?
+                tx.prepare_cached(&format!("SELECT COUNT(*) {select}"))?
                     .query_row(params_from_iter(&values), |row| row.get(0))?
             };
+            // An offset costs a step per row skipped, so a page past the middle is read
+            // backwards from the far end: the deepest page skips half the rows, not all.
+            let end = total.min(offset.saturating_add(u64::from(limit)));
+            let from_end = offset > total / 2;
+            let (order, take, skip) = if from_end {
+                (
+                    "last_active_at ASC, id DESC",
+                    end.saturating_sub(offset),
+                    total - end,
+                )
+            } else {
+                ("last_active_at DESC, id", u64::from(limit), offset)
+            };
             let paging = values.len();
-            values.extend([i64::from(limit).into(), (offset as i64).into()]);
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {SESSION_COLUMNS} {select} ORDER BY last_active_at DESC, id \
-                 LIMIT ?{} OFFSET ?{}",
-                paging + 1,
-                paging + 2
-            ))?;
-            let items = stmt
+            values.extend([(take as i64).into(), (skip as i64).into()]);
+            let mut items: Vec<Session> = tx
+                .prepare_cached(&format!(
+                    "SELECT {SESSION_COLUMNS} {select} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+                    paging + 1,
+                    paging + 2
+                ))?
                 .query_map(params_from_iter(&values), |row| session_from_row(row))?
                 .collect::<rusqlite::Result<_>>()?;
+            if from_end {
+                items.reverse();
+            }
             Ok(Page { items, total })
         })
         .await

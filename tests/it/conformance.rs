@@ -293,6 +293,7 @@ async fn scan(store: &dyn SessionStore) {
         .await
         .unwrap();
     assert_eq!(ids(&page.items), ids(&all[6..]));
+    every_page(store, base, &all).await;
 
     let by_user = SessionFilter {
         user_id: Some(1),
@@ -325,6 +326,21 @@ async fn scan(store: &dyn SessionStore) {
         .unwrap();
     assert_eq!(page.total, 5);
     assert_eq!(ids(&page.items), ids(&all[..5]));
+    every_page(store, later, &all[..5]).await;
+}
+
+/// Every page of 3 is the matching slice of `listed`, near and far (a store may read the back
+/// half from the far end), and past the end.
+async fn every_page(store: &dyn SessionStore, at: Timestamp, listed: &[Session]) {
+    for offset in 0..=listed.len() + 1 {
+        let page = store
+            .scan(&SessionFilter::default(), at, 3, offset as u64)
+            .await
+            .unwrap();
+        let expected = &listed[offset.min(listed.len())..(offset + 3).min(listed.len())];
+        assert_eq!(ids(&page.items), ids(expected), "offset {offset}");
+        assert_eq!(page.total, listed.len() as u64);
+    }
 }
 
 async fn purge_expired(store: &dyn SessionStore) {
