@@ -267,8 +267,9 @@ async fn unknown_user_and_wrong_password_are_indistinguishable() {
     }
     unknown_times.sort();
     wrong_times.sort();
-    // Both pay for one Argon2id verification: medians within a factor of two.
-    let (unknown, wrong) = (unknown_times[2], wrong_times[2]);
+    // Both pay for one Argon2id verification: the fastest of each within a factor of two.
+    // The minimum is what a request costs; load from tests running alongside only adds to it.
+    let (unknown, wrong) = (unknown_times[0], wrong_times[0]);
     assert!(
         unknown * 2 > wrong && wrong * 2 > unknown,
         "{unknown:?} vs {wrong:?}"
