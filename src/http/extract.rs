@@ -263,7 +263,7 @@ fn login_url(parts: &Parts) -> String {
 }
 
 /// Percent-encodes a query value, leaving `/` readable as RFC 3986 allows.
-fn query_value(text: &str) -> String {
+pub(crate) fn query_value(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {

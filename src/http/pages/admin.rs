@@ -9,7 +9,7 @@ use crate::http::AppState;
 use crate::http::admin_api::{DEFAULT_PAGE, parse_alarm_state, parse_audit_kind};
 use crate::http::csrf::{form_token, form_token_valid};
 use crate::http::error::ApiError;
-use crate::http::extract::PageUser;
+use crate::http::extract::{PageUser, query_value};
 use crate::service::ServiceError;
 use crate::store::SessionFilter;
 use askama::Template;
@@ -178,18 +178,6 @@ fn admin_return_to(candidate: Option<&str>, default: &'static str) -> String {
     }
 }
 
-/// Percent-encodes a query value.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A user filter typed as username, id or e-mail; `Err` carries the banner text.
 async fn resolve_user(state: &AppState, text: &str) -> Result<Option<User>, String> {
     if text.trim().is_empty() {
@@ -287,8 +275,8 @@ async fn sessions_page(
     }
     let base = format!(
         "/admin/sessions?user={}&ip={}&",
-        encode(query.user.trim()),
-        encode(query.ip.trim())
+        query_value(query.user.trim()),
+        query_value(query.ip.trim())
     );
     let csrf = form_token(&state, &headers);
     let page = SessionsPage {
@@ -327,7 +315,7 @@ async fn terminate(
     back(
         &return_to,
         result
-            .map(|s| format!("done=terminated&who={}&count=1", encode(&s.username)))
+            .map(|s| format!("done=terminated&who={}&count=1", query_value(&s.username)))
             .map_err(ApiError::from),
     )
 }
@@ -436,7 +424,7 @@ async fn user_action(
         let done = action.replace('-', "_");
         Ok(format!(
             "done={done}&who={}&count={count}",
-            encode(user.username.as_str())
+            query_value(user.username.as_str())
         ))
     }
     .await;
@@ -538,8 +526,8 @@ async fn audit_page(
     }
     let base = format!(
         "/admin/audit?user={}&kind={}&",
-        encode(query.user.trim()),
-        encode(&query.kind)
+        query_value(query.user.trim()),
+        query_value(&query.kind)
     );
     let csrf = form_token(&state, &headers);
     let page = AuditPage {
@@ -662,7 +650,7 @@ async fn acknowledge(
     back(
         "/admin/alarms",
         result
-            .map(|a| format!("done=acknowledged&who={}", encode(&a.username)))
+            .map(|a| format!("done=acknowledged&who={}", query_value(&a.username)))
             .map_err(ApiError::from),
     )
 }
