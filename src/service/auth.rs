@@ -6,7 +6,7 @@ use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
 use crate::domain::password::{self, DUMMY_HASH, Password};
 use crate::domain::session::{ClientInfo, Session};
 use crate::domain::time::Timestamp;
-use crate::domain::token::{SecretToken, new_public_id};
+use crate::domain::token::{SecretToken, TokenHash, new_public_id};
 use crate::domain::user::{User, UserState};
 use crate::domain::user_agent;
 use crate::store::{CreateOutcome, SessionLimit};
@@ -103,6 +103,7 @@ impl Service {
                 .directory
                 .record_login_failure(user.id, self.policy.lockout, now)
                 .await?;
+            self.user_changed(user.id).await?;
             self.audit(failure("wrong password")).await?;
             if let Some(until) = record.locked_until {
                 let lockout = AuditEvent::new(now, AuditKind::Lockout, "system", Outcome::Success)
@@ -124,6 +125,7 @@ impl Service {
         }
         if user.failed_logins > 0 || user.locked_until.is_some() {
             self.directory.clear_login_failures(user.id).await?;
+            self.user_changed(user.id).await?;
         }
         let new = match self
             .open_session(user, &request.client, request.remember_me)
@@ -285,7 +287,41 @@ impl Service {
         client: &ClientInfo,
         now: Timestamp,
     ) -> ServiceResult<Option<Authenticated>> {
-        let Some(mut session) = self.sessions.get_by_token_hash(&token.hash()).await? else {
+        let hash = token.hash();
+        let known = self.check_cache.get(&hash);
+        // Read before the stores, so an entry made below is good only while it is unchanged.
+        let stamp = match &known {
+            Some(entry) => self.sessions.user_stamp(entry.session.user_id).await?,
+            None => None,
+        };
+        if let Some(entry) = known
+            && entry.answers(stamp, now, client, self.policy.activity_write_interval)
+        {
+            bump(&self.metrics.check_cache_hits);
+            return Ok(Some(Authenticated {
+                user: entry.user,
+                session: entry.session,
+                renewed: None,
+            }));
+        }
+        let found = self.read_session(&hash, client, now).await?;
+        match &found {
+            Some(found) => self
+                .check_cache
+                .put(hash, &found.session, &found.user, stamp),
+            None => self.check_cache.remove(&hash),
+        }
+        Ok(found)
+    }
+
+    /// [`Service::valid_session`] from the stores.
+    async fn read_session(
+        &self,
+        hash: &TokenHash,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> ServiceResult<Option<Authenticated>> {
+        let Some(mut session) = self.sessions.get_by_token_hash(hash).await? else {
             return Ok(None);
         };
         if session.is_expired(now) {

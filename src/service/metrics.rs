@@ -9,6 +9,7 @@ pub struct Metrics {
     pub logins_failed: AtomicU64,
     pub checks_valid: AtomicU64,
     pub checks_rejected: AtomicU64,
+    pub check_cache_hits: AtomicU64,
     pub activity_writes: AtomicU64,
     pub remember_me_renewals: AtomicU64,
     pub sessions_revoked: AtomicU64,
@@ -45,6 +46,11 @@ impl Metrics {
                 ("{result=\"valid\"}", read(&self.checks_valid)),
                 ("{result=\"rejected\"}", read(&self.checks_rejected)),
             ],
+        );
+        counter(
+            "sessiond_session_check_cache_hits_total",
+            "Valid session checks answered from memory after a stamp read (see docs/deployment.md).",
+            &[("", read(&self.check_cache_hits))],
         );
         counter(
             "sessiond_activity_writes_total",

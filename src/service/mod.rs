@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod check_cache;
 pub mod groups;
 pub mod import;
 pub mod metrics;
@@ -105,6 +106,7 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
     pub metrics: metrics::Metrics,
+    check_cache: check_cache::CheckCache,
 }
 
 impl Service {
@@ -115,6 +117,7 @@ impl Service {
             clock,
             policy,
             metrics: metrics::Metrics::default(),
+            check_cache: check_cache::CheckCache::default(),
         }
     }
 
@@ -125,6 +128,13 @@ impl Service {
     /// Writes an audit event. A failure to audit fails the action that wanted it recorded.
     pub async fn audit(&self, event: AuditEvent) -> ServiceResult<()> {
         self.directory.append_audit(&[event]).await?;
+        Ok(())
+    }
+
+    /// Marks what the session check remembers of the user as stale (see `check_cache`);
+    /// call after every change to a user that the check answers or judges.
+    pub async fn user_changed(&self, user_id: i64) -> ServiceResult<()> {
+        self.sessions.invalidate_user(user_id).await?;
         Ok(())
     }
 

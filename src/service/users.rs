@@ -143,6 +143,7 @@ impl Service {
         self.directory
             .set_user_state(user.id, UserState::Blocked)
             .await?;
+        self.user_changed(user.id).await?;
         let revoked = self
             .revoke_user_sessions(user.id, user.username.as_str(), None, actor, "user blocked")
             .await?;
@@ -157,6 +158,7 @@ impl Service {
         self.directory
             .set_user_state(user.id, UserState::Active)
             .await?;
+        self.user_changed(user.id).await?;
         let event = AuditEvent::by(
             self.now(),
             AuditKind::UserUnblocked,
@@ -170,6 +172,7 @@ impl Service {
     /// Lifts a lockout and resets the failure count.
     pub async fn unlock_user(&self, user: &User, actor: &Actor) -> ServiceResult<()> {
         self.directory.clear_login_failures(user.id).await?;
+        self.user_changed(user.id).await?;
         let event = AuditEvent::by(self.now(), AuditKind::UserUnlocked, actor, Outcome::Success)
             .subject(user.id, user.username.as_str());
         self.audit(event).await

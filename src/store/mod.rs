@@ -8,6 +8,7 @@ pub mod postgres;
 pub mod redis;
 pub mod sql;
 pub mod sqlite;
+mod stamp_file;
 
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -126,6 +127,18 @@ pub trait SessionStore: Send + Sync {
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
     /// Whether the backend answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// A value that changes whenever one of the user's sessions is deleted or records a new
+    /// address, and whenever [`SessionStore::invalidate_user`] is called for the user: what
+    /// the session check remembers of a user is good only while this is unchanged (see
+    /// `service::check_cache`). `None` when the store cannot tell cheaply; then nothing of
+    /// the user's is remembered.
+    async fn user_stamp(&self, _user_id: i64) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
+    /// Changes the user's stamp: something the check answers about the user has changed.
+    async fn invalidate_user(&self, _user_id: i64) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Outcome of recording a failed login against an existing account.

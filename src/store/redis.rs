@@ -3,6 +3,9 @@
 //!
 //! - `P{u:ID}:s:HASH`: one hash per session, keyed by its token hash, expiring with it;
 //! - `P{u:ID}:idx`: the user's sessions by last activity (the limit and the self-service list);
+//! - `P{u:ID}:stamp`: a random value replaced whenever a session of the user is deleted or
+//!   changes address (`SessionStore::user_stamp`); it lives as long as the user's longest
+//!   session, so it cannot vanish and come back while a session it vouches for is alive;
 //! - `P:t:HASH` → `ID` and `P:i:PUBLIC_ID` → `ID:HASH`: how a token or a public id finds its user;
 //! - `P{a:N}:active` / `P{a:N}:expiry`: the admin listing, sharded by user over `SHARDS` slots.
 //!
@@ -18,7 +21,7 @@ use super::{
 };
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
-use crate::domain::token::TokenHash;
+use crate::domain::token::{TokenHash, random_bytes};
 use crate::domain::user_agent::DeviceType;
 use async_trait::async_trait;
 use futures_util::future::try_join_all;
@@ -102,6 +105,10 @@ impl Keys {
 
     fn user_index(&self, user_id: i64) -> String {
         format!("{}{{u:{user_id}}}:idx", self.prefix)
+    }
+
+    fn user_stamp(&self, user_id: i64) -> String {
+        format!("{}{{u:{user_id}}}:stamp", self.prefix)
     }
 
     fn token(&self, hash: &str) -> String {
@@ -228,9 +235,9 @@ fn script(body: &str) -> Script {
     Script::new(&format!("{LIVE_MEMBERS}{body}"))
 }
 
-/// KEYS: index, new session. ARGV: now, max, evict (1/0), session prefix, member,
-/// last active, expires at, absolute expiry, then the session's field/value pairs.
-/// Returns {0} when refused, else {1, evicted session…}.
+/// KEYS: index, new session, stamp. ARGV: now, max, evict (1/0), session prefix, member,
+/// last active, expires at, absolute expiry, fresh stamp, then the session's field/value
+/// pairs. Returns {0} when refused, else {1, evicted session…}.
 static CREATE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
@@ -245,12 +252,16 @@ if #live >= max then
     redis.call('DEL', prefix .. live[i])
     redis.call('ZREM', index, live[i])
   end
+  redis.call('SET', KEYS[3], ARGV[9], 'XX', 'KEEPTTL')
 end
-redis.call('HSET', session, unpack(ARGV, 9))
+redis.call('HSET', session, unpack(ARGV, 10))
 redis.call('PEXPIREAT', session, ARGV[7])
 redis.call('ZADD', index, ARGV[6], ARGV[5])
 redis.call('PEXPIREAT', index, ARGV[8], 'NX')
 redis.call('PEXPIREAT', index, ARGV[8], 'GT')
+redis.call('SET', KEYS[3], ARGV[9], 'NX')
+redis.call('PEXPIREAT', KEYS[3], ARGV[8], 'NX')
+redis.call('PEXPIREAT', KEYS[3], ARGV[8], 'GT')
 return reply
 "#,
     )
@@ -269,12 +280,14 @@ return 1
     )
 });
 
-/// KEYS: session. ARGV: address. Sets the address of a session that still exists.
+/// KEYS: session, stamp. ARGV: address, fresh stamp. Sets the address of a session that
+/// still exists.
 static SET_IP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'ip_address', ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2], 'XX', 'KEEPTTL')
 return 1
 "#,
     )
@@ -293,7 +306,8 @@ return reply
     )
 });
 
-/// KEYS: index, session. ARGV: member. Returns {the deleted session} or {}.
+/// KEYS: index, session, stamp. ARGV: member, fresh stamp. Returns {the deleted session}
+/// or {}.
 static DELETE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
@@ -301,16 +315,19 @@ local fields = redis.call('HGETALL', KEYS[2])
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if #fields == 0 then return {} end
+redis.call('SET', KEYS[3], ARGV[2], 'XX', 'KEEPTTL')
 return {fields}
 "#,
     )
 });
 
-/// KEYS: index. ARGV: now, session prefix. Returns {live count, every deleted session…}.
+/// KEYS: index, stamp. ARGV: now, session prefix, fresh stamp. Returns {live count, every
+/// deleted session…}.
 static DELETE_USER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local now, prefix = tonumber(ARGV[1]), ARGV[2]
+redis.call('SET', KEYS[2], ARGV[3], 'XX', 'KEEPTTL')
 local reply = {0}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local expires = tonumber(redis.call('HGET', prefix .. member, 'expires_at'))
@@ -540,6 +557,7 @@ where
         let mut invocation = CREATE.key(self.keys.user_index(user));
         invocation
             .key(self.keys.session(user, &hash))
+            .key(self.keys.user_stamp(user))
             .arg(now.0)
             .arg(limit.max_per_user)
             .arg(u8::from(limit.evict_oldest))
@@ -547,7 +565,8 @@ where
             .arg(&hash)
             .arg(session.last_active_at.0)
             .arg(session.expires_at.0)
-            .arg(absolute);
+            .arg(absolute)
+            .arg(fresh_stamp());
         for (field, value) in session_fields(session) {
             invocation.arg(field).arg(value);
         }
@@ -617,7 +636,10 @@ where
             return Ok(());
         };
         let mut invocation = SET_IP.key(self.keys.session(user, &hash));
-        invocation.arg(ip_address);
+        invocation
+            .key(self.keys.user_stamp(user))
+            .arg(ip_address)
+            .arg(fresh_stamp());
         let mut conn = self.conn.clone();
         bounded(async move { Ok(invocation.invoke_async::<i64>(&mut conn).await?) })
             .await
@@ -671,7 +693,11 @@ where
             return Ok(None);
         };
         let mut invocation = DELETE.key(self.keys.user_index(user));
-        invocation.key(self.keys.session(user, &hash)).arg(&hash);
+        invocation
+            .key(self.keys.session(user, &hash))
+            .key(self.keys.user_stamp(user))
+            .arg(&hash)
+            .arg(fresh_stamp());
         let deleted = sessions_from(self.invoke(invocation).await?)?;
         self.forget(&deleted).await;
         Ok(deleted.into_iter().next())
@@ -679,7 +705,11 @@ where
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
         let mut invocation = DELETE_USER.key(self.keys.user_index(user_id));
-        invocation.arg(now.0).arg(self.keys.session_prefix(user_id));
+        invocation
+            .key(self.keys.user_stamp(user_id))
+            .arg(now.0)
+            .arg(self.keys.session_prefix(user_id))
+            .arg(fresh_stamp());
         let mut reply = self.invoke(invocation).await?.into_iter();
         let live = first_number(&mut reply)?;
         let deleted = sessions_from(reply.collect())?;
@@ -742,4 +772,26 @@ where
     async fn ping(&self) -> StoreResult<()> {
         self.query::<()>(&cmd("PING")).await
     }
+
+    async fn user_stamp(&self, user_id: i64) -> StoreResult<Option<u64>> {
+        self.query(cmd("GET").arg(self.keys.user_stamp(user_id)))
+            .await
+    }
+
+    async fn invalidate_user(&self, user_id: i64) -> StoreResult<()> {
+        // Only an existing stamp: without one nothing of the user's is remembered anywhere.
+        self.query(
+            cmd("SET")
+                .arg(self.keys.user_stamp(user_id))
+                .arg(fresh_stamp())
+                .arg("XX")
+                .arg("KEEPTTL"),
+        )
+        .await
+    }
+}
+
+/// A new stamp value: random, so no two writers can agree on one a reader has seen.
+fn fresh_stamp() -> u64 {
+    u64::from_ne_bytes(random_bytes())
 }

@@ -7,6 +7,7 @@ use super::sql::{
     USER_INSERT_COLUMNS, alarm_from_row, api_token_from_row, audit_from_row, audit_values,
     group_from_row, new_user_values, placeholders, session_from_row, session_values, user_from_row,
 };
+use super::stamp_file::StampFile;
 use super::{
     CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, SessionFilter,
     SessionLimit, SessionStore, StoreError, StoreResult,
@@ -301,6 +302,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 pub struct SqliteSessionStore {
     pool: Pool,
     readers: Readers,
+    stamps: StampFile,
     _checkpointer: Checkpointer,
 }
 
@@ -309,9 +311,17 @@ impl SqliteSessionStore {
         let pool = open_pool(path, SESSIONS_SCHEMA)?;
         Ok(SqliteSessionStore {
             _checkpointer: Checkpointer::start(&pool),
+            stamps: StampFile::open(path)?,
             pool,
             readers: Readers::new(path),
         })
+    }
+
+    /// New stamps for users whose sessions a committed change deleted or altered.
+    fn bump(&self, user_ids: impl IntoIterator<Item = i64>) -> StoreResult<()> {
+        self.stamps
+            .bump(user_ids)
+            .map_err(|e| StoreError::Unavailable(format!("cannot write the stamp file: {e}")))
     }
 }
 
@@ -327,8 +337,9 @@ impl SessionStore for SqliteSessionStore {
         limit: SessionLimit,
         now: Timestamp,
     ) -> StoreResult<CreateOutcome> {
+        let user_id = session.user_id;
         let session = session.clone();
-        run(&self.pool, move |conn| {
+        let outcome = run(&self.pool, move |conn| {
             // IMMEDIATE takes the write lock first, so two logins cannot both pass the limit.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let active: Vec<Session> = {
@@ -357,7 +368,11 @@ impl SessionStore for SqliteSessionStore {
             tx.commit()?;
             Ok(CreateOutcome::Created { evicted })
         })
-        .await
+        .await?;
+        if matches!(&outcome, CreateOutcome::Created { evicted } if !evicted.is_empty()) {
+            self.bump([user_id])?;
+        }
+        Ok(outcome)
     }
 
     async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
@@ -390,12 +405,15 @@ impl SessionStore for SqliteSessionStore {
 
     async fn set_ip_address(&self, id: &str, ip_address: &str) -> StoreResult<()> {
         let (id, ip_address) = (id.to_owned(), ip_address.to_owned());
-        run(&self.pool, move |conn| {
-            conn.prepare_cached("UPDATE sessions SET ip_address = ?2 WHERE id = ?1")?
-                .execute(params![id, ip_address])?;
-            Ok(())
+        let user_id = run(&self.pool, move |conn| {
+            conn.prepare_cached(
+                "UPDATE sessions SET ip_address = ?2 WHERE id = ?1 RETURNING user_id",
+            )?
+            .query_row(params![id, ip_address], |row| row.get::<_, i64>(0))
+            .optional()
         })
-        .await
+        .await?;
+        self.bump(user_id)
     }
 
     async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>> {
@@ -412,14 +430,16 @@ impl SessionStore for SqliteSessionStore {
 
     async fn delete(&self, id: &str) -> StoreResult<Option<Session>> {
         let id = id.to_owned();
-        run(&self.pool, move |conn| {
+        let deleted = run(&self.pool, move |conn| {
             conn.prepare_cached(&format!(
                 "DELETE FROM sessions WHERE id = ?1 RETURNING {SESSION_COLUMNS}"
             ))?
             .query_row([id], |row| session_from_row(row))
             .optional()
         })
-        .await
+        .await?;
+        self.bump(deleted.iter().map(|s| s.user_id))?;
+        Ok(deleted)
     }
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
@@ -441,18 +461,20 @@ impl SessionStore for SqliteSessionStore {
         user_ids: &[i64],
         now: Timestamp,
     ) -> StoreResult<BTreeMap<i64, u64>> {
-        let user_ids = user_ids.to_vec();
-        run(&self.pool, move |conn| {
+        let owned = user_ids.to_vec();
+        let counts = run(&self.pool, move |conn| {
             // Deleting many users' sessions changes pages all over the table and five indexes:
             // with room for all of them none is written to the log half-done and then again.
             // The memory is handed back afterwards.
             conn.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
-            let deleted = delete_sessions_of(conn, &user_ids, now);
+            let deleted = delete_sessions_of(conn, &owned, now);
             conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
             conn.execute_batch("PRAGMA shrink_memory")?;
             deleted
         })
-        .await
+        .await?;
+        self.bump(user_ids.iter().copied())?;
+        Ok(counts)
     }
 
     async fn scan(
@@ -539,6 +561,17 @@ impl SessionStore for SqliteSessionStore {
             conn.query_row("SELECT 1", [], |_| Ok(()))
         })
         .await
+    }
+
+    async fn user_stamp(&self, user_id: i64) -> StoreResult<Option<u64>> {
+        let stamp = self.stamps.read(user_id);
+        stamp
+            .map(Some)
+            .map_err(|e| StoreError::Unavailable(format!("cannot read the stamp file: {e}")))
+    }
+
+    async fn invalidate_user(&self, user_id: i64) -> StoreResult<()> {
+        self.bump([user_id])
     }
 }
 

@@ -99,6 +99,7 @@ const SESSION_CHECKS: &[(&str, Check)] = &[
     ("purge expired", |s| Box::pin(purge_expired(s))),
     ("bulk count and delete", |s| Box::pin(bulk(s))),
     ("address change", |s| Box::pin(address_change(s))),
+    ("user stamps", |s| Box::pin(user_stamps(s))),
 ];
 
 async fn run_session_suite(backend: Backend) {
@@ -427,6 +428,64 @@ async fn address_change(store: &dyn SessionStore) {
     store.delete(&s.id).await.unwrap();
     store.set_ip_address(&s.id, "203.0.113.1").await.unwrap();
     assert_eq!(store.get_by_token_hash(&s.token_hash).await.unwrap(), None);
+}
+
+/// A user's stamp changes with every deletion and address change of the user's sessions and
+/// on request, and with nothing else; stores that cannot tell say `None` throughout.
+async fn user_stamps(store: &dyn SessionStore) {
+    let base = now();
+    let limit_one = SessionLimit {
+        max_per_user: 1,
+        evict_oldest: true,
+    };
+    let (first, second) = (session(1, base, 0, "ip"), session(1, base, MINUTE, "ip"));
+    let other = session(2, base, 0, "ip");
+    create(store, &first, limit_one).await;
+    create(store, &other, limit_one).await;
+    let Some(mut stamp) = store.user_stamp(1).await.unwrap() else {
+        // Then it must never vouch for anything.
+        store.delete(&first.id).await.unwrap();
+        assert_eq!(store.user_stamp(1).await.unwrap(), None);
+        return;
+    };
+    store
+        .touch(
+            &first.id,
+            Timestamp(base.0 + MINUTE),
+            Timestamp(base.0 + HOUR),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_stamp(1).await.unwrap(),
+        Some(stamp),
+        "touch does not"
+    );
+    let others = store.user_stamp(2).await.unwrap();
+    let mut changes = |what: &str, now: Option<u64>| {
+        let now = now.expect("a stamp while sessions exist");
+        assert_ne!(now, stamp, "{what} gives a new stamp");
+        stamp = now;
+    };
+    store.set_ip_address(&first.id, "ip2").await.unwrap();
+    changes("an address change", store.user_stamp(1).await.unwrap());
+    assert_eq!(create(store, &second, limit_one).await.len(), 1);
+    changes("an eviction", store.user_stamp(1).await.unwrap());
+    store.invalidate_user(1).await.unwrap();
+    changes("invalidating", store.user_stamp(1).await.unwrap());
+    store.delete(&second.id).await.unwrap();
+    changes("a deletion", store.user_stamp(1).await.unwrap());
+    create(store, &first, ROOMY).await;
+    store.delete_by_users(&[1], base).await.unwrap();
+    changes("a bulk deletion", store.user_stamp(1).await.unwrap());
+    create(store, &second, ROOMY).await;
+    store.delete_by_user(1, base).await.unwrap();
+    changes("deleting a user's", store.user_stamp(1).await.unwrap());
+    assert_eq!(
+        store.user_stamp(2).await.unwrap(),
+        others,
+        "other users keep theirs"
+    );
 }
 
 fn new_user(name: &str) -> NewUser {

@@ -5,6 +5,7 @@ mod admin_api;
 mod admin_pages;
 mod auth;
 mod browser;
+mod check_cache;
 mod cli;
 mod conformance;
 mod groups;

@@ -10,11 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Isolated stores for sessions and directory, or `None` when a service is absent.
-fn pair(sessions: Backend, directory: Backend) -> Option<(Isolated, Isolated)> {
+pub fn pair(sessions: Backend, directory: Backend) -> Option<(Isolated, Isolated)> {
     Some((sessions.isolated()?, directory.isolated()?))
 }
 
-async fn spawn_on(stores: &(Isolated, Isolated), max_per_user: u32) -> TestServer {
+pub async fn spawn_on(stores: &(Isolated, Isolated), max_per_user: u32) -> TestServer {
     let (sessions, directory) = (stores.0.url.clone(), stores.1.url.clone());
     spawn_with(move |s| {
         s.storage.sessions = sessions;

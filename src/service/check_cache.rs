@@ -1,0 +1,109 @@
+//! What the session check remembers between requests, so a valid session costs a stamp
+//! read instead of a session read and a user read.
+//!
+//! An entry is a session and its user as last read, with the user's stamp
+//! ([`SessionStore::user_stamp`](crate::store::SessionStore::user_stamp)) as read *before*
+//! them. Every change that could end the session or alter what the check answers (a deletion,
+//! a new address, the user blocked, locked or unlocked) gives the user a new stamp after it
+//! is committed, on every node and process. So an entry whose stamp still equals the user's
+//! current one was read after the last such change, and a revocation anywhere shows at the
+//! very next request. Expiry and the activity write are judged on the entry's own times.
+//!
+//! The first read of a token does not know the user, so it cannot read the stamp before the
+//! session: its entry is kept without one (it only names the user), and the next check reads
+//! the stamp first and then the stores again.
+
+use crate::domain::session::{ClientInfo, Session};
+use crate::domain::time::Timestamp;
+use crate::domain::token::TokenHash;
+use crate::domain::user::User;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Tokens remembered at most; about 1 KiB each.
+const CAPACITY: usize = 65_536;
+/// Separate locks, so concurrent checks rarely wait for each other.
+const SHARDS: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub session: Session,
+    pub user: User,
+    /// The user's stamp read before `session` and `user`; `None` until such a read happened.
+    pub stamp: Option<u64>,
+}
+
+impl Entry {
+    /// Whether this entry answers the check at `now` without the stores: read under the
+    /// current stamp, unexpired, no activity write due and the same address.
+    pub fn answers(
+        &self,
+        current_stamp: Option<u64>,
+        now: Timestamp,
+        client: &ClientInfo,
+        activity_write_interval: Duration,
+    ) -> bool {
+        self.stamp.is_some()
+            && self.stamp == current_stamp
+            && !self.session.is_expired(now)
+            && !self.session.activity_is_stale(now, activity_write_interval)
+            && (client.ip_address.is_empty() || client.ip_address == self.session.ip_address)
+    }
+}
+
+pub struct CheckCache {
+    shards: Vec<Mutex<HashMap<TokenHash, Entry>>>,
+}
+
+impl Default for CheckCache {
+    fn default() -> Self {
+        CheckCache {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl CheckCache {
+    fn shard(&self, token: &TokenHash) -> &Mutex<HashMap<TokenHash, Entry>> {
+        // The token hash is SHA-256 output: any byte of it spreads evenly.
+        &self.shards[usize::from(token.0[0]) % SHARDS]
+    }
+
+    pub fn get(&self, token: &TokenHash) -> Option<Entry> {
+        let shard = self.shard(token).lock().ok()?;
+        shard.get(token).cloned()
+    }
+
+    /// Remembers a valid session. The password hash is not kept: the check never needs it.
+    pub fn put(&self, token: TokenHash, session: &Session, user: &User, stamp: Option<u64>) {
+        let Ok(mut shard) = self.shard(&token).lock() else {
+            return;
+        };
+        if shard.len() >= CAPACITY / SHARDS && !shard.contains_key(&token) {
+            // Full: drop some entry; a dropped token costs one full check later.
+            if let Some(victim) = shard.keys().next().copied() {
+                shard.remove(&victim);
+            }
+        }
+        let user = User {
+            password_hash: None,
+            ..user.clone()
+        };
+        let session = session.clone();
+        shard.insert(
+            token,
+            Entry {
+                session,
+                user,
+                stamp,
+            },
+        );
+    }
+
+    pub fn remove(&self, token: &TokenHash) {
+        if let Ok(mut shard) = self.shard(token).lock() {
+            shard.remove(token);
+        }
+    }
+}
