@@ -125,7 +125,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         .as_ref()
         .and_then(|auth| auth.renewed.as_ref())
         .map(|renewed| super::api::session_cookies(&state, renewed));
-    parts.extensions.insert(SessionContext(found.map(Arc::new)));
+    parts.extensions.insert(SessionContext(found));
     let mut response = next.run(Request::from_parts(parts, body)).await;
     for cookie in renewal_cookies.into_iter().flatten() {
         if let Ok(value) = HeaderValue::from_str(&cookie) {

@@ -10,6 +10,7 @@ use crate::domain::token::{SecretToken, TokenHash, new_public_id};
 use crate::domain::user::{User, UserState};
 use crate::domain::user_agent;
 use crate::store::{CreateOutcome, SessionLimit};
+use std::sync::Arc;
 
 /// A sign-in attempt as typed.
 #[derive(Debug)]
@@ -222,7 +223,7 @@ impl Service {
         &self,
         credentials: &Credentials,
         client: &ClientInfo,
-    ) -> ServiceResult<Option<Authenticated>> {
+    ) -> ServiceResult<Option<Arc<Authenticated>>> {
         let found = self.try_authenticate(credentials, client).await?;
         let counter = if found.is_some() {
             &self.metrics.checks_valid
@@ -237,7 +238,7 @@ impl Service {
         &self,
         credentials: &Credentials,
         client: &ClientInfo,
-    ) -> ServiceResult<Option<Authenticated>> {
+    ) -> ServiceResult<Option<Arc<Authenticated>>> {
         let now = self.now();
         if let Some(token) = &credentials.session_token
             && let Some(found) = self.valid_session(token, client, now).await?
@@ -274,11 +275,11 @@ impl Service {
         .reason("remember me");
         self.audit(event).await?;
         bump(&self.metrics.remember_me_renewals);
-        Ok(Some(Authenticated {
+        Ok(Some(Arc::new(Authenticated {
             user: renewed.user.clone(),
             session: renewed.session.clone(),
             renewed: Some(renewed),
-        }))
+        })))
     }
 
     async fn valid_session(
@@ -286,29 +287,27 @@ impl Service {
         token: &SecretToken,
         client: &ClientInfo,
         now: Timestamp,
-    ) -> ServiceResult<Option<Authenticated>> {
+    ) -> ServiceResult<Option<Arc<Authenticated>>> {
         let hash = token.hash();
         let known = self.check_cache.get(&hash);
         // Read before the stores, so an entry made below is good only while it is unchanged.
         let stamp = match &known {
-            Some(entry) => self.sessions.user_stamp(entry.session.user_id).await?,
+            Some(entry) => {
+                self.sessions
+                    .user_stamp(entry.found.session.user_id)
+                    .await?
+            }
             None => None,
         };
         if let Some(entry) = known
             && entry.answers(stamp, now, client, self.policy.activity_write_interval)
         {
             bump(&self.metrics.check_cache_hits);
-            return Ok(Some(Authenticated {
-                user: entry.user,
-                session: entry.session,
-                renewed: None,
-            }));
+            return Ok(Some(entry.found));
         }
-        let found = self.read_session(&hash, client, now).await?;
+        let found = self.read_session(&hash, client, now).await?.map(Arc::new);
         match &found {
-            Some(found) => self
-                .check_cache
-                .put(hash, &found.session, &found.user, stamp),
+            Some(found) => self.check_cache.put(hash, found.clone(), stamp),
             None => self.check_cache.remove(&hash),
         }
         Ok(found)
@@ -327,9 +326,11 @@ impl Service {
         if session.is_expired(now) {
             return Ok(None);
         }
-        let Some(user) = self.active_user(session.user_id).await? else {
+        let Some(mut user) = self.active_user(session.user_id).await? else {
             return Ok(None);
         };
+        // Kept in memory by the check cache, and never needed by a check.
+        user.password_hash = None;
         // A session used from a new address is rare: record it and re-check the IP spread.
         if !client.ip_address.is_empty() && client.ip_address != session.ip_address {
             self.sessions

@@ -13,12 +13,12 @@
 //! session: its entry is kept without one (it only names the user), and the next check reads
 //! the stamp first and then the stores again.
 
-use crate::domain::session::{ClientInfo, Session};
+use super::auth::Authenticated;
+use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
-use crate::domain::user::User;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Tokens remembered at most; about 1 KiB each.
@@ -28,9 +28,9 @@ const SHARDS: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub session: Session,
-    pub user: User,
-    /// The user's stamp read before `session` and `user`; `None` until such a read happened.
+    /// Shared with the requests it answers, so a hit copies nothing.
+    pub found: Arc<Authenticated>,
+    /// The user's stamp read before `found` was; `None` until such a read happened.
     pub stamp: Option<u64>,
 }
 
@@ -44,11 +44,12 @@ impl Entry {
         client: &ClientInfo,
         activity_write_interval: Duration,
     ) -> bool {
+        let session = &self.found.session;
         self.stamp.is_some()
             && self.stamp == current_stamp
-            && !self.session.is_expired(now)
-            && !self.session.activity_is_stale(now, activity_write_interval)
-            && (client.ip_address.is_empty() || client.ip_address == self.session.ip_address)
+            && !session.is_expired(now)
+            && !session.activity_is_stale(now, activity_write_interval)
+            && (client.ip_address.is_empty() || client.ip_address == session.ip_address)
     }
 }
 
@@ -75,8 +76,8 @@ impl CheckCache {
         shard.get(token).cloned()
     }
 
-    /// Remembers a valid session. The password hash is not kept: the check never needs it.
-    pub fn put(&self, token: TokenHash, session: &Session, user: &User, stamp: Option<u64>) {
+    /// Remembers a valid session.
+    pub fn put(&self, token: TokenHash, found: Arc<Authenticated>, stamp: Option<u64>) {
         let Ok(mut shard) = self.shard(&token).lock() else {
             return;
         };
@@ -86,19 +87,7 @@ impl CheckCache {
                 shard.remove(&victim);
             }
         }
-        let user = User {
-            password_hash: None,
-            ..user.clone()
-        };
-        let session = session.clone();
-        shard.insert(
-            token,
-            Entry {
-                session,
-                user,
-                stamp,
-            },
-        );
+        shard.insert(token, Entry { found, stamp });
     }
 
     pub fn remove(&self, token: &TokenHash) {

@@ -44,7 +44,7 @@ async fn checked_user(server: &TestServer, token: &str) -> User {
         .authenticate(&credentials, &ClientInfo::default())
         .await
         .unwrap();
-    found.expect("a valid session").user
+    found.expect("a valid session").user.clone()
 }
 
 #[tokio::test]
