@@ -289,7 +289,10 @@ impl Service {
         now: Timestamp,
     ) -> ServiceResult<Option<Arc<Authenticated>>> {
         let hash = token.hash();
-        let known = self.check_cache.get(&hash);
+        let Some(cache) = &self.check_cache else {
+            return Ok(self.read_session(&hash, client, now).await?.map(Arc::new));
+        };
+        let known = cache.get(&hash);
         // Read before the stores, so an entry made below is good only while it is unchanged.
         let stamp = match &known {
             Some(entry) => {
@@ -307,8 +310,8 @@ impl Service {
         }
         let found = self.read_session(&hash, client, now).await?.map(Arc::new);
         match &found {
-            Some(found) => self.check_cache.put(hash, found.clone(), stamp),
-            None => self.check_cache.remove(&hash),
+            Some(found) => cache.put(hash, found.clone(), stamp),
+            None => cache.remove(&hash),
         }
         Ok(found)
     }

@@ -106,18 +106,23 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
     pub metrics: metrics::Metrics,
-    check_cache: check_cache::CheckCache,
+    /// `None` when the session store keeps no stamps: then every check reads the stores.
+    check_cache: Option<check_cache::CheckCache>,
 }
 
 impl Service {
     pub fn new(stores: Stores, clock: Arc<dyn Clock>, policy: Policy) -> Self {
+        let check_cache = stores
+            .sessions
+            .keeps_stamps()
+            .then(check_cache::CheckCache::default);
         Service {
             sessions: stores.sessions,
             directory: stores.directory,
             clock,
             policy,
             metrics: metrics::Metrics::default(),
-            check_cache: check_cache::CheckCache::default(),
+            check_cache,
         }
     }
 

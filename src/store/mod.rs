@@ -127,11 +127,15 @@ pub trait SessionStore: Send + Sync {
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
     /// Whether the backend answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// Whether [`SessionStore::user_stamp`] gives stamps at all.
+    fn keeps_stamps(&self) -> bool {
+        false
+    }
     /// A value that changes whenever one of the user's sessions is deleted or records a new
     /// address, and whenever [`SessionStore::invalidate_user`] is called for the user: what
     /// the session check remembers of a user is good only while this is unchanged (see
-    /// `service::check_cache`). `None` when the store cannot tell cheaply; then nothing of
-    /// the user's is remembered.
+    /// `service::check_cache`). `None` when there is none (a store that keeps no stamps, or a
+    /// user without one yet); then nothing of the user's is remembered.
     async fn user_stamp(&self, _user_id: i64) -> StoreResult<Option<u64>> {
         Ok(None)
     }

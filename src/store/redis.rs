@@ -773,6 +773,10 @@ where
         self.query::<()>(&cmd("PING")).await
     }
 
+    fn keeps_stamps(&self) -> bool {
+        true
+    }
+
     async fn user_stamp(&self, user_id: i64) -> StoreResult<Option<u64>> {
         self.query(cmd("GET").arg(self.keys.user_stamp(user_id)))
             .await

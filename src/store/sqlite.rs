@@ -563,6 +563,10 @@ impl SessionStore for SqliteSessionStore {
         .await
     }
 
+    fn keeps_stamps(&self) -> bool {
+        true
+    }
+
     async fn user_stamp(&self, user_id: i64) -> StoreResult<Option<u64>> {
         let stamp = self.stamps.read(user_id);
         stamp

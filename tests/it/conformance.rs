@@ -442,7 +442,9 @@ async fn user_stamps(store: &dyn SessionStore) {
     let other = session(2, base, 0, "ip");
     create(store, &first, limit_one).await;
     create(store, &other, limit_one).await;
-    let Some(mut stamp) = store.user_stamp(1).await.unwrap() else {
+    let stamp = store.user_stamp(1).await.unwrap();
+    assert_eq!(stamp.is_some(), store.keeps_stamps());
+    let Some(mut stamp) = stamp else {
         // Then it must never vouch for anything.
         store.delete(&first.id).await.unwrap();
         assert_eq!(store.user_stamp(1).await.unwrap(), None);
