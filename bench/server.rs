@@ -109,6 +109,22 @@ impl Server {
         }
     }
 
+    /// CPU time the server has used so far, all threads, user and system (from /proc, in
+    /// clock ticks of 10 ms: Linux's `USER_HZ` on every platform this runs on).
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("reading the server's /proc stat");
+        // Fields after the parenthesised command name; utime and stime are 14th and 15th.
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let ticks: u64 = after_name
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|field| field.parse::<u64>().ok())
+            .sum();
+        Duration::from_millis(ticks * 10)
+    }
+
     /// One sample of `GET /metrics`, e.g. `sessiond_activity_writes_total`.
     pub fn metric(&self, client: &reqwest::blocking::Client, sample: &str) -> u64 {
         let text = client

@@ -54,6 +54,11 @@ impl Samples {
     }
 }
 
+/// Microseconds, for costs per request.
+pub fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
 /// Milliseconds with two decimals, the unit of every table.
 pub fn ms(duration: Duration) -> String {
     format!("{:.2}", duration.as_secs_f64() * 1e3)

@@ -7,16 +7,17 @@ pub use user_sessions::Revoked;
 use super::AppState;
 use super::cookies::CookieKind;
 use super::error::ApiError;
-use super::extract::{ApiSession, authenticate};
+use super::extract::{ApiSession, authenticate, send_renewal};
 use crate::domain::password::Password;
 use crate::domain::session::{ClientInfo, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::user::User;
 use crate::domain::user_agent::DeviceType;
-use crate::service::auth::{LoginRequest, NewSession};
+use crate::service::auth::{Authenticated, LoginRequest, NewSession};
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::{Json, middleware};
@@ -28,10 +29,10 @@ use utoipa_axum::routes;
 pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let signed_in = OpenApiRouter::new()
         .routes(routes!(logout))
-        .routes(routes!(whoami))
         .merge(user_sessions::routes())
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     OpenApiRouter::new()
+        .routes(routes!(whoami))
         .routes(routes!(login))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
@@ -270,23 +271,51 @@ async fn logout(
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
-async fn whoami(ApiSession(auth): ApiSession) -> Response {
-    let headers = [
-        ("x-sessiond-user", auth.user.username.to_string()),
-        ("x-sessiond-user-id", auth.user.id.to_string()),
-        ("x-sessiond-session-id", auth.session.id.clone()),
-    ]
-    .map(|(name, value)| {
-        (
-            HeaderName::from_static(name),
-            HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("")),
-        )
-    });
-    let body = Whoami {
-        user: UserView::from(&auth.user),
-        session: SessionView::new(&auth.session, None),
+async fn whoami(State(state): State<AppState>, ApiSession(auth): ApiSession) -> Response {
+    let mut response = match auth.derived.get_or_init(|| RenderedWhoami::new(&auth)) {
+        Some(rendered) => rendered.response(),
+        None => RenderedWhoami::new(&auth).response(),
     };
-    (headers, Json(body)).into_response()
+    send_renewal(&state, &auth, &mut response);
+    response
+}
+
+/// The `GET /api/session` answer for one session, rendered once and kept with it.
+struct RenderedWhoami {
+    headers: [(HeaderName, HeaderValue); 3],
+    body: Bytes,
+}
+
+impl RenderedWhoami {
+    fn new(auth: &Authenticated) -> Self {
+        let headers = [
+            ("x-sessiond-user", auth.user.username.to_string()),
+            ("x-sessiond-user-id", auth.user.id.to_string()),
+            ("x-sessiond-session-id", auth.session.id.clone()),
+        ]
+        .map(|(name, value)| {
+            (
+                HeaderName::from_static(name),
+                HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("")),
+            )
+        });
+        let body = Whoami {
+            user: UserView::from(&auth.user),
+            session: SessionView::new(&auth.session, None),
+        };
+        let body = serde_json::to_vec(&body).expect("plain structs always serialize");
+        RenderedWhoami {
+            headers,
+            body: Bytes::from(body),
+        }
+    }
+
+    fn response(&self) -> Response {
+        let json = HeaderValue::from_static("application/json");
+        let mut response = (self.headers.clone(), self.body.clone()).into_response();
+        response.headers_mut().insert(CONTENT_TYPE, json);
+        response
+    }
 }
 
 #[utoipa::path(

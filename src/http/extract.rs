@@ -100,39 +100,46 @@ pub struct SessionContext(pub Option<Arc<Authenticated>>);
 /// the new cookies with whatever the handler answers. A store failure answers 503.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let client = client_info(&state, &parts);
-    let credentials = credentials(&state, &parts.headers);
-    let found = if credentials.session_token.is_none() && credentials.remember_token.is_none() {
-        None
-    } else {
-        match state.service.authenticate(&credentials, &client).await {
-            Ok(found) => found,
-            Err(error) => {
-                let error = ApiError::from(error);
-                // Fail closed either way; people on a page get a page, not JSON.
-                if parts.uri.path().starts_with("/api/") {
-                    return error.into_response();
-                }
-                return super::pages::message_page(
-                    error.status,
-                    "Temporarily unavailable",
-                    &error.message,
-                );
-            }
+    let found = match resolve(&state, &parts).await {
+        Ok(found) => found,
+        // Fail closed either way; people on a page get a page, not JSON.
+        Err(error) if parts.uri.path().starts_with("/api/") => return error.into_response(),
+        Err(error) => {
+            return super::pages::message_page(
+                error.status,
+                "Temporarily unavailable",
+                &error.message,
+            );
         }
     };
-    let renewal_cookies = found
-        .as_ref()
-        .and_then(|auth| auth.renewed.as_ref())
-        .map(|renewed| super::api::session_cookies(&state, renewed));
-    parts.extensions.insert(SessionContext(found));
+    parts.extensions.insert(SessionContext(found.clone()));
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    for cookie in renewal_cookies.into_iter().flatten() {
+    if let Some(auth) = &found {
+        send_renewal(&state, auth, &mut response);
+    }
+    response
+}
+
+/// The session the request's credentials name, if valid; a store failure is an error.
+async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<Arc<Authenticated>>, ApiError> {
+    let credentials = credentials(state, &parts.headers);
+    if credentials.session_token.is_none() && credentials.remember_token.is_none() {
+        return Ok(None);
+    }
+    let client = client_info(state, parts);
+    Ok(state.service.authenticate(&credentials, &client).await?)
+}
+
+/// When remember-me renewed the session just now, hands the new cookies to the browser.
+pub fn send_renewal(state: &AppState, auth: &Authenticated, response: &mut Response) {
+    let Some(renewed) = &auth.renewed else {
+        return;
+    };
+    for cookie in super::api::session_cookies(state, renewed) {
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(SET_COOKIE, value);
         }
     }
-    response
 }
 
 /// The session [`authenticate`] found for this request; none when the route lacks that layer.
@@ -143,16 +150,24 @@ fn signed_in(parts: &Parts) -> Option<Arc<Authenticated>> {
         .and_then(|context| context.0.clone())
 }
 
-/// A signed-in caller of the JSON API; absent → 401 with SPEC's error body.
+/// A signed-in caller of the JSON API; absent → 401 with SPEC's error body. Behind the
+/// [`authenticate`] layer it takes that layer's answer; on a route without it (the
+/// forward-auth check, the hottest path, spared the layer's per-request cost) it asks the
+/// service itself, and the handler sends any renewal with [`send_renewal`].
 pub struct ApiSession(pub Arc<Authenticated>);
 
 impl FromRequestParts<AppState> for ApiSession {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
-        signed_in(parts)
-            .map(ApiSession)
-            .ok_or_else(ApiError::unauthorized)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let found = match parts.extensions.get::<SessionContext>() {
+            Some(context) => context.0.clone(),
+            None => resolve(state, parts).await?,
+        };
+        found.map(ApiSession).ok_or_else(ApiError::unauthorized)
     }
 }
 

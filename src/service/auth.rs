@@ -10,7 +10,8 @@ use crate::domain::token::{SecretToken, TokenHash, new_public_id};
 use crate::domain::user::{User, UserState};
 use crate::domain::user_agent;
 use crate::store::{CreateOutcome, SessionLimit};
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 /// A sign-in attempt as typed.
 #[derive(Debug)]
@@ -44,6 +45,26 @@ pub struct Authenticated {
     pub user: User,
     pub session: Session,
     pub renewed: Option<NewSession>,
+    pub derived: Derived,
+}
+
+/// What an entry point derived from an answer, kept with it: the check cache shares one
+/// answer among all requests of a session, so it is rendered once, not per request (the HTTP
+/// layer keeps its `GET /api/session` response here).
+#[derive(Default)]
+pub struct Derived(OnceLock<Box<dyn Any + Send + Sync>>);
+
+impl Derived {
+    /// The kept value, made by `make` the first time; `None` if a value of another type is kept.
+    pub fn get_or_init<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Option<&T> {
+        self.0.get_or_init(|| Box::new(make())).downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Derived")
+    }
 }
 
 impl Service {
@@ -279,6 +300,7 @@ impl Service {
             user: renewed.user.clone(),
             session: renewed.session.clone(),
             renewed: Some(renewed),
+            derived: Derived::default(),
         })))
     }
 
@@ -358,6 +380,7 @@ impl Service {
             user,
             session,
             renewed: None,
+            derived: Derived::default(),
         }))
     }
 
