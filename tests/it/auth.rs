@@ -427,3 +427,31 @@ async fn logins_logouts_and_failures_are_audited() {
 pub fn duration(text: &str) -> sessiond::domain::duration::HumanDuration {
     sessiond::domain::duration::HumanDuration::parse(text).unwrap()
 }
+
+#[tokio::test]
+async fn a_login_whose_audit_cannot_be_written_fails_and_leaves_no_session() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let remembered = browser.login_as("alice", PASSWORD, true).await;
+    assert_eq!(remembered.status(), StatusCode::CREATED);
+    let count = |sql: &str| -> i64 { server.db().query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM remember_tokens"), 1);
+    // The login's directory write (remember-me token and audit) fails as a whole.
+    server
+        .db()
+        .execute_batch("ALTER TABLE audit_events RENAME TO audit_away")
+        .unwrap();
+    let failed = server.browser(CHROME_ANDROID);
+    let response = failed.login_as("alice", PASSWORD, true).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().get("set-cookie").is_none());
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sessions"),
+        1,
+        "the first login's only"
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM remember_tokens"), 1);
+    assert_eq!(failed.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+}
