@@ -240,7 +240,8 @@ async fn a_success_resets_the_failure_count() {
     }
 }
 
-#[tokio::test]
+// On a multi-threaded runtime, as the server runs: verification happens in place there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_and_wrong_password_are_indistinguishable() {
     let _quiet = quiet_machine().await;
     let server = spawn().await;
@@ -428,7 +429,8 @@ pub fn duration(text: &str) -> sessiond::domain::duration::HumanDuration {
     sessiond::domain::duration::HumanDuration::parse(text).unwrap()
 }
 
-#[tokio::test]
+// Multi-threaded, so the password is verified in place rather than on the blocking pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_whose_audit_cannot_be_written_fails_and_leaves_no_session() {
     let server = spawn().await;
     server.create_user("alice", false).await;
