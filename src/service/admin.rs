@@ -86,38 +86,53 @@ impl Service {
     }
 
     /// Raises or updates the user's IP-spread alarm when their active sessions span at least
-    /// `alarms.ip_spread_threshold` distinct addresses. Called when a session is created or
-    /// its address changes, so it costs nothing on ordinary checks.
+    /// `alarms.ip_spread_threshold` distinct addresses. Called when a session's address
+    /// changes, so it costs nothing on ordinary checks.
     pub async fn check_ip_spread(&self, user_id: i64, username: &str) -> ServiceResult<()> {
-        let now = self.now();
         let addresses: BTreeSet<String> = self
             .sessions
-            .list_by_user(user_id, now)
+            .list_by_user(user_id, self.now())
             .await?
             .into_iter()
             .map(|s| s.ip_address)
             .filter(|ip| !ip.is_empty())
             .collect();
-        if addresses.len() < self.policy.ip_spread_threshold as usize {
-            return Ok(());
+        if let Some(event) = self.ip_spread_alarm(user_id, username, addresses).await? {
+            self.audit(event).await?;
         }
+        Ok(())
+    }
+
+    /// [`Service::check_ip_spread`] for addresses the caller has already read (a login has
+    /// them from creating its session): records the alarm, and returns the audit event to
+    /// write when it was newly raised.
+    pub(super) async fn ip_spread_alarm(
+        &self,
+        user_id: i64,
+        username: &str,
+        addresses: BTreeSet<String>,
+    ) -> ServiceResult<Option<AuditEvent>> {
+        if addresses.len() < self.policy.ip_spread_threshold as usize {
+            return Ok(None);
+        }
+        let now = self.now();
         let addresses: Vec<String> = addresses.into_iter().collect();
         let (alarm, raised) = self
             .directory
             .record_ip_spread(user_id, username, &addresses, now)
             .await?;
-        if raised {
-            tracing::warn!(user = username, addresses = ?alarm.ip_addresses, "IP-spread alarm raised");
-            let event = AuditEvent::new(now, AuditKind::AlarmRaised, "system", Outcome::Success)
-                .subject(user_id, username)
-                .reason(format!(
-                    "active sessions from {} addresses: {}",
-                    addresses.len(),
-                    addresses.join(", ")
-                ));
-            self.audit(event).await?;
+        if !raised {
+            return Ok(None);
         }
-        Ok(())
+        tracing::warn!(user = username, addresses = ?alarm.ip_addresses, "IP-spread alarm raised");
+        let event = AuditEvent::new(now, AuditKind::AlarmRaised, "system", Outcome::Success)
+            .subject(user_id, username)
+            .reason(format!(
+                "active sessions from {} addresses: {}",
+                addresses.len(),
+                addresses.join(", ")
+            ));
+        Ok(Some(event))
     }
 
     pub async fn list_alarms(

@@ -9,9 +9,10 @@ use crate::domain::time::Timestamp;
 use crate::domain::token::{SecretToken, TokenHash, new_public_id};
 use crate::domain::user::{User, UserState};
 use crate::domain::user_agent;
-use crate::store::{CreateOutcome, SessionLimit};
+use crate::store::{CreateOutcome, RememberToken, SessionLimit};
 use std::any::Any;
 use std::sync::{Arc, OnceLock};
+use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// A sign-in attempt as typed.
 #[derive(Debug)]
@@ -99,11 +100,7 @@ impl Service {
             .as_ref()
             .and_then(|u| u.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.clone());
-        let typed = request.password.clone();
-        let password_ok =
-            tokio::task::spawn_blocking(move || password::verify(&typed, &stored_hash))
-                .await
-                .unwrap_or(false);
+        let password_ok = verify_password(request.password.clone(), stored_hash).await;
         let now = self.now();
         let failure = |reason: &str| {
             AuditEvent::new(now, AuditKind::LoginFailure, "anonymous", Outcome::Failure)
@@ -149,27 +146,27 @@ impl Service {
             self.directory.clear_login_failures(user.id).await?;
             self.user_changed(user.id).await?;
         }
-        let new = match self
-            .open_session(user, &request.client, request.remember_me)
+        let (session, token) = self.new_session(&user, &request.client, request.remember_me);
+        // Written with the remember-me token, in the same directory write.
+        let success = AuditEvent::new(
+            now,
+            AuditKind::LoginSuccess,
+            format!("user:{}", user.username),
+            Outcome::Success,
+        )
+        .subject(user.id, user.username.as_str())
+        .session(&session.id)
+        .client(&request.client);
+        match self
+            .store_session(user, session, token, Some(success))
             .await
         {
             Err(ServiceError::SessionLimit(max)) => {
                 self.audit(failure("session limit reached")).await?;
-                return Err(ServiceError::SessionLimit(max));
+                Err(ServiceError::SessionLimit(max))
             }
-            other => other?,
-        };
-        let success = AuditEvent::new(
-            now,
-            AuditKind::LoginSuccess,
-            format!("user:{}", new.user.username),
-            Outcome::Success,
-        )
-        .subject(new.user.id, new.user.username.as_str())
-        .session(&new.session.id)
-        .client(&request.client);
-        self.audit(success).await?;
-        Ok(new)
+            other => other,
+        }
     }
 
     /// Creates a session (and a remember-me token if asked) under the per-user limit.
@@ -179,6 +176,17 @@ impl Service {
         client: &ClientInfo,
         remember_me: bool,
     ) -> ServiceResult<NewSession> {
+        let (session, token) = self.new_session(&user, client, remember_me);
+        self.store_session(user, session, token, None).await
+    }
+
+    /// A session for `user` from `client`, not yet stored, and its token.
+    fn new_session(
+        &self,
+        user: &User,
+        client: &ClientInfo,
+        remember_me: bool,
+    ) -> (Session, SecretToken) {
         let now = self.now();
         let token = SecretToken::generate();
         let device = user_agent::parse(&client.user_agent);
@@ -199,36 +207,63 @@ impl Service {
             absolute_expires_at,
             remember_me,
         };
+        (session, token)
+    }
+
+    /// Stores `session` under the per-user limit, then in one directory write its remember-me
+    /// token (if the session asks for one) and the audit events: evictions, a newly raised
+    /// IP-spread alarm and `success`. If that write fails the session is deleted again, so
+    /// a failed login leaves none behind.
+    async fn store_session(
+        &self,
+        user: User,
+        session: Session,
+        token: SecretToken,
+        success: Option<AuditEvent>,
+    ) -> ServiceResult<NewSession> {
+        let now = session.created_at;
         // The owner is never refused: the oldest of its sessions makes room instead.
         let limit = SessionLimit {
             evict_oldest: self.policy.limit.evict_oldest || user.is_owner,
             ..self.policy.limit
         };
-        let evicted = match self.sessions.create(&session, limit, now).await? {
+        let (evicted, addresses) = match self.sessions.create(&session, limit, now).await? {
             CreateOutcome::LimitReached => {
                 return Err(ServiceError::SessionLimit(limit.max_per_user));
             }
-            CreateOutcome::Created { evicted } => evicted,
+            CreateOutcome::Created { evicted, addresses } => (evicted, addresses),
         };
-        for old in &evicted {
-            let event = AuditEvent::new(now, AuditKind::SessionEvicted, "system", Outcome::Success)
-                .subject(user.id, user.username.as_str())
-                .session(&old.id)
-                .reason("session limit reached; least recently active session evicted");
-            self.audit(event).await?;
-        }
-        self.check_ip_spread(user.id, user.username.as_str())
-            .await?;
-        let remember_token = if remember_me {
-            let token = SecretToken::generate();
-            let expires_at = now.plus(self.policy.remember_me_lifetime);
-            self.directory
-                .create_remember_token(&token.hash(), user.id, expires_at)
+        let mut events: Vec<AuditEvent> = evicted
+            .iter()
+            .map(|old| {
+                AuditEvent::new(now, AuditKind::SessionEvicted, "system", Outcome::Success)
+                    .subject(user.id, user.username.as_str())
+                    .session(&old.id)
+                    .reason("session limit reached; least recently active session evicted")
+            })
+            .collect();
+        let remember_token = session.remember_me.then(SecretToken::generate);
+        let written = async {
+            let alarm = self
+                .ip_spread_alarm(user.id, user.username.as_str(), addresses)
                 .await?;
-            Some(token)
-        } else {
-            None
+            events.extend(alarm.into_iter().chain(success));
+            let remember = remember_token.as_ref().map(|token| RememberToken {
+                hash: token.hash(),
+                user_id: user.id,
+                expires_at: now.plus(self.policy.remember_me_lifetime),
+            });
+            self.directory
+                .record_login(remember.as_ref(), &events)
+                .await
+                .map_err(ServiceError::from)
         };
+        if let Err(error) = written.await {
+            if let Err(undo) = self.sessions.delete(&session.id).await {
+                tracing::warn!(%undo, session = %session.id, "session of a failed login left behind");
+            }
+            return Err(error);
+        }
         Ok(NewSession {
             user,
             session,
@@ -399,5 +434,18 @@ impl Service {
         )
         .client(client);
         self.end_session(session, event).await.map(|_| ())
+    }
+}
+
+/// Argon2 verification, ~10 ms of CPU. On a multi-threaded runtime it runs right here, Tokio
+/// moving this worker's other tasks to another thread: no hand-off to the blocking pool and
+/// back on the login's path. A current-thread runtime (tests) cannot, and uses the pool.
+async fn verify_password(typed: Password, stored_hash: String) -> bool {
+    if Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(|| password::verify(&typed, &stored_hash))
+    } else {
+        tokio::task::spawn_blocking(move || password::verify(&typed, &stored_hash))
+            .await
+            .unwrap_or(false)
     }
 }

@@ -19,7 +19,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use crate::domain::user::{NewUser, User, UserState, Username};
 use async_trait::async_trait;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,8 +59,37 @@ impl SessionLimit {
 /// What `create` did: the sessions evicted to make room, or a refusal.
 #[derive(Debug)]
 pub enum CreateOutcome {
-    Created { evicted: Vec<Session> },
+    Created {
+        evicted: Vec<Session>,
+        /// The distinct, non-empty addresses of the user's unexpired sessions after the
+        /// insert, the new one's included: the IP-spread check needs no second read.
+        addresses: BTreeSet<String>,
+    },
     LimitReached,
+}
+
+impl CreateOutcome {
+    /// `Created`, with the addresses of the sessions kept (`kept`) and of the `new` one.
+    pub fn created(
+        evicted: Vec<Session>,
+        kept: impl IntoIterator<Item = String>,
+        new: &Session,
+    ) -> CreateOutcome {
+        let addresses = kept
+            .into_iter()
+            .chain([new.ip_address.clone()])
+            .filter(|ip| !ip.is_empty())
+            .collect();
+        CreateOutcome::Created { evicted, addresses }
+    }
+}
+
+/// A remember-me token to store: only its hash, whose it is and until when.
+#[derive(Debug, Clone, Copy)]
+pub struct RememberToken {
+    pub hash: TokenHash,
+    pub user_id: i64,
+    pub expires_at: Timestamp,
 }
 
 /// A page of results with the total before paging.
@@ -202,11 +231,12 @@ pub trait Directory: Send + Sync {
     /// Clears the failure count and any lock (on success or by an administrator).
     async fn clear_login_failures(&self, id: i64) -> StoreResult<()>;
 
-    async fn create_remember_token(
+    /// What a login writes here, in one write (all or nothing): its remember-me token, if
+    /// any, and its audit events.
+    async fn record_login(
         &self,
-        hash: &TokenHash,
-        user_id: i64,
-        expires_at: Timestamp,
+        remember: Option<&RememberToken>,
+        events: &[AuditEvent],
     ) -> StoreResult<()>;
     /// Consumes a remember-me token (single use): its user, if it was valid.
     async fn take_remember_token(

@@ -237,22 +237,29 @@ fn script(body: &str) -> Script {
 
 /// KEYS: index, new session, stamp. ARGV: now, max, evict (1/0), session prefix, member,
 /// last active, expires at, absolute expiry, fresh stamp, then the session's field/value
-/// pairs. Returns {0} when refused, else {1, evicted session…}.
+/// pairs. Returns {0} when refused, else {1, {address of each kept session…}, evicted
+/// session…}.
 static CREATE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
 local index, session = KEYS[1], KEYS[2]
 local now, max, evict, prefix = tonumber(ARGV[1]), math.max(tonumber(ARGV[2]), 1), ARGV[3] == '1', ARGV[4]
 local live = live_members(index, prefix, now)
-local reply = {1}
+local addresses = {}
+local reply = {1, addresses}
+local excess = 0
 if #live >= max then
   if not evict then return {0} end
-  for i = 1, #live + 1 - max do
+  excess = #live + 1 - max
+  for i = 1, excess do
     reply[#reply + 1] = redis.call('HGETALL', prefix .. live[i])
     redis.call('DEL', prefix .. live[i])
     redis.call('ZREM', index, live[i])
   end
   redis.call('SET', KEYS[3], ARGV[9], 'XX', 'KEEPTTL')
+end
+for i = excess + 1, #live do
+  addresses[#addresses + 1] = redis.call('HGET', prefix .. live[i], 'ip_address') or ''
 end
 redis.call('HSET', session, unpack(ARGV, 10))
 redis.call('PEXPIREAT', session, ARGV[7])
@@ -537,23 +544,21 @@ where
     ) -> StoreResult<CreateOutcome> {
         let (user, hash) = (session.user_id, session.token_hash.to_hex());
         let absolute = session.absolute_expires_at.0;
-        // The pointers first: one left behind by a failure below points at nothing.
-        self.query::<()>(
-            cmd("SET")
-                .arg(self.keys.token(&hash))
-                .arg(user)
-                .arg("PXAT")
-                .arg(absolute),
-        )
-        .await?;
-        self.query::<()>(
-            cmd("SET")
-                .arg(self.keys.public_id(&session.id))
-                .arg(listing_member(user, &hash))
-                .arg("PXAT")
-                .arg(absolute),
-        )
-        .await?;
+        // The pointers first: one left behind by a failure below points at nothing. Both at
+        // once, in one round trip.
+        let mut token = cmd("SET");
+        token
+            .arg(self.keys.token(&hash))
+            .arg(user)
+            .arg("PXAT")
+            .arg(absolute);
+        let mut public_id = cmd("SET");
+        public_id
+            .arg(self.keys.public_id(&session.id))
+            .arg(listing_member(user, &hash))
+            .arg("PXAT")
+            .arg(absolute);
+        tokio::try_join!(self.query::<()>(&token), self.query::<()>(&public_id))?;
         let mut invocation = CREATE.key(self.keys.user_index(user));
         invocation
             .key(self.keys.session(user, &hash))
@@ -575,13 +580,19 @@ where
             self.forget(std::slice::from_ref(session)).await;
             return Ok(CreateOutcome::LimitReached);
         }
+        let kept: Vec<String> = reply
+            .next()
+            .map(redis::from_redis_value)
+            .transpose()
+            .map_err(|e| unavailable(e.into()))?
+            .unwrap_or_default();
         let evicted = sessions_from(reply.collect())?;
         self.forget(&evicted).await;
         // Not listed yet is not fatal: the next recorded activity lists it.
         if let Err(error) = self.list_in_shard(session).await {
             tracing::warn!(%error, "session created but not yet in the admin listing");
         }
-        Ok(CreateOutcome::Created { evicted })
+        Ok(CreateOutcome::created(evicted, kept, session))
     }
 
     async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {

@@ -9,8 +9,8 @@ use super::sql::{
 };
 use super::stamp_file::StampFile;
 use super::{
-    CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, SessionFilter,
-    SessionLimit, SessionStore, StoreError, StoreResult,
+    CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, RememberToken,
+    SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -329,6 +329,20 @@ impl SqliteSessionStore {
 static SESSION_BY_TOKEN: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1"));
 
+/// A login's statements, built once and prepared once per connection.
+static ACTIVE_OF_USER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 \
+         ORDER BY last_active_at ASC"
+    )
+});
+static INSERT_SESSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
+        placeholders('?', 14)
+    )
+});
+
 #[async_trait]
 impl SessionStore for SqliteSessionStore {
     async fn create(
@@ -342,34 +356,29 @@ impl SessionStore for SqliteSessionStore {
         let outcome = run(&self.pool, move |conn| {
             // IMMEDIATE takes the write lock first, so two logins cannot both pass the limit.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let active: Vec<Session> = {
-                let mut stmt = tx.prepare(&format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND expires_at > ?2 \
-                     ORDER BY last_active_at ASC"
-                ))?;
-                stmt.query_map(params![session.user_id, now.0], |row| session_from_row(row))?
-                    .collect::<rusqlite::Result<_>>()?
-            };
+            let mut active: Vec<Session> = tx
+                .prepare_cached(&ACTIVE_OF_USER)?
+                .query_map(params![session.user_id, now.0], |row| session_from_row(row))?
+                .collect::<rusqlite::Result<_>>()?;
             let Some(excess) = limit.excess(active.len()) else {
                 return Ok(CreateOutcome::LimitReached);
             };
-            let mut evicted = Vec::new();
-            for old in active.into_iter().take(excess) {
-                tx.execute("DELETE FROM sessions WHERE id = ?1", [&old.id])?;
-                evicted.push(old);
+            for old in active.iter().take(excess) {
+                tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+                    .execute([&old.id])?;
             }
-            tx.execute(
-                &format!(
-                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-                    placeholders('?', 14)
-                ),
-                params_from_iter(session_values(&session)),
-            )?;
+            tx.prepare_cached(&INSERT_SESSION)?
+                .execute(params_from_iter(session_values(&session)))?;
             tx.commit()?;
-            Ok(CreateOutcome::Created { evicted })
+            let kept = active.split_off(excess);
+            Ok(CreateOutcome::created(
+                active,
+                kept.into_iter().map(|s| s.ip_address),
+                &session,
+            ))
         })
         .await?;
-        if matches!(&outcome, CreateOutcome::Created { evicted } if !evicted.is_empty()) {
+        if matches!(&outcome, CreateOutcome::Created { evicted, .. } if !evicted.is_empty()) {
             self.bump([user_id])?;
         }
         Ok(outcome)
@@ -752,6 +761,17 @@ fn insert_pair(conn: &Connection, sql: &str, first: i64, second: i64) -> rusqlit
     Ok(conn.prepare_cached(sql)?.execute([first, second])? == 1)
 }
 
+fn insert_audit(conn: &Connection, events: &[AuditEvent]) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(&format!(
+        "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
+        placeholders('?', 11)
+    ))?;
+    for event in events {
+        insert.execute(params_from_iter(audit_values(event)))?;
+    }
+    Ok(())
+}
+
 pub struct SqliteDirectory {
     pool: Pool,
     readers: Readers,
@@ -882,19 +902,27 @@ impl Directory for SqliteDirectory {
         .await
     }
 
-    async fn create_remember_token(
+    async fn record_login(
         &self,
-        hash: &TokenHash,
-        user_id: i64,
-        expires_at: Timestamp,
+        remember: Option<&RememberToken>,
+        events: &[AuditEvent],
     ) -> StoreResult<()> {
-        let hash = *hash;
+        let (remember, events) = (remember.copied(), events.to_vec());
         run(&self.pool, move |conn| {
-            conn.execute(
-                "INSERT INTO remember_tokens (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
-                params![hash.0.as_slice(), user_id, expires_at.0],
-            )?;
-            Ok(())
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(token) = remember {
+                tx.prepare_cached(
+                    "INSERT INTO remember_tokens (token_hash, user_id, expires_at) \
+                     VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![
+                    token.hash.0.as_slice(),
+                    token.user_id,
+                    token.expires_at.0
+                ])?;
+            }
+            insert_audit(&tx, &events)?;
+            tx.commit()
         })
         .await
     }
@@ -939,15 +967,7 @@ impl Directory for SqliteDirectory {
         let events = events.to_vec();
         run(&self.pool, move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            {
-                let mut insert = tx.prepare_cached(&format!(
-                    "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
-                    placeholders('?', 11)
-                ))?;
-                for event in &events {
-                    insert.execute(params_from_iter(audit_values(event)))?;
-                }
-            }
+            insert_audit(&tx, &events)?;
             tx.commit()
         })
         .await

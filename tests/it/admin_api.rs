@@ -451,6 +451,8 @@ async fn ip_spread_raises_one_alarm_at_the_fourth_address() {
     let (_, none) = get_json(&admin, "/api/admin/alarms").await;
     assert_eq!(none["total"], 0, "three addresses are below the threshold");
     login_from("192.0.2.4").await.unwrap();
+    let kinds = crate::auth::audit_kinds(&server);
+    assert_eq!(&kinds[kinds.len() - 2..], ["alarm_raised", "login_success"]);
     login_from("192.0.2.4").await.unwrap();
     login_from("192.0.2.5").await.unwrap();
     let (_, open) = get_json(&admin, "/api/admin/alarms").await;

@@ -240,7 +240,8 @@ async fn a_success_resets_the_failure_count() {
     }
 }
 
-#[tokio::test]
+// On a multi-threaded runtime, as the server runs: verification happens in place there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_and_wrong_password_are_indistinguishable() {
     let _quiet = quiet_machine().await;
     let server = spawn().await;
@@ -426,4 +427,33 @@ async fn logins_logouts_and_failures_are_audited() {
 
 pub fn duration(text: &str) -> sessiond::domain::duration::HumanDuration {
     sessiond::domain::duration::HumanDuration::parse(text).unwrap()
+}
+
+// Multi-threaded, so the password is verified in place rather than on the blocking pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_whose_audit_cannot_be_written_fails_and_leaves_no_session() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let remembered = browser.login_as("alice", PASSWORD, true).await;
+    assert_eq!(remembered.status(), StatusCode::CREATED);
+    let count = |sql: &str| -> i64 { server.db().query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM remember_tokens"), 1);
+    // The login's directory write (remember-me token and audit) fails as a whole.
+    server
+        .db()
+        .execute_batch("ALTER TABLE audit_events RENAME TO audit_away")
+        .unwrap();
+    let failed = server.browser(CHROME_ANDROID);
+    let response = failed.login_as("alice", PASSWORD, true).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().get("set-cookie").is_none());
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sessions"),
+        1,
+        "the first login's only"
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM remember_tokens"), 1);
+    assert_eq!(failed.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(browser.session_status().await, StatusCode::OK);
 }

@@ -8,13 +8,14 @@ use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
 use sessiond::domain::group::{GroupPath, NewGroup};
 use sessiond::domain::session::Session;
 use sessiond::domain::time::{Clock, SystemClock, Timestamp};
-use sessiond::domain::token::{SecretToken, new_public_id};
+use sessiond::domain::token::{SecretToken, TokenHash, new_public_id};
 use sessiond::domain::user::{Email, NewUser, UserKind, UserState, Username};
 use sessiond::domain::user_agent::DeviceType;
 use sessiond::store::{
-    CreateOutcome, Directory, DirectoryImport, LockoutPolicy, SessionFilter, SessionLimit,
-    SessionStore, StoreError, Stores,
+    CreateOutcome, Directory, DirectoryImport, LockoutPolicy, RememberToken, SessionFilter,
+    SessionLimit, SessionStore, StoreError, Stores,
 };
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 const MINUTE: i64 = 60_000;
@@ -67,8 +68,18 @@ fn session(user: i64, base: Timestamp, active: i64, ip: &str) -> Session {
 }
 
 async fn create(store: &dyn SessionStore, s: &Session, limit: SessionLimit) -> Vec<Session> {
-    match store.create(s, limit, now()).await.unwrap() {
-        CreateOutcome::Created { evicted } => evicted,
+    create_at(store, s, limit, now()).await.0
+}
+
+/// Creates `s` as of `now`: the evicted sessions and the addresses the user's sessions have.
+async fn create_at(
+    store: &dyn SessionStore,
+    s: &Session,
+    limit: SessionLimit,
+    now: Timestamp,
+) -> (Vec<Session>, BTreeSet<String>) {
+    match store.create(s, limit, now).await.unwrap() {
+        CreateOutcome::Created { evicted, addresses } => (evicted, addresses),
         CreateOutcome::LimitReached => panic!("unexpectedly over the limit"),
     }
 }
@@ -100,6 +111,9 @@ const SESSION_CHECKS: &[(&str, Check)] = &[
     ("bulk count and delete", |s| Box::pin(bulk(s))),
     ("address change", |s| Box::pin(address_change(s))),
     ("user stamps", |s| Box::pin(user_stamps(s))),
+    ("addresses after create", |s| {
+        Box::pin(addresses_after_create(s))
+    }),
 ];
 
 async fn run_session_suite(backend: Backend) {
@@ -490,6 +504,42 @@ async fn user_stamps(store: &dyn SessionStore) {
     );
 }
 
+async fn addresses_after_create(store: &dyn SessionStore) {
+    let limit = SessionLimit {
+        max_per_user: 3,
+        evict_oldest: true,
+    };
+    let base = now();
+    let set = |ips: &[&str]| -> BTreeSet<String> { ips.iter().map(|ip| ip.to_string()).collect() };
+    let first = session(1, base, 0, "192.0.2.1");
+    assert_eq!(
+        create_at(store, &first, limit, base).await.1,
+        set(&["192.0.2.1"])
+    );
+    // Another user's sessions and empty addresses do not count; a repeated one counts once.
+    create(store, &session(2, base, 0, "203.0.113.9"), limit).await;
+    let no_address = session(1, base, 1, "");
+    assert_eq!(
+        create_at(store, &no_address, limit, base).await.1,
+        set(&["192.0.2.1"])
+    );
+    let second = session(1, base, 2, "192.0.2.2");
+    let (_, addresses) = create_at(store, &second, limit, base).await;
+    assert_eq!(addresses, set(&["192.0.2.1", "192.0.2.2"]));
+    // The evicted session's address goes with it; the new one's is there.
+    let third = session(1, base, 3, "192.0.2.3");
+    let (evicted, addresses) = create_at(store, &third, limit, base).await;
+    assert_eq!(ids(&evicted), [&first.id]);
+    assert_eq!(addresses, set(&["192.0.2.2", "192.0.2.3"]));
+    // Expired sessions do not count.
+    let later = Timestamp(base.0 + 2 * HOUR);
+    let fourth = session(1, later, 0, "192.0.2.4");
+    assert_eq!(
+        create_at(store, &fourth, limit, later).await.1,
+        set(&["192.0.2.4"])
+    );
+}
+
 fn new_user(name: &str) -> NewUser {
     NewUser {
         username: Username::parse(name).unwrap(),
@@ -512,6 +562,7 @@ async fn run_directory_suite(backend: Backend) {
     lockout(directory).await;
     remember_tokens(directory).await;
     audit(directory).await;
+    login_record(directory).await;
     groups(directory).await;
     import(directory).await;
     api_tokens(directory).await;
@@ -797,14 +848,18 @@ async fn remember_tokens(d: &dyn Directory) {
         SecretToken::generate().hash(),
     );
     let expires = Timestamp(base.0 + HOUR);
+    let remember = async |hash: &TokenHash, expires_at| {
+        let token = RememberToken {
+            hash: *hash,
+            user_id: user.id,
+            expires_at,
+        };
+        d.record_login(Some(&token), &[]).await.unwrap();
+    };
     for hash in [&a, &b] {
-        d.create_remember_token(hash, user.id, expires)
-            .await
-            .unwrap();
+        remember(hash, expires).await;
     }
-    d.create_remember_token(&stale, user.id, Timestamp(base.0 - 1))
-        .await
-        .unwrap();
+    remember(&stale, Timestamp(base.0 - 1)).await;
     assert_eq!(
         d.take_remember_token(&a, base).await.unwrap(),
         Some(user.id)
@@ -819,11 +874,51 @@ async fn remember_tokens(d: &dyn Directory) {
     assert_eq!(d.revoke_remember_tokens(&[user.id]).await.unwrap(), 1);
     assert_eq!(d.take_remember_token(&b, base).await.unwrap(), None);
     // An expired token is refused even before it is purged.
-    d.create_remember_token(&stale, user.id, expires)
-        .await
-        .unwrap();
+    remember(&stale, expires).await;
     let after = Timestamp(expires.0 + 1);
     assert_eq!(d.take_remember_token(&stale, after).await.unwrap(), None);
+}
+
+/// A login's token and audit events are written together, or neither is.
+async fn login_record(d: &dyn Directory) {
+    let base = now();
+    let user = d.create_user(&new_user("logan"), base).await.unwrap();
+    let events = |n: i64| -> Vec<AuditEvent> {
+        (0..n)
+            .map(|i| {
+                AuditEvent::new(
+                    Timestamp(base.0 + i),
+                    AuditKind::LoginSuccess,
+                    "user:logan",
+                    Outcome::Success,
+                )
+                .subject(user.id, "logan")
+            })
+            .collect()
+    };
+    let logged = async || {
+        let mine = AuditFilter {
+            user_id: Some(user.id),
+            ..AuditFilter::default()
+        };
+        d.list_audit(&mine, 0, 0).await.unwrap().total
+    };
+    let token = RememberToken {
+        hash: SecretToken::generate().hash(),
+        user_id: user.id,
+        expires_at: Timestamp(base.0 + HOUR),
+    };
+    d.record_login(Some(&token), &events(2)).await.unwrap();
+    assert_eq!(logged().await, 2);
+    d.record_login(None, &events(1)).await.unwrap();
+    assert_eq!(logged().await, 3);
+    // The same token hash again is refused, and the events with it are not written.
+    assert!(d.record_login(Some(&token), &events(1)).await.is_err());
+    assert_eq!(logged().await, 3);
+    assert_eq!(
+        d.take_remember_token(&token.hash, base).await.unwrap(),
+        Some(user.id)
+    );
 }
 
 async fn audit(d: &dyn Directory) {

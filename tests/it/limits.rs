@@ -1,6 +1,6 @@
 //! The concurrent-session limit in both modes, and the owner who is never refused.
 
-use crate::auth::duration;
+use crate::auth::{audit_kinds, duration};
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -18,8 +18,25 @@ async fn reject_mode_refuses_the_eleventh_login_with_a_message() {
         browsers.push(browser);
     }
     let eleventh = server.browser(CHROME_ANDROID);
-    let response = eleventh.login_as("alice", PASSWORD, false).await;
+    let response = eleventh.login_as("alice", PASSWORD, true).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
+    // Refused: audited as such, and no remember-me token is left behind.
+    let db = server.db();
+    let (kind, reason): (String, String) = db
+        .query_row(
+            "SELECT kind, reason FROM audit_events ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (kind.as_str(), reason.as_str()),
+        ("login_failure", "session limit reached")
+    );
+    let tokens: i64 = db
+        .query_row("SELECT COUNT(*) FROM remember_tokens", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tokens, 0);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "session_limit");
     assert!(
@@ -70,6 +87,12 @@ async fn evict_oldest_mode_drops_the_least_recently_active() {
         )
         .unwrap();
     assert_eq!(evictions, 1);
+    let kinds = audit_kinds(&server);
+    assert_eq!(
+        &kinds[kinds.len() - 2..],
+        ["session_evicted", "login_success"],
+        "the eviction is recorded with the login that caused it"
+    );
 }
 
 #[tokio::test]

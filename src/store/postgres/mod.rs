@@ -12,8 +12,8 @@ use super::sql::{
     session_from_row, session_values, user_conflict, user_from_row,
 };
 use super::{
-    CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, SessionFilter,
-    SessionLimit, SessionStore, StoreError, StoreResult, bounded_for, take_param,
+    CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, RememberToken,
+    SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult, bounded_for, take_param,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -289,7 +289,7 @@ impl SessionStore for PgSessionStore {
             // Serialises one user's logins so two cannot both pass the limit.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&session.user_id])
                 .await?;
-            let active = sessions_from(
+            let mut active = sessions_from(
                 tx.query(
                     &format!(
                         "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 \
@@ -302,8 +302,8 @@ impl SessionStore for PgSessionStore {
             let Some(excess) = limit.excess(active.len()) else {
                 return Ok(CreateOutcome::LimitReached);
             };
-            let evicted: Vec<Session> = active.into_iter().take(excess).collect();
-            let evicted_ids: Vec<&str> = evicted.iter().map(|s| s.id.as_str()).collect();
+            let evicted_ids: Vec<&str> =
+                active.iter().take(excess).map(|s| s.id.as_str()).collect();
             tx.execute("DELETE FROM sessions WHERE id = ANY($1)", &[&evicted_ids])
                 .await?;
             tx.execute(
@@ -315,7 +315,12 @@ impl SessionStore for PgSessionStore {
             )
             .await?;
             tx.commit().await?;
-            Ok(CreateOutcome::Created { evicted })
+            let kept = active.split_off(excess);
+            Ok(CreateOutcome::created(
+                active,
+                kept.into_iter().map(|s| s.ip_address),
+                session,
+            ))
         })
         .await
     }
@@ -582,6 +587,46 @@ impl PgDirectory {
         optional_row(&self.pool, &sql, &[value], user_from_row).await
     }
 
+    /// Appends audit events, and stores a remember-me token first if given, in one
+    /// transaction whose statements are pipelined: about one round trip for all of them.
+    async fn write_audit(
+        &self,
+        remember: Option<&RememberToken>,
+        events: &[AuditEvent],
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
+            placeholders('$', 11)
+        );
+        let values: Vec<_> = events.iter().map(audit_values).collect();
+        let token = remember.map(|t| (t.hash.0.as_slice(), t.user_id, t.expires_at.0));
+        with_client_for(&self.pool, events.len(), async |mut client| {
+            let tx = client.transaction().await?;
+            let insert = tx.prepare_cached(&sql).await?;
+            let store_token = async {
+                let Some((hash, user_id, expires_at)) = &token else {
+                    return Ok(0);
+                };
+                let statement = tx
+                    .prepare_cached(
+                        "INSERT INTO remember_tokens (token_hash, user_id, expires_at) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .await?;
+                tx.execute(&statement, &[hash, user_id, expires_at]).await
+            };
+            // Sent without waiting for each answer, so thousands of events (a group
+            // revocation) cost about one round trip, not one each.
+            let params: Vec<_> = values.iter().map(|v| as_params(v)).collect();
+            futures_util::try_join!(
+                store_token,
+                try_join_all(params.iter().map(|p| tx.execute(&insert, p)))
+            )?;
+            Ok(tx.commit().await?)
+        })
+        .await
+    }
+
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
         with_client(&self.pool, async |client| {
             Ok(client.execute(sql, params).await?)
@@ -686,18 +731,12 @@ impl Directory for PgDirectory {
         .map(drop)
     }
 
-    async fn create_remember_token(
+    async fn record_login(
         &self,
-        hash: &TokenHash,
-        user_id: i64,
-        expires_at: Timestamp,
+        remember: Option<&RememberToken>,
+        events: &[AuditEvent],
     ) -> StoreResult<()> {
-        self.execute(
-            "INSERT INTO remember_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-            &[&hash.0.as_slice(), &user_id, &expires_at.0],
-        )
-        .await
-        .map(drop)
+        self.write_audit(remember, events).await
     }
 
     async fn take_remember_token(
@@ -728,21 +767,7 @@ impl Directory for PgDirectory {
     }
 
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
-            placeholders('$', 11)
-        );
-        let values: Vec<_> = events.iter().map(audit_values).collect();
-        with_client_for(&self.pool, events.len(), async |mut client| {
-            let tx = client.transaction().await?;
-            let insert = tx.prepare_cached(&sql).await?;
-            // Pipelined: sent without waiting for each answer, so thousands of events (a
-            // group revocation) cost about one round trip, not one each.
-            let params: Vec<_> = values.iter().map(|v| as_params(v)).collect();
-            try_join_all(params.iter().map(|p| tx.execute(&insert, p))).await?;
-            Ok(tx.commit().await?)
-        })
-        .await
+        self.write_audit(None, events).await
     }
 
     async fn list_audit(
