@@ -292,7 +292,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     remember_me INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, last_active_at);
--- The admin listing's order, with expiry, so paging walks this index alone (see `scan`).
+-- The admin listing's order, with expiry, so paging walks this index alone (see `scan_all`).
 DROP INDEX IF EXISTS sessions_by_activity;
 CREATE INDEX IF NOT EXISTS sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
@@ -606,7 +606,7 @@ fn scan_all(
     let stored: u64 = tx
         .prepare_cached("SELECT COALESCE(SUM(sessions), 0) FROM session_recency WHERE bits = ?1")?
         .query_row([RECENCY_LEVELS[0]], |row| row.get(0))?;
-    let total = stored - expired.len() as u64;
+    let total = stored.saturating_sub(expired.len() as u64);
     if offset >= total {
         return Ok(Page {
             items: Vec::new(),
@@ -627,7 +627,7 @@ fn scan_all(
         let mut rows = spans.query(params![bits, first >> bits, last >> bits])?;
         while let Some(row) = rows.next()? {
             let (bucket, sessions): (i64, u64) = (row.get(0)?, row.get(1)?);
-            let listed = sessions - expired_in.get(&bucket).copied().unwrap_or(0);
+            let listed = sessions.saturating_sub(expired_in.get(&bucket).copied().unwrap_or(0));
             if before + listed > offset {
                 (first, last) = (bucket << bits, (bucket << bits) | ((1 << bits) - 1));
                 break;
@@ -712,7 +712,7 @@ fn delete_sessions_of(
     // The delete trigger would run once per row (~0.5 s for 100k sessions): the listing's
     // counts are taken down per span instead, with the trigger dropped for this transaction
     // only. DDL is transactional, so no other connection ever sees it missing.
-    tx.execute_batch("DROP TRIGGER session_recency_delete")?;
+    tx.execute_batch("DROP TRIGGER IF EXISTS session_recency_delete")?;
     for chunk in user_ids.chunks(ID_CHUNK) {
         let ids = placeholders('?', chunk.len());
         for bits in RECENCY_LEVELS {
