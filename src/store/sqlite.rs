@@ -315,9 +315,9 @@ CREATE TABLE session_recency (
 ) WITHOUT ROWID;
 ";
 
-/// Counts a row into, or out of, its spans (`row` is `new` or `old` inside a trigger).
-fn recency_change(row: &str, added: bool) -> String {
-    RECENCY_LEVELS
+/// Counts a row into, or out of, its spans at `levels` (`row` is `new` or `old` in a trigger).
+fn recency_change(row: &str, added: bool, levels: &[u32]) -> String {
+    levels
         .iter()
         .map(|bits| {
             if added {
@@ -341,23 +341,32 @@ static RECENCY_DELETE_TRIGGER: LazyLock<String> = LazyLock::new(|| {
     format!(
         "CREATE TRIGGER IF NOT EXISTS session_recency_delete AFTER DELETE ON sessions \
          BEGIN {} END;",
-        recency_change("old", false)
+        recency_change("old", false, &RECENCY_LEVELS)
     )
 });
 
 /// Triggers keep `session_recency` exact whoever writes the file: this server, the CLI, an
 /// older build, a person with `sqlite3`.
 static RECENCY_TRIGGERS: LazyLock<String> = LazyLock::new(|| {
+    // One update trigger per level: an activity write (once a minute) moves a session to
+    // another second, but seldom to another 4.4-minute span.
+    let moves: String = RECENCY_LEVELS
+        .iter()
+        .map(|&bits| {
+            format!(
+                "CREATE TRIGGER IF NOT EXISTS session_recency_update_{bits} \
+                 AFTER UPDATE OF last_active_at ON sessions \
+                 WHEN old.last_active_at >> {bits} <> new.last_active_at >> {bits} \
+                 BEGIN {} {} END;",
+                recency_change("old", false, &[bits]),
+                recency_change("new", true, &[bits]),
+            )
+        })
+        .collect();
     format!(
         "CREATE TRIGGER IF NOT EXISTS session_recency_insert AFTER INSERT ON sessions \
-         BEGIN {} END;
-         CREATE TRIGGER IF NOT EXISTS session_recency_update \
-         AFTER UPDATE OF last_active_at ON sessions \
-         WHEN old.last_active_at <> new.last_active_at BEGIN {} {} END;
-         {}",
-        recency_change("new", true),
-        recency_change("old", false),
-        recency_change("new", true),
+         BEGIN {} END; {moves} {}",
+        recency_change("new", true, &RECENCY_LEVELS),
         *RECENCY_DELETE_TRIGGER
     )
 });

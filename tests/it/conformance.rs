@@ -959,7 +959,8 @@ async fn sqlite_listing_pages_match_the_plain_query() {
     drop(store);
     db.execute_batch(
         "DROP TABLE session_recency; DROP TRIGGER session_recency_insert; \
-         DROP TRIGGER session_recency_update; DROP TRIGGER session_recency_delete;",
+         DROP TRIGGER session_recency_update_18; DROP TRIGGER session_recency_update_10; \
+         DROP TRIGGER session_recency_delete;",
     )
     .unwrap();
     for i in 0..20 {
