@@ -982,3 +982,146 @@ async fn directory_sqlite() {
 async fn directory_postgres() {
     run_directory_suite(Backend::Postgres).await;
 }
+
+/// The plain listing query's answer on the SQLite file: the ids of a page and the total.
+fn plain_page(
+    db: &rusqlite::Connection,
+    at: Timestamp,
+    limit: u32,
+    offset: u64,
+) -> (Vec<String>, u64) {
+    let items = db
+        .prepare(
+            "SELECT id FROM sessions WHERE expires_at > ?1 \
+             ORDER BY last_active_at DESC, id LIMIT ?2 OFFSET ?3",
+        )
+        .unwrap()
+        .query_map(rusqlite::params![at.0, limit, offset], |row| row.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let total = db
+        .query_row(
+            "SELECT COUNT(*) FROM sessions WHERE expires_at > ?1",
+            [at.0],
+            |row| row.get(0),
+        )
+        .unwrap();
+    (items, total)
+}
+
+/// Every page (of 1, 7 and 50) at `at` is the plain query's page, one offset past the end
+/// included.
+async fn same_as_plain(store: &dyn SessionStore, db: &rusqlite::Connection, at: Timestamp) {
+    let (_, total) = plain_page(db, at, 0, 0);
+    for limit in [1, 7, 50] {
+        for offset in 0..=total + 1 {
+            let page = store
+                .scan(&SessionFilter::default(), at, limit, offset)
+                .await
+                .unwrap();
+            let got = (ids(&page.items).join(" "), page.total);
+            let (want, want_total) = plain_page(db, at, limit, offset);
+            assert_eq!(
+                got,
+                (want.join(" "), want_total),
+                "limit {limit}, offset {offset}"
+            );
+        }
+    }
+}
+
+/// Writes a session with plain SQL, as another program using the file would.
+fn insert_directly(db: &rusqlite::Connection, s: &Session) {
+    use sessiond::store::sql::{SESSION_COLUMNS, placeholders, session_values};
+    db.execute(
+        &format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
+            placeholders('?', 14)
+        ),
+        rusqlite::params_from_iter(session_values(s)),
+    )
+    .unwrap();
+}
+
+/// SQLite finds deep listing pages through counts of sessions per span of activity: they
+/// must give exactly the plain query's page at every offset, with ties in `last_active_at`,
+/// expired rows not yet purged, after every kind of write (the bulk delete's own way of
+/// counting included), whoever wrote, and in a file that had no counts yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_listing_pages_match_the_plain_query() {
+    use sessiond::store::sqlite::SqliteSessionStore;
+    let isolated = Backend::Sqlite.isolated().unwrap();
+    let path = isolated.url.strip_prefix("sqlite://").unwrap().to_owned();
+    let store = SqliteSessionStore::open(&path).unwrap();
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let base = now();
+    // 31 s apart over ~8 minutes (several of the coarse 4.4-minute spans), and within a second
+    // two instants of four sessions each: equal `last_active_at`, ordered by id.
+    let mut stored = Vec::new();
+    for i in 0..256i64 {
+        let mut s = session(i % 6, base, (i / 8) * 31_000 + (i % 2) * 300, "192.0.2.1");
+        if i % 7 == 3 {
+            s.expires_at = Timestamp(base.0 + 5 * MINUTE); // its absolute lifetime ends first
+        }
+        create(&store, &s, ROOMY).await;
+        stored.push(s);
+    }
+    let at = Timestamp(base.0 + 10 * MINUTE);
+    same_as_plain(&store, &db, at).await;
+    same_as_plain(&store, &db, base).await;
+
+    // Activity moves sessions between spans, onto other sessions' instants and past them all.
+    for (n, s) in stored.iter().step_by(9).enumerate() {
+        let active = Timestamp(base.0 + [0, 62_300, 20 * MINUTE][n % 3]);
+        store
+            .touch(&s.id, active, Timestamp(active.0 + HOUR))
+            .await
+            .unwrap();
+    }
+    same_as_plain(&store, &db, at).await;
+    store.delete(&stored[40].id).await.unwrap();
+    store.delete_by_users(&[1, 2], at).await.unwrap();
+    same_as_plain(&store, &db, at).await;
+
+    // Another program's writes after the bulk delete: its trigger is back.
+    let other = session(9, base, 95_000, "192.0.2.9");
+    insert_directly(&db, &other);
+    db.execute(
+        "UPDATE sessions SET last_active_at = last_active_at - 200000 WHERE user_id = 3",
+        [],
+    )
+    .unwrap();
+    db.execute("DELETE FROM sessions WHERE user_id = 4", [])
+        .unwrap();
+    same_as_plain(&store, &db, at).await;
+
+    store.purge_expired(at).await.unwrap();
+    same_as_plain(&store, &db, at).await;
+    let empty_spans: u64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM session_recency WHERE sessions = 0",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        empty_spans, 0,
+        "the purge drops the counts of emptied spans"
+    );
+    same_as_plain(&store, &db, Timestamp(base.0 + 3 * HOUR)).await;
+
+    // A file written by a build without the counts gets them when it is opened.
+    drop(store);
+    db.execute_batch(
+        "DROP TABLE session_recency; DROP TRIGGER session_recency_insert; \
+         DROP TRIGGER session_recency_update_18; DROP TRIGGER session_recency_update_10; \
+         DROP TRIGGER session_recency_delete;",
+    )
+    .unwrap();
+    for i in 0..20 {
+        insert_directly(&db, &session(7, base, i * 10_000, "192.0.2.7"));
+    }
+    let store = SqliteSessionStore::open(&path).unwrap();
+    same_as_plain(&store, &db, at).await;
+}
