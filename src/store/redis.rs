@@ -44,6 +44,8 @@ const BULK_CONCURRENCY: usize = 256;
 const REMOVE_CHUNK: usize = 1000;
 /// An admin-listing page ending at most this deep is merged from the heads of the shards.
 const SHALLOW: u64 = 256;
+/// Sampled scores counted in a deep search's first round, at each end of the page.
+const SAMPLE_SPREAD: usize = 5;
 /// A deeper page is read once the entries between its two search bounds are at most a page
 /// and this many more.
 const SEARCH_SLACK: u64 = 64;
@@ -396,6 +398,10 @@ impl From<&Session> for Leftover {
 /// An admin-listing entry (member, last activity) as Redis returns it.
 type Entry = (String, f64);
 
+/// What a listing page first reads of a shard: its size, first entries (at least the
+/// highest), lowest entry, and the entries sampled at each end of the page.
+type ShardHead = (u64, Vec<Entry>, Vec<Entry>, Vec<Entry>, Vec<Entry>);
+
 /// A listing position found by score: how many entries (over all shards) score above `score`.
 #[derive(Clone, Copy, Debug)]
 struct Mark {
@@ -519,11 +525,7 @@ where
             .map(|(user, hash)| (user, hash.to_owned())))
     }
 
-    /// Runs a user-slot script whose reply is an array.
-    async fn invoke(&self, invocation: redis::ScriptInvocation<'_>) -> StoreResult<Vec<Value>> {
-        self.run(invocation).await
-    }
-
+    /// Runs a script.
     async fn run<T: FromRedisValue>(
         &self,
         invocation: redis::ScriptInvocation<'_>,
@@ -532,35 +534,44 @@ where
         bounded(async move { Ok(invocation.invoke_async(&mut conn).await?) }).await
     }
 
-    /// One pipeline per admin-listing shard, `build` given its (active, expiry) keys; all
-    /// shards at once. A shard is one slot, so this works on Cluster too.
+    /// Sends a pipeline (its commands on one slot, for Cluster).
+    async fn send<T: FromRedisValue>(&self, pipeline: Pipeline) -> StoreResult<T> {
+        let mut conn = self.conn.clone();
+        bounded(async move { Ok(pipeline.query_async(&mut conn).await?) }).await
+    }
+
+    /// One pipeline per admin-listing shard, `build` given its by-activity key; all shards at
+    /// once. A shard is one slot, so this works on Cluster too.
     async fn each_shard<T: FromRedisValue>(
         &self,
-        build: impl Fn(&str, &str, &mut Pipeline),
+        build: impl Fn(&str, &mut Pipeline),
     ) -> StoreResult<Vec<T>> {
         try_join_all((0..SHARDS).map(|shard| {
-            let (active, expiry) = self.keys.shard(shard);
             let mut pipeline = pipe();
-            build(&active, &expiry, &mut pipeline);
-            let mut conn = self.conn.clone();
-            bounded(async move { Ok(pipeline.query_async::<T>(&mut conn).await?) })
+            build(&self.keys.shard(shard).0, &mut pipeline);
+            self.send(pipeline)
         }))
         .await
     }
 
     /// Writes a session's admin-listing entries (both in the user's shard, so one transaction).
-    async fn list_in_shard(&self, s: &Session) -> StoreResult<()> {
-        let (active, expiry) = self.keys.shard(Keys::shard_of(s.user_id));
-        let member = listing_member(s.user_id, &s.token_hash.to_hex());
-        let mut conn = self.conn.clone();
+    async fn list_in_shard(
+        &self,
+        user: i64,
+        hash: &str,
+        last_active_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        let (active, expiry) = self.keys.shard(Keys::shard_of(user));
+        let member = listing_member(user, hash);
         let mut pipeline = pipe();
         pipeline
             .atomic()
-            .zadd(active, &member, s.last_active_at.0)
+            .zadd(active, &member, last_active_at.0)
             .ignore()
-            .zadd(expiry, &member, s.expires_at.0)
+            .zadd(expiry, &member, expires_at.0)
             .ignore();
-        bounded(async move { Ok(pipeline.query_async::<()>(&mut conn).await?) }).await
+        self.send(pipeline).await
     }
 
     /// Removes what points at sessions already deleted from their users' slots, all at once:
@@ -598,7 +609,6 @@ where
 
     async fn unlist(&self, shard: i64, members: &[String]) -> StoreResult<()> {
         let (active, expiry) = self.keys.shard(shard);
-        let mut conn = self.conn.clone();
         let mut pipeline = pipe();
         pipeline
             .atomic()
@@ -606,7 +616,7 @@ where
             .ignore()
             .zrem(expiry, members)
             .ignore();
-        bounded(async move { Ok(pipeline.query_async::<()>(&mut conn).await?) }).await
+        self.send(pipeline).await
     }
 
     /// Deletes every session of a user in the user's slot: how many were live, and what
@@ -618,7 +628,7 @@ where
     ) -> StoreResult<(u64, Vec<Leftover>)> {
         let mut invocation = DELETE_USER.key(self.keys.user_index(user_id));
         invocation.arg(now.0).arg(self.keys.session_prefix(user_id));
-        let mut reply = self.invoke(invocation).await?.into_iter();
+        let mut reply = self.run::<Vec<Value>>(invocation).await?.into_iter();
         let live = first_number(&mut reply)?;
         let text: Vec<String> = reply
             .map(redis::from_redis_value)
@@ -690,46 +700,66 @@ where
     /// `ZCOUNT`s, then read as one score range per shard: O(log n) per command, however deep.
     async fn listing_page(&self, limit: u32, first: u64) -> StoreResult<(Vec<String>, u64)> {
         let end_wanted = first + u64::from(limit);
-        // Each shard's size, highest and lowest scores, and (near the top) its first entries.
+        // Near the top, an eighth of the rows from each shard (and a few more, for a shard
+        // busier than most) usually holds all of them.
         let heads = if end_wanted < SHALLOW {
-            end_wanted + 1
+            end_wanted / 8 + 4
         } else {
             1
         };
-        let shards: Vec<(u64, Vec<Entry>, Vec<Entry>)> = self
-            .each_shard(|active, _, p| {
+        // Shards hold about as many entries each (users spread over them by id), so an entry
+        // at a sixteenth of a row's position in each shard scores near that row.
+        let samples = [first, end_wanted - 1].map(|row| (row / SHARDS as u64) as i64);
+        let shards: Vec<ShardHead> = self
+            .each_shard(|active, p| {
                 p.zcard(active)
                     .cmd("ZRANGE")
                     .arg(active)
                     .arg(0)
-                    .arg(heads as i64 - 1)
-                    .arg("REV")
-                    .arg("WITHSCORES")
-                    .zrange_withscores(active, 0, 0);
+                    .arg(heads as i64 - 1);
+                p.arg("REV").arg("WITHSCORES");
+                p.zrange_withscores(active, 0, 0);
+                for rank in samples {
+                    p.cmd("ZRANGE").arg(active).arg(rank).arg(rank);
+                    p.arg("REV").arg("WITHSCORES");
+                }
             })
             .await?;
-        let total: u64 = shards.iter().map(|(n, ..)| n).sum();
+        let total: u64 = shards.iter().map(|s| s.0).sum();
         let end = end_wanted.min(total);
         if first >= end {
             return Ok((Vec::new(), total));
         }
-        let highest = shards.iter().filter_map(|(_, h, _)| h.first()).map(|e| e.1);
-        let lowest = shards.iter().filter_map(|(_, _, l)| l.first()).map(|e| e.1);
+        let highest = shards.iter().filter_map(|s| s.1.first()).map(|e| e.1);
+        let lowest = shards.iter().filter_map(|s| s.2.first()).map(|e| e.1);
         let (highest, lowest) = (
             highest.fold(f64::MIN, f64::max),
             lowest.fold(f64::MAX, f64::min),
         );
         let mut search = Search::new(first, end, lowest as i64, highest as i64, total);
+        // The first round counts a spread of the samples.
+        let mut candidates = Vec::new();
+        for sampled in [
+            shards.iter().flat_map(|s| &s.3).collect::<Vec<_>>(),
+            shards.iter().flat_map(|s| &s.4).collect(),
+        ] {
+            let mut scores: Vec<i64> = sampled.iter().map(|e| e.1 as i64).collect();
+            scores.sort_unstable();
+            if let Some(last) = scores.len().checked_sub(1) {
+                candidates
+                    .extend((0..SAMPLE_SPREAD).map(|k| scores[k * last / (SAMPLE_SPREAD - 1)]));
+            }
+        }
         // Entries scoring above every cut-off shard's last head are all among the heads.
         let cut = shards
             .iter()
-            .filter(|(_, h, _)| h.len() as u64 == heads)
-            .filter_map(|(_, h, _)| h.last())
+            .filter(|s| s.1.len() as u64 == heads)
+            .filter_map(|s| s.1.last())
             .map(|e| e.1)
             .fold(f64::MIN, f64::max);
         let mut known: Vec<Entry> = shards
             .into_iter()
-            .flat_map(|(_, h, _)| h)
+            .flat_map(|s| s.1)
             .filter(|e| e.1 > cut)
             .collect();
         if known.len() as u64 >= end {
@@ -744,22 +774,24 @@ where
             });
         }
         while !search.done() {
-            let candidates = search.candidates();
+            if candidates.is_empty() {
+                candidates = search.candidates();
+            }
             let counts: Vec<Vec<u64>> = self
-                .each_shard(|active, _, p| {
+                .each_shard(|active, p| {
                     for score in &candidates {
                         p.zcount(active, format!("({score}"), "+inf");
                     }
                 })
                 .await?;
-            for (i, &score) in candidates.iter().enumerate() {
+            for (i, score) in candidates.drain(..).enumerate() {
                 let above = counts.iter().map(|shard| shard[i]).sum();
                 search.learn(Mark { score, above });
             }
         }
         let (from, to) = (search.stop.0, search.start.1);
         let mut entries: Vec<Entry> = self
-            .each_shard::<(Vec<Entry>,)>(|active, _, p| {
+            .each_shard::<(Vec<Entry>,)>(|active, p| {
                 p.cmd("ZRANGE")
                     .arg(active)
                     .arg(to.score)
@@ -846,7 +878,7 @@ where
         for (field, value) in session_fields(session) {
             invocation.arg(field).arg(value);
         }
-        let mut reply = self.invoke(invocation).await?.into_iter();
+        let mut reply = self.run::<Vec<Value>>(invocation).await?.into_iter();
         if first_number(&mut reply)? != 1 {
             self.forget(&[Leftover::from(session)]).await;
             return Ok(CreateOutcome::LimitReached);
@@ -855,7 +887,8 @@ where
         self.forget(&evicted.iter().map(Leftover::from).collect::<Vec<_>>())
             .await;
         // Not listed yet is not fatal: the next recorded activity lists it.
-        if let Err(error) = self.list_in_shard(session).await {
+        let listed = self.list_in_shard(user, &hash, session.last_active_at, session.expires_at);
+        if let Err(error) = listed.await {
             tracing::warn!(%error, "session created but not yet in the admin listing");
         }
         Ok(CreateOutcome::Created { evicted })
@@ -889,21 +922,9 @@ where
             .arg(&hash)
             .arg(last_active_at.0)
             .arg(expires_at.0);
-        let mut conn = self.conn.clone();
-        let exists: i64 =
-            bounded(async move { Ok(invocation.invoke_async(&mut conn).await?) }).await?;
-        if exists == 1 {
-            let (active, expiry) = self.keys.shard(Keys::shard_of(user));
-            let member = listing_member(user, &hash);
-            let mut conn = self.conn.clone();
-            let mut pipeline = pipe();
-            pipeline
-                .atomic()
-                .zadd(active, &member, last_active_at.0)
-                .ignore()
-                .zadd(expiry, &member, expires_at.0)
-                .ignore();
-            bounded(async move { Ok(pipeline.query_async::<()>(&mut conn).await?) }).await?;
+        if self.run::<i64>(invocation).await? == 1 {
+            self.list_in_shard(user, &hash, last_active_at, expires_at)
+                .await?;
         }
         Ok(())
     }
@@ -914,10 +935,7 @@ where
         };
         let mut invocation = SET_IP.key(self.keys.session(user, &hash));
         invocation.arg(ip_address);
-        let mut conn = self.conn.clone();
-        bounded(async move { Ok(invocation.invoke_async::<i64>(&mut conn).await?) })
-            .await
-            .map(drop)
+        self.run::<i64>(invocation).await.map(drop)
     }
 
     async fn count_by_users(
@@ -968,7 +986,7 @@ where
     async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>> {
         let mut invocation = LIST.key(self.keys.user_index(user_id));
         invocation.arg(now.0).arg(self.keys.session_prefix(user_id));
-        let mut sessions = sessions_from(self.invoke(invocation).await?)?;
+        let mut sessions = sessions_from(self.run::<Vec<Value>>(invocation).await?)?;
         sessions.sort_by(|a, b| {
             (b.last_active_at, b.created_at).cmp(&(a.last_active_at, a.created_at))
         });
@@ -981,7 +999,7 @@ where
         };
         let mut invocation = DELETE.key(self.keys.user_index(user));
         invocation.key(self.keys.session(user, &hash)).arg(&hash);
-        let deleted = sessions_from(self.invoke(invocation).await?)?;
+        let deleted = sessions_from(self.run::<Vec<Value>>(invocation).await?)?;
         self.forget(&deleted.iter().map(Leftover::from).collect::<Vec<_>>())
             .await;
         Ok(deleted.into_iter().next())
@@ -1015,7 +1033,7 @@ where
         if filter.ip_address.is_some() {
             // No index by address: walk the whole listing (see docs/deployment.md).
             let members: Vec<(Vec<String>,)> = self
-                .each_shard(|active, _, p| {
+                .each_shard(|active, p| {
                     p.zrange(active, 0, -1);
                 })
                 .await?;
