@@ -21,7 +21,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use crate::domain::user_agent::DeviceType;
 use async_trait::async_trait;
-use futures_util::future::{join_all, try_join_all};
+use futures_util::future::try_join_all;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
@@ -40,8 +40,10 @@ const FETCH_CONCURRENCY: usize = 64;
 /// User-slot scripts in flight at once in a bulk count or delete: enough to keep Redis busy
 /// (a multiplexed connection sends them as one stream), few enough to bound what is pending.
 const BULK_CONCURRENCY: usize = 256;
-/// Keys or listing members removed per command after a bulk delete.
+/// Keys or listing members removed per command after a bulk delete, and such commands in
+/// flight at once (on Cluster the client splits an `UNLINK` into one command per slot).
 const REMOVE_CHUNK: usize = 1000;
+const REMOVE_CONCURRENCY: usize = 16;
 /// An admin-listing page ending at most this deep is merged from the heads of the shards.
 const SHALLOW: u64 = 256;
 /// Sampled scores counted in a deep search's first round, at each end of the page.
@@ -424,7 +426,7 @@ impl Search {
     /// A search over entries scoring from `lowest` to `highest`, `total` of them.
     fn new(first: u64, end: u64, lowest: i64, highest: i64, total: u64) -> Search {
         let below_all = Mark {
-            score: lowest - 1,
+            score: lowest.saturating_sub(1),
             above: total,
         };
         let top = Mark {
@@ -485,7 +487,11 @@ impl Search {
                 continue;
             }
             scores.push(low.score + (high.score - low.score) / 2);
-            let span = (low.above - high.above) as f64;
+            // Counts taken in different rounds disagree if sessions came or went meanwhile.
+            let span = low.above.saturating_sub(high.above) as f64;
+            if span == 0.0 {
+                continue;
+            }
             let width = (high.score - low.score) as f64;
             for factor in [1.0 / 16.0, 0.25, 1.0, 4.0, 16.0] {
                 let position = target + side * factor * span.sqrt();
@@ -591,16 +597,24 @@ where
                 .or_default()
                 .push(listing_member(left.user_id, &left.hash));
         }
-        let unlinked = join_all(
-            pointers
-                .chunks(REMOVE_CHUNK)
-                .map(|keys| async move { self.query::<()>(cmd("UNLINK").arg(keys)).await }),
-        );
-        let unlisted = join_all(listed.iter().flat_map(|(shard, members)| {
-            members
-                .chunks(REMOVE_CHUNK)
-                .map(|members| self.unlist(*shard, members))
-        }));
+        // A bounded number in flight, so each command's deadline runs from when it is sent.
+        // Owned chunks: a stream over borrowed ones is not `Send` to the compiler here.
+        let unlinks: Vec<Vec<String>> = pointers.chunks(REMOVE_CHUNK).map(<[_]>::to_vec).collect();
+        let unlinked = stream::iter(unlinks)
+            .map(|keys| async move { self.query::<()>(cmd("UNLINK").arg(keys)).await })
+            .buffer_unordered(REMOVE_CONCURRENCY)
+            .collect::<Vec<_>>();
+        let unlists: Vec<(i64, Vec<String>)> = listed
+            .iter()
+            .flat_map(|(shard, members)| {
+                let chunks = members.chunks(REMOVE_CHUNK);
+                chunks.map(|chunk| (*shard, chunk.to_vec()))
+            })
+            .collect();
+        let unlisted = stream::iter(unlists)
+            .map(|(shard, members)| async move { self.unlist(shard, &members).await })
+            .buffer_unordered(REMOVE_CONCURRENCY)
+            .collect::<Vec<_>>();
         let (unlinked, unlisted) = futures_util::join!(unlinked, unlisted);
         for error in unlinked.into_iter().chain(unlisted).filter_map(Result::err) {
             tracing::warn!(%error, "leftover Redis pointers of deleted sessions; they expire by themselves");
@@ -709,7 +723,7 @@ where
         };
         // Shards hold about as many entries each (users spread over them by id), so an entry
         // at a sixteenth of a row's position in each shard scores near that row.
-        let samples = [first, end_wanted - 1].map(|row| (row / SHARDS as u64) as i64);
+        let samples = [first, end_wanted.saturating_sub(1)].map(|row| (row / SHARDS as u64) as i64);
         let shards: Vec<ShardHead> = self
             .each_shard(|active, p| {
                 p.zcard(active)
