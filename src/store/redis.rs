@@ -804,24 +804,47 @@ where
             }
         }
         let (from, to) = (search.stop.0, search.start.1);
-        let mut entries: Vec<Entry> = self
-            .each_shard::<(Vec<Entry>,)>(|active, p| {
-                p.cmd("ZRANGE")
-                    .arg(active)
-                    .arg(to.score)
-                    .arg(format!("({}", from.score))
-                    .arg("BYSCORE")
-                    .arg("REV")
-                    .arg("WITHSCORES");
+        // The page lies within the first `n` rows scoring in (from, to]; each shard's first
+        // `n` of them hold it. Most often that range is small and read whole; a crowd sharing
+        // one score is read only as far as needed.
+        let skip = first.saturating_sub(to.above);
+        let n = skip + u64::from(limit);
+        let ranges: Vec<(Vec<Entry>,)> = self
+            .each_shard(|active, p| {
+                p.cmd("ZRANGE").arg(active).arg(to.score);
+                p.arg(format!("({}", from.score)).arg("BYSCORE").arg("REV");
+                p.arg("LIMIT").arg(0).arg(n + 1).arg("WITHSCORES");
             })
-            .await?
-            .into_iter()
-            .flat_map(|(entries,)| entries)
-            .collect();
+            .await?;
+        let prefixes = try_join_all(ranges.into_iter().zip(0..SHARDS).map(
+            async |((mut entries,), shard)| {
+                // Read in reverse, a score cut off after `n` rows has its highest members
+                // instead of its lowest: read that score's rows forwards instead.
+                let cut = n as usize;
+                if entries.len() > cut && entries[cut - 1].1 == entries[cut].1 {
+                    let tied = entries[cut].1;
+                    entries.retain(|e| e.1 != tied);
+                    let mut range = cmd("ZRANGE");
+                    range.arg(self.keys.shard(shard).0).arg(tied).arg(tied);
+                    range
+                        .arg("BYSCORE")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(n)
+                        .arg("WITHSCORES");
+                    entries.extend(self.query::<Vec<Entry>>(&range).await?);
+                }
+                sort_entries(&mut entries);
+                entries.truncate(cut);
+                Ok::<_, StoreError>(entries)
+            },
+        ))
+        .await?;
+        let mut entries: Vec<Entry> = prefixes.into_iter().flatten().collect();
         sort_entries(&mut entries);
         let page = entries
             .into_iter()
-            .skip(first.saturating_sub(to.above) as usize)
+            .skip(skip as usize)
             .take(limit as usize)
             .map(|e| e.0);
         Ok((page.collect(), total))
