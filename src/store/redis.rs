@@ -28,7 +28,7 @@ use futures_util::future::try_join_all;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
-use redis::{Cmd, RedisError, Script, Value, cmd, pipe};
+use redis::{Cmd, FromRedisValue, Pipeline, RedisError, Script, Value, cmd, pipe};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -38,8 +38,22 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Admin-listing shards; each is one slot, so Cluster spreads the listing over its masters.
 const SHARDS: i64 = 16;
-/// Concurrent reads when a listing fetches many sessions from many slots.
-const FETCH_CONCURRENCY: usize = 16;
+/// Concurrent reads when a listing fetches a page of sessions from many slots.
+const FETCH_CONCURRENCY: usize = 64;
+/// User-slot scripts in flight at once in a bulk count or delete: enough to keep Redis busy
+/// (a multiplexed connection sends them as one stream), few enough to bound what is pending.
+const BULK_CONCURRENCY: usize = 256;
+/// Keys or listing members removed per command after a bulk delete, and such commands in
+/// flight at once (on Cluster the client splits an `UNLINK` into one command per slot).
+const REMOVE_CHUNK: usize = 1000;
+const REMOVE_CONCURRENCY: usize = 16;
+/// An admin-listing page ending at most this deep is merged from the heads of the shards.
+const SHALLOW: u64 = 256;
+/// Sampled scores counted in a deep search's first round, at each end of the page.
+const SAMPLE_SPREAD: usize = 5;
+/// A deeper page is read once the entries between its two search bounds are at most a page
+/// and this many more.
+const SEARCH_SLACK: u64 = 64;
 /// Expired listing entries removed per script call, so one call never blocks Redis for long.
 const PURGE_BATCH: usize = 1000;
 
@@ -328,8 +342,9 @@ return {fields}
     )
 });
 
-/// KEYS: index, stamp. ARGV: now, session prefix, fresh stamp. Returns {live count, every
-/// deleted session…}.
+/// KEYS: index, stamp. ARGV: now, session prefix, fresh stamp. Returns {live count, then
+/// for every deleted session its token hash and public id ('' when its hash had already
+/// expired)}: all that points at it from outside the slot.
 static DELETE_USER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -337,13 +352,30 @@ local now, prefix = tonumber(ARGV[1]), ARGV[2]
 redis.call('SET', KEYS[2], ARGV[3], 'XX', 'KEEPTTL')
 local reply = {0}
 for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local expires = tonumber(redis.call('HGET', prefix .. member, 'expires_at'))
+  local fields = redis.call('HMGET', prefix .. member, 'expires_at', 'id')
+  local expires = tonumber(fields[1])
   if expires and expires > now then reply[1] = reply[1] + 1 end
-  reply[#reply + 1] = redis.call('HGETALL', prefix .. member)
+  reply[#reply + 1] = member
+  reply[#reply + 1] = fields[2] or ''
   redis.call('DEL', prefix .. member)
 end
 redis.call('DEL', KEYS[1])
 return reply
+"#,
+    )
+});
+
+/// KEYS: index. ARGV: now, session prefix. Returns how many of the user's sessions are live.
+static COUNT_USER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local now, prefix = tonumber(ARGV[1]), ARGV[2]
+local live = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local expires = tonumber(redis.call('HGET', prefix .. member, 'expires_at'))
+  if expires and expires > now then live = live + 1 end
+end
+return live
 "#,
     )
 });
@@ -368,6 +400,142 @@ pub struct RedisSessionStore<C> {
     keys: Keys,
 }
 
+/// What points at a deleted session from outside its user's slot: the token and public-id
+/// pointers and the admin-listing entry.
+struct Leftover {
+    user_id: i64,
+    hash: String,
+    /// Unknown when the session hash had expired before it was deleted; that pointer then
+    /// expires by itself.
+    id: Option<String>,
+}
+
+impl From<&Session> for Leftover {
+    fn from(s: &Session) -> Self {
+        Leftover {
+            user_id: s.user_id,
+            hash: s.token_hash.to_hex(),
+            id: Some(s.id.clone()),
+        }
+    }
+}
+
+/// An admin-listing entry (member, last activity) as Redis returns it.
+type Entry = (String, f64);
+
+/// What a listing page first reads of a shard: its size, first entries (at least the
+/// highest), lowest entry, and the entries sampled at each end of the page.
+type ShardHead = (u64, Vec<Entry>, Vec<Entry>, Vec<Entry>, Vec<Entry>);
+
+/// A listing position found by score: how many entries (over all shards) score above `score`.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    score: i64,
+    above: u64,
+}
+
+/// Brackets, by score, the two ends of a deep listing page: rows `first..end` of the
+/// listing. `start` bounds where the page starts (`start.1.above <= first < start.0.above`),
+/// `stop` where it ends (`stop.0.above >= end > stop.1.above`); each pair is (lower score,
+/// higher score). Counting entries above a few candidate scores narrows both.
+struct Search {
+    first: u64,
+    end: u64,
+    start: (Mark, Mark),
+    stop: (Mark, Mark),
+}
+
+impl Search {
+    /// A search over entries scoring from `lowest` to `highest`, `total` of them.
+    fn new(first: u64, end: u64, lowest: i64, highest: i64, total: u64) -> Search {
+        let below_all = Mark {
+            score: lowest.saturating_sub(1),
+            above: total,
+        };
+        let top = Mark {
+            score: highest,
+            above: 0,
+        };
+        Search {
+            first,
+            end,
+            start: (below_all, top),
+            stop: (below_all, top),
+        }
+    }
+
+    /// Narrows the brackets with a counted candidate.
+    fn learn(&mut self, mark: Mark) {
+        let (low, high) = &mut self.start;
+        if low.score < mark.score && mark.score < high.score {
+            *(if mark.above <= self.first { high } else { low }) = mark;
+        }
+        let (low, high) = &mut self.stop;
+        if low.score < mark.score && mark.score < high.score {
+            *(if mark.above >= self.end { low } else { high }) = mark;
+        }
+    }
+
+    /// Whether a bracket can still narrow: its end is not exact and scores lie strictly inside.
+    fn open(bracket: &(Mark, Mark), exact: bool) -> bool {
+        !exact && bracket.1.score - bracket.0.score > 1
+    }
+
+    fn start_open(&self) -> bool {
+        Self::open(&self.start, self.start.1.above == self.first)
+    }
+
+    fn stop_open(&self) -> bool {
+        Self::open(&self.stop, self.stop.0.above == self.end)
+    }
+
+    /// Whether the entries between the outer bounds are few enough to read.
+    fn done(&self) -> bool {
+        let between = self.stop.0.above.saturating_sub(self.start.1.above);
+        between <= self.end - self.first + SEARCH_SLACK || !(self.start_open() || self.stop_open())
+    }
+
+    /// Scores to count next: for each open bracket its middle (so it at least halves) and
+    /// guesses just outside the page's end, placed by interpolating positions linearly on
+    /// score, at distances around the square root of the bracket's size (the typical error
+    /// of that guess when activity is spread evenly).
+    fn candidates(&self) -> Vec<i64> {
+        let mut scores = Vec::new();
+        let brackets = [
+            (self.start_open(), &self.start, self.first as f64, -1.0),
+            (self.stop_open(), &self.stop, self.end as f64, 1.0),
+        ];
+        for (open, (low, high), target, side) in brackets {
+            if !open {
+                continue;
+            }
+            scores.push(low.score + (high.score - low.score) / 2);
+            // Counts taken in different rounds disagree if sessions came or went meanwhile.
+            let span = low.above.saturating_sub(high.above) as f64;
+            if span == 0.0 {
+                continue;
+            }
+            let width = (high.score - low.score) as f64;
+            for factor in [1.0 / 16.0, 0.25, 1.0, 4.0, 16.0] {
+                let position = target + side * factor * span.sqrt();
+                let score = high.score as f64 - (position - high.above as f64) / span * width;
+                let score = score.round() as i64;
+                if low.score < score && score < high.score {
+                    scores.push(score);
+                }
+            }
+        }
+        scores.sort_unstable();
+        scores.dedup();
+        scores
+    }
+}
+
+/// Newest activity first, then by member: the order the shards' entries merge in.
+fn sort_entries(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+}
+
 impl<C> RedisSessionStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
@@ -386,57 +554,136 @@ where
             .map(|(user, hash)| (user, hash.to_owned())))
     }
 
-    /// Runs a user-slot script whose reply is an array.
-    async fn invoke(&self, invocation: redis::ScriptInvocation<'_>) -> StoreResult<Vec<Value>> {
+    /// Runs a script.
+    async fn run<T: FromRedisValue>(
+        &self,
+        invocation: redis::ScriptInvocation<'_>,
+    ) -> StoreResult<T> {
         let mut conn = self.conn.clone();
         bounded(async move { Ok(invocation.invoke_async(&mut conn).await?) }).await
     }
 
-    /// Writes a session's admin-listing entries (both in the user's shard, so one transaction).
-    async fn list_in_shard(&self, s: &Session) -> StoreResult<()> {
-        let (active, expiry) = self.keys.shard(Keys::shard_of(s.user_id));
-        let member = listing_member(s.user_id, &s.token_hash.to_hex());
+    /// Sends a pipeline (its commands on one slot, for Cluster).
+    async fn send<T: FromRedisValue>(&self, pipeline: Pipeline) -> StoreResult<T> {
         let mut conn = self.conn.clone();
+        bounded(async move { Ok(pipeline.query_async(&mut conn).await?) }).await
+    }
+
+    /// One pipeline per admin-listing shard, `build` given its by-activity key; all shards at
+    /// once. A shard is one slot, so this works on Cluster too.
+    async fn each_shard<T: FromRedisValue>(
+        &self,
+        build: impl Fn(&str, &mut Pipeline),
+    ) -> StoreResult<Vec<T>> {
+        try_join_all((0..SHARDS).map(|shard| {
+            let mut pipeline = pipe();
+            build(&self.keys.shard(shard).0, &mut pipeline);
+            self.send(pipeline)
+        }))
+        .await
+    }
+
+    /// Writes a session's admin-listing entries (both in the user's shard, so one transaction).
+    async fn list_in_shard(
+        &self,
+        user: i64,
+        hash: &str,
+        last_active_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        let (active, expiry) = self.keys.shard(Keys::shard_of(user));
+        let member = listing_member(user, hash);
         let mut pipeline = pipe();
         pipeline
             .atomic()
-            .zadd(active, &member, s.last_active_at.0)
+            .zadd(active, &member, last_active_at.0)
             .ignore()
-            .zadd(expiry, &member, s.expires_at.0)
+            .zadd(expiry, &member, expires_at.0)
             .ignore();
-        bounded(async move { Ok(pipeline.query_async::<()>(&mut conn).await?) }).await
+        self.send(pipeline).await
     }
 
-    /// Removes what points at sessions already deleted from their user's slot. Best effort:
-    /// the sessions are gone either way, and leftovers find nothing and expire.
-    async fn forget(&self, sessions: &[Session]) {
-        for s in sessions {
-            let hash = s.token_hash.to_hex();
-            let (active, expiry) = self.keys.shard(Keys::shard_of(s.user_id));
-            let member = listing_member(s.user_id, &hash);
-            let results = [
-                self.query::<()>(cmd("DEL").arg(self.keys.token(&hash)))
-                    .await,
-                self.query::<()>(cmd("DEL").arg(self.keys.public_id(&s.id)))
-                    .await,
-                self.unlist(&active, &expiry, &member).await,
-            ];
-            for error in results.into_iter().filter_map(Result::err) {
-                tracing::warn!(%error, session = %s.id, "leftover Redis pointer; it expires by itself");
+    /// Removes what points at sessions already deleted from their users' slots, all at once:
+    /// pointers by multi-key `UNLINK` (the Cluster client splits one by slot), listing
+    /// entries by one `ZREM` per shard and chunk. Best effort: the sessions are gone either
+    /// way, and leftovers find nothing and expire.
+    async fn forget(&self, leftovers: &[Leftover]) {
+        let mut pointers = Vec::with_capacity(2 * leftovers.len());
+        let mut listed: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for left in leftovers {
+            pointers.push(self.keys.token(&left.hash));
+            if let Some(id) = &left.id {
+                pointers.push(self.keys.public_id(id));
             }
+            listed
+                .entry(Keys::shard_of(left.user_id))
+                .or_default()
+                .push(listing_member(left.user_id, &left.hash));
+        }
+        // A bounded number in flight, so each command's deadline runs from when it is sent.
+        // Owned chunks: a stream over borrowed ones is not `Send` to the compiler here.
+        let unlinks: Vec<Vec<String>> = pointers.chunks(REMOVE_CHUNK).map(<[_]>::to_vec).collect();
+        let unlinked = stream::iter(unlinks)
+            .map(|keys| async move { self.query::<()>(cmd("UNLINK").arg(keys)).await })
+            .buffer_unordered(REMOVE_CONCURRENCY)
+            .collect::<Vec<_>>();
+        let unlists: Vec<(i64, Vec<String>)> = listed
+            .iter()
+            .flat_map(|(shard, members)| {
+                let chunks = members.chunks(REMOVE_CHUNK);
+                chunks.map(|chunk| (*shard, chunk.to_vec()))
+            })
+            .collect();
+        let unlisted = stream::iter(unlists)
+            .map(|(shard, members)| async move { self.unlist(shard, &members).await })
+            .buffer_unordered(REMOVE_CONCURRENCY)
+            .collect::<Vec<_>>();
+        let (unlinked, unlisted) = futures_util::join!(unlinked, unlisted);
+        for error in unlinked.into_iter().chain(unlisted).filter_map(Result::err) {
+            tracing::warn!(%error, "leftover Redis pointers of deleted sessions; they expire by themselves");
         }
     }
 
-    async fn unlist(&self, active: &str, expiry: &str, member: &str) -> StoreResult<()> {
-        let mut conn = self.conn.clone();
+    async fn unlist(&self, shard: i64, members: &[String]) -> StoreResult<()> {
+        let (active, expiry) = self.keys.shard(shard);
         let mut pipeline = pipe();
         pipeline
             .atomic()
-            .zrem(active, member)
+            .zrem(active, members)
             .ignore()
-            .zrem(expiry, member)
+            .zrem(expiry, members)
             .ignore();
-        bounded(async move { Ok(pipeline.query_async::<()>(&mut conn).await?) }).await
+        self.send(pipeline).await
+    }
+
+    /// Deletes every session of a user in the user's slot: how many were live, and what
+    /// [`Self::forget`] must remove.
+    async fn delete_in_slot(
+        &self,
+        user_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<(u64, Vec<Leftover>)> {
+        let mut invocation = DELETE_USER.key(self.keys.user_index(user_id));
+        invocation
+            .key(self.keys.user_stamp(user_id))
+            .arg(now.0)
+            .arg(self.keys.session_prefix(user_id))
+            .arg(fresh_stamp());
+        let mut reply = self.run::<Vec<Value>>(invocation).await?.into_iter();
+        let live = first_number(&mut reply)?;
+        let text: Vec<String> = reply
+            .map(redis::from_redis_value)
+            .collect::<Result<_, _>>()
+            .map_err(|e| unavailable(e.into()))?;
+        let leftovers = text
+            .chunks_exact(2)
+            .map(|pair| Leftover {
+                user_id,
+                hash: pair[0].clone(),
+                id: Some(pair[1].clone()).filter(|id| !id.is_empty()),
+            })
+            .collect();
+        Ok((live, leftovers))
     }
 
     /// Removes expired admin-listing entries from every shard; how many. Shards go at once,
@@ -448,9 +695,7 @@ where
             loop {
                 let mut invocation = PURGE_SHARD.key(&active);
                 invocation.key(&expiry).arg(now.0).arg(PURGE_BATCH);
-                let mut conn = self.conn.clone();
-                let removed: u64 =
-                    bounded(async move { Ok(invocation.invoke_async(&mut conn).await?) }).await?;
+                let removed: u64 = self.run(invocation).await?;
                 purged += removed;
                 if removed < PURGE_BATCH as u64 {
                     return Ok::<_, StoreError>(purged);
@@ -480,8 +725,8 @@ where
         for (member, fields) in found {
             if fields.is_empty() {
                 if let Some((user, _)) = parse_member(&member) {
-                    let (active, expiry) = self.keys.shard(Keys::shard_of(user));
-                    self.unlist(&active, &expiry, &member).await?;
+                    self.unlist(Keys::shard_of(user), std::slice::from_ref(&member))
+                        .await?;
                 }
                 continue;
             }
@@ -490,24 +735,146 @@ where
         Ok(sessions)
     }
 
-    /// Every shard's entries, most recently active first, at most `first` per shard.
-    async fn listing_heads(&self, first: Option<u64>) -> StoreResult<Vec<(String, f64)>> {
-        let stop = first.map_or(-1, |n| n as i64 - 1);
-        let heads = try_join_all((0..SHARDS).map(async |shard| {
-            let (active, _) = self.keys.shard(shard);
-            let mut range = cmd("ZRANGE");
-            range
-                .arg(active)
-                .arg(0)
-                .arg(stop)
-                .arg("REV")
-                .arg("WITHSCORES");
-            self.query::<Vec<(String, f64)>>(&range).await
-        }))
+    /// The members of listing rows `first..first + limit` (most recently active first, ties
+    /// by member), and the total. A page near the top is merged from the first entries of
+    /// each shard; a deeper one is found by score (see [`Search`]) in a few round trips of
+    /// `ZCOUNT`s, then read as one score range per shard: O(log n) per command, however deep.
+    async fn listing_page(&self, limit: u32, first: u64) -> StoreResult<(Vec<String>, u64)> {
+        let end_wanted = first + u64::from(limit);
+        // Near the top, an eighth of the rows from each shard (and a few more, for a shard
+        // busier than most) usually holds all of them.
+        let heads = if end_wanted < SHALLOW {
+            end_wanted / 8 + 4
+        } else {
+            1
+        };
+        // Shards hold about as many entries each (users spread over them by id), so an entry
+        // at a sixteenth of a row's position in each shard scores near that row.
+        let samples = [first, end_wanted.saturating_sub(1)].map(|row| (row / SHARDS as u64) as i64);
+        let shards: Vec<ShardHead> = self
+            .each_shard(|active, p| {
+                p.zcard(active)
+                    .cmd("ZRANGE")
+                    .arg(active)
+                    .arg(0)
+                    .arg(heads as i64 - 1);
+                p.arg("REV").arg("WITHSCORES");
+                p.zrange_withscores(active, 0, 0);
+                for rank in samples {
+                    p.cmd("ZRANGE").arg(active).arg(rank).arg(rank);
+                    p.arg("REV").arg("WITHSCORES");
+                }
+            })
+            .await?;
+        let total: u64 = shards.iter().map(|s| s.0).sum();
+        let end = end_wanted.min(total);
+        if first >= end {
+            return Ok((Vec::new(), total));
+        }
+        let highest = shards.iter().filter_map(|s| s.1.first()).map(|e| e.1);
+        let lowest = shards.iter().filter_map(|s| s.2.first()).map(|e| e.1);
+        let (highest, lowest) = (
+            highest.fold(f64::MIN, f64::max),
+            lowest.fold(f64::MAX, f64::min),
+        );
+        let mut search = Search::new(first, end, lowest as i64, highest as i64, total);
+        // The first round counts a spread of the samples.
+        let mut candidates = Vec::new();
+        for sampled in [
+            shards.iter().flat_map(|s| &s.3).collect::<Vec<_>>(),
+            shards.iter().flat_map(|s| &s.4).collect(),
+        ] {
+            let mut scores: Vec<i64> = sampled.iter().map(|e| e.1 as i64).collect();
+            scores.sort_unstable();
+            if let Some(last) = scores.len().checked_sub(1) {
+                candidates
+                    .extend((0..SAMPLE_SPREAD).map(|k| scores[k * last / (SAMPLE_SPREAD - 1)]));
+            }
+        }
+        // Entries scoring above every cut-off shard's last head are all among the heads.
+        let cut = shards
+            .iter()
+            .filter(|s| s.1.len() as u64 == heads)
+            .filter_map(|s| s.1.last())
+            .map(|e| e.1)
+            .fold(f64::MIN, f64::max);
+        let mut known: Vec<Entry> = shards
+            .into_iter()
+            .flat_map(|s| s.1)
+            .filter(|e| e.1 > cut)
+            .collect();
+        if known.len() as u64 >= end {
+            sort_entries(&mut known);
+            let page = known.drain(first as usize..end as usize).map(|e| e.0);
+            return Ok((page.collect(), total));
+        }
+        if cut > f64::MIN {
+            search.learn(Mark {
+                score: cut as i64,
+                above: known.len() as u64,
+            });
+        }
+        while !search.done() {
+            if candidates.is_empty() {
+                candidates = search.candidates();
+            }
+            let counts: Vec<Vec<u64>> = self
+                .each_shard(|active, p| {
+                    for score in &candidates {
+                        p.zcount(active, format!("({score}"), "+inf");
+                    }
+                })
+                .await?;
+            for (i, score) in candidates.drain(..).enumerate() {
+                let above = counts.iter().map(|shard| shard[i]).sum();
+                search.learn(Mark { score, above });
+            }
+        }
+        let (from, to) = (search.stop.0, search.start.1);
+        // The page lies within the first `n` rows scoring in (from, to]; each shard's first
+        // `n` of them hold it. Most often that range is small and read whole; a crowd sharing
+        // one score is read only as far as needed.
+        let skip = first.saturating_sub(to.above);
+        let n = skip + u64::from(limit);
+        let ranges: Vec<(Vec<Entry>,)> = self
+            .each_shard(|active, p| {
+                p.cmd("ZRANGE").arg(active).arg(to.score);
+                p.arg(format!("({}", from.score)).arg("BYSCORE").arg("REV");
+                p.arg("LIMIT").arg(0).arg(n + 1).arg("WITHSCORES");
+            })
+            .await?;
+        let prefixes = try_join_all(ranges.into_iter().zip(0..SHARDS).map(
+            async |((mut entries,), shard)| {
+                // Read in reverse, a score cut off after `n` rows has its highest members
+                // instead of its lowest: read that score's rows forwards instead.
+                let cut = n as usize;
+                if entries.len() > cut && entries[cut - 1].1 == entries[cut].1 {
+                    let tied = entries[cut].1;
+                    entries.retain(|e| e.1 != tied);
+                    let mut range = cmd("ZRANGE");
+                    range.arg(self.keys.shard(shard).0).arg(tied).arg(tied);
+                    range
+                        .arg("BYSCORE")
+                        .arg("LIMIT")
+                        .arg(0)
+                        .arg(n)
+                        .arg("WITHSCORES");
+                    entries.extend(self.query::<Vec<Entry>>(&range).await?);
+                }
+                sort_entries(&mut entries);
+                entries.truncate(cut);
+                Ok::<_, StoreError>(entries)
+            },
+        ))
         .await?;
-        let mut entries: Vec<(String, f64)> = heads.into_iter().flatten().collect();
-        entries.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Ok(entries)
+        let mut entries: Vec<Entry> = prefixes.into_iter().flatten().collect();
+        sort_entries(&mut entries);
+        let page = entries
+            .into_iter()
+            .skip(skip as usize)
+            .take(limit as usize)
+            .map(|e| e.0);
+        Ok((page.collect(), total))
     }
 }
 
@@ -575,9 +942,9 @@ where
         for (field, value) in session_fields(session) {
             invocation.arg(field).arg(value);
         }
-        let mut reply = self.invoke(invocation).await?.into_iter();
+        let mut reply = self.run::<Vec<Value>>(invocation).await?.into_iter();
         if first_number(&mut reply)? != 1 {
-            self.forget(std::slice::from_ref(session)).await;
+            self.forget(&[Leftover::from(session)]).await;
             return Ok(CreateOutcome::LimitReached);
         }
         let kept: Vec<String> = reply
@@ -587,9 +954,11 @@ where
             .map_err(|e| unavailable(e.into()))?
             .unwrap_or_default();
         let evicted = sessions_from(reply.collect())?;
-        self.forget(&evicted).await;
+        self.forget(&evicted.iter().map(Leftover::from).collect::<Vec<_>>())
+            .await;
         // Not listed yet is not fatal: the next recorded activity lists it.
-        if let Err(error) = self.list_in_shard(session).await {
+        let listed = self.list_in_shard(user, &hash, session.last_active_at, session.expires_at);
+        if let Err(error) = listed.await {
             tracing::warn!(%error, "session created but not yet in the admin listing");
         }
         Ok(CreateOutcome::created(evicted, kept, session))
@@ -623,21 +992,9 @@ where
             .arg(&hash)
             .arg(last_active_at.0)
             .arg(expires_at.0);
-        let mut conn = self.conn.clone();
-        let exists: i64 =
-            bounded(async move { Ok(invocation.invoke_async(&mut conn).await?) }).await?;
-        if exists == 1 {
-            let (active, expiry) = self.keys.shard(Keys::shard_of(user));
-            let member = listing_member(user, &hash);
-            let mut conn = self.conn.clone();
-            let mut pipeline = pipe();
-            pipeline
-                .atomic()
-                .zadd(active, &member, last_active_at.0)
-                .ignore()
-                .zadd(expiry, &member, expires_at.0)
-                .ignore();
-            bounded(async move { Ok(pipeline.query_async::<()>(&mut conn).await?) }).await?;
+        if self.run::<i64>(invocation).await? == 1 {
+            self.list_in_shard(user, &hash, last_active_at, expires_at)
+                .await?;
         }
         Ok(())
     }
@@ -651,10 +1008,7 @@ where
             .key(self.keys.user_stamp(user))
             .arg(ip_address)
             .arg(fresh_stamp());
-        let mut conn = self.conn.clone();
-        bounded(async move { Ok(invocation.invoke_async::<i64>(&mut conn).await?) })
-            .await
-            .map(drop)
+        self.run::<i64>(invocation).await.map(drop)
     }
 
     async fn count_by_users(
@@ -662,13 +1016,14 @@ where
         user_ids: &[i64],
         now: Timestamp,
     ) -> StoreResult<BTreeMap<i64, u64>> {
-        // One script per user (each on its own slot), several in flight at once.
+        // One script per user (each on its own slot), many in flight at once.
         let counts: Vec<(i64, u64)> = stream::iter(user_ids.iter().copied())
             .map(|user| async move {
-                let live = self.list_by_user(user, now).await?;
-                Ok::<_, StoreError>((user, live.len() as u64))
+                let mut invocation = COUNT_USER.key(self.keys.user_index(user));
+                invocation.arg(now.0).arg(self.keys.session_prefix(user));
+                Ok::<_, StoreError>((user, self.run(invocation).await?))
             })
-            .buffer_unordered(FETCH_CONCURRENCY)
+            .buffer_unordered(BULK_CONCURRENCY)
             .try_collect()
             .await?;
         Ok(counts.into_iter().filter(|(_, n)| *n > 0).collect())
@@ -679,20 +1034,32 @@ where
         user_ids: &[i64],
         now: Timestamp,
     ) -> StoreResult<BTreeMap<i64, u64>> {
-        let counts: Vec<(i64, u64)> = stream::iter(user_ids.iter().copied())
+        // The users' slots first, many at once; then what pointed at their sessions, in a
+        // few multi-key commands rather than three per session.
+        let mut deleted: Vec<(i64, u64, Vec<Leftover>)> = stream::iter(user_ids.iter().copied())
             .map(|user| async move {
-                Ok::<_, StoreError>((user, self.delete_by_user(user, now).await?))
+                let (live, leftovers) = self.delete_in_slot(user, now).await?;
+                Ok::<_, StoreError>((user, live, leftovers))
             })
-            .buffer_unordered(FETCH_CONCURRENCY)
+            .buffer_unordered(BULK_CONCURRENCY)
             .try_collect()
             .await?;
-        Ok(counts.into_iter().filter(|(_, n)| *n > 0).collect())
+        let leftovers: Vec<Leftover> = deleted
+            .iter_mut()
+            .flat_map(|(_, _, leftovers)| leftovers.drain(..))
+            .collect();
+        self.forget(&leftovers).await;
+        Ok(deleted
+            .into_iter()
+            .filter(|(_, live, _)| *live > 0)
+            .map(|(user, live, _)| (user, live))
+            .collect())
     }
 
     async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>> {
         let mut invocation = LIST.key(self.keys.user_index(user_id));
         invocation.arg(now.0).arg(self.keys.session_prefix(user_id));
-        let mut sessions = sessions_from(self.invoke(invocation).await?)?;
+        let mut sessions = sessions_from(self.run::<Vec<Value>>(invocation).await?)?;
         sessions.sort_by(|a, b| {
             (b.last_active_at, b.created_at).cmp(&(a.last_active_at, a.created_at))
         });
@@ -709,22 +1076,15 @@ where
             .key(self.keys.user_stamp(user))
             .arg(&hash)
             .arg(fresh_stamp());
-        let deleted = sessions_from(self.invoke(invocation).await?)?;
-        self.forget(&deleted).await;
+        let deleted = sessions_from(self.run::<Vec<Value>>(invocation).await?)?;
+        self.forget(&deleted.iter().map(Leftover::from).collect::<Vec<_>>())
+            .await;
         Ok(deleted.into_iter().next())
     }
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
-        let mut invocation = DELETE_USER.key(self.keys.user_index(user_id));
-        invocation
-            .key(self.keys.user_stamp(user_id))
-            .arg(now.0)
-            .arg(self.keys.session_prefix(user_id))
-            .arg(fresh_stamp());
-        let mut reply = self.invoke(invocation).await?.into_iter();
-        let live = first_number(&mut reply)?;
-        let deleted = sessions_from(reply.collect())?;
-        self.forget(&deleted).await;
+        let (live, leftovers) = self.delete_in_slot(user_id, now).await?;
+        self.forget(&leftovers).await;
         Ok(live)
     }
 
@@ -749,27 +1109,17 @@ where
         self.purge_listing(now).await?;
         if filter.ip_address.is_some() {
             // No index by address: walk the whole listing (see docs/deployment.md).
-            let members = self.listing_heads(None).await?;
-            let mut sessions = self
-                .fetch_listed(members.into_iter().map(|(m, _)| m).collect())
+            let members: Vec<(Vec<String>,)> = self
+                .each_shard(|active, p| {
+                    p.zrange(active, 0, -1);
+                })
                 .await?;
+            let members = members.into_iter().flat_map(|(m,)| m).collect();
+            let mut sessions = self.fetch_listed(members).await?;
             sessions.retain(|s| matches_ip(s) && !s.is_expired(now));
             return Ok(page_of(sessions, limit, offset));
         }
-        let total: u64 = try_join_all((0..SHARDS).map(async |shard| {
-            self.query::<u64>(cmd("ZCARD").arg(self.keys.shard(shard).0))
-                .await
-        }))
-        .await?
-        .into_iter()
-        .sum();
-        let heads = self.listing_heads(Some(offset + u64::from(limit))).await?;
-        let members = heads
-            .into_iter()
-            .skip(offset as usize)
-            .take(limit as usize)
-            .map(|(member, _)| member)
-            .collect();
+        let (members, total) = self.listing_page(limit, offset).await?;
         let mut items = self.fetch_listed(members).await?;
         items.retain(|s| !s.is_expired(now));
         Ok(Page { items, total })

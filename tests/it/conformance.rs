@@ -107,6 +107,9 @@ const SESSION_CHECKS: &[(&str, Check)] = &[
         Box::pin(limit_concurrent(s))
     }),
     ("scan", |s| Box::pin(scan(s))),
+    ("scan: deep pages and equal activity", |s| {
+        Box::pin(scan_deep(s))
+    }),
     ("purge expired", |s| Box::pin(purge_expired(s))),
     ("bulk count and delete", |s| Box::pin(bulk(s))),
     ("address change", |s| Box::pin(address_change(s))),
@@ -355,6 +358,57 @@ async fn every_page(store: &dyn SessionStore, at: Timestamp, listed: &[Session])
         let expected = &listed[offset.min(listed.len())..(offset + 3).min(listed.len())];
         assert_eq!(ids(&page.items), ids(expected), "offset {offset}");
         assert_eq!(page.total, listed.len() as u64);
+    }
+}
+
+/// A listing large enough that a store may search for deep pages instead of reading from the
+/// top, where most sessions share their last-activity time with others, of the same user and
+/// of other users: every page, near and deep, is the matching slice of the whole listing.
+async fn scan_deep(store: &dyn SessionStore) {
+    let base = now();
+    // Half spread over 40 users; half in six crowds of fifty that share a time, of three
+    // users whose ids are 16 apart (one Redis listing shard).
+    let sessions: Vec<Session> = (0..600)
+        .map(|i| match i % 2 {
+            0 => session(i % 40 + 1, base, i * 250, "ip"),
+            _ => session([1, 17, 33][i as usize % 3], base, i / 100 * 25_000, "ip"),
+        })
+        .collect();
+    let limit = SessionLimit {
+        max_per_user: 1000,
+        ..ROOMY
+    };
+    for chunk in sessions.chunks(50) {
+        join_all(chunk.iter().map(|s| create(store, s, limit))).await;
+    }
+    let all = store
+        .scan(&SessionFilter::default(), base, 1000, 0)
+        .await
+        .unwrap();
+    assert_eq!(all.total, 600);
+    let (mut listed, mut created) = (ids(&all.items), ids(&sessions));
+    listed.sort_unstable();
+    created.sort_unstable();
+    assert_eq!(listed, created);
+    assert!(
+        all.items
+            .windows(2)
+            .all(|w| w[0].last_active_at >= w[1].last_active_at)
+    );
+    for (limit, step) in [(3, 1), (50, 23)] {
+        for offset in (0..=all.items.len() + 2).step_by(step) {
+            let page = store
+                .scan(&SessionFilter::default(), base, limit as u32, offset as u64)
+                .await
+                .unwrap();
+            let expected = &all.items[offset.min(600)..(offset + limit).min(600)];
+            assert_eq!(
+                ids(&page.items),
+                ids(expected),
+                "limit {limit}, offset {offset}"
+            );
+            assert_eq!(page.total, 600);
+        }
     }
 }
 
