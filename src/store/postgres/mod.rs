@@ -8,8 +8,8 @@ use super::sql::{
 };
 use super::sql::{
     AUDIT_COLUMNS, AUDIT_INSERT_COLUMNS, SESSION_COLUMNS, SqlRow, SqlValue, USER_COLUMNS,
-    USER_INSERT_COLUMNS, audit_from_row, audit_values, new_user_values, placeholders,
-    session_from_row, session_values, user_conflict, user_from_row,
+    USER_INSERT_COLUMNS, audit_from_row, new_user_values, placeholders, session_from_row,
+    session_values, user_conflict, user_from_row,
 };
 use super::{
     CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, RememberToken,
@@ -594,11 +594,32 @@ impl PgDirectory {
         remember: Option<&RememberToken>,
         events: &[AuditEvent],
     ) -> StoreResult<()> {
+        // One statement for any number of events, their order kept: a group revocation's
+        // thousands cost one insert, not one each.
         let sql = format!(
-            "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) VALUES ({})",
-            placeholders('$', 11)
+            "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) \
+             SELECT {AUDIT_INSERT_COLUMNS} FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], \
+             $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], \
+             $10::TEXT[], $11::BIGINT[]) WITH ORDINALITY AS e({AUDIT_INSERT_COLUMNS}, position) \
+             ORDER BY position"
         );
-        let values: Vec<_> = events.iter().map(audit_values).collect();
+        let texts = |field: fn(&AuditEvent) -> Option<&str>| -> Vec<Option<&str>> {
+            events.iter().map(field).collect()
+        };
+        let at: Vec<i64> = events.iter().map(|e| e.at.0).collect();
+        let kind = texts(|e| Some(e.kind.as_str()));
+        let actor = texts(|e| Some(&e.actor));
+        let subject: Vec<Option<i64>> = events.iter().map(|e| e.subject_user_id).collect();
+        let username = texts(|e| e.subject_username.as_deref());
+        let session = texts(|e| e.session_id.as_deref());
+        let ip = texts(|e| e.ip_address.as_deref());
+        let agent = texts(|e| e.user_agent.as_deref());
+        let outcome = texts(|e| Some(e.outcome.as_str()));
+        let reason = texts(|e| e.reason.as_deref());
+        let count: Vec<Option<i64>> = events
+            .iter()
+            .map(|e| e.session_count.map(|n| n as i64))
+            .collect();
         let token = remember.map(|t| (t.hash.0.as_slice(), t.user_id, t.expires_at.0));
         with_client_for(&self.pool, events.len(), async |mut client| {
             let tx = client.transaction().await?;
@@ -615,13 +636,11 @@ impl PgDirectory {
                     .await?;
                 tx.execute(&statement, &[hash, user_id, expires_at]).await
             };
-            // Sent without waiting for each answer, so thousands of events (a group
-            // revocation) cost about one round trip, not one each.
-            let params: Vec<_> = values.iter().map(|v| as_params(v)).collect();
-            futures_util::try_join!(
-                store_token,
-                try_join_all(params.iter().map(|p| tx.execute(&insert, p)))
-            )?;
+            let columns: [&(dyn ToSql + Sync); 11] = [
+                &at, &kind, &actor, &subject, &username, &session, &ip, &agent, &outcome, &reason,
+                &count,
+            ];
+            futures_util::try_join!(store_token, tx.execute(&insert, &columns))?;
             Ok(tx.commit().await?)
         })
         .await
