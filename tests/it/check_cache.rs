@@ -85,12 +85,17 @@ async fn a_failed_login_shows_in_the_next_check() {
         assert_eq!(checked_user(&server, token).await.failed_logins, 0);
     }
     assert!(cache_hits(&server) > 0);
+    fail_login(&server, "alice").await;
+    assert_eq!(checked_user(&server, token).await.failed_logins, 1);
+}
+
+/// A sign-in with a wrong password, which counts against the user.
+async fn fail_login(server: &TestServer, username: &str) {
     let wrong = server
         .browser(SAFARI_IPAD)
-        .login_as("alice", "not the password at all", false)
+        .login_as(username, "not the password at all", false)
         .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(checked_user(&server, token).await.failed_logins, 1);
 }
 
 /// `GET /api/session` on `server` with the token as a bearer credential.
@@ -120,11 +125,7 @@ async fn a_session_remembered_by_one_node_ends_when_another_node_revokes_it() {
     assert!(cache_hits(&node_b) > 0, "node B answers from memory");
 
     // A change to the user on node A shows in node B's next answer.
-    let wrong = node_a
-        .browser(SAFARI_IPAD)
-        .login_as("alice", "not the password at all", false)
-        .await;
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    fail_login(&node_a, "alice").await;
     assert_eq!(checked_user(&node_b, token).await.failed_logins, 1);
     checked_user(&node_b, token).await;
     let hits = cache_hits(&node_b);
