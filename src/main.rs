@@ -1,5 +1,10 @@
 use clap::Parser;
 
+// mimalloc: 12 % more requests per second than glibc's allocator on the session check and
+// /healthz alike (docs/benchmarks.md, change 17).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     sessiond::cli::main(sessiond::cli::Cli::parse())
 }
