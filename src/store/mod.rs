@@ -174,6 +174,12 @@ pub trait SessionStore: Send + Sync {
     }
 }
 
+/// A new value for a user's stamp ([`SessionStore::user_stamp`]): random, so no two writers,
+/// whatever their process or node, can agree on one a reader has seen.
+fn fresh_stamp() -> u64 {
+    u64::from_ne_bytes(crate::domain::token::random_bytes())
+}
+
 /// Outcome of recording a failed login against an existing account.
 #[derive(Debug, Clone, Copy)]
 pub struct FailureRecord {

@@ -17,11 +17,11 @@
 
 use super::{
     CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    bounded, take_param,
+    bounded, fresh_stamp, take_param,
 };
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
-use crate::domain::token::{TokenHash, random_bytes};
+use crate::domain::token::TokenHash;
 use crate::domain::user_agent::DeviceType;
 use async_trait::async_trait;
 use futures_util::future::try_join_all;
@@ -1154,9 +1154,4 @@ where
         )
         .await
     }
-}
-
-/// A new stamp value: random, so no two writers can agree on one a reader has seen.
-fn fresh_stamp() -> u64 {
-    u64::from_ne_bytes(random_bytes())
 }

@@ -631,8 +631,8 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn user_stamp(&self, user_id: i64) -> StoreResult<Option<u64>> {
-        let stamp = self.stamps.read(user_id);
-        stamp
+        self.stamps
+            .read(user_id)
             .map(Some)
             .map_err(|e| StoreError::Unavailable(format!("cannot read the stamp file: {e}")))
     }

@@ -9,7 +9,6 @@
 //! once cannot lose an update and bring back a value a reader remembered. Users sharing a
 //! slot only cost each other a re-read.
 
-use crate::domain::token::random_bytes;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -55,9 +54,8 @@ impl StampFile {
     /// saw the old stamp read the data before it too.
     pub fn bump(&self, user_ids: impl IntoIterator<Item = i64>) -> io::Result<()> {
         for user_id in user_ids {
-            let fresh = u64::from_ne_bytes(random_bytes());
             self.file
-                .write_all_at(&fresh.to_ne_bytes(), slot(user_id))?;
+                .write_all_at(&super::fresh_stamp().to_ne_bytes(), slot(user_id))?;
         }
         Ok(())
     }
