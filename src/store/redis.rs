@@ -144,6 +144,17 @@ impl Keys {
     }
 }
 
+/// Whether [`RedisSessionStore::forget`] removes the token and public-id pointers of deleted
+/// sessions, or leaves them to expire with the sessions' absolute lifetime.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pointers {
+    Unlink,
+    LeaveToExpire,
+}
+
+/// An admin-listing entry and its scores (last activity, expiry).
+type Listed = (String, (i64, i64));
+
 /// An admin-listing entry: enough to find the session hash.
 fn listing_member(user_id: i64, hash: &str) -> String {
     format!("{user_id}:{hash}")
@@ -343,23 +354,34 @@ return {fields}
 });
 
 /// KEYS: index, stamp. ARGV: now, session prefix, fresh stamp. Returns {live count, then
-/// for every deleted session its token hash and public id ('' when its hash had already
-/// expired)}: all that points at it from outside the slot.
+/// for every deleted session its token hash, public id, last activity and expiry ('' each
+/// when its hash had already expired)}: all that points at it from outside the slot, and
+/// where it sits in the admin listing.
 static DELETE_USER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local now, prefix = tonumber(ARGV[1]), ARGV[2]
 redis.call('SET', KEYS[2], ARGV[3], 'XX', 'KEEPTTL')
-local reply = {0}
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local fields = redis.call('HMGET', prefix .. member, 'expires_at', 'id')
+local reply, doomed = {0}, {KEYS[1]}
+local listed = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #listed, 2 do
+  local member = listed[i]
+  local session = prefix .. member
+  local fields = redis.call('HMGET', session, 'expires_at', 'id')
   local expires = tonumber(fields[1])
   if expires and expires > now then reply[1] = reply[1] + 1 end
   reply[#reply + 1] = member
   reply[#reply + 1] = fields[2] or ''
-  redis.call('DEL', prefix .. member)
+  reply[#reply + 1] = listed[i + 1]
+  reply[#reply + 1] = fields[1] or ''
+  doomed[#doomed + 1] = session
+  -- One DEL per thousand keys: fewer calls, and well inside unpack's limit.
+  if #doomed == 1000 then
+    redis.call('DEL', unpack(doomed))
+    doomed = {}
+  end
 end
-redis.call('DEL', KEYS[1])
+if #doomed > 0 then redis.call('DEL', unpack(doomed)) end
 return reply
 "#,
     )
@@ -401,13 +423,16 @@ pub struct RedisSessionStore<C> {
 }
 
 /// What points at a deleted session from outside its user's slot: the token and public-id
-/// pointers and the admin-listing entry.
+/// pointers and the admin-listing entries.
 struct Leftover {
     user_id: i64,
     hash: String,
     /// Unknown when the session hash had expired before it was deleted; that pointer then
     /// expires by itself.
     id: Option<String>,
+    /// The listing entries' scores (last activity, expiry), 0 when unknown: removing entries
+    /// in score order walks the sorted sets' nearby nodes, which are still in the CPU cache.
+    scores: (i64, i64),
 }
 
 impl From<&Session> for Leftover {
@@ -416,6 +441,7 @@ impl From<&Session> for Leftover {
             user_id: s.user_id,
             hash: s.token_hash.to_hex(),
             id: Some(s.id.clone()),
+            scores: (s.last_active_at.0, s.expires_at.0),
         }
     }
 }
@@ -604,30 +630,33 @@ where
     }
 
     /// Removes what points at sessions already deleted from their users' slots, all at once:
-    /// pointers by multi-key `UNLINK` (the Cluster client splits one by slot), listing
-    /// entries by one `ZREM` per shard and chunk. Best effort: the sessions are gone either
-    /// way, and leftovers find nothing and expire.
-    async fn forget(&self, leftovers: &[Leftover]) {
-        let mut pointers = Vec::with_capacity(2 * leftovers.len());
-        let mut listed: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    /// listing entries by one `ZREM` per shard and chunk, and (unless `pointers` says to leave
+    /// them) pointers by multi-key `UNLINK` (the Cluster client splits one by slot). Best
+    /// effort: the sessions are gone either way, and leftovers find nothing and expire.
+    async fn forget(&self, leftovers: &[Leftover], pointers: Pointers) {
+        let mut unlink = Vec::new();
+        let mut listed: BTreeMap<i64, Vec<Listed>> = BTreeMap::new();
         for left in leftovers {
-            pointers.push(self.keys.token(&left.hash));
-            if let Some(id) = &left.id {
-                pointers.push(self.keys.public_id(id));
+            if pointers == Pointers::Unlink {
+                unlink.push(self.keys.token(&left.hash));
+                unlink.extend(left.id.as_deref().map(|id| self.keys.public_id(id)));
             }
             listed
                 .entry(Keys::shard_of(left.user_id))
                 .or_default()
-                .push(listing_member(left.user_id, &left.hash));
+                .push((listing_member(left.user_id, &left.hash), left.scores));
+        }
+        for entries in listed.values_mut() {
+            entries.sort_unstable_by_key(|(_, (active, _))| *active);
         }
         // A bounded number in flight, so each command's deadline runs from when it is sent.
         // Owned chunks: a stream over borrowed ones is not `Send` to the compiler here.
-        let unlinks: Vec<Vec<String>> = pointers.chunks(REMOVE_CHUNK).map(<[_]>::to_vec).collect();
+        let unlinks: Vec<Vec<String>> = unlink.chunks(REMOVE_CHUNK).map(<[_]>::to_vec).collect();
         let unlinked = stream::iter(unlinks)
             .map(|keys| async move { self.query::<()>(cmd("UNLINK").arg(keys)).await })
             .buffer_unordered(REMOVE_CONCURRENCY)
             .collect::<Vec<_>>();
-        let unlists: Vec<(i64, Vec<String>)> = listed
+        let unlists: Vec<(i64, Vec<Listed>)> = listed
             .iter()
             .flat_map(|(shard, members)| {
                 let chunks = members.chunks(REMOVE_CHUNK);
@@ -635,7 +664,7 @@ where
             })
             .collect();
         let unlisted = stream::iter(unlists)
-            .map(|(shard, members)| async move { self.unlist(shard, &members).await })
+            .map(|(shard, mut entries)| async move { self.unlist(shard, &mut entries).await })
             .buffer_unordered(REMOVE_CONCURRENCY)
             .collect::<Vec<_>>();
         let (unlinked, unlisted) = futures_util::join!(unlinked, unlisted);
@@ -644,15 +673,18 @@ where
         }
     }
 
-    async fn unlist(&self, shard: i64, members: &[String]) -> StoreResult<()> {
+    /// Removes a shard's listing entries, from each sorted set in its own score order.
+    async fn unlist(&self, shard: i64, entries: &mut [Listed]) -> StoreResult<()> {
         let (active, expiry) = self.keys.shard(shard);
+        let members = |entries: &[Listed]| -> Vec<String> {
+            entries.iter().map(|(m, _)| m.clone()).collect()
+        };
         let mut pipeline = pipe();
-        pipeline
-            .atomic()
-            .zrem(active, members)
-            .ignore()
-            .zrem(expiry, members)
-            .ignore();
+        pipeline.atomic();
+        entries.sort_unstable_by_key(|(_, (active, _))| *active);
+        pipeline.zrem(active, members(entries)).ignore();
+        entries.sort_unstable_by_key(|(_, (_, expiry))| *expiry);
+        pipeline.zrem(expiry, members(entries)).ignore();
         self.send(pipeline).await
     }
 
@@ -675,12 +707,14 @@ where
             .map(redis::from_redis_value)
             .collect::<Result<_, _>>()
             .map_err(|e| unavailable(e.into()))?;
+        let score = |text: &str| text.parse().unwrap_or(0);
         let leftovers = text
-            .chunks_exact(2)
-            .map(|pair| Leftover {
+            .chunks_exact(4)
+            .map(|fields| Leftover {
                 user_id,
-                hash: pair[0].clone(),
-                id: Some(pair[1].clone()).filter(|id| !id.is_empty()),
+                hash: fields[0].clone(),
+                id: Some(fields[1].clone()).filter(|id| !id.is_empty()),
+                scores: (score(&fields[2]), score(&fields[3])),
             })
             .collect();
         Ok((live, leftovers))
@@ -725,7 +759,7 @@ where
         for (member, fields) in found {
             if fields.is_empty() {
                 if let Some((user, _)) = parse_member(&member) {
-                    self.unlist(Keys::shard_of(user), std::slice::from_ref(&member))
+                    self.unlist(Keys::shard_of(user), &mut [(member, (0, 0))])
                         .await?;
                 }
                 continue;
@@ -944,7 +978,8 @@ where
         }
         let mut reply = self.run::<Vec<Value>>(invocation).await?.into_iter();
         if first_number(&mut reply)? != 1 {
-            self.forget(&[Leftover::from(session)]).await;
+            self.forget(&[Leftover::from(session)], Pointers::Unlink)
+                .await;
             return Ok(CreateOutcome::LimitReached);
         }
         let kept: Vec<String> = reply
@@ -954,8 +989,11 @@ where
             .map_err(|e| unavailable(e.into()))?
             .unwrap_or_default();
         let evicted = sessions_from(reply.collect())?;
-        self.forget(&evicted.iter().map(Leftover::from).collect::<Vec<_>>())
-            .await;
+        self.forget(
+            &evicted.iter().map(Leftover::from).collect::<Vec<_>>(),
+            Pointers::Unlink,
+        )
+        .await;
         // Not listed yet is not fatal: the next recorded activity lists it.
         let listed = self.list_in_shard(user, &hash, session.last_active_at, session.expires_at);
         if let Err(error) = listed.await {
@@ -1034,8 +1072,9 @@ where
         user_ids: &[i64],
         now: Timestamp,
     ) -> StoreResult<BTreeMap<i64, u64>> {
-        // The users' slots first, many at once; then what pointed at their sessions, in a
-        // few multi-key commands rather than three per session.
+        // The users' slots first, many at once; then their listing entries, in a few
+        // multi-key commands. Their pointers are left to expire: removing them would nearly
+        // double a mass revocation's work on Redis's single thread, and they point at nothing.
         let mut deleted: Vec<(i64, u64, Vec<Leftover>)> = stream::iter(user_ids.iter().copied())
             .map(|user| async move {
                 let (live, leftovers) = self.delete_in_slot(user, now).await?;
@@ -1048,7 +1087,7 @@ where
             .iter_mut()
             .flat_map(|(_, _, leftovers)| leftovers.drain(..))
             .collect();
-        self.forget(&leftovers).await;
+        self.forget(&leftovers, Pointers::LeaveToExpire).await;
         Ok(deleted
             .into_iter()
             .filter(|(_, live, _)| *live > 0)
@@ -1077,14 +1116,17 @@ where
             .arg(&hash)
             .arg(fresh_stamp());
         let deleted = sessions_from(self.run::<Vec<Value>>(invocation).await?)?;
-        self.forget(&deleted.iter().map(Leftover::from).collect::<Vec<_>>())
-            .await;
+        self.forget(
+            &deleted.iter().map(Leftover::from).collect::<Vec<_>>(),
+            Pointers::Unlink,
+        )
+        .await;
         Ok(deleted.into_iter().next())
     }
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
         let (live, leftovers) = self.delete_in_slot(user_id, now).await?;
-        self.forget(&leftovers).await;
+        self.forget(&leftovers, Pointers::Unlink).await;
         Ok(live)
     }
 

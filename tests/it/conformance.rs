@@ -469,8 +469,24 @@ async fn bulk(store: &dyn SessionStore) {
             store.get_by_token_hash(&gone.token_hash).await.unwrap(),
             None
         );
+        // Whatever a store leaves behind of a revoked session must not bring it back.
+        store.touch(&gone.id, base, later).await.unwrap();
+        store.set_ip_address(&gone.id, "elsewhere").await.unwrap();
+        assert_eq!(store.delete(&gone.id).await.unwrap(), None);
+        assert_eq!(
+            store.get_by_token_hash(&gone.token_hash).await.unwrap(),
+            None
+        );
     }
     assert_eq!(ids(&store.list_by_user(2, base).await.unwrap()), [&b.id]);
+    let listed = store.scan(&SessionFilter::default(), base, 10, 0).await;
+    let listed = listed.unwrap();
+    assert_eq!(listed.total, 4);
+    let mut listed = ids(&listed.items);
+    listed.sort();
+    let mut kept = [&c1.id, &c2.id, &d1.id, &b.id].map(String::as_str);
+    kept.sort();
+    assert_eq!(listed, kept);
 }
 
 async fn address_change(store: &dyn SessionStore) {
