@@ -594,10 +594,13 @@ impl PgDirectory {
         remember: Option<&RememberToken>,
         events: &[AuditEvent],
     ) -> StoreResult<()> {
-        // One statement for any number of events, their order kept: a group revocation's
-        // thousands cost one insert, not one each.
+        // One statement, so one round trip and an implicit transaction: the remember-me
+        // token (if any) in a data-modifying WITH, and any number of events, their order kept,
+        // from arrays (a group revocation's thousands cost one insert, not one each).
         let sql = format!(
-            "INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) \
+            "WITH token AS (INSERT INTO remember_tokens (token_hash, user_id, expires_at) \
+             SELECT $12::BYTEA, $13::BIGINT, $14::BIGINT WHERE $12::BYTEA IS NOT NULL) \
+             INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) \
              SELECT {AUDIT_INSERT_COLUMNS} FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], \
              $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], \
              $10::TEXT[], $11::BIGINT[]) WITH ORDINALITY AS e({AUDIT_INSERT_COLUMNS}, position) \
@@ -620,28 +623,17 @@ impl PgDirectory {
             .iter()
             .map(|e| e.session_count.map(|n| n as i64))
             .collect();
-        let token = remember.map(|t| (t.hash.0.as_slice(), t.user_id, t.expires_at.0));
-        with_client_for(&self.pool, events.len(), async |mut client| {
-            let tx = client.transaction().await?;
-            let insert = tx.prepare_cached(&sql).await?;
-            let store_token = async {
-                let Some((hash, user_id, expires_at)) = &token else {
-                    return Ok(0);
-                };
-                let statement = tx
-                    .prepare_cached(
-                        "INSERT INTO remember_tokens (token_hash, user_id, expires_at) \
-                         VALUES ($1, $2, $3)",
-                    )
-                    .await?;
-                tx.execute(&statement, &[hash, user_id, expires_at]).await
-            };
-            let columns: [&(dyn ToSql + Sync); 11] = [
+        let token_hash = remember.map(|t| t.hash.0.as_slice());
+        let token_user = remember.map(|t| t.user_id);
+        let token_expiry = remember.map(|t| t.expires_at.0);
+        with_client_for(&self.pool, events.len(), async |client| {
+            let statement = client.prepare_cached(&sql).await?;
+            let params: [&(dyn ToSql + Sync); 14] = [
                 &at, &kind, &actor, &subject, &username, &session, &ip, &agent, &outcome, &reason,
-                &count,
+                &count, &token_hash, &token_user, &token_expiry,
             ];
-            futures_util::try_join!(store_token, tx.execute(&insert, &columns))?;
-            Ok(tx.commit().await?)
+            client.execute(&statement, &params).await?;
+            Ok(())
         })
         .await
     }
