@@ -688,6 +688,18 @@ where
         self.send(pipeline).await
     }
 
+    /// Deletes one session in its user's slot (not what points at it): the deleted session,
+    /// if it was there.
+    async fn delete_in_place(&self, user_id: i64, hash: &str) -> StoreResult<Vec<Session>> {
+        let mut invocation = DELETE.key(self.keys.user_index(user_id));
+        invocation
+            .key(self.keys.session(user_id, hash))
+            .key(self.keys.user_stamp(user_id))
+            .arg(hash)
+            .arg(fresh_stamp());
+        sessions_from(self.run::<Vec<Value>>(invocation).await?)
+    }
+
     /// Deletes every session of a user in the user's slot: how many were live, and what
     /// [`Self::forget`] must remove.
     async fn delete_in_slot(
@@ -945,8 +957,6 @@ where
     ) -> StoreResult<CreateOutcome> {
         let (user, hash) = (session.user_id, session.token_hash.to_hex());
         let absolute = session.absolute_expires_at.0;
-        // The pointers first: one left behind by a failure below points at nothing. Both at
-        // once, in one round trip.
         let mut token = cmd("SET");
         token
             .arg(self.keys.token(&hash))
@@ -959,7 +969,9 @@ where
             .arg(listing_member(user, &hash))
             .arg("PXAT")
             .arg(absolute);
-        tokio::try_join!(self.query::<()>(&token), self.query::<()>(&public_id))?;
+        let pointers = async {
+            tokio::try_join!(self.query::<()>(&token), self.query::<()>(&public_id)).map(drop)
+        };
         let mut invocation = CREATE.key(self.keys.user_index(user));
         invocation
             .key(self.keys.session(user, &hash))
@@ -976,10 +988,24 @@ where
         for (field, value) in session_fields(session) {
             invocation.arg(field).arg(value);
         }
-        let mut reply = self.run::<Vec<Value>>(invocation).await?.into_iter();
+        let listed = self.list_in_shard(user, &hash, session.last_active_at, session.expires_at);
+        // Pointers, script and listing entries all at once: one round trip on a single
+        // connection, which delivers them in this order. (On Cluster they may arrive in any
+        // order; a listing entry read before its session exists is dropped, and the next
+        // activity write lists the session again.) Whatever is written for a session that
+        // ends up not created is removed below.
+        let (pointers, reply, listed) =
+            tokio::join!(pointers, self.run::<Vec<Value>>(invocation), listed);
+        let new_session = Leftover::from(session);
+        let mut reply = match reply {
+            Ok(reply) => reply.into_iter(),
+            Err(error) => {
+                self.forget(&[new_session], Pointers::Unlink).await;
+                return Err(error);
+            }
+        };
         if first_number(&mut reply)? != 1 {
-            self.forget(&[Leftover::from(session)], Pointers::Unlink)
-                .await;
+            self.forget(&[new_session], Pointers::Unlink).await;
             return Ok(CreateOutcome::LimitReached);
         }
         let kept: Vec<String> = reply
@@ -989,14 +1015,17 @@ where
             .map_err(|e| unavailable(e.into()))?
             .unwrap_or_default();
         let evicted = sessions_from(reply.collect())?;
-        self.forget(
-            &evicted.iter().map(Leftover::from).collect::<Vec<_>>(),
-            Pointers::Unlink,
-        )
-        .await;
+        let mut leftovers: Vec<Leftover> = evicted.iter().map(Leftover::from).collect();
+        if let Err(error) = pointers {
+            // Unreachable by its token: the session must not stay and count against the limit.
+            self.delete_in_place(user, &hash).await?;
+            leftovers.push(new_session);
+            self.forget(&leftovers, Pointers::Unlink).await;
+            return Err(error);
+        }
+        self.forget(&leftovers, Pointers::Unlink).await;
         // Not listed yet is not fatal: the next recorded activity lists it.
-        let listed = self.list_in_shard(user, &hash, session.last_active_at, session.expires_at);
-        if let Err(error) = listed.await {
+        if let Err(error) = listed {
             tracing::warn!(%error, "session created but not yet in the admin listing");
         }
         Ok(CreateOutcome::created(evicted, kept, session))
@@ -1109,13 +1138,7 @@ where
         let Some((user, hash)) = self.locate(id).await? else {
             return Ok(None);
         };
-        let mut invocation = DELETE.key(self.keys.user_index(user));
-        invocation
-            .key(self.keys.session(user, &hash))
-            .key(self.keys.user_stamp(user))
-            .arg(&hash)
-            .arg(fresh_stamp());
-        let deleted = sessions_from(self.run::<Vec<Value>>(invocation).await?)?;
+        let deleted = self.delete_in_place(user, &hash).await?;
         self.forget(
             &deleted.iter().map(Leftover::from).collect::<Vec<_>>(),
             Pointers::Unlink,

@@ -1202,3 +1202,36 @@ async fn sqlite_listing_pages_match_the_plain_query() {
     let store = SqliteSessionStore::open(&path).unwrap();
     same_as_plain(&store, &db, at).await;
 }
+
+/// A session whose token pointer cannot be written is refused and removed again, not left to
+/// count against the user's limit unreachable: a Redis ACL user who may write every key of
+/// the store but the token pointers stands in for a failing write.
+#[tokio::test]
+async fn redis_create_is_undone_when_its_token_pointer_fails() {
+    let Some(isolated) = Backend::Redis.isolated() else {
+        return;
+    };
+    let url = isolated.url.clone();
+    let prefix = url.rsplit_once("prefix=").unwrap().1.to_owned();
+    let acl_user = format!("{prefix}_no_tokens");
+    let acl = |args: &[&str]| {
+        let port: u16 = crate::services::REDIS.rsplit_once(':').unwrap().1.parse().unwrap();
+        crate::services::redis_cli(port, args)
+    };
+    let keys = [format!("~{prefix}:{{*"), format!("~{prefix}:i:*")];
+    let mut setuser = vec!["ACL", "SETUSER", &acl_user, "reset", "on", "nopass", "+@all"];
+    setuser.extend(keys.iter().map(String::as_str));
+    assert_eq!(acl(&setuser).trim(), "OK");
+    let limited = url.replacen("redis://", &format!("redis://{acl_user}:x@"), 1);
+    let store = sessiond::store::redis::open(&limited).await.unwrap();
+    let full = sessiond::store::redis::open(&url).await.unwrap();
+    let base = now();
+    let s = session(1, base, 0, "ip");
+    let refused = store.create(&s, ROOMY, base).await;
+    acl(&["ACL", "DELUSER", &acl_user]);
+    assert!(refused.is_err(), "the pointer write failed: {refused:?}");
+    assert!(full.list_by_user(1, base).await.unwrap().is_empty());
+    let listed = full.scan(&SessionFilter::default(), base, 10, 0).await;
+    assert_eq!(listed.unwrap().total, 0);
+    assert_eq!(full.delete(&s.id).await.unwrap(), None);
+}

@@ -629,8 +629,20 @@ impl PgDirectory {
         with_client_for(&self.pool, events.len(), async |client| {
             let statement = client.prepare_cached(&sql).await?;
             let params: [&(dyn ToSql + Sync); 14] = [
-                &at, &kind, &actor, &subject, &username, &session, &ip, &agent, &outcome, &reason,
-                &count, &token_hash, &token_user, &token_expiry,
+                &at,
+                &kind,
+                &actor,
+                &subject,
+                &username,
+                &session,
+                &ip,
+                &agent,
+                &outcome,
+                &reason,
+                &count,
+                &token_hash,
+                &token_user,
+                &token_expiry,
             ];
             client.execute(&statement, &params).await?;
             Ok(())
