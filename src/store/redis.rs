@@ -144,12 +144,15 @@ impl Keys {
     }
 }
 
-/// Whether [`RedisSessionStore::forget`] removes the token and public-id pointers of deleted
-/// sessions, or leaves them to expire with the sessions' absolute lifetime.
+/// How much of what points at deleted sessions [`RedisSessionStore::forget`] removes.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Pointers {
-    Unlink,
-    LeaveToExpire,
+enum Forget {
+    /// Token and public-id pointers, and both listing entries.
+    All,
+    /// Only what an administrator sees: the by-activity listing entry, so totals and pages
+    /// are exact at once. The pointers point at nothing and expire with the sessions'
+    /// absolute lifetime; the by-expiry entries are purged when they fall due, like any other.
+    Visible,
 }
 
 /// An admin-listing entry and its scores (last activity, expiry).
@@ -403,16 +406,16 @@ return live
 });
 
 /// KEYS: shard active, shard expiry. ARGV: now, batch. Removes up to a batch of entries that
-/// expired by `now`; returns how many.
+/// expired by `now`; returns {how many by-expiry entries, how many of them were still listed
+/// by activity} (a revoked session's by-expiry entry waits for this purge; see `Forget`).
 static PURGE_SHARD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-if #dead > 0 then
-  redis.call('ZREM', KEYS[1], unpack(dead))
-  redis.call('ZREM', KEYS[2], unpack(dead))
-end
-return #dead
+if #dead == 0 then return {0, 0} end
+local listed = redis.call('ZREM', KEYS[1], unpack(dead))
+redis.call('ZREM', KEYS[2], unpack(dead))
+return {#dead, listed}
 "#,
     )
 });
@@ -629,15 +632,15 @@ where
         self.send(pipeline).await
     }
 
-    /// Removes what points at sessions already deleted from their users' slots, all at once:
-    /// listing entries by one `ZREM` per shard and chunk, and (unless `pointers` says to leave
-    /// them) pointers by multi-key `UNLINK` (the Cluster client splits one by slot). Best
-    /// effort: the sessions are gone either way, and leftovers find nothing and expire.
-    async fn forget(&self, leftovers: &[Leftover], pointers: Pointers) {
+    /// Removes what points at sessions already deleted from their users' slots, all at once,
+    /// as much as `forget` says: listing entries by one `ZREM` per shard and chunk, pointers
+    /// by multi-key `UNLINK` (the Cluster client splits one by slot). Best effort: the
+    /// sessions are gone either way, and leftovers find nothing and expire.
+    async fn forget(&self, leftovers: &[Leftover], forget: Forget) {
         let mut unlink = Vec::new();
         let mut listed: BTreeMap<i64, Vec<Listed>> = BTreeMap::new();
         for left in leftovers {
-            if pointers == Pointers::Unlink {
+            if forget == Forget::All {
                 unlink.push(self.keys.token(&left.hash));
                 unlink.extend(left.id.as_deref().map(|id| self.keys.public_id(id)));
             }
@@ -663,18 +666,22 @@ where
                 chunks.map(|chunk| (*shard, chunk.to_vec()))
             })
             .collect();
-        let unlisted = stream::iter(unlists)
-            .map(|(shard, mut entries)| async move { self.unlist(shard, &mut entries).await })
-            .buffer_unordered(REMOVE_CONCURRENCY)
-            .collect::<Vec<_>>();
+        let unlisted =
+            stream::iter(unlists)
+                .map(|(shard, mut entries)| async move {
+                    self.unlist(shard, &mut entries, forget).await
+                })
+                .buffer_unordered(REMOVE_CONCURRENCY)
+                .collect::<Vec<_>>();
         let (unlinked, unlisted) = futures_util::join!(unlinked, unlisted);
         for error in unlinked.into_iter().chain(unlisted).filter_map(Result::err) {
             tracing::warn!(%error, "leftover Redis pointers of deleted sessions; they expire by themselves");
         }
     }
 
-    /// Removes a shard's listing entries, from each sorted set in its own score order.
-    async fn unlist(&self, shard: i64, entries: &mut [Listed]) -> StoreResult<()> {
+    /// Removes a shard's listing entries (by-expiry ones only for [`Forget::All`]), from each
+    /// sorted set in its own score order.
+    async fn unlist(&self, shard: i64, entries: &mut [Listed], forget: Forget) -> StoreResult<()> {
         let (active, expiry) = self.keys.shard(shard);
         let members = |entries: &[Listed]| -> Vec<String> {
             entries.iter().map(|(m, _)| m.clone()).collect()
@@ -683,8 +690,10 @@ where
         pipeline.atomic();
         entries.sort_unstable_by_key(|(_, (active, _))| *active);
         pipeline.zrem(active, members(entries)).ignore();
-        entries.sort_unstable_by_key(|(_, (_, expiry))| *expiry);
-        pipeline.zrem(expiry, members(entries)).ignore();
+        if forget == Forget::All {
+            entries.sort_unstable_by_key(|(_, (_, expiry))| *expiry);
+            pipeline.zrem(expiry, members(entries)).ignore();
+        }
         self.send(pipeline).await
     }
 
@@ -741,8 +750,8 @@ where
             loop {
                 let mut invocation = PURGE_SHARD.key(&active);
                 invocation.key(&expiry).arg(now.0).arg(PURGE_BATCH);
-                let removed: u64 = self.run(invocation).await?;
-                purged += removed;
+                let (removed, listed): (u64, u64) = self.run(invocation).await?;
+                purged += listed;
                 if removed < PURGE_BATCH as u64 {
                     return Ok::<_, StoreError>(purged);
                 }
@@ -771,7 +780,7 @@ where
         for (member, fields) in found {
             if fields.is_empty() {
                 if let Some((user, _)) = parse_member(&member) {
-                    self.unlist(Keys::shard_of(user), &mut [(member, (0, 0))])
+                    self.unlist(Keys::shard_of(user), &mut [(member, (0, 0))], Forget::All)
                         .await?;
                 }
                 continue;
@@ -1000,12 +1009,12 @@ where
         let mut reply = match reply {
             Ok(reply) => reply.into_iter(),
             Err(error) => {
-                self.forget(&[new_session], Pointers::Unlink).await;
+                self.forget(&[new_session], Forget::All).await;
                 return Err(error);
             }
         };
         if first_number(&mut reply)? != 1 {
-            self.forget(&[new_session], Pointers::Unlink).await;
+            self.forget(&[new_session], Forget::All).await;
             return Ok(CreateOutcome::LimitReached);
         }
         let kept: Vec<String> = reply
@@ -1020,10 +1029,10 @@ where
             // Unreachable by its token: the session must not stay and count against the limit.
             self.delete_in_place(user, &hash).await?;
             leftovers.push(new_session);
-            self.forget(&leftovers, Pointers::Unlink).await;
+            self.forget(&leftovers, Forget::All).await;
             return Err(error);
         }
-        self.forget(&leftovers, Pointers::Unlink).await;
+        self.forget(&leftovers, Forget::All).await;
         // Not listed yet is not fatal: the next recorded activity lists it.
         if let Err(error) = listed {
             tracing::warn!(%error, "session created but not yet in the admin listing");
@@ -1101,9 +1110,9 @@ where
         user_ids: &[i64],
         now: Timestamp,
     ) -> StoreResult<BTreeMap<i64, u64>> {
-        // The users' slots first, many at once; then their listing entries, in a few
-        // multi-key commands. Their pointers are left to expire: removing them would nearly
-        // double a mass revocation's work on Redis's single thread, and they point at nothing.
+        // The users' slots first, many at once; then their by-activity listing entries, in a
+        // few multi-key commands. The rest is left to expire (see `Forget::Visible`): removing
+        // it would add half again to a mass revocation's work on Redis's single thread.
         let mut deleted: Vec<(i64, u64, Vec<Leftover>)> = stream::iter(user_ids.iter().copied())
             .map(|user| async move {
                 let (live, leftovers) = self.delete_in_slot(user, now).await?;
@@ -1116,7 +1125,7 @@ where
             .iter_mut()
             .flat_map(|(_, _, leftovers)| leftovers.drain(..))
             .collect();
-        self.forget(&leftovers, Pointers::LeaveToExpire).await;
+        self.forget(&leftovers, Forget::Visible).await;
         Ok(deleted
             .into_iter()
             .filter(|(_, live, _)| *live > 0)
@@ -1141,7 +1150,7 @@ where
         let deleted = self.delete_in_place(user, &hash).await?;
         self.forget(
             &deleted.iter().map(Leftover::from).collect::<Vec<_>>(),
-            Pointers::Unlink,
+            Forget::All,
         )
         .await;
         Ok(deleted.into_iter().next())
@@ -1149,7 +1158,7 @@ where
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
         let (live, leftovers) = self.delete_in_slot(user_id, now).await?;
-        self.forget(&leftovers, Pointers::Unlink).await;
+        self.forget(&leftovers, Forget::All).await;
         Ok(live)
     }
 

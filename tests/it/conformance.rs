@@ -487,6 +487,10 @@ async fn bulk(store: &dyn SessionStore) {
     let mut kept = [&c1.id, &c2.id, &d1.id, &b.id].map(String::as_str);
     kept.sort();
     assert_eq!(listed, kept);
+    // Once all have expired, the purge counts the four, not the revoked ones again.
+    let expired = Timestamp(base.0 + 4 * HOUR);
+    assert_eq!(store.purge_expired(expired).await.unwrap(), 4);
+    assert_eq!(store.purge_expired(expired).await.unwrap(), 0);
 }
 
 async fn address_change(store: &dyn SessionStore) {
@@ -1215,11 +1219,18 @@ async fn redis_create_is_undone_when_its_token_pointer_fails() {
     let prefix = url.rsplit_once("prefix=").unwrap().1.to_owned();
     let acl_user = format!("{prefix}_no_tokens");
     let acl = |args: &[&str]| {
-        let port: u16 = crate::services::REDIS.rsplit_once(':').unwrap().1.parse().unwrap();
+        let port: u16 = crate::services::REDIS
+            .rsplit_once(':')
+            .unwrap()
+            .1
+            .parse()
+            .unwrap();
         crate::services::redis_cli(port, args)
     };
     let keys = [format!("~{prefix}:{{*"), format!("~{prefix}:i:*")];
-    let mut setuser = vec!["ACL", "SETUSER", &acl_user, "reset", "on", "nopass", "+@all"];
+    let mut setuser = vec![
+        "ACL", "SETUSER", &acl_user, "reset", "on", "nopass", "+@all",
+    ];
     setuser.extend(keys.iter().map(String::as_str));
     assert_eq!(acl(&setuser).trim(), "OK");
     let limited = url.replacen("redis://", &format!("redis://{acl_user}:x@"), 1);
