@@ -31,6 +31,7 @@ use deadpool_postgres::{
 use futures_util::future::try_join_all;
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type};
@@ -263,6 +264,22 @@ where
     })
     .await
 }
+
+/// [`PgDirectory::write_audit`]'s one statement, so one round trip and an implicit
+/// transaction: the remember-me token ($12–$14, skipped when NULL) in a data-modifying
+/// WITH, and any number of events, their order kept, from arrays ($1–$11): a group
+/// revocation's thousands cost one insert, not one each.
+static WRITE_AUDIT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH token AS (INSERT INTO remember_tokens (token_hash, user_id, expires_at) \
+         SELECT $12::BYTEA, $13::BIGINT, $14::BIGINT WHERE $12::BYTEA IS NOT NULL) \
+         INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) \
+         SELECT {AUDIT_INSERT_COLUMNS} FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], \
+         $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], \
+         $10::TEXT[], $11::BIGINT[]) WITH ORDINALITY AS e({AUDIT_INSERT_COLUMNS}, position) \
+         ORDER BY position"
+    )
+});
 
 pub struct PgSessionStore {
     pool: Pool,
@@ -587,25 +604,12 @@ impl PgDirectory {
         optional_row(&self.pool, &sql, &[value], user_from_row).await
     }
 
-    /// Appends audit events, and stores a remember-me token first if given, in one
-    /// transaction whose statements are pipelined: about one round trip for all of them.
+    /// Appends audit events, and stores a remember-me token if given, all or nothing.
     async fn write_audit(
         &self,
         remember: Option<&RememberToken>,
         events: &[AuditEvent],
     ) -> StoreResult<()> {
-        // One statement, so one round trip and an implicit transaction: the remember-me
-        // token (if any) in a data-modifying WITH, and any number of events, their order kept,
-        // from arrays (a group revocation's thousands cost one insert, not one each).
-        let sql = format!(
-            "WITH token AS (INSERT INTO remember_tokens (token_hash, user_id, expires_at) \
-             SELECT $12::BYTEA, $13::BIGINT, $14::BIGINT WHERE $12::BYTEA IS NOT NULL) \
-             INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) \
-             SELECT {AUDIT_INSERT_COLUMNS} FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], \
-             $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], \
-             $10::TEXT[], $11::BIGINT[]) WITH ORDINALITY AS e({AUDIT_INSERT_COLUMNS}, position) \
-             ORDER BY position"
-        );
         let texts = |field: fn(&AuditEvent) -> Option<&str>| -> Vec<Option<&str>> {
             events.iter().map(field).collect()
         };
@@ -627,7 +631,7 @@ impl PgDirectory {
         let token_user = remember.map(|t| t.user_id);
         let token_expiry = remember.map(|t| t.expires_at.0);
         with_client_for(&self.pool, events.len(), async |client| {
-            let statement = client.prepare_cached(&sql).await?;
+            let statement = client.prepare_cached(&WRITE_AUDIT).await?;
             let params: [&(dyn ToSql + Sync); 14] = [
                 &at,
                 &kind,
