@@ -679,8 +679,8 @@ where
         }
     }
 
-    /// Removes a shard's listing entries (by-expiry ones only for [`Forget::All`]), from each
-    /// sorted set in its own score order.
+    /// Removes a shard's listing entries, given in by-activity order (by-expiry ones only for
+    /// [`Forget::All`], re-sorted to that set's score order).
     async fn unlist(&self, shard: i64, entries: &mut [Listed], forget: Forget) -> StoreResult<()> {
         let (active, expiry) = self.keys.shard(shard);
         let members = |entries: &[Listed]| -> Vec<String> {
@@ -688,7 +688,6 @@ where
         };
         let mut pipeline = pipe();
         pipeline.atomic();
-        entries.sort_unstable_by_key(|(_, (active, _))| *active);
         pipeline.zrem(active, members(entries)).ignore();
         if forget == Forget::All {
             entries.sort_unstable_by_key(|(_, (_, expiry))| *expiry);
@@ -1005,16 +1004,17 @@ where
         // ends up not created is removed below.
         let (pointers, reply, listed) =
             tokio::join!(pointers, self.run::<Vec<Value>>(invocation), listed);
-        let new_session = Leftover::from(session);
+        // Only on the failure paths below.
+        let new_session = || Leftover::from(session);
         let mut reply = match reply {
             Ok(reply) => reply.into_iter(),
             Err(error) => {
-                self.forget(&[new_session], Forget::All).await;
+                self.forget(&[new_session()], Forget::All).await;
                 return Err(error);
             }
         };
         if first_number(&mut reply)? != 1 {
-            self.forget(&[new_session], Forget::All).await;
+            self.forget(&[new_session()], Forget::All).await;
             return Ok(CreateOutcome::LimitReached);
         }
         let kept: Vec<String> = reply
@@ -1028,7 +1028,7 @@ where
         if let Err(error) = pointers {
             // Unreachable by its token: the session must not stay and count against the limit.
             self.delete_in_place(user, &hash).await?;
-            leftovers.push(new_session);
+            leftovers.push(new_session());
             self.forget(&leftovers, Forget::All).await;
             return Err(error);
         }
