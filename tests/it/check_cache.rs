@@ -100,8 +100,18 @@ async fn fail_login(server: &TestServer, username: &str) {
 
 /// `GET /api/session` on `server` with the token as a bearer credential.
 async fn check(server: &TestServer, token: &str) -> StatusCode {
+    with_bearer(server, reqwest::Method::GET, "/api/session", token).await
+}
+
+/// The status of `method path` on `server` with the token as a bearer credential.
+async fn with_bearer(
+    server: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+) -> StatusCode {
     let response = reqwest::Client::new()
-        .get(server.url("/api/session"))
+        .request(method, server.url(path))
         .bearer_auth(token)
         .send()
         .await
@@ -132,12 +142,7 @@ async fn a_session_remembered_by_one_node_ends_when_another_node_revokes_it() {
     assert_eq!(check(&node_b, token).await, StatusCode::OK);
     assert_eq!(cache_hits(&node_b), hits + 1, "remembered again");
 
-    let logout = reqwest::Client::new()
-        .post(node_a.url("/api/logout"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", token).await;
+    assert_eq!(logout, StatusCode::NO_CONTENT);
     assert_eq!(check(&node_b, token).await, StatusCode::UNAUTHORIZED);
 }
