@@ -408,17 +408,14 @@ return live
 /// KEYS: shard active, shard expiry. ARGV: now, batch. Removes up to a batch of entries that
 /// expired by `now`; returns {how many by-expiry entries, how many of them were still listed
 /// by activity} (a revoked session's by-expiry entry waits for this purge; see `Forget`).
-static PURGE_SHARD: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r#"
+static PURGE_SHARD: LazyLock<Script> = LazyLock::new(|| Script::new(PURGE_SHARD_LUA));
+const PURGE_SHARD_LUA: &str = r#"
 local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #dead == 0 then return {0, 0} end
 local listed = redis.call('ZREM', KEYS[1], unpack(dead))
 redis.call('ZREM', KEYS[2], unpack(dead))
 return {#dead, listed}
-"#,
-    )
-});
+"#;
 
 pub struct RedisSessionStore<C> {
     conn: C,
@@ -455,6 +452,15 @@ type Entry = (String, f64);
 /// What a listing page first reads of a shard: its size, first entries (at least the
 /// highest), lowest entry, and the entries sampled at each end of the page.
 type ShardHead = (u64, Vec<Entry>, Vec<Entry>, Vec<Entry>, Vec<Entry>);
+/// A [`ShardHead`] read after the shard's expired entries were purged: (removed, listed).
+type PurgedShardHead = (
+    (u64, u64),
+    u64,
+    Vec<Entry>,
+    Vec<Entry>,
+    Vec<Entry>,
+    Vec<Entry>,
+);
 
 /// A listing position found by score: how many entries (over all shards) score above `score`.
 #[derive(Clone, Copy, Debug)]
@@ -598,15 +604,16 @@ where
         bounded(async move { Ok(pipeline.query_async(&mut conn).await?) }).await
     }
 
-    /// One pipeline per admin-listing shard, `build` given its by-activity key; all shards at
-    /// once. A shard is one slot, so this works on Cluster too.
+    /// One pipeline per admin-listing shard, `build` given its by-activity and by-expiry keys;
+    /// all shards at once. A shard is one slot, so this works on Cluster too.
     async fn each_shard<T: FromRedisValue>(
         &self,
-        build: impl Fn(&str, &mut Pipeline),
+        build: impl Fn(&str, &str, &mut Pipeline),
     ) -> StoreResult<Vec<T>> {
         try_join_all((0..SHARDS).map(|shard| {
             let mut pipeline = pipe();
-            build(&self.keys.shard(shard).0, &mut pipeline);
+            let (active, expiry) = self.keys.shard(shard);
+            build(&active, &expiry, &mut pipeline);
             self.send(pipeline)
         }))
         .await
@@ -793,7 +800,13 @@ where
     /// by member), and the total. A page near the top is merged from the first entries of
     /// each shard; a deeper one is found by score (see [`Search`]) in a few round trips of
     /// `ZCOUNT`s, then read as one score range per shard: O(log n) per command, however deep.
-    async fn listing_page(&self, limit: u32, first: u64) -> StoreResult<(Vec<String>, u64)> {
+    /// Entries expired at `now` are purged first, in the first round trip.
+    async fn listing_page(
+        &self,
+        limit: u32,
+        first: u64,
+        now: Timestamp,
+    ) -> StoreResult<(Vec<String>, u64)> {
         let end_wanted = first + u64::from(limit);
         // Near the top, an eighth of the rows from each shard (and a few more, for a shard
         // busier than most) usually holds all of them.
@@ -805,21 +818,39 @@ where
         // Shards hold about as many entries each (users spread over them by id), so an entry
         // at a sixteenth of a row's position in each shard scores near that row.
         let samples = [first, end_wanted.saturating_sub(1)].map(|row| (row / SHARDS as u64) as i64);
-        let shards: Vec<ShardHead> = self
-            .each_shard(|active, p| {
-                p.zcard(active)
-                    .cmd("ZRANGE")
-                    .arg(active)
-                    .arg(0)
-                    .arg(heads as i64 - 1);
-                p.arg("REV").arg("WITHSCORES");
-                p.zrange_withscores(active, 0, 0);
-                for rank in samples {
-                    p.cmd("ZRANGE").arg(active).arg(rank).arg(rank);
+        let shards: Vec<ShardHead> = loop {
+            let read: Vec<PurgedShardHead> = self
+                .each_shard(|active, expiry, p| {
+                    // The shard's expired entries go first, in the same round trip. `EVAL`
+                    // rather than `EVALSHA`: no "script not loaded" to recover from mid-pipeline.
+                    p.cmd("EVAL")
+                        .arg(PURGE_SHARD_LUA)
+                        .arg(2)
+                        .arg(active)
+                        .arg(expiry);
+                    p.arg(now.0).arg(PURGE_BATCH);
+                    p.zcard(active)
+                        .cmd("ZRANGE")
+                        .arg(active)
+                        .arg(0)
+                        .arg(heads as i64 - 1);
                     p.arg("REV").arg("WITHSCORES");
-                }
-            })
-            .await?;
+                    p.zrange_withscores(active, 0, 0);
+                    for rank in samples {
+                        p.cmd("ZRANGE").arg(active).arg(rank).arg(rank);
+                        p.arg("REV").arg("WITHSCORES");
+                    }
+                })
+                .await?;
+            if read.iter().all(|s| s.0.0 < PURGE_BATCH as u64) {
+                break read
+                    .into_iter()
+                    .map(|s| (s.1, s.2, s.3, s.4, s.5))
+                    .collect();
+            }
+            // More expired entries than one batch: remove them all, then read again.
+            self.purge_listing(now).await?;
+        };
         let total: u64 = shards.iter().map(|s| s.0).sum();
         let end = end_wanted.min(total);
         if first >= end {
@@ -873,7 +904,7 @@ where
                 candidates = search.candidates();
             }
             let counts: Vec<Vec<u64>> = self
-                .each_shard(|active, p| {
+                .each_shard(|active, _, p| {
                     for score in &candidates {
                         p.zcount(active, format!("({score}"), "+inf");
                     }
@@ -891,7 +922,7 @@ where
         let skip = first.saturating_sub(to.above);
         let n = skip + u64::from(limit);
         let ranges: Vec<(Vec<Entry>,)> = self
-            .each_shard(|active, p| {
+            .each_shard(|active, _, p| {
                 p.cmd("ZRANGE").arg(active).arg(to.score);
                 p.arg(format!("({}", from.score)).arg("BYSCORE").arg("REV");
                 p.arg("LIMIT").arg(0).arg(n + 1).arg("WITHSCORES");
@@ -1180,11 +1211,11 @@ where
             sessions.retain(matches_ip);
             return Ok(page_of(sessions, limit, offset));
         }
-        self.purge_listing(now).await?;
         if filter.ip_address.is_some() {
+            self.purge_listing(now).await?;
             // No index by address: walk the whole listing (see docs/deployment.md).
             let members: Vec<(Vec<String>,)> = self
-                .each_shard(|active, p| {
+                .each_shard(|active, _, p| {
                     p.zrange(active, 0, -1);
                 })
                 .await?;
@@ -1193,7 +1224,7 @@ where
             sessions.retain(|s| matches_ip(s) && !s.is_expired(now));
             return Ok(page_of(sessions, limit, offset));
         }
-        let (members, total) = self.listing_page(limit, offset).await?;
+        let (members, total) = self.listing_page(limit, offset, now).await?;
         let mut items = self.fetch_listed(members).await?;
         items.retain(|s| !s.is_expired(now));
         Ok(Page { items, total })

@@ -111,6 +111,9 @@ const SESSION_CHECKS: &[(&str, Check)] = &[
         Box::pin(scan_deep(s))
     }),
     ("purge expired", |s| Box::pin(purge_expired(s))),
+    ("scan after many expired at once", |s| {
+        Box::pin(scan_after_mass_expiry(s))
+    }),
     ("bulk count and delete", |s| Box::pin(bulk(s))),
     ("address change", |s| Box::pin(address_change(s))),
     ("user stamps", |s| Box::pin(user_stamps(s))),
@@ -425,6 +428,41 @@ async fn purge_expired(store: &dyn SessionStore) {
         .await
         .unwrap();
     assert_eq!(ids(&page.items), [&young.id]);
+}
+
+/// More sessions expire together than a store may clear in one step (Redis purges a listing
+/// shard a thousand entries at a time): a listing afterwards still counts and lists only the
+/// live ones, whatever the page.
+async fn scan_after_mass_expiry(store: &dyn SessionStore) {
+    let base = now();
+    let limit = SessionLimit {
+        max_per_user: 2000,
+        ..ROOMY
+    };
+    // One user's, so all in one Redis listing shard, with a live one of the same shard.
+    let expiring: Vec<Session> = (0..1100).map(|i| session(5, base, i, "ip")).collect();
+    for chunk in expiring.chunks(100) {
+        join_all(chunk.iter().map(|s| create(store, s, limit))).await;
+    }
+    let live = [
+        session(5, base, 2 * HOUR, "ip"),
+        session(21, base, 2 * HOUR + 1, "ip"),
+    ];
+    for s in &live {
+        create(store, s, limit).await;
+    }
+    let later = Timestamp(base.0 + 90 * MINUTE);
+    for offset in [0, 1, 2] {
+        let page = store
+            .scan(&SessionFilter::default(), later, 50, offset)
+            .await
+            .unwrap();
+        assert_eq!(page.total, 2, "offset {offset}");
+        assert_eq!(
+            ids(&page.items),
+            [&live[1].id, &live[0].id][offset as usize..]
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
