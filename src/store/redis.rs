@@ -32,6 +32,7 @@ use redis::{Cmd, FromRedisValue, Pipeline, RedisError, Script, Value, cmd, pipe}
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// How long opening a connection and waiting for one answer may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -87,7 +88,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
             .build()
             .map_err(error)?;
         let conn = client.get_async_connection().await.map_err(error)?;
-        Ok(Arc::new(RedisSessionStore { conn, keys }))
+        Ok(Arc::new(RedisSessionStore::new(conn, keys)))
     } else {
         let client = redis::Client::open(url.as_str()).map_err(error)?;
         let config = ConnectionManagerConfig::new()
@@ -98,7 +99,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
         let conn = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(error)?;
-        Ok(Arc::new(RedisSessionStore { conn, keys }))
+        Ok(Arc::new(RedisSessionStore::new(conn, keys)))
     }
 }
 
@@ -420,6 +421,55 @@ return {#dead, listed}
 pub struct RedisSessionStore<C> {
     conn: C,
     keys: Keys,
+    stamp_reads: mpsc::UnboundedSender<StampRead>,
+}
+
+/// A stamp read waiting for the next `MGET`: the user, and where its answer goes.
+type StampRead = (i64, oneshot::Sender<StoreResult<Option<u64>>>);
+
+/// Stamp reads per `MGET` at most.
+const STAMP_BATCH: usize = 256;
+
+impl<C> RedisSessionStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn new(conn: C, keys: Keys) -> Self {
+        let (stamp_reads, mut waiting) = mpsc::unbounded_channel::<StampRead>();
+        let (mut reader, prefix) = (conn.clone(), keys.prefix.clone());
+        // Every check reads its user's stamp: the reads that arrive while one `MGET` is out go
+        // together in the next, one command and one reply for many requests.
+        tokio::spawn(async move {
+            let keys = Keys { prefix };
+            let mut batch = Vec::with_capacity(STAMP_BATCH);
+            while waiting.recv_many(&mut batch, STAMP_BATCH).await > 0 {
+                let mut mget = cmd("MGET");
+                for (user, _) in &batch {
+                    mget.arg(keys.user_stamp(*user));
+                }
+                let stamps: StoreResult<Vec<Option<u64>>> =
+                    bounded(async { Ok(mget.query_async(&mut reader).await?) }).await;
+                match stamps {
+                    Ok(stamps) => {
+                        for ((_, answer), stamp) in batch.drain(..).zip(stamps) {
+                            // A request that stopped waiting no longer wants its answer.
+                            let _ = answer.send(Ok(stamp));
+                        }
+                    }
+                    Err(StoreError::Unavailable(reason) | StoreError::Conflict(reason)) => {
+                        for (_, answer) in batch.drain(..) {
+                            let _ = answer.send(Err(StoreError::Unavailable(reason.clone())));
+                        }
+                    }
+                }
+            }
+        });
+        RedisSessionStore {
+            conn,
+            keys,
+            stamp_reads,
+        }
+    }
 }
 
 /// What points at a deleted session from outside its user's slot: the token and public-id
@@ -1244,8 +1294,12 @@ where
     }
 
     async fn user_stamp(&self, user_id: i64) -> StoreResult<Option<u64>> {
-        self.query(cmd("GET").arg(self.keys.user_stamp(user_id)))
-            .await
+        let (answer, stamp) = oneshot::channel();
+        let gone = || StoreError::Unavailable("Redis: the stamp reader stopped".into());
+        self.stamp_reads
+            .send((user_id, answer))
+            .map_err(|_| gone())?;
+        stamp.await.map_err(|_| gone())?
     }
 
     async fn invalidate_user(&self, user_id: i64) -> StoreResult<()> {

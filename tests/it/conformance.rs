@@ -614,6 +614,20 @@ async fn user_stamps(store: &dyn SessionStore) {
         others,
         "other users keep theirs"
     );
+    // Read at once (Redis answers concurrent reads with one command), each is its user's.
+    let users = [1, 2, 3, 1, 17];
+    let together: Vec<Option<u64>> = join_all(users.map(|user| store.user_stamp(user)))
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut apart = Vec::new();
+    for user in users {
+        apart.push(store.user_stamp(user).await.unwrap());
+    }
+    assert_eq!(together, apart);
+    assert_eq!((together[0], together[1]), (Some(stamp), others));
+    assert_ne!(together[0], together[1]);
 }
 
 async fn addresses_after_create(store: &dyn SessionStore) {
