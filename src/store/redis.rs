@@ -447,13 +447,16 @@ where
                 for (user, _) in &batch {
                     mget.arg(keys.user_stamp(*user));
                 }
-                let stamps: StoreResult<Vec<Option<u64>>> =
+                let stamps: StoreResult<Vec<Value>> =
                     bounded(async { Ok(mget.query_async(&mut reader).await?) }).await;
                 match stamps {
                     Ok(stamps) => {
                         for ((_, answer), stamp) in batch.drain(..).zip(stamps) {
+                            // Each value on its own: a damaged key fails only its user's check.
+                            let stamp =
+                                redis::from_redis_value(stamp).map_err(|e| unavailable(e.into()));
                             // A request that stopped waiting no longer wants its answer.
-                            let _ = answer.send(Ok(stamp));
+                            let _ = answer.send(stamp);
                         }
                     }
                     Err(StoreError::Unavailable(reason) | StoreError::Conflict(reason)) => {

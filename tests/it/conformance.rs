@@ -1259,6 +1259,33 @@ async fn sqlite_listing_pages_match_the_plain_query() {
     same_as_plain(&store, &db, at).await;
 }
 
+/// Stamp reads answered together stay apart: a damaged stamp fails its own user's read, not
+/// the others' read with it.
+#[tokio::test]
+async fn redis_damaged_stamp_fails_only_its_users_read() {
+    let Some(isolated) = Backend::Redis.isolated() else {
+        return;
+    };
+    let prefix = isolated.url.rsplit_once("prefix=").unwrap().1.to_owned();
+    let store = sessiond::store::redis::open(&isolated.url).await.unwrap();
+    let base = now();
+    for user in [1, 2] {
+        create(store.as_ref(), &session(user, base, 0, "ip"), ROOMY).await;
+    }
+    let port: u16 = crate::services::REDIS
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    let damaged = format!("{prefix}:{{u:1}}:stamp");
+    let set = crate::services::redis_cli(port, &["SET", &damaged, "not a number"]);
+    assert_eq!(set.trim(), "OK");
+    let (one, two) = futures_util::join!(store.user_stamp(1), store.user_stamp(2));
+    assert!(one.is_err(), "a damaged stamp vouches for nothing: {one:?}");
+    assert!(two.unwrap().is_some());
+}
+
 /// A session whose token pointer cannot be written is refused and removed again, not left to
 /// count against the user's limit unreachable: a Redis ACL user who may write every key of
 /// the store but the token pointers stands in for a failing write.
