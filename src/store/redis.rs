@@ -104,6 +104,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
 }
 
 /// Every key name, in one place.
+#[derive(Clone)]
 struct Keys {
     prefix: String,
 }
@@ -409,14 +410,22 @@ return live
 /// KEYS: shard active, shard expiry. ARGV: now, batch. Removes up to a batch of entries that
 /// expired by `now`; returns {how many by-expiry entries, how many of them were still listed
 /// by activity} (a revoked session's by-expiry entry waits for this purge; see `Forget`).
-static PURGE_SHARD: LazyLock<Script> = LazyLock::new(|| Script::new(PURGE_SHARD_LUA));
-const PURGE_SHARD_LUA: &str = r#"
+/// Added to pipelines by [`purge_shard`].
+const PURGE_SHARD: &str = r#"
 local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 if #dead == 0 then return {0, 0} end
 local listed = redis.call('ZREM', KEYS[1], unpack(dead))
 redis.call('ZREM', KEYS[2], unpack(dead))
 return {#dead, listed}
 "#;
+
+/// Adds [`PURGE_SHARD`] for the shard keyed `active`/`expiry` to a pipeline. Sent as `EVAL`
+/// rather than `EVALSHA`, so it can go first in a pipeline with no "script not loaded" to
+/// recover from halfway.
+fn purge_shard(pipeline: &mut Pipeline, active: &str, expiry: &str, now: Timestamp) {
+    pipeline.cmd("EVAL").arg(PURGE_SHARD).arg(2).arg(active);
+    pipeline.arg(expiry).arg(now.0).arg(PURGE_BATCH);
+}
 
 pub struct RedisSessionStore<C> {
     conn: C,
@@ -436,16 +445,15 @@ where
 {
     fn new(conn: C, keys: Keys) -> Self {
         let (stamp_reads, mut waiting) = mpsc::unbounded_channel::<StampRead>();
-        let (mut reader, prefix) = (conn.clone(), keys.prefix.clone());
+        let (mut reader, reader_keys) = (conn.clone(), keys.clone());
         // Every check reads its user's stamp: the reads that arrive while one `MGET` is out go
         // together in the next, one command and one reply for many requests.
         tokio::spawn(async move {
-            let keys = Keys { prefix };
             let mut batch = Vec::with_capacity(STAMP_BATCH);
             while waiting.recv_many(&mut batch, STAMP_BATCH).await > 0 {
                 let mut mget = cmd("MGET");
                 for (user, _) in &batch {
-                    mget.arg(keys.user_stamp(*user));
+                    mget.arg(reader_keys.user_stamp(*user));
                 }
                 let stamps: StoreResult<Vec<Value>> =
                     bounded(async { Ok(mget.query_async(&mut reader).await?) }).await;
@@ -807,9 +815,9 @@ where
             let (active, expiry) = self.keys.shard(shard);
             let mut purged = 0;
             loop {
-                let mut invocation = PURGE_SHARD.key(&active);
-                invocation.key(&expiry).arg(now.0).arg(PURGE_BATCH);
-                let (removed, listed): (u64, u64) = self.run(invocation).await?;
+                let mut pipeline = pipe();
+                purge_shard(&mut pipeline, &active, &expiry, now);
+                let ((removed, listed),): ((u64, u64),) = self.send(pipeline).await?;
                 purged += listed;
                 if removed < PURGE_BATCH as u64 {
                     return Ok::<_, StoreError>(purged);
@@ -874,14 +882,8 @@ where
         let shards: Vec<ShardHead> = loop {
             let read: Vec<PurgedShardHead> = self
                 .each_shard(|active, expiry, p| {
-                    // The shard's expired entries go first, in the same round trip. `EVAL`
-                    // rather than `EVALSHA`: no "script not loaded" to recover from mid-pipeline.
-                    p.cmd("EVAL")
-                        .arg(PURGE_SHARD_LUA)
-                        .arg(2)
-                        .arg(active)
-                        .arg(expiry);
-                    p.arg(now.0).arg(PURGE_BATCH);
+                    // The shard's expired entries go first, in the same round trip.
+                    purge_shard(p, active, expiry, now);
                     p.zcard(active)
                         .cmd("ZRANGE")
                         .arg(active)
