@@ -1272,14 +1272,8 @@ async fn redis_damaged_stamp_fails_only_its_users_read() {
     for user in [1, 2] {
         create(store.as_ref(), &session(user, base, 0, "ip"), ROOMY).await;
     }
-    let port: u16 = crate::services::REDIS
-        .rsplit_once(':')
-        .unwrap()
-        .1
-        .parse()
-        .unwrap();
     let damaged = format!("{prefix}:{{u:1}}:stamp");
-    let set = crate::services::redis_cli(port, &["SET", &damaged, "not a number"]);
+    let set = crate::services::shared_redis_cli(&["SET", &damaged, "not a number"]);
     assert_eq!(set.trim(), "OK");
     let (one, two) = futures_util::join!(store.user_stamp(1), store.user_stamp(2));
     assert!(one.is_err(), "a damaged stamp vouches for nothing: {one:?}");
@@ -1297,15 +1291,7 @@ async fn redis_create_is_undone_when_its_token_pointer_fails() {
     let url = isolated.url.clone();
     let prefix = url.rsplit_once("prefix=").unwrap().1.to_owned();
     let acl_user = format!("{prefix}_no_tokens");
-    let acl = |args: &[&str]| {
-        let port: u16 = crate::services::REDIS
-            .rsplit_once(':')
-            .unwrap()
-            .1
-            .parse()
-            .unwrap();
-        crate::services::redis_cli(port, args)
-    };
+    let acl = crate::services::shared_redis_cli;
     let keys = [format!("~{prefix}:{{*"), format!("~{prefix}:i:*")];
     let mut setuser = vec![
         "ACL", "SETUSER", &acl_user, "reset", "on", "nopass", "+@all",

@@ -225,6 +225,12 @@ pub fn redis_cluster() -> Option<&'static [u16]> {
     ports.as_deref()
 }
 
+/// `redis-cli` against the shared Redis at [`REDIS`].
+pub fn shared_redis_cli(args: &[&str]) -> String {
+    let port = REDIS.rsplit_once(':').unwrap().1.parse().unwrap();
+    redis_cli(port, args)
+}
+
 pub fn redis_cli(port: u16, args: &[&str]) -> String {
     let output = Command::new("redis-cli")
         .args(["-p", &port.to_string()])
