@@ -761,9 +761,8 @@ fn delete_sessions_of(
     user_ids: &[i64],
     now: Timestamp,
 ) -> rusqlite::Result<BTreeMap<i64, u64>> {
-    // One write transaction: the counts are exactly what the deletes removed.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let counts = count_sessions(&tx, user_ids, now)?;
+    let mut counts = BTreeMap::new();
     // For many users the delete trigger would run once per row (~1.5 s for 100k sessions):
     // the listing's counts are taken down per span instead, with the trigger dropped for this
     // transaction only. DDL is transactional, so no other connection ever sees it missing;
@@ -787,10 +786,19 @@ fn delete_sessions_of(
                 )?;
             }
         }
-        tx.execute(
-            &format!("DELETE FROM sessions WHERE user_id IN ({ids})"),
-            params_from_iter(chunk),
-        )?;
+        // The deleted rows themselves are counted: exact, and without the table lookup per
+        // session that counting beforehand would cost (expiry is not in the user index).
+        let mut delete = tx.prepare(&format!(
+            "DELETE FROM sessions WHERE user_id IN ({ids}) RETURNING user_id, expires_at > ?{}",
+            chunk.len() + 1
+        ))?;
+        let values = chunk.iter().copied().chain(std::iter::once(now.0));
+        let mut deleted = delete.query(params_from_iter(values))?;
+        while let Some(row) = deleted.next()? {
+            if row.get::<_, bool>(1)? {
+                *counts.entry(row.get::<_, i64>(0)?).or_default() += 1;
+            }
+        }
     }
     if grouped {
         tx.execute_batch(&RECENCY_DELETE_TRIGGER)?;
