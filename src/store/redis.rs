@@ -32,7 +32,9 @@ use redis::{Cmd, FromRedisValue, Pipeline, RedisError, Script, Value, cmd, pipe}
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+
+mod stamps;
+use stamps::Stamps;
 
 /// How long opening a connection and waiting for one answer may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -88,7 +90,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
             .build()
             .map_err(error)?;
         let conn = client.get_async_connection().await.map_err(error)?;
-        Ok(Arc::new(RedisSessionStore::new(conn, keys)))
+        Ok(Arc::new(RedisSessionStore::new(conn, keys, None)))
     } else {
         let client = redis::Client::open(url.as_str()).map_err(error)?;
         let config = ConnectionManagerConfig::new()
@@ -96,10 +98,10 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client, config)
+        let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(error)?;
-        Ok(Arc::new(RedisSessionStore::new(conn, keys)))
+        Ok(Arc::new(RedisSessionStore::new(conn, keys, Some(client))))
     }
 }
 
@@ -125,6 +127,20 @@ impl Keys {
 
     fn user_stamp(&self, user_id: i64) -> String {
         format!("{}{{u:{user_id}}}:stamp", self.prefix)
+    }
+
+    /// Where writers announce replaced stamps and nodes ping themselves (see `stamps`).
+    fn stamp_channel(&self) -> String {
+        format!("{}stamps", self.prefix)
+    }
+
+    fn node_leases(&self) -> String {
+        format!("{}{{n}}:leases", self.prefix)
+    }
+
+    /// The nodes that acknowledged one announcement (the leases' slot, for one script).
+    fn node_acks(&self, announcement: &str) -> String {
+        format!("{}{{n}}:ack:{announcement}", self.prefix)
     }
 
     fn token(&self, hash: &str) -> String {
@@ -430,55 +446,18 @@ fn purge_shard(pipeline: &mut Pipeline, active: &str, expiry: &str, now: Timesta
 pub struct RedisSessionStore<C> {
     conn: C,
     keys: Keys,
-    stamp_reads: mpsc::UnboundedSender<StampRead>,
+    stamps: Stamps<C>,
 }
-
-/// A stamp read waiting for the next `MGET`: the user, and where its answer goes.
-type StampRead = (i64, oneshot::Sender<StoreResult<Option<u64>>>);
-
-/// Stamp reads per `MGET` at most.
-const STAMP_BATCH: usize = 256;
 
 impl<C> RedisSessionStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    fn new(conn: C, keys: Keys) -> Self {
-        let (stamp_reads, mut waiting) = mpsc::unbounded_channel::<StampRead>();
-        let (mut reader, reader_keys) = (conn.clone(), keys.clone());
-        // Every check reads its user's stamp: the reads that arrive while one `MGET` is out go
-        // together in the next, one command and one reply for many requests.
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(STAMP_BATCH);
-            while waiting.recv_many(&mut batch, STAMP_BATCH).await > 0 {
-                let mut mget = cmd("MGET");
-                for (user, _) in &batch {
-                    mget.arg(reader_keys.user_stamp(*user));
-                }
-                let stamps: StoreResult<Vec<Value>> =
-                    bounded(async { Ok(mget.query_async(&mut reader).await?) }).await;
-                match stamps {
-                    Ok(stamps) => {
-                        for ((_, answer), stamp) in batch.drain(..).zip(stamps) {
-                            // Each value on its own: a damaged key fails only its user's check.
-                            let stamp =
-                                redis::from_redis_value(stamp).map_err(|e| unavailable(e.into()));
-                            // A request that stopped waiting no longer wants its answer.
-                            let _ = answer.send(stamp);
-                        }
-                    }
-                    Err(StoreError::Unavailable(reason) | StoreError::Conflict(reason)) => {
-                        for (_, answer) in batch.drain(..) {
-                            let _ = answer.send(Err(StoreError::Unavailable(reason.clone())));
-                        }
-                    }
-                }
-            }
-        });
+    fn new(conn: C, keys: Keys, subscribe_at: Option<redis::Client>) -> Self {
         RedisSessionStore {
+            stamps: Stamps::new(conn.clone(), keys.clone(), subscribe_at),
             conn,
             keys,
-            stamp_reads,
         }
     }
 }
@@ -650,6 +629,25 @@ where
             .map(|(user, hash)| (user, hash.to_owned())))
     }
 
+    /// `written`, after [`Stamps::announce`] of `users` when it may have replaced their stamps:
+    /// when it failed (it may have happened anyway) or `replaced` says so.
+    async fn announced<T>(
+        &self,
+        users: &[i64],
+        written: StoreResult<T>,
+        replaced: impl FnOnce(&T) -> bool,
+    ) -> StoreResult<T> {
+        let may_have_replaced = match &written {
+            Ok(value) => replaced(value),
+            Err(_) => true,
+        };
+        if may_have_replaced {
+            let announced = self.stamps.announce(users).await;
+            return written.and_then(|value| announced.map(|()| value));
+        }
+        written
+    }
+
     /// Runs a script.
     async fn run<T: FromRedisValue>(
         &self,
@@ -773,7 +771,11 @@ where
             .key(self.keys.user_stamp(user_id))
             .arg(hash)
             .arg(fresh_stamp());
-        sessions_from(self.run::<Vec<Value>>(invocation).await?)
+        let deleted = self.run::<Vec<Value>>(invocation).await;
+        let deleted = self
+            .announced(&[user_id], deleted, |d| !d.is_empty())
+            .await?;
+        sessions_from(deleted)
     }
 
     /// Deletes every session of a user in the user's slot: how many were live, and what
@@ -1090,6 +1092,8 @@ where
         // ends up not created is removed below.
         let (pointers, reply, listed) =
             tokio::join!(pointers, self.run::<Vec<Value>>(invocation), listed);
+        // Past the new session and the list of kept addresses: the evicted sessions.
+        let reply = self.announced(&[user], reply, |r| r.len() > 2).await;
         // Only on the failure paths below.
         let new_session = || Leftover::from(session);
         let mut reply = match reply {
@@ -1170,7 +1174,10 @@ where
             .key(self.keys.user_stamp(user))
             .arg(ip_address)
             .arg(fresh_stamp());
-        self.run::<i64>(invocation).await.map(drop)
+        let set = self.run::<i64>(invocation).await;
+        self.announced(&[user], set, |set| *set == 1)
+            .await
+            .map(drop)
     }
 
     async fn count_by_users(
@@ -1199,14 +1206,16 @@ where
         // The users' slots first, many at once; then their by-activity listing entries, in a
         // few multi-key commands. The rest is left to expire (see `Forget::Visible`): removing
         // it would add half again to a mass revocation's work on Redis's single thread.
-        let mut deleted: Vec<(i64, u64, Vec<Leftover>)> = stream::iter(user_ids.iter().copied())
-            .map(|user| async move {
-                let (live, leftovers) = self.delete_in_slot(user, now).await?;
-                Ok::<_, StoreError>((user, live, leftovers))
-            })
-            .buffer_unordered(BULK_CONCURRENCY)
-            .try_collect()
-            .await?;
+        let deleted: StoreResult<Vec<(i64, u64, Vec<Leftover>)>> =
+            stream::iter(user_ids.iter().copied())
+                .map(|user| async move {
+                    let (live, leftovers) = self.delete_in_slot(user, now).await?;
+                    Ok::<_, StoreError>((user, live, leftovers))
+                })
+                .buffer_unordered(BULK_CONCURRENCY)
+                .try_collect()
+                .await;
+        let mut deleted = self.announced(user_ids, deleted, |_| true).await?;
         let leftovers: Vec<Leftover> = deleted
             .iter_mut()
             .flat_map(|(_, _, leftovers)| leftovers.drain(..))
@@ -1243,7 +1252,8 @@ where
     }
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
-        let (live, leftovers) = self.delete_in_slot(user_id, now).await?;
+        let deleted = self.delete_in_slot(user_id, now).await;
+        let (live, leftovers) = self.announced(&[user_id], deleted, |_| true).await?;
         self.forget(&leftovers, Forget::All).await;
         Ok(live)
     }
@@ -1299,23 +1309,20 @@ where
     }
 
     async fn user_stamp(&self, user_id: i64) -> StoreResult<Option<u64>> {
-        let (answer, stamp) = oneshot::channel();
-        let gone = || StoreError::Unavailable("Redis: the stamp reader stopped".into());
-        self.stamp_reads
-            .send((user_id, answer))
-            .map_err(|_| gone())?;
-        stamp.await.map_err(|_| gone())?
+        self.stamps.get(user_id).await
     }
 
     async fn invalidate_user(&self, user_id: i64) -> StoreResult<()> {
         // Only an existing stamp: without one nothing of the user's is remembered anywhere.
-        self.query(
-            cmd("SET")
-                .arg(self.keys.user_stamp(user_id))
-                .arg(fresh_stamp())
-                .arg("XX")
-                .arg("KEEPTTL"),
-        )
-        .await
+        let set = self
+            .query(
+                cmd("SET")
+                    .arg(self.keys.user_stamp(user_id))
+                    .arg(fresh_stamp())
+                    .arg("XX")
+                    .arg("KEEPTTL"),
+            )
+            .await;
+        self.announced(&[user_id], set, |()| true).await
     }
 }

@@ -4,13 +4,18 @@
 use crate::cli;
 use crate::helpers::*;
 use crate::scale_out::{pair, spawn_on};
-use crate::services::Backend;
+use crate::services::{Backend, PrivateRedis, redis_cli};
 use reqwest::StatusCode;
+use sessiond::config::Settings;
 use sessiond::domain::session::ClientInfo;
 use sessiond::domain::token::SecretToken;
 use sessiond::domain::user::User;
 use sessiond::service::auth::Credentials;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 fn cache_hits(server: &TestServer) -> u64 {
     server
@@ -145,4 +150,139 @@ async fn a_session_remembered_by_one_node_ends_when_another_node_revokes_it() {
     let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", token).await;
     assert_eq!(logout, StatusCode::NO_CONTENT);
     assert_eq!(check(&node_b, token).await, StatusCode::UNAUTHORIZED);
+}
+
+/// `MGET` commands a private Redis has run: the stamp reads that went to Redis.
+fn stamp_reads(redis: &PrivateRedis) -> u64 {
+    let stats = redis_cli(redis.port, &["INFO", "commandstats"]);
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix("cmdstat_mget:calls="))
+        .and_then(|rest| rest.split(',').next())
+        .map_or(0, |calls| calls.parse().unwrap())
+}
+
+/// Checks `token` on the node at `base` until three checks in a row read no stamp from
+/// Redis: the node holds its lease and remembers the user's stamp.
+async fn until_answered_from_memory(redis: &PrivateRedis, base: &str, token: &str) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut quiet = 0;
+    while quiet < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "{base} keeps reading stamps from Redis"
+        );
+        let before = stamp_reads(redis);
+        let status = client
+            .get(format!("{base}/api/session"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::OK);
+        quiet = if stamp_reads(redis) == before {
+            quiet + 1
+        } else {
+            0
+        };
+        if quiet == 0 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// `sessiond serve` on the stores at these URLs; its address.
+fn serve_on(sessions: &str, directory: &str, dir: &Path) -> (Child, String) {
+    let mut server = cli::sessiond(dir)
+        .env("SESSIOND_STORAGE__SESSIONS", sessions)
+        .env("SESSIOND_STORAGE__DIRECTORY", directory)
+        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let address = lines
+        .map(Result::unwrap)
+        .find_map(|line| line.strip_prefix("Listening on ").map(str::to_owned))
+        .expect("the server's address");
+    (server, address)
+}
+
+fn signal(server: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_next_request() {
+    let Some(redis) = PrivateRedis::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
+    let directory = format!("sqlite://{}", dir.path().join("directory.db").display());
+    let on_stores = |s: &mut Settings| {
+        s.storage.sessions = sessions.clone();
+        s.storage.directory = directory.clone();
+    };
+    let node_a = spawn_with(on_stores).await;
+    let node_b = spawn_with(on_stores).await;
+    node_a.create_user("alice", false).await;
+    node_a.create_user("bob", false).await;
+    let alice = node_a.browser(FIREFOX_UBUNTU).login("alice").await;
+    let alice = alice["token"].as_str().unwrap();
+
+    // Remembered checks on node B cost Redis nothing.
+    until_answered_from_memory(&redis, &node_b.base, alice).await;
+    let (reads, hits) = (stamp_reads(&redis), cache_hits(&node_b));
+    for _ in 0..20 {
+        assert_eq!(check(&node_b, alice).await, StatusCode::OK);
+    }
+    assert_eq!(stamp_reads(&redis), reads, "no stamp read from Redis");
+    assert_eq!(cache_hits(&node_b), hits + 20);
+
+    // Yet a change on node A shows in node B's very next answer.
+    fail_login(&node_a, "alice").await;
+    assert_eq!(checked_user(&node_b, alice).await.failed_logins, 1);
+
+    // A dropped subscription: node B asks Redis until it has subscribed again, then not.
+    redis_cli(redis.port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
+    until_answered_from_memory(&redis, &node_b.base, alice).await;
+    let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", alice).await;
+    assert_eq!(logout, StatusCode::NO_CONTENT);
+    assert_eq!(check(&node_b, alice).await, StatusCode::UNAUTHORIZED);
+
+    // A node that stops (here SIGSTOP) holds revocations up for at most its lease, and
+    // answers from Redis when it resumes.
+    let bob = node_a.browser(CHROME_ANDROID).login("bob").await;
+    let bob = bob["token"].as_str().unwrap();
+    let (mut node_c, base_c) = serve_on(&sessions, &directory, dir.path());
+    until_answered_from_memory(&redis, &base_c, bob).await;
+    signal(&node_c, "-STOP");
+    let started = Instant::now();
+    let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", bob).await;
+    let waited = started.elapsed();
+    signal(&node_c, "-CONT");
+    assert_eq!(logout, StatusCode::NO_CONTENT);
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(10),
+        "the revocation waited {waited:?} for the stopped node's lease (3 s, renewed every 0.5 s)"
+    );
+    let status = reqwest::Client::new()
+        .get(format!("{base_c}/api/session"))
+        .bearer_auth(bob)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    node_c.kill().unwrap();
+    node_c.wait().unwrap();
 }
