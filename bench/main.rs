@@ -207,7 +207,14 @@ fn run(args: &Args, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<
         .build()
         .expect("an HTTP client");
     if part("check") {
-        rows.extend(session_check(&server, &client, sizes, dir, &plan));
+        rows.extend(session_check(
+            &server,
+            &client,
+            sizes,
+            dir,
+            &plan,
+            sessions_url,
+        ));
     }
     if part("listings") {
         rows.extend(listings(&server, &client, sizes, &plan));
@@ -239,6 +246,7 @@ fn session_check(
     sizes: &Sizes,
     dir: &Path,
     plan: &Plan,
+    sessions_url: &str,
 ) -> Vec<Row> {
     step("session check: wrk");
     let tokens = dir.join("tokens.txt");
@@ -270,7 +278,9 @@ fn session_check(
         server.metric(client, writes),
         server.metric(client, rejected),
     );
+    let commands_before = redis_commands(sessions_url);
     let (measured, measured_cpu) = run(&check);
+    let commands_after = redis_commands(sessions_url);
     let (writes_after, rejected_after) = (
         server.metric(client, writes),
         server.metric(client, rejected),
@@ -298,7 +308,7 @@ fn session_check(
         ms(floor_before.p50),
         ms(floor_before.p99)
     );
-    vec![
+    let mut rows = vec![
         Row::new(
             format!(
                 "GET /api/session, {} sessions, {CONNECTIONS} connections",
@@ -329,7 +339,17 @@ fn session_check(
             ),
             "0",
         ),
-    ]
+    ];
+    // Everything Redis ran meanwhile (this benchmark's own `INFO` included): what the checks
+    // cost it.
+    if let (Some(before), Some(after)) = (commands_before, commands_after) {
+        rows.push(Row::new(
+            "Redis commands during the measured check",
+            format!("{} in {} requests", after - before, measured.requests),
+            "",
+        ));
+    }
+    rows
 }
 
 /// Runs wrk and refuses results with failed requests.
@@ -536,20 +556,30 @@ fn file_size(path: &str) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
-/// `used_memory` of the Redis a `redis://` URL names, by `redis-cli`.
+/// `used_memory` of the Redis a `redis://` URL names.
 fn redis_used_memory(url: &str) -> Option<u64> {
+    redis_info(url, "memory", "used_memory")
+}
+
+/// Commands the Redis a `redis://` URL names has run so far.
+fn redis_commands(url: &str) -> Option<u64> {
+    redis_info(url, "stats", "total_commands_processed")
+}
+
+/// A number from `INFO section` of the Redis a `redis://` URL names, by `redis-cli`.
+fn redis_info(url: &str, section: &str, field: &str) -> Option<u64> {
     if !url.starts_with("redis://") {
         return None;
     }
     // Our `?prefix=` parameter is no part of the URL redis-cli knows.
     let url = url.split('?').next().unwrap_or(url);
     let output = std::process::Command::new("redis-cli")
-        .args(["-u", url, "info", "memory"])
+        .args(["-u", url, "info", section])
         .output()
         .ok()?;
     String::from_utf8_lossy(&output.stdout)
         .lines()
-        .find_map(|line| line.strip_prefix("used_memory:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|value| value.trim().parse().ok())
 }
 
