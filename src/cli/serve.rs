@@ -31,10 +31,10 @@ pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
     tracing::info!(%address, public_url = %settings.server.public_url, "sessiond listening");
     println!("Listening on http://{address}");
     tokio::spawn(purge_forever(service.clone()));
-    let state = AppState::new(service, &settings);
-    app.run(state, shutdown_signal())
-        .await
-        .map_err(|e| CliError::Failed(format!("server error: {e}")))
+    let state = AppState::new(service.clone(), &settings);
+    let served = app.run(state, shutdown_signal()).await;
+    service.sessions.leave().await;
+    served.map_err(|e| CliError::Failed(format!("server error: {e}")))
 }
 
 async fn purge_forever(service: Arc<Service>) {

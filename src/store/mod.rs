@@ -172,6 +172,9 @@ pub trait SessionStore: Send + Sync {
     async fn invalidate_user(&self, _user_id: i64) -> StoreResult<()> {
         Ok(())
     }
+    /// This process checks no more sessions: gives up what it holds for answering from
+    /// memory (a Redis lease), so that no writer waits for it.
+    async fn leave(&self) {}
 }
 
 /// A new value for a user's stamp ([`SessionStore::user_stamp`]): random, so no two writers,

@@ -1312,6 +1312,10 @@ where
         self.stamps.get(user_id).await
     }
 
+    async fn leave(&self) {
+        self.stamps.leave().await;
+    }
+
     async fn invalidate_user(&self, user_id: i64) -> StoreResult<()> {
         // Only an existing stamp: without one nothing of the user's is remembered anywhere.
         let set = self

@@ -263,6 +263,8 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
     // answers from Redis when it resumes.
     let bob = node_a.browser(CHROME_ANDROID).login("bob").await;
     let bob = bob["token"].as_str().unwrap();
+    let alice_again = node_a.browser(SAFARI_IPAD).login("alice").await;
+    let alice_again = alice_again["token"].as_str().unwrap();
     let (mut node_c, base_c) = serve_on(&sessions, &directory, dir.path());
     until_answered_from_memory(&redis, &base_c, bob).await;
     signal(&node_c, "-STOP");
@@ -283,6 +285,17 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
         .unwrap()
         .status();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    node_c.kill().unwrap();
-    node_c.wait().unwrap();
+
+    // A node stopped cleanly gives its lease up: revocations no longer wait for it.
+    until_answered_from_memory(&redis, &base_c, alice_again).await;
+    signal(&node_c, "-TERM");
+    assert!(node_c.wait().unwrap().success());
+    let started = Instant::now();
+    let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", alice_again).await;
+    assert_eq!(logout, StatusCode::NO_CONTENT);
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_millis(1500),
+        "the revocation waited {waited:?} for a node that had left"
+    );
 }

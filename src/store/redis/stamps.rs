@@ -185,6 +185,15 @@ struct Node {
     memory: Arc<Memory>,
     id: String,
     started: Once,
+    lease: Arc<Lease>,
+}
+
+/// Held while the lease is renewed, so that leaving cannot come between a renewal's check
+/// and its write.
+#[derive(Default)]
+struct Lease {
+    renewing: tokio::sync::Mutex<()>,
+    left: AtomicBool,
 }
 
 impl<C> Stamps<C>
@@ -198,6 +207,7 @@ where
             memory: Arc::new(Memory::new()),
             id: new_public_id(),
             started: Once::new(),
+            lease: Arc::default(),
         });
         let memory = node.as_ref().map(|node| node.memory.clone());
         let (reads, waiting) = mpsc::unbounded_channel::<StampRead>();
@@ -221,6 +231,7 @@ where
                     node.client.clone(),
                     node.memory.clone(),
                     node.id.clone(),
+                    node.lease.clone(),
                 ));
             });
             if let Some(stamp) = node.memory.get(user_id) {
@@ -277,6 +288,23 @@ where
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+
+    /// Gives up the lease for good (see `SessionStore::leave`).
+    pub(super) async fn leave(&self) {
+        let Some(node) = self
+            .node
+            .as_ref()
+            .filter(|node| node.started.is_completed())
+        else {
+            return;
+        };
+        let _renewing = node.lease.renewing.lock().await;
+        node.lease.left.store(true, Ordering::SeqCst);
+        node.memory.distrust();
+        if let Err(error) = self.query::<()>(&release(&self.keys, &node.id)).await {
+            tracing::warn!(%error, "cannot give up this node's Redis lease; it runs out by itself");
         }
     }
 
@@ -337,6 +365,7 @@ async fn serve_node<C: ConnectionLike + Clone + Send + Sync + 'static>(
     client: redis::Client,
     memory: Arc<Memory>,
     id: String,
+    lease: Arc<Lease>,
 ) {
     let subscribed = Arc::new(AtomicBool::new(false));
     let renewals = Renewals::default();
@@ -345,6 +374,7 @@ async fn serve_node<C: ConnectionLike + Clone + Send + Sync + 'static>(
         keys.clone(),
         id.clone(),
         subscribed.clone(),
+        lease,
         renewals.clone(),
     ));
     let mut pause = Duration::from_millis(100);
@@ -367,14 +397,20 @@ async fn serve_node<C: ConnectionLike + Clone + Send + Sync + 'static>(
         subscribed.store(false, Ordering::SeqCst);
         memory.distrust();
         // Writers need not wait for a node that heard nothing; the lease would run out anyway.
-        let mut release = cmd("ZREM");
-        release.arg(keys.node_leases()).arg(&id);
+        let release = release(&keys, &id);
         let mut release_conn = conn.clone();
         let _: StoreResult<()> =
             bounded(async { Ok(release.query_async(&mut release_conn).await?) }).await;
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(2));
     }
+}
+
+/// Removes the node's lease.
+fn release(keys: &Keys, id: &str) -> redis::Cmd {
+    let mut release = cmd("ZREM");
+    release.arg(keys.node_leases()).arg(id);
+    release
 }
 
 async fn subscribe(client: &redis::Client, keys: &Keys) -> redis::RedisResult<redis::aio::PubSub> {
@@ -445,6 +481,7 @@ async fn renew_lease<C: ConnectionLike + Clone + Send + Sync + 'static>(
     keys: Keys,
     id: String,
     subscribed: Arc<AtomicBool>,
+    lease: Arc<Lease>,
     renewals: Renewals,
 ) {
     let mut ticker = tokio::time::interval(RENEW_EVERY);
@@ -452,6 +489,10 @@ async fn renew_lease<C: ConnectionLike + Clone + Send + Sync + 'static>(
     let lease_ms = LEASE.as_millis() as u64;
     for seq in 1u64.. {
         ticker.tick().await;
+        let renewing = lease.renewing.lock().await;
+        if lease.left.load(Ordering::SeqCst) {
+            return;
+        }
         if !subscribed.load(Ordering::SeqCst) {
             continue;
         }
@@ -460,6 +501,7 @@ async fn renew_lease<C: ConnectionLike + Clone + Send + Sync + 'static>(
         renew.arg(&id).arg(lease_ms);
         let renewed: StoreResult<i64> =
             bounded(async { Ok(renew.invoke_async(&mut conn).await?) }).await;
+        drop(renewing);
         if let Err(error) = renewed {
             tracing::warn!(%error, "cannot renew this node's Redis lease");
             continue;
