@@ -1314,3 +1314,31 @@ async fn redis_create_is_undone_when_its_token_pointer_fails() {
     assert_eq!(listed.unwrap().total, 0);
     assert_eq!(full.delete(&s.id).await.unwrap(), None);
 }
+
+/// A Redis user without pub/sub permissions (as before change 24 of docs/benchmarks.md) can
+/// still delete: no node can subscribe with it, so there is nobody to tell.
+#[tokio::test]
+async fn redis_writes_need_no_pub_sub_when_no_node_subscribes() {
+    let Some(isolated) = Backend::Redis.isolated() else {
+        return;
+    };
+    let url = isolated.url.clone();
+    let prefix = url.rsplit_once("prefix=").unwrap().1.to_owned();
+    let acl_user = format!("{prefix}_no_channels");
+    let acl = crate::services::shared_redis_cli;
+    let keys = format!("~{prefix}:*");
+    let setuser = [
+        "ACL", "SETUSER", &acl_user, "reset", "on", "nopass", "+@all", &keys,
+    ];
+    assert_eq!(acl(&setuser).trim(), "OK");
+    let limited = url.replacen("redis://", &format!("redis://{acl_user}:x@"), 1);
+    let store = sessiond::store::redis::open(&limited).await.unwrap();
+    let base = now();
+    let s = session(1, base, 0, "ip");
+    store.create(&s, ROOMY, base).await.unwrap();
+    let deleted = store.delete(&s.id).await;
+    let by_user = store.delete_by_user(1, base).await;
+    acl(&["ACL", "DELUSER", &acl_user]);
+    assert_eq!(deleted.unwrap().map(|d| d.id), Some(s.id));
+    assert_eq!(by_user.unwrap(), 0);
+}

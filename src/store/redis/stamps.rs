@@ -265,16 +265,18 @@ where
         publish
             .arg(self.keys.stamp_channel())
             .arg(format!("i {ack} {named}"));
-        self.query::<()>(&publish).await?;
+        let acks = self.keys.node_acks(&ack);
+        if let Err(error) = self.query::<()>(&publish).await {
+            // No node to tell (say, a Redis user without pub/sub: no node could subscribe).
+            return match self.pending(&acks).await? {
+                0 => Ok(()),
+                _ => Err(error),
+            };
+        }
         let taken = Instant::now();
-        let (leases, acks) = (self.keys.node_leases(), self.keys.node_acks(&ack));
         let mut pause = Duration::from_micros(200);
         loop {
-            let mut pending = PENDING.key(&leases);
-            pending.key(&acks);
-            let mut conn = self.conn.clone();
-            let pending: u64 =
-                bounded(async move { Ok(pending.invoke_async(&mut conn).await?) }).await?;
+            let pending = self.pending(&acks).await?;
             if pending == 0 {
                 return Ok(());
             }
@@ -289,6 +291,14 @@ where
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(20));
         }
+    }
+
+    /// How many nodes hold a lease and are not in `acks`.
+    async fn pending(&self, acks: &str) -> StoreResult<u64> {
+        let mut pending = PENDING.key(self.keys.node_leases());
+        pending.key(acks);
+        let mut conn = self.conn.clone();
+        bounded(async move { Ok(pending.invoke_async(&mut conn).await?) }).await
     }
 
     /// Gives up the lease for good (see `SessionStore::leave`).
