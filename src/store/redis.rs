@@ -771,11 +771,7 @@ where
             .key(self.keys.user_stamp(user_id))
             .arg(hash)
             .arg(fresh_stamp());
-        let deleted = self.run::<Vec<Value>>(invocation).await;
-        let deleted = self
-            .announced(&[user_id], deleted, |d| !d.is_empty())
-            .await?;
-        sessions_from(deleted)
+        sessions_from(self.run::<Vec<Value>>(invocation).await?)
     }
 
     /// Deletes every session of a user in the user's slot: how many were live, and what
@@ -1242,7 +1238,9 @@ where
         let Some((user, hash)) = self.locate(id).await? else {
             return Ok(None);
         };
-        let deleted = self.delete_in_place(user, &hash).await?;
+        // Announced here, not when a login undoes its own session: nobody has seen that one.
+        let deleted = self.delete_in_place(user, &hash).await;
+        let deleted = self.announced(&[user], deleted, |d| !d.is_empty()).await?;
         self.forget(
             &deleted.iter().map(Leftover::from).collect::<Vec<_>>(),
             Forget::All,
