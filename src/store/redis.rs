@@ -606,6 +606,15 @@ impl Search {
     }
 }
 
+/// Sends one command on (a clone of) `conn`, within the store's time bound.
+async fn query_on<C: ConnectionLike + Clone, T: FromRedisValue>(
+    conn: &C,
+    command: &Cmd,
+) -> StoreResult<T> {
+    let mut conn = conn.clone();
+    bounded(async move { Ok(command.query_async(&mut conn).await?) }).await
+}
+
 /// Newest activity first, then by member: the order the shards' entries merge in.
 fn sort_entries(entries: &mut [Entry]) {
     entries.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -616,8 +625,7 @@ where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
     async fn query<T: redis::FromRedisValue>(&self, command: &Cmd) -> StoreResult<T> {
-        let mut conn = self.conn.clone();
-        bounded(async move { Ok(command.query_async(&mut conn).await?) }).await
+        query_on(&self.conn, command).await
     }
 
     /// The user id and token hash a public id points to.

@@ -19,7 +19,7 @@
 //! subscribed again. Redis Cluster orders messages per shard only, so there nodes read every
 //! stamp from Redis (in batches) instead.
 
-use super::{Keys, unavailable};
+use super::{Keys, query_on, unavailable};
 use crate::domain::token::new_public_id;
 use crate::store::{StoreError, StoreResult, bounded};
 use redis::aio::ConnectionLike;
@@ -266,7 +266,7 @@ where
             .arg(self.keys.stamp_channel())
             .arg(format!("i {ack} {named}"));
         let acks = self.keys.node_acks(&ack);
-        if let Err(error) = self.query::<()>(&publish).await {
+        if let Err(error) = query_on::<_, ()>(&self.conn, &publish).await {
             // No node to tell (say, a Redis user without pub/sub: no node could subscribe).
             return match self.pending(&acks).await? {
                 0 => Ok(()),
@@ -313,14 +313,10 @@ where
         let _renewing = node.lease.renewing.lock().await;
         node.lease.left.store(true, Ordering::SeqCst);
         node.memory.distrust();
-        if let Err(error) = self.query::<()>(&release(&self.keys, &node.id)).await {
+        let released = query_on::<_, ()>(&self.conn, &release(&self.keys, &node.id)).await;
+        if let Err(error) = released {
             tracing::warn!(%error, "cannot give up this node's Redis lease; it runs out by itself");
         }
-    }
-
-    async fn query<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> StoreResult<T> {
-        let mut conn = self.conn.clone();
-        bounded(async move { Ok(command.query_async(&mut conn).await?) }).await
     }
 }
 
@@ -407,10 +403,7 @@ async fn serve_node<C: ConnectionLike + Clone + Send + Sync + 'static>(
         subscribed.store(false, Ordering::SeqCst);
         memory.distrust();
         // Writers need not wait for a node that heard nothing; the lease would run out anyway.
-        let release = release(&keys, &id);
-        let mut release_conn = conn.clone();
-        let _: StoreResult<()> =
-            bounded(async { Ok(release.query_async(&mut release_conn).await?) }).await;
+        let _: StoreResult<()> = query_on(&conn, &release(&keys, &id)).await;
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(2));
     }
@@ -525,8 +518,7 @@ async fn renew_lease<C: ConnectionLike + Clone + Send + Sync + 'static>(
         }
         let mut ping = cmd("PUBLISH");
         ping.arg(keys.stamp_channel()).arg(format!("p {id} {seq}"));
-        let pinged: StoreResult<()> =
-            bounded(async { Ok(ping.query_async(&mut conn).await?) }).await;
+        let pinged: StoreResult<()> = query_on(&conn, &ping).await;
         if let Err(error) = pinged {
             tracing::warn!(%error, "cannot ping this node's Redis subscription");
         }
