@@ -103,20 +103,15 @@ async fn fail_login(server: &TestServer, username: &str) {
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
-/// `GET /api/session` on `server` with the token as a bearer credential.
-async fn check(server: &TestServer, token: &str) -> StatusCode {
-    with_bearer(server, reqwest::Method::GET, "/api/session", token).await
+/// `GET /api/session` on the node at `base` with the token as a bearer credential.
+async fn check(base: &str, token: &str) -> StatusCode {
+    with_bearer(base, reqwest::Method::GET, "/api/session", token).await
 }
 
-/// The status of `method path` on `server` with the token as a bearer credential.
-async fn with_bearer(
-    server: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-) -> StatusCode {
+/// The status of `method path` on the node at `base` with the token as a bearer credential.
+async fn with_bearer(base: &str, method: reqwest::Method, path: &str, token: &str) -> StatusCode {
     let response = reqwest::Client::new()
-        .request(method, server.url(path))
+        .request(method, format!("{base}{path}"))
         .bearer_auth(token)
         .send()
         .await
@@ -135,7 +130,7 @@ async fn a_session_remembered_by_one_node_ends_when_another_node_revokes_it() {
     let login = node_a.browser(FIREFOX_UBUNTU).login("alice").await;
     let token = login["token"].as_str().unwrap();
     for _ in 0..3 {
-        assert_eq!(check(&node_b, token).await, StatusCode::OK);
+        assert_eq!(check(&node_b.base, token).await, StatusCode::OK);
     }
     assert!(cache_hits(&node_b) > 0, "node B answers from memory");
 
@@ -144,12 +139,12 @@ async fn a_session_remembered_by_one_node_ends_when_another_node_revokes_it() {
     assert_eq!(checked_user(&node_b, token).await.failed_logins, 1);
     checked_user(&node_b, token).await;
     let hits = cache_hits(&node_b);
-    assert_eq!(check(&node_b, token).await, StatusCode::OK);
+    assert_eq!(check(&node_b.base, token).await, StatusCode::OK);
     assert_eq!(cache_hits(&node_b), hits + 1, "remembered again");
 
-    let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", token).await;
+    let logout = with_bearer(&node_a.base, reqwest::Method::POST, "/api/logout", token).await;
     assert_eq!(logout, StatusCode::NO_CONTENT);
-    assert_eq!(check(&node_b, token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(check(&node_b.base, token).await, StatusCode::UNAUTHORIZED);
 }
 
 /// `MGET` commands a private Redis has run: the stamp reads that went to Redis.
@@ -165,7 +160,6 @@ fn stamp_reads(redis: &PrivateRedis) -> u64 {
 /// Checks `token` on the node at `base` until three checks in a row read no stamp from
 /// Redis: the node holds its lease and remembers the user's stamp.
 async fn until_answered_from_memory(redis: &PrivateRedis, base: &str, token: &str) {
-    let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut quiet = 0;
     while quiet < 3 {
@@ -174,14 +168,7 @@ async fn until_answered_from_memory(redis: &PrivateRedis, base: &str, token: &st
             "{base} keeps reading stamps from Redis"
         );
         let before = stamp_reads(redis);
-        let status = client
-            .get(format!("{base}/api/session"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .status();
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(check(base, token).await, StatusCode::OK);
         quiet = if stamp_reads(redis) == before {
             quiet + 1
         } else {
@@ -243,7 +230,7 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
     until_answered_from_memory(&redis, &node_b.base, alice).await;
     let (reads, hits) = (stamp_reads(&redis), cache_hits(&node_b));
     for _ in 0..20 {
-        assert_eq!(check(&node_b, alice).await, StatusCode::OK);
+        assert_eq!(check(&node_b.base, alice).await, StatusCode::OK);
     }
     assert_eq!(stamp_reads(&redis), reads, "no stamp read from Redis");
     assert_eq!(cache_hits(&node_b), hits + 20);
@@ -255,9 +242,9 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
     // A dropped subscription: node B asks Redis until it has subscribed again, then not.
     redis_cli(redis.port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
     until_answered_from_memory(&redis, &node_b.base, alice).await;
-    let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", alice).await;
+    let logout = with_bearer(&node_a.base, reqwest::Method::POST, "/api/logout", alice).await;
     assert_eq!(logout, StatusCode::NO_CONTENT);
-    assert_eq!(check(&node_b, alice).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(check(&node_b.base, alice).await, StatusCode::UNAUTHORIZED);
 
     // A node that stops (here SIGSTOP) holds revocations up for at most its lease, and
     // answers from Redis when it resumes.
@@ -269,7 +256,7 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
     until_answered_from_memory(&redis, &base_c, bob).await;
     signal(&node_c, "-STOP");
     let started = Instant::now();
-    let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", bob).await;
+    let logout = with_bearer(&node_a.base, reqwest::Method::POST, "/api/logout", bob).await;
     let waited = started.elapsed();
     signal(&node_c, "-CONT");
     assert_eq!(logout, StatusCode::NO_CONTENT);
@@ -277,21 +264,20 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
         waited >= Duration::from_millis(1500) && waited < Duration::from_secs(10),
         "the revocation waited {waited:?} for the stopped node's lease (3 s, renewed every 0.5 s)"
     );
-    let status = reqwest::Client::new()
-        .get(format!("{base_c}/api/session"))
-        .bearer_auth(bob)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(check(&base_c, bob).await, StatusCode::UNAUTHORIZED);
 
     // A node stopped cleanly gives its lease up: revocations no longer wait for it.
     until_answered_from_memory(&redis, &base_c, alice_again).await;
     signal(&node_c, "-TERM");
     assert!(node_c.wait().unwrap().success());
     let started = Instant::now();
-    let logout = with_bearer(&node_a, reqwest::Method::POST, "/api/logout", alice_again).await;
+    let logout = with_bearer(
+        &node_a.base,
+        reqwest::Method::POST,
+        "/api/logout",
+        alice_again,
+    )
+    .await;
     assert_eq!(logout, StatusCode::NO_CONTENT);
     let waited = started.elapsed();
     assert!(

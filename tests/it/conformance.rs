@@ -1,7 +1,7 @@
 //! The store conformance suite: the same checks against every backend, through the traits only.
 //! Times are near the real clock, since Redis expires keys by it; "later" is passed as `now`.
 
-use crate::services::{Backend, Isolated};
+use crate::services::{Backend, Isolated, shared_redis_cli};
 use futures_util::future::join_all;
 use sessiond::config::StorageSettings;
 use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
@@ -16,6 +16,7 @@ use sessiond::store::{
     SessionLimit, SessionStore, StoreError, Stores,
 };
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 const MINUTE: i64 = 60_000;
@@ -1276,11 +1277,32 @@ async fn redis_damaged_stamp_fails_only_its_users_read() {
         create(store.as_ref(), &session(user, base, 0, "ip"), ROOMY).await;
     }
     let damaged = format!("{prefix}:{{u:1}}:stamp");
-    let set = crate::services::shared_redis_cli(&["SET", &damaged, "not a number"]);
+    let set = shared_redis_cli(&["SET", &damaged, "not a number"]);
     assert_eq!(set.trim(), "OK");
     let (one, two) = futures_util::join!(store.user_stamp(1), store.user_stamp(2));
     assert!(one.is_err(), "a damaged stamp vouches for nothing: {one:?}");
     assert!(two.unwrap().is_some());
+}
+
+/// The store at `url` opened as a new Redis ACL user (`PREFIX_suffix`, removed by the caller)
+/// who may run every command on the keys `PREFIX:pattern` and nothing else: no other key, no
+/// channel.
+async fn open_as_acl_user(
+    url: &str,
+    suffix: &str,
+    patterns: &[&str],
+) -> (Arc<dyn SessionStore>, String) {
+    let prefix = url.rsplit_once("prefix=").unwrap().1;
+    let acl_user = format!("{prefix}_{suffix}");
+    let keys: Vec<String> = patterns.iter().map(|p| format!("~{prefix}:{p}")).collect();
+    let mut setuser = vec![
+        "ACL", "SETUSER", &acl_user, "reset", "on", "nopass", "+@all",
+    ];
+    setuser.extend(keys.iter().map(String::as_str));
+    assert_eq!(shared_redis_cli(&setuser).trim(), "OK");
+    let limited = url.replacen("redis://", &format!("redis://{acl_user}:x@"), 1);
+    let store = sessiond::store::redis::open(&limited).await.unwrap();
+    (store, acl_user)
 }
 
 /// A session whose token pointer cannot be written is refused and removed again, not left to
@@ -1292,22 +1314,12 @@ async fn redis_create_is_undone_when_its_token_pointer_fails() {
         return;
     };
     let url = isolated.url.clone();
-    let prefix = url.rsplit_once("prefix=").unwrap().1.to_owned();
-    let acl_user = format!("{prefix}_no_tokens");
-    let acl = crate::services::shared_redis_cli;
-    let keys = [format!("~{prefix}:{{*"), format!("~{prefix}:i:*")];
-    let mut setuser = vec![
-        "ACL", "SETUSER", &acl_user, "reset", "on", "nopass", "+@all",
-    ];
-    setuser.extend(keys.iter().map(String::as_str));
-    assert_eq!(acl(&setuser).trim(), "OK");
-    let limited = url.replacen("redis://", &format!("redis://{acl_user}:x@"), 1);
-    let store = sessiond::store::redis::open(&limited).await.unwrap();
+    let (store, acl_user) = open_as_acl_user(&url, "no_tokens", &["{*", "i:*"]).await;
     let full = sessiond::store::redis::open(&url).await.unwrap();
     let base = now();
     let s = session(1, base, 0, "ip");
     let refused = store.create(&s, ROOMY, base).await;
-    acl(&["ACL", "DELUSER", &acl_user]);
+    shared_redis_cli(&["ACL", "DELUSER", &acl_user]);
     assert!(refused.is_err(), "the pointer write failed: {refused:?}");
     assert!(full.list_by_user(1, base).await.unwrap().is_empty());
     let listed = full.scan(&SessionFilter::default(), base, 10, 0).await;
@@ -1322,23 +1334,13 @@ async fn redis_writes_need_no_pub_sub_when_no_node_subscribes() {
     let Some(isolated) = Backend::Redis.isolated() else {
         return;
     };
-    let url = isolated.url.clone();
-    let prefix = url.rsplit_once("prefix=").unwrap().1.to_owned();
-    let acl_user = format!("{prefix}_no_channels");
-    let acl = crate::services::shared_redis_cli;
-    let keys = format!("~{prefix}:*");
-    let setuser = [
-        "ACL", "SETUSER", &acl_user, "reset", "on", "nopass", "+@all", &keys,
-    ];
-    assert_eq!(acl(&setuser).trim(), "OK");
-    let limited = url.replacen("redis://", &format!("redis://{acl_user}:x@"), 1);
-    let store = sessiond::store::redis::open(&limited).await.unwrap();
+    let (store, acl_user) = open_as_acl_user(&isolated.url, "no_channels", &["*"]).await;
     let base = now();
     let s = session(1, base, 0, "ip");
     store.create(&s, ROOMY, base).await.unwrap();
     let deleted = store.delete(&s.id).await;
     let by_user = store.delete_by_user(1, base).await;
-    acl(&["ACL", "DELUSER", &acl_user]);
+    shared_redis_cli(&["ACL", "DELUSER", &acl_user]);
     assert_eq!(deleted.unwrap().map(|d| d.id), Some(s.id));
     assert_eq!(by_user.unwrap(), 0);
 }
