@@ -167,7 +167,10 @@ async fn touch(store: &dyn SessionStore) {
 async fn list_by_user(store: &dyn SessionStore) {
     let base = now();
     let old = session(1, base, 0, "192.0.2.1");
-    let newest = session(1, base, 2 * MINUTE, "192.0.2.2");
+    let mut newest = session(1, base, 2 * MINUTE, "192.0.2.2");
+    // What a store might have to escape on the way (Redis sends lists as JSON).
+    newest.user_agent = "Mozilla/5.0 \"quoted\" back\\slash/\tτ 😀 {}[]".into();
+    newest.username = "ünïcode \"name\"".into();
     let middle = session(1, base, MINUTE, "192.0.2.3");
     let other = session(2, base, 3 * MINUTE, "192.0.2.4");
     for s in [&old, &newest, &middle, &other] {
