@@ -1020,10 +1020,36 @@ where
             return Ok((page.collect(), total));
         }
         if cut > f64::MIN {
+            let (cut, known_rows) = (cut as i64, known.len() as u64);
             search.learn(Mark {
-                score: cut as i64,
-                above: known.len() as u64,
+                score: cut,
+                above: known_rows,
             });
+            // Near the top, a crowd sharing the cut score (a bulk import, say) hides the page
+            // from the heads. Its rows follow the known ones in member order, so the first
+            // few of it in each shard hold the page whenever the crowd reaches past it.
+            if heads > 1 {
+                let wanted = end - known_rows;
+                let crowd: Vec<(u64, Vec<Entry>)> = self
+                    .each_shard(|active, _, p| {
+                        p.zcount(active, cut, cut);
+                        p.cmd("ZRANGE").arg(active).arg(cut).arg(cut).arg("BYSCORE");
+                        p.arg("LIMIT").arg(0).arg(wanted).arg("WITHSCORES");
+                    })
+                    .await?;
+                let crowded: u64 = crowd.iter().map(|(count, _)| count).sum();
+                if known_rows + crowded >= end {
+                    known.extend(crowd.into_iter().flat_map(|(_, entries)| entries));
+                    sort_entries(&mut known);
+                    known.truncate(end as usize);
+                    let page = known.drain(first as usize..).map(|e| e.0);
+                    return Ok((page.collect(), total));
+                }
+                search.learn(Mark {
+                    score: cut - 1,
+                    above: known_rows + crowded,
+                });
+            }
         }
         while !search.done() {
             if candidates.is_empty() {

@@ -111,6 +111,7 @@ const SESSION_CHECKS: &[(&str, Check)] = &[
     ("scan: deep pages and equal activity", |s| {
         Box::pin(scan_deep(s))
     }),
+    ("scan: a crowd on top", |s| Box::pin(scan_crowd_on_top(s))),
     ("purge expired", |s| Box::pin(purge_expired(s))),
     ("scan after many expired at once", |s| {
         Box::pin(scan_after_mass_expiry(s))
@@ -415,6 +416,52 @@ async fn scan_deep(store: &dyn SessionStore) {
                 "limit {limit}, offset {offset}"
             );
             assert_eq!(page.total, 600);
+        }
+    }
+}
+
+/// The newest 150 sessions share one time (a bulk import, say), over 30 users and so over
+/// many Redis listing shards; 50 older ones are spread out. Every page near the top, where
+/// a store may merge the newest few of each part instead of searching, is the matching
+/// slice of the whole listing.
+async fn scan_crowd_on_top(store: &dyn SessionStore) {
+    let base = now();
+    let sessions: Vec<Session> = (0..200)
+        .map(|i| match i < 150 {
+            true => session(i % 30 + 1, base, 100_000, "ip"),
+            false => session(i % 7 + 1, base, i * 250, "ip"),
+        })
+        .collect();
+    let limit = SessionLimit {
+        max_per_user: 1000,
+        ..ROOMY
+    };
+    for chunk in sessions.chunks(50) {
+        join_all(chunk.iter().map(|s| create(store, s, limit))).await;
+    }
+    let all = store
+        .scan(&SessionFilter::default(), base, 1000, 0)
+        .await
+        .unwrap();
+    assert_eq!(all.total, 200);
+    assert!(
+        all.items[..150]
+            .iter()
+            .all(|s| s.last_active_at.0 == base.0 + 100_000)
+    );
+    for (limit, step) in [(3, 1), (50, 7)] {
+        for offset in (0..=all.items.len() + 2).step_by(step) {
+            let page = store
+                .scan(&SessionFilter::default(), base, limit as u32, offset as u64)
+                .await
+                .unwrap();
+            let expected = &all.items[offset.min(200)..(offset + limit).min(200)];
+            assert_eq!(
+                ids(&page.items),
+                ids(expected),
+                "limit {limit}, offset {offset}"
+            );
+            assert_eq!(page.total, 200);
         }
     }
 }
