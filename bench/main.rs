@@ -47,7 +47,12 @@ struct Args {
     sessions: Option<String>,
     directory: Option<String>,
     parts: Vec<String>,
+    /// Builds whose listings are then measured alternately on the same seeded stores.
+    pair: Vec<String>,
 }
+
+/// Rounds of `--pair`: each build's listings this many times, alternating.
+const PAIR_ROUNDS: usize = 3;
 
 fn parse_args() -> Args {
     let mut args = Args {
@@ -55,12 +60,17 @@ fn parse_args() -> Args {
         sessions: None,
         directory: None,
         parts: PARTS.map(str::to_owned).to_vec(),
+        pair: Vec::new(),
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--smoke" => args.sizes = SMOKE,
             "--sessions" => args.sessions = iter.next(),
+            "--pair" => {
+                let builds = iter.next().unwrap_or_default();
+                args.pair = builds.split(',').map(str::to_owned).collect();
+            }
             "--directory" => args.directory = iter.next(),
             "--only" => {
                 let parts = iter.next().unwrap_or_default();
@@ -74,7 +84,7 @@ fn parse_args() -> Args {
             "--bench" => {}
             other => {
                 eprintln!(
-                    "unknown argument {other:?}; usage: [--smoke] [--sessions URL] [--directory URL] [--only PART,...]"
+                    "unknown argument {other:?}; usage: [--smoke] [--sessions URL] [--directory URL] [--only PART,...] [--pair BIN,BIN]"
                 );
                 std::process::exit(2);
             }
@@ -217,7 +227,17 @@ fn run(args: &Args, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<
         ));
     }
     if part("listings") {
-        rows.extend(listings(&server, &client, sizes, &plan));
+        rows.extend(listings(&server, &client, sizes, &plan, sessions_url));
+        // Seeding makes each run's listing a little different; the same store is not.
+        for round in 1..=PAIR_ROUNDS {
+            for binary in &args.pair {
+                let other = Server::start_binary(&config, binary);
+                for mut row in listings(&other, &client, sizes, &plan, sessions_url) {
+                    row.what = format!("{binary} (round {round}): {}", row.what);
+                    rows.push(row);
+                }
+            }
+        }
     }
     if part("login") {
         rows.push(login(&server, &client, sizes));
@@ -359,7 +379,13 @@ fn wrk(url: &str, duration: Duration, tokens: Option<&Path>) -> WrkResult {
     result
 }
 
-fn listings(server: &Server, client: &Client, sizes: &Sizes, plan: &Plan) -> Vec<Row> {
+fn listings(
+    server: &Server,
+    client: &Client,
+    sizes: &Sizes,
+    plan: &Plan,
+    sessions_url: &str,
+) -> Vec<Row> {
     step("listings");
     let cookie = |token: &str| format!("sessiond_session={token}");
     let timed = |path: &str, token: &str| {
@@ -374,11 +400,21 @@ fn listings(server: &Server, client: &Client, sizes: &Sizes, plan: &Plan) -> Vec
             response.bytes().expect("a body");
         };
         get();
-        Samples::collect(sizes.listing_requests, get)
+        let before = redis_commands(sessions_url);
+        let samples = Samples::collect(sizes.listing_requests, get);
+        // What one request costs Redis (its background work, a few commands a second, and
+        // the two `INFO`s are spread over the requests).
+        let commands = before
+            .zip(redis_commands(sessions_url))
+            .map(|(before, after)| (after - before) / samples.len() as u64);
+        (samples, commands)
     };
-    let describe = |samples: &Samples| {
+    let describe = |(samples, commands): &(Samples, Option<u64>)| {
+        let commands = commands
+            .map(|n| format!(", {n} Redis commands each"))
+            .unwrap_or_default();
         format!(
-            "p50 {} ms, p99 {} ms ({} requests)",
+            "p50 {} ms, p99 {} ms ({} requests{commands})",
             ms(samples.p50()),
             ms(samples.p99()),
             samples.len()

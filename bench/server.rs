@@ -65,7 +65,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(config: &Config) -> Server {
-        let mut child = Command::new(sessiond())
+        Server::start_binary(config, &sessiond())
+    }
+
+    /// `sessiond serve` of a given build.
+    pub fn start_binary(config: &Config, binary: &str) -> Server {
+        let mut child = Command::new(binary)
             .arg("--config")
             .arg(&config.path)
             .arg("serve")
