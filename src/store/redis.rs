@@ -305,18 +305,20 @@ impl From<RedisError> for StoreError {
 
 /// Shared by the scripts: reading a session's fields (`SESSION_FIELDS`, set by [`script`]),
 /// and the user's sessions still live at `now`, least recently active first, each as
-/// {member, fields}; entries of gone or expired sessions are dropped on the way.
+/// {member, its `fields`}, `expires_at` being the position of that field among them; entries
+/// of gone or expired sessions are dropped on the way. A login reads two fields of each
+/// (the index of a user with a thousand sessions is walked at every login), a list all.
 const LIVE_MEMBERS: &str = r#"
 local function read_session(key)
   return redis.call('HMGET', key, unpack(SESSION_FIELDS))
 end
-local function live_members(index, prefix, now)
+local function live_members(index, prefix, now, fields, expires_at)
   local live = {}
   for _, member in ipairs(redis.call('ZRANGE', index, 0, -1)) do
-    local fields = read_session(prefix .. member)
-    local expires = tonumber(fields[EXPIRES_AT])
+    local values = redis.call('HMGET', prefix .. member, unpack(fields))
+    local expires = tonumber(values[expires_at])
     if expires and expires > now then
-      live[#live + 1] = {member, fields}
+      live[#live + 1] = {member, values}
     else
       redis.call('ZREM', index, member)
     end
@@ -333,11 +335,10 @@ end
 fn script(body: &str) -> Script {
     let fields = SESSION_FIELDS.map(|f| format!("'{f}'")).join(", ");
     // Lua counts from 1.
-    let position = |name| SESSION_FIELDS.iter().position(|f| *f == name).unwrap_or(0) + 1;
+    let expires_at = SESSION_FIELDS.iter().position(|f| *f == "expires_at");
     Script::new(&format!(
-        "local SESSION_FIELDS = {{{fields}}}\nlocal EXPIRES_AT, IP_ADDRESS = {}, {}\n{LIVE_MEMBERS}{body}",
-        position("expires_at"),
-        position("ip_address"),
+        "local SESSION_FIELDS = {{{fields}}}\nlocal EXPIRES_AT = {}\n{LIVE_MEMBERS}{body}",
+        expires_at.unwrap_or(0) + 1,
     ))
 }
 
@@ -350,22 +351,22 @@ static CREATE: LazyLock<Script> = LazyLock::new(|| {
         r#"
 local index, session = KEYS[1], KEYS[2]
 local now, max, evict, prefix = tonumber(ARGV[1]), math.max(tonumber(ARGV[2]), 1), ARGV[3] == '1', ARGV[4]
-local live = live_members(index, prefix, now)
+local live = live_members(index, prefix, now, {'expires_at', 'ip_address'}, 1)
 local addresses, evicted = {}, {}
 local excess = 0
 if #live >= max then
   if not evict then return {0} end
   excess = #live + 1 - max
   for i = 1, excess do
-    local member, fields = live[i][1], live[i][2]
-    evicted[#evicted + 1] = fields
+    local member = live[i][1]
+    evicted[#evicted + 1] = read_session(prefix .. member)
     redis.call('DEL', prefix .. member)
     redis.call('ZREM', index, member)
   end
   redis.call('SET', KEYS[3], ARGV[9], 'XX', 'KEEPTTL')
 end
 for i = excess + 1, #live do
-  addresses[#addresses + 1] = live[i][2][IP_ADDRESS]
+  addresses[#addresses + 1] = live[i][2][2]
 end
 redis.call('HSET', session, unpack(ARGV, 10))
 redis.call('PEXPIREAT', session, ARGV[7])
@@ -411,7 +412,7 @@ static LIST: LazyLock<Script> = LazyLock::new(|| {
     script(
         r#"
 local sessions = {}
-for _, live in ipairs(live_members(KEYS[1], ARGV[2], tonumber(ARGV[1]))) do
+for _, live in ipairs(live_members(KEYS[1], ARGV[2], tonumber(ARGV[1]), SESSION_FIELDS, EXPIRES_AT)) do
   sessions[#sessions + 1] = live[2]
 end
 return encode_sessions(sessions)
