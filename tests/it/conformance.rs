@@ -12,7 +12,7 @@ use sessiond::domain::token::{SecretToken, TokenHash, new_public_id};
 use sessiond::domain::user::{Email, NewUser, UserKind, UserState, Username};
 use sessiond::domain::user_agent::DeviceType;
 use sessiond::store::{
-    CreateOutcome, Directory, DirectoryImport, LockoutPolicy, RememberToken, SessionFilter,
+    CreateOutcome, Directory, DirectoryImport, LockoutPolicy, Page, RememberToken, SessionFilter,
     SessionLimit, SessionStore, StoreError, Stores,
 };
 use std::collections::BTreeSet;
@@ -369,6 +369,47 @@ async fn every_page(store: &dyn SessionStore, at: Timestamp, listed: &[Session])
     }
 }
 
+/// Creates `sessions` 50 at a time (a thousand a user allowed) and lists them all at `at`.
+async fn create_and_list(
+    store: &dyn SessionStore,
+    sessions: &[Session],
+    at: Timestamp,
+) -> Page<Session> {
+    let limit = SessionLimit {
+        max_per_user: 1000,
+        ..ROOMY
+    };
+    for chunk in sessions.chunks(50) {
+        join_all(chunk.iter().map(|s| create(store, s, limit))).await;
+    }
+    store
+        .scan(&SessionFilter::default(), at, 1000, 0)
+        .await
+        .unwrap()
+}
+
+/// Every page of 3 and every `step`th page of 50, and those past the end, is the matching
+/// slice of `all`, the whole listing at `at`.
+async fn pages_match(store: &dyn SessionStore, at: Timestamp, all: &Page<Session>, step: usize) {
+    assert_eq!(all.items.len() as u64, all.total);
+    let (all, total) = (&all.items, all.items.len());
+    for (limit, step) in [(3, 1), (50, step)] {
+        for offset in (0..=total + 2).step_by(step) {
+            let page = store
+                .scan(&SessionFilter::default(), at, limit as u32, offset as u64)
+                .await
+                .unwrap();
+            let expected = &all[offset.min(total)..(offset + limit).min(total)];
+            assert_eq!(
+                ids(&page.items),
+                ids(expected),
+                "limit {limit}, offset {offset}"
+            );
+            assert_eq!(page.total, total as u64);
+        }
+    }
+}
+
 /// A listing large enough that a store may search for deep pages instead of reading from the
 /// top, where most sessions share their last-activity time with others, of the same user and
 /// of other users: every page, near and deep, is the matching slice of the whole listing.
@@ -382,17 +423,7 @@ async fn scan_deep(store: &dyn SessionStore) {
             _ => session([1, 17, 33][i as usize % 3], base, i / 100 * 25_000, "ip"),
         })
         .collect();
-    let limit = SessionLimit {
-        max_per_user: 1000,
-        ..ROOMY
-    };
-    for chunk in sessions.chunks(50) {
-        join_all(chunk.iter().map(|s| create(store, s, limit))).await;
-    }
-    let all = store
-        .scan(&SessionFilter::default(), base, 1000, 0)
-        .await
-        .unwrap();
+    let all = create_and_list(store, &sessions, base).await;
     assert_eq!(all.total, 600);
     let (mut listed, mut created) = (ids(&all.items), ids(&sessions));
     listed.sort_unstable();
@@ -403,21 +434,7 @@ async fn scan_deep(store: &dyn SessionStore) {
             .windows(2)
             .all(|w| w[0].last_active_at >= w[1].last_active_at)
     );
-    for (limit, step) in [(3, 1), (50, 23)] {
-        for offset in (0..=all.items.len() + 2).step_by(step) {
-            let page = store
-                .scan(&SessionFilter::default(), base, limit as u32, offset as u64)
-                .await
-                .unwrap();
-            let expected = &all.items[offset.min(600)..(offset + limit).min(600)];
-            assert_eq!(
-                ids(&page.items),
-                ids(expected),
-                "limit {limit}, offset {offset}"
-            );
-            assert_eq!(page.total, 600);
-        }
-    }
+    pages_match(store, base, &all, 23).await;
 }
 
 /// The newest 150 sessions share one time (a bulk import, say), over 30 users and so over
@@ -432,38 +449,14 @@ async fn scan_crowd_on_top(store: &dyn SessionStore) {
             false => session(i % 7 + 1, base, i * 250, "ip"),
         })
         .collect();
-    let limit = SessionLimit {
-        max_per_user: 1000,
-        ..ROOMY
-    };
-    for chunk in sessions.chunks(50) {
-        join_all(chunk.iter().map(|s| create(store, s, limit))).await;
-    }
-    let all = store
-        .scan(&SessionFilter::default(), base, 1000, 0)
-        .await
-        .unwrap();
+    let all = create_and_list(store, &sessions, base).await;
     assert_eq!(all.total, 200);
     assert!(
         all.items[..150]
             .iter()
             .all(|s| s.last_active_at.0 == base.0 + 100_000)
     );
-    for (limit, step) in [(3, 1), (50, 7)] {
-        for offset in (0..=all.items.len() + 2).step_by(step) {
-            let page = store
-                .scan(&SessionFilter::default(), base, limit as u32, offset as u64)
-                .await
-                .unwrap();
-            let expected = &all.items[offset.min(200)..(offset + limit).min(200)];
-            assert_eq!(
-                ids(&page.items),
-                ids(expected),
-                "limit {limit}, offset {offset}"
-            );
-            assert_eq!(page.total, 200);
-        }
-    }
+    pages_match(store, base, &all, 7).await;
 }
 
 async fn purge_expired(store: &dyn SessionStore) {
