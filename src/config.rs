@@ -32,6 +32,7 @@ pub struct SessionSettings {
     pub on_limit: OnLimit,
     pub activity_write_interval: HumanDuration,
     pub remember_me_lifetime: HumanDuration,
+    pub check_cache_capacity: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +77,7 @@ impl Default for SessionSettings {
             on_limit: OnLimit::Reject,
             activity_write_interval: HumanDuration(Duration::from_secs(60)),
             remember_me_lifetime: minutes(14 * 24 * 60),
+            check_cache_capacity: 65_536,
         }
     }
 }

@@ -21,8 +21,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Tokens remembered at most; about 1 KiB each.
-const CAPACITY: usize = 65_536;
 /// Separate locks, so concurrent checks rarely wait for each other.
 const SHARDS: usize = 64;
 
@@ -55,17 +53,19 @@ impl Entry {
 
 pub struct CheckCache {
     shards: Vec<Mutex<HashMap<TokenHash, Entry>>>,
-}
-
-impl Default for CheckCache {
-    fn default() -> Self {
-        CheckCache {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
-        }
-    }
+    /// Entries each shard holds at most.
+    shard_capacity: usize,
 }
 
 impl CheckCache {
+    /// Remembers about `capacity` tokens (about 1 KiB each), rounded up to whole shards.
+    pub fn new(capacity: usize) -> Self {
+        CheckCache {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shard_capacity: capacity.div_ceil(SHARDS).max(1),
+        }
+    }
+
     fn shard(&self, token: &TokenHash) -> &Mutex<HashMap<TokenHash, Entry>> {
         // The token hash is SHA-256 output: any byte of it spreads evenly.
         &self.shards[usize::from(token.0[0]) % SHARDS]
@@ -81,7 +81,7 @@ impl CheckCache {
         let Ok(mut shard) = self.shard(&token).lock() else {
             return;
         };
-        if shard.len() >= CAPACITY / SHARDS && !shard.contains_key(&token) {
+        if shard.len() >= self.shard_capacity && !shard.contains_key(&token) {
             // Full: drop some entry; a dropped token costs one full check later.
             if let Some(victim) = shard.keys().next().copied() {
                 shard.remove(&victim);

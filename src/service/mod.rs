@@ -59,6 +59,8 @@ pub struct Policy {
     pub password_min_length: usize,
     pub lockout: LockoutPolicy,
     pub ip_spread_threshold: u32,
+    /// Tokens the session check remembers per process; 0 remembers none.
+    pub check_cache_capacity: usize,
 }
 
 impl Policy {
@@ -81,6 +83,7 @@ impl Policy {
                 duration: settings.login.lockout_duration.0,
             },
             ip_spread_threshold: settings.alarms.ip_spread_threshold,
+            check_cache_capacity: s.check_cache_capacity,
         }
     }
 }
@@ -106,16 +109,15 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
     pub metrics: metrics::Metrics,
-    /// `None` when the session store keeps no stamps: then every check reads the stores.
+    /// `None` when the session store keeps no stamps or the capacity is 0: then every check
+    /// reads the stores.
     check_cache: Option<check_cache::CheckCache>,
 }
 
 impl Service {
     pub fn new(stores: Stores, clock: Arc<dyn Clock>, policy: Policy) -> Self {
-        let check_cache = stores
-            .sessions
-            .keeps_stamps()
-            .then(check_cache::CheckCache::default);
+        let check_cache = (stores.sessions.keeps_stamps() && policy.check_cache_capacity > 0)
+            .then(|| check_cache::CheckCache::new(policy.check_cache_capacity));
         Service {
             sessions: stores.sessions,
             directory: stores.directory,

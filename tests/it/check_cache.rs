@@ -285,3 +285,61 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
         "the revocation waited {waited:?} for a node that had left"
     );
 }
+
+/// Signs alice in `count` times on a server remembering `capacity` tokens; her tokens.
+async fn signed_in(capacity: usize, count: usize) -> (TestServer, Vec<String>) {
+    let server = spawn_with(|settings| {
+        settings.sessions.check_cache_capacity = capacity;
+        settings.sessions.max_per_user = 100;
+    })
+    .await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let mut tokens = Vec::new();
+    for _ in 0..count {
+        let login = browser.login("alice").await;
+        tokens.push(login["token"].as_str().unwrap().to_owned());
+    }
+    (server, tokens)
+}
+
+/// Checks every token three times in turn, then once more each; how many of the last
+/// checks memory answered.
+async fn hits_after_warming(server: &TestServer, tokens: &[String]) -> u64 {
+    for token in tokens {
+        for _ in 0..3 {
+            assert_eq!(check(&server.base, token).await, StatusCode::OK);
+        }
+    }
+    let before = cache_hits(server);
+    for token in tokens {
+        assert_eq!(check(&server.base, token).await, StatusCode::OK);
+    }
+    cache_hits(server) - before
+}
+
+#[tokio::test]
+async fn the_check_remembers_at_most_the_configured_number_of_tokens() {
+    // 65 tokens over the 64 one-entry shards of a capacity of 64: two share a shard, and the
+    // first of them is forgotten by the time it is checked again.
+    let (bounded, tokens) = signed_in(64, 65).await;
+    let hits = hits_after_warming(&bounded, &tokens).await;
+    assert!((1..65).contains(&hits), "{hits} of 65 remembered");
+
+    let (default, tokens) = signed_in(Settings::default().sessions.check_cache_capacity, 65).await;
+    assert_eq!(hits_after_warming(&default, &tokens).await, 65);
+}
+
+#[tokio::test]
+async fn a_capacity_of_zero_remembers_nothing_and_still_revokes() {
+    let (server, tokens) = signed_in(0, 1).await;
+    assert_eq!(hits_after_warming(&server, &tokens).await, 0);
+    assert_eq!(cache_hits(&server), 0);
+    let dir = server.db_path.parent().unwrap();
+    let revoked = cli::run(dir, &["sessions", "revoke", "--user", "alice"]);
+    assert!(revoked.status.success(), "{}", cli::text(&revoked.stderr));
+    assert_eq!(
+        check(&server.base, &tokens[0]).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
