@@ -1,6 +1,6 @@
 //! `sessiond groups ...`: create, add-member, share, list.
 
-use super::{CliResult, print_json};
+use super::{CliResult, cli_actor, print_json};
 use crate::service::Service;
 use crate::service::groups::GroupListing;
 use clap::Subcommand;
@@ -41,14 +41,20 @@ pub async fn run(command: GroupsCommand, service: &Service) -> CliResult {
             name,
             parents,
         } => {
-            for group in service.create_group(&path, name, parents).await? {
+            for group in service
+                .create_group(&path, name, parents, &cli_actor())
+                .await?
+            {
                 println!("Created group {} (id {}).", group.path, group.id);
             }
         }
         GroupsCommand::AddMember { group, user } => {
             let group = service.find_group(&group).await?;
             let user = service.find_user(&user).await?;
-            if service.add_group_member(&group, &user).await? {
+            if service
+                .add_group_member(&group, &user, &cli_actor())
+                .await?
+            {
                 println!("Added {} to {}.", user.username, group.path);
             } else {
                 println!("{} is already a member of {}.", user.username, group.path);
@@ -57,7 +63,7 @@ pub async fn run(command: GroupsCommand, service: &Service) -> CliResult {
         GroupsCommand::Share { group, with } => {
             let group = service.find_group(&group).await?;
             let with = service.find_group(&with).await?;
-            if service.share_group(&group, &with).await? {
+            if service.share_group(&group, &with, &cli_actor()).await? {
                 println!("Shared {} with {}.", group.path, with.path);
             } else {
                 println!("{} is already shared with {}.", group.path, with.path);

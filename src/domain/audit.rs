@@ -21,10 +21,13 @@ pub enum AuditKind {
     AlarmAcknowledged,
     TokenCreated,
     TokenRevoked,
+    GroupCreated,
+    GroupMemberAdded,
+    GroupShared,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 14] = [
+    pub const ALL: [AuditKind; 17] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -39,6 +42,9 @@ impl AuditKind {
         AuditKind::AlarmAcknowledged,
         AuditKind::TokenCreated,
         AuditKind::TokenRevoked,
+        AuditKind::GroupCreated,
+        AuditKind::GroupMemberAdded,
+        AuditKind::GroupShared,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +63,9 @@ impl AuditKind {
             AuditKind::AlarmAcknowledged => "alarm_acknowledged",
             AuditKind::TokenCreated => "token_created",
             AuditKind::TokenRevoked => "token_revoked",
+            AuditKind::GroupCreated => "group_created",
+            AuditKind::GroupMemberAdded => "group_member_added",
+            AuditKind::GroupShared => "group_shared",
         }
     }
 
@@ -181,6 +190,15 @@ impl AuditEvent {
 
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
+        self
+    }
+
+    /// Puts `context` before the reason (`import: group 'acme'`), or makes it the reason.
+    pub fn in_context(mut self, context: &str) -> Self {
+        self.reason = Some(match self.reason {
+            Some(reason) => format!("{context}: {reason}"),
+            None => context.to_owned(),
+        });
         self
     }
 

@@ -2,12 +2,44 @@
 //! revoking the sessions of a group's members (or of everybody) with a dry run first.
 
 use super::{Progress, Service, ServiceError, ServiceResult};
-use crate::domain::audit::Actor;
+use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::group::{Group, GroupGraph, GroupPath, NewGroup};
+use crate::domain::time::Timestamp;
 use crate::domain::user::{User, UserKind, UserState};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+
+/// The audit event of a new group; like revocations, group events name the group in their
+/// reason.
+pub(super) fn group_created_event(now: Timestamp, actor: &Actor, group: &Group) -> AuditEvent {
+    AuditEvent::by(now, AuditKind::GroupCreated, actor, Outcome::Success)
+        .reason(format!("group '{}' (ID: {})", group.path, group.id))
+}
+
+/// The audit event of a new direct member.
+pub(super) fn member_added_event(
+    now: Timestamp,
+    actor: &Actor,
+    group: &GroupPath,
+    user_id: i64,
+    username: &str,
+) -> AuditEvent {
+    AuditEvent::by(now, AuditKind::GroupMemberAdded, actor, Outcome::Success)
+        .subject(user_id, username)
+        .reason(format!("group '{group}'"))
+}
+
+/// The audit event of a new share: `with`'s members became members of `group`.
+pub(super) fn shared_event(
+    now: Timestamp,
+    actor: &Actor,
+    group: &GroupPath,
+    with: &GroupPath,
+) -> AuditEvent {
+    AuditEvent::by(now, AuditKind::GroupShared, actor, Outcome::Success)
+        .reason(format!("group '{group}' shared with '{with}'"))
+}
 
 /// A group with its direct members and the groups it is shared with, for listings.
 #[derive(Debug, Clone, Serialize)]
@@ -158,12 +190,13 @@ fn resolve<'g>(graph: &'g GroupGraph, reference: &str) -> ServiceResult<&'g Grou
 
 impl Service {
     /// Creates the group at `path`; with `parents`, its missing ancestors too. Returns the
-    /// groups created, outermost first.
+    /// groups created, outermost first; each is audited.
     pub async fn create_group(
         &self,
         path: &str,
         name: Option<String>,
         parents: bool,
+        actor: &Actor,
     ) -> ServiceResult<Vec<Group>> {
         let path = GroupPath::parse(path.trim()).map_err(ServiceError::BadInput)?;
         let graph = self.directory.group_graph().await?;
@@ -197,6 +230,11 @@ impl Service {
             path,
         };
         created.push(self.directory.create_group(&group, now).await?);
+        let events: Vec<AuditEvent> = created
+            .iter()
+            .map(|group| group_created_event(now, actor, group))
+            .collect();
+        self.directory.append_audit(&events).await?;
         Ok(created)
     }
 
@@ -206,21 +244,47 @@ impl Service {
         resolve(&graph, reference).cloned()
     }
 
-    /// Makes `user` a direct member of `group`; false if they already were.
-    pub async fn add_group_member(&self, group: &Group, user: &User) -> ServiceResult<bool> {
-        Ok(self.directory.add_member(group.id, user.id).await?)
+    /// Makes `user` a direct member of `group`, audited; false if they already were.
+    pub async fn add_group_member(
+        &self,
+        group: &Group,
+        user: &User,
+        actor: &Actor,
+    ) -> ServiceResult<bool> {
+        let added = self.directory.add_member(group.id, user.id).await?;
+        if added {
+            let event = member_added_event(
+                self.now(),
+                actor,
+                &group.path,
+                user.id,
+                user.username.as_str(),
+            );
+            self.audit(event).await?;
+        }
+        Ok(added)
     }
 
-    /// Shares `group` with `with`, whose members become members of `group`; false if it
-    /// already was.
-    pub async fn share_group(&self, group: &Group, with: &Group) -> ServiceResult<bool> {
+    /// Shares `group` with `with`, whose members become members of `group`, audited; false
+    /// if it already was.
+    pub async fn share_group(
+        &self,
+        group: &Group,
+        with: &Group,
+        actor: &Actor,
+    ) -> ServiceResult<bool> {
         if group.id == with.id {
             return Err(ServiceError::BadInput(format!(
                 "a group cannot be shared with itself ('{}')",
                 group.path
             )));
         }
-        Ok(self.directory.share_group(group.id, with.id).await?)
+        let shared = self.directory.share_group(group.id, with.id).await?;
+        if shared {
+            self.audit(shared_event(self.now(), actor, &group.path, &with.path))
+                .await?;
+        }
+        Ok(shared)
     }
 
     /// Every group with its direct members and shares, by path.

@@ -1,6 +1,7 @@
 //! Loading users, groups, memberships and shares from a JSON file (format: docs/import.md),
 //! checked whole before one store transaction applies it: any error, nothing imported.
 
+use super::groups::{group_created_event, member_added_event, shared_event};
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::group::{GroupPath, NewGroup};
@@ -213,7 +214,7 @@ impl Service {
         }
 
         let now = self.now();
-        let created = self
+        let imported = self
             .directory
             .import(&import, now)
             .await
@@ -223,14 +224,31 @@ impl Service {
                 )),
                 other => ServiceError::Store(other),
             })?;
-        for user in &created {
-            let event = AuditEvent::by(now, AuditKind::UserCreated, actor, Outcome::Success)
+        let users = imported.users.iter().map(|user| {
+            AuditEvent::by(now, AuditKind::UserCreated, actor, Outcome::Success)
                 .subject(user.id, user.username.as_str())
-                .reason("import");
-            self.audit(event).await?;
-        }
+        });
+        let groups = imported
+            .groups
+            .iter()
+            .map(|group| group_created_event(now, actor, group));
+        let memberships = imported.memberships.iter().map(|(group, id, username)| {
+            member_added_event(now, actor, group, *id, username.as_str())
+        });
+        let shares = imported
+            .shares
+            .iter()
+            .map(|(group, with)| shared_event(now, actor, group, with));
+        let events: Vec<AuditEvent> = users
+            .chain(groups)
+            .chain(memberships)
+            .chain(shares)
+            .map(|event| event.in_context("import"))
+            .collect();
+        // One write for the lot, so a large import does not pay one round trip per event.
+        self.directory.append_audit(&events).await?;
         Ok(ImportSummary {
-            users: created.len(),
+            users: imported.users.len(),
             groups: import.groups.len(),
             memberships: import.memberships.len(),
             shares: import.shares.len(),

@@ -319,7 +319,7 @@ pub trait Directory: Send + Sync {
     async fn direct_members(&self, group_ids: &[i64]) -> StoreResult<Vec<(i64, User)>>;
     /// Applies a checked import in one transaction: all of it, or on any error nothing.
     /// Returns the users created.
-    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Vec<User>>;
+    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Imported>;
 
     /// Removes expired remember-me tokens; how many.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
@@ -334,6 +334,17 @@ pub struct DirectoryImport {
     pub groups: Vec<NewGroup>,
     pub memberships: Vec<(GroupPath, Username)>,
     /// (group, shared with)
+    pub shares: Vec<(GroupPath, GroupPath)>,
+}
+
+/// What an import wrote.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    /// The memberships it added (not those that already existed): group, user id, username.
+    pub memberships: Vec<(GroupPath, i64, Username)>,
+    /// The shares it added: group, shared with.
     pub shares: Vec<(GroupPath, GroupPath)>,
 }
 

@@ -9,8 +9,8 @@ use super::sql::{
 };
 use super::stamp_file::StampFile;
 use super::{
-    CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, RememberToken,
-    SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
+    CreateOutcome, Directory, DirectoryImport, FailureRecord, Imported, LockoutPolicy, Page,
+    RememberToken, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -1270,23 +1270,26 @@ impl Directory for SqliteDirectory {
         .await
     }
 
-    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Vec<User>> {
+    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Imported> {
         let import = import.clone();
         run(&self.pool, move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let users = import
-                .users
-                .iter()
-                .map(|user| insert_user(&tx, user, now))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut imported = Imported {
+                users: import
+                    .users
+                    .iter()
+                    .map(|user| insert_user(&tx, user, now))
+                    .collect::<rusqlite::Result<_>>()?,
+                ..Imported::default()
+            };
             for group in &import.groups {
-                insert_group(&tx, group, now)?;
+                imported.groups.push(insert_group(&tx, group, now)?);
             }
             let group = |path: &GroupPath| {
                 group_id(&tx, path)?
                     .ok_or_else(|| conflict(format!("the group '{path}' does not exist")))
             };
-            for (path, username) in &import.memberships {
+            for (path, username) in import.memberships {
                 let user_id: i64 = tx
                     .query_row(
                         "SELECT id FROM users WHERE username = ?1",
@@ -1295,13 +1298,17 @@ impl Directory for SqliteDirectory {
                     )
                     .optional()?
                     .ok_or_else(|| conflict(format!("the user '{username}' does not exist")))?;
-                insert_pair(&tx, ADD_MEMBER, group(path)?, user_id)?;
+                if insert_pair(&tx, ADD_MEMBER, group(&path)?, user_id)? {
+                    imported.memberships.push((path, user_id, username));
+                }
             }
-            for (path, with) in &import.shares {
-                insert_pair(&tx, ADD_SHARE, group(path)?, group(with)?)?;
+            for (path, with) in import.shares {
+                if insert_pair(&tx, ADD_SHARE, group(&path)?, group(&with)?)? {
+                    imported.shares.push((path, with));
+                }
             }
             tx.commit()?;
-            Ok(users)
+            Ok(imported)
         })
         .await
     }

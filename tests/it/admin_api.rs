@@ -510,14 +510,17 @@ async fn group_revocation_over_http_dry_run_then_live() {
     server.create_user("carol", false).await;
     let service = &server.service;
     service
-        .create_group("acme/platform", None, true)
+        .create_group("acme/platform", None, true, &"test".into())
         .await
         .unwrap();
     let platform = service.find_group("acme/platform").await.unwrap();
     let acme = service.find_group("acme").await.unwrap();
     for (group, user) in [(&platform, "alice"), (&acme, "bob")] {
         let user = service.find_user(user).await.unwrap();
-        service.add_group_member(group, &user).await.unwrap();
+        service
+            .add_group_member(group, &user, &"test".into())
+            .await
+            .unwrap();
     }
     let alices = server.browser(FIREFOX_UBUNTU);
     alices.login("alice").await;

@@ -812,9 +812,37 @@ async fn import(d: &dyn Directory) {
         )],
         shares: vec![],
     };
-    let users = d.import(&good, base).await.unwrap();
-    assert_eq!(users.len(), 2);
+    let imported = d.import(&good, base).await.unwrap();
+    assert_eq!(imported.users.len(), 2);
     assert_eq!(d.count_users().await.unwrap(), before + 2);
+    let paths: Vec<&str> = imported.groups.iter().map(|g| g.path.as_str()).collect();
+    assert_eq!(paths, ["beta", "beta/ops"]);
+    let erin = &imported.users[0];
+    assert_eq!(
+        imported.memberships,
+        [(
+            good.memberships[0].0.clone(),
+            erin.id,
+            erin.username.clone()
+        )]
+    );
+    assert!(imported.shares.is_empty());
+    // What an import adds is reported; a membership that already existed is not.
+    let again = DirectoryImport {
+        shares: vec![(
+            GroupPath::parse("beta/ops").unwrap(),
+            GroupPath::parse("beta").unwrap(),
+        )],
+        ..DirectoryImport {
+            users: vec![],
+            groups: vec![],
+            ..good.clone()
+        }
+    };
+    let imported = d.import(&again, base).await.unwrap();
+    assert!(imported.users.is_empty() && imported.groups.is_empty());
+    assert!(imported.memberships.is_empty());
+    assert_eq!(imported.shares, again.shares);
     // A later error (an unknown member) takes the whole import back.
     let bad = DirectoryImport {
         users: vec![new_user("grace")],

@@ -622,3 +622,82 @@ fn a_running_server_rejects_a_session_right_after_the_cli_revokes_its_group() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// The group events of the audit trail, oldest first: kind, subject, reason.
+fn group_audit(server: &TestServer) -> Vec<(String, String, String)> {
+    let events: Value =
+        serde_json::from_str(&ok(server, &["audit", "list", "--limit", "500", "--json"])).unwrap();
+    let mut found: Vec<(String, String, String)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"].as_str().unwrap().starts_with("group_"))
+        .map(|e| {
+            assert!(e["actor"].as_str().unwrap().starts_with("cli:"), "{e}");
+            let field = |name: &str| e[name].as_str().unwrap_or("").to_owned();
+            (field("kind"), field("subject_username"), field("reason"))
+        })
+        .collect();
+    found.reverse();
+    found
+}
+
+#[tokio::test]
+async fn group_edits_are_audited_from_the_command_line_and_the_import() {
+    let server = spawn().await;
+    for user in ["alice", "bob"] {
+        server.create_user(user, false).await;
+    }
+    ok(&server, &["groups", "create", "acme/platform", "--parents"]);
+    ok(&server, &["groups", "add-member", "acme/platform", "alice"]);
+    // What changes nothing is not audited: a repeated membership, a refused share.
+    ok(&server, &["groups", "add-member", "acme/platform", "alice"]);
+    assert!(
+        !cli(&server, &["groups", "share", "acme", "--with", "acme"])
+            .status
+            .success()
+    );
+    ok(
+        &server,
+        &["groups", "share", "acme", "--with", "acme/platform"],
+    );
+    let file = write_file(
+        server.db_path.parent().unwrap(),
+        "more.json",
+        &json!({
+            "groups": [{"path": "partners"}],
+            "memberships": [
+                {"group": "acme/platform", "user": "alice"},
+                {"group": "partners", "user": "bob"}
+            ],
+            "shares": [
+                {"group": "acme", "with": "acme/platform"},
+                {"group": "partners", "with": "acme"}
+            ]
+        }),
+    );
+    ok(&server, &["import", &file]);
+
+    let expected = [
+        ("group_created", "", "group 'acme' (ID: 1)"),
+        ("group_created", "", "group 'acme/platform' (ID: 2)"),
+        ("group_member_added", "alice", "group 'acme/platform'"),
+        (
+            "group_shared",
+            "",
+            "group 'acme' shared with 'acme/platform'",
+        ),
+        ("group_created", "", "import: group 'partners' (ID: 3)"),
+        ("group_member_added", "bob", "import: group 'partners'"),
+        (
+            "group_shared",
+            "",
+            "import: group 'partners' shared with 'acme'",
+        ),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(kind, user, reason)| (kind.to_string(), user.to_string(), reason.to_string()))
+        .collect();
+    assert_eq!(group_audit(&server), expected);
+}

@@ -12,8 +12,9 @@ use super::sql::{
     session_values, user_conflict, user_from_row,
 };
 use super::{
-    CreateOutcome, Directory, DirectoryImport, FailureRecord, LockoutPolicy, Page, RememberToken,
-    SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult, bounded_for, take_param,
+    CreateOutcome, Directory, DirectoryImport, FailureRecord, Imported, LockoutPolicy, Page,
+    RememberToken, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult, bounded_for,
+    take_param,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -911,19 +912,22 @@ impl Directory for PgDirectory {
         .await
     }
 
-    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Vec<User>> {
+    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Imported> {
         let items = import.users.len() + import.memberships.len();
         with_client_for(&self.pool, items, async |mut client| {
             let tx = client.transaction().await?;
             // Users and memberships are pipelined (sent without waiting for each answer), so
             // an import of thousands costs about one round trip per kind, not one per row.
-            let users =
-                try_join_all(import.users.iter().map(|user| insert_user(&tx, user, now))).await?;
+            let mut imported = Imported {
+                users: try_join_all(import.users.iter().map(|user| insert_user(&tx, user, now)))
+                    .await?,
+                ..Imported::default()
+            };
             // Parents before children, so one at a time.
             for group in &import.groups {
-                insert_group(&tx, group, now).await?;
+                imported.groups.push(insert_group(&tx, group, now).await?);
             }
-            try_join_all(import.memberships.iter().map(async |(path, username)| {
+            let added = try_join_all(import.memberships.iter().map(async |(path, username)| {
                 let group = group_id(&tx, path).await?.ok_or_else(|| {
                     StoreError::Conflict(format!("the group '{path}' does not exist"))
                 })?;
@@ -937,19 +941,23 @@ impl Directory for PgDirectory {
                         StoreError::Conflict(format!("the user '{username}' does not exist"))
                     })?
                     .int(0)?;
-                insert_pair(&tx, ADD_MEMBER, group, user).await
+                let added = insert_pair(&tx, ADD_MEMBER, group, user).await?;
+                Ok::<_, StoreError>(added.then(|| (path.clone(), user, username.clone())))
             }))
             .await?;
+            imported.memberships = added.into_iter().flatten().collect();
             for (path, with) in &import.shares {
                 let missing =
                     |p: &GroupPath| StoreError::Conflict(format!("the group '{p}' does not exist"));
                 let group = group_id(&tx, path).await?.ok_or_else(|| missing(path))?;
                 let other = group_id(&tx, with).await?.ok_or_else(|| missing(with))?;
-                insert_pair(&tx, ADD_SHARE, group, other).await?;
+                if insert_pair(&tx, ADD_SHARE, group, other).await? {
+                    imported.shares.push((path.clone(), with.clone()));
+                }
             }
             // Dropping the transaction without commit on any error above rolls it all back.
             tx.commit().await?;
-            Ok(users)
+            Ok(imported)
         })
         .await
     }
