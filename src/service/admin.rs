@@ -63,16 +63,25 @@ impl Service {
     ) -> ServiceResult<Page<UserOverview>> {
         let users = self.directory.list_users().await?;
         let total = users.len() as u64;
-        let now = self.now();
-        let mut items = Vec::new();
-        for user in users.into_iter().skip(offset as usize).take(limit as usize) {
-            let sessions = self.sessions.list_by_user(user.id, now).await?;
-            items.push(UserOverview {
-                active_sessions: sessions.len() as u64,
-                last_active_at: sessions.iter().map(|s| s.last_active_at).max(),
-                user,
-            });
-        }
+        let page: Vec<User> = users
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        let ids: Vec<i64> = page.iter().map(|user| user.id).collect();
+        // One store call for the page, not one per row.
+        let activity = self.sessions.activity_by_users(&ids, self.now()).await?;
+        let items = page
+            .into_iter()
+            .map(|user| {
+                let found = activity.get(&user.id);
+                UserOverview {
+                    active_sessions: found.map_or(0, |found| found.sessions),
+                    last_active_at: found.map(|found| found.last_active_at),
+                    user,
+                }
+            })
+            .collect();
         Ok(Page { items, total })
     }
 

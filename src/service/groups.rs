@@ -6,6 +6,7 @@ use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::group::{Group, GroupGraph, GroupPath, NewGroup};
 use crate::domain::time::Timestamp;
 use crate::domain::user::{User, UserKind, UserState};
+use crate::store::UserActivity;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -389,7 +390,7 @@ impl Service {
     ) -> ServiceResult<RevocationReport> {
         let counts = if dry_run {
             let ids: Vec<i64> = members.iter().map(|user| user.id).collect();
-            self.sessions.count_by_users(&ids, self.now()).await?
+            UserActivity::counts(self.sessions.activity_by_users(&ids, self.now()).await?)
         } else {
             self.revoke_many_users_sessions(&members, actor, reason, progress)
                 .await?

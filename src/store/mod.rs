@@ -99,6 +99,23 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+/// A user's unexpired sessions in brief ([`SessionStore::activity_by_users`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserActivity {
+    pub sessions: u64,
+    pub last_active_at: Timestamp,
+}
+
+impl UserActivity {
+    /// Just the session counts of [`SessionStore::activity_by_users`].
+    pub fn counts(activity: BTreeMap<i64, UserActivity>) -> BTreeMap<i64, u64> {
+        activity
+            .into_iter()
+            .map(|(user, found)| (user, found.sessions))
+            .collect()
+    }
+}
+
 /// Which sessions an admin listing wants.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {
@@ -132,12 +149,13 @@ pub trait SessionStore: Send + Sync {
     async fn delete(&self, id: &str) -> StoreResult<Option<Session>>;
     /// Deletes all of a user's sessions; how many unexpired ones there were.
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64>;
-    /// How many unexpired sessions each of these users has; users with none are left out.
-    async fn count_by_users(
+    /// How many unexpired sessions each of these users has, and the latest activity among
+    /// them; users with none are left out.
+    async fn activity_by_users(
         &self,
         user_ids: &[i64],
         now: Timestamp,
-    ) -> StoreResult<BTreeMap<i64, u64>>;
+    ) -> StoreResult<BTreeMap<i64, UserActivity>>;
     /// Deletes all sessions of these users; how many unexpired ones each had (none: left out).
     async fn delete_by_users(
         &self,

@@ -17,7 +17,7 @@
 
 use super::{
     CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    bounded, fresh_stamp, take_param,
+    UserActivity, bounded, fresh_stamp, take_param,
 };
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
@@ -470,16 +470,20 @@ return reply
 });
 
 /// KEYS: index. ARGV: now, session prefix. Returns how many of the user's sessions are live.
-static COUNT_USER: LazyLock<Script> = LazyLock::new(|| {
+static USER_ACTIVITY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
 local now, prefix = tonumber(ARGV[1]), ARGV[2]
-local live = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local expires = tonumber(redis.call('HGET', prefix .. member, 'expires_at'))
-  if expires and expires > now then live = live + 1 end
+local live, last = 0, 0
+local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'REV', 'WITHSCORES')
+for i = 1, #entries, 2 do
+  local expires = tonumber(redis.call('HGET', prefix .. entries[i], 'expires_at'))
+  if expires and expires > now then
+    live = live + 1
+    if last == 0 then last = tonumber(entries[i + 1]) end
+  end
 end
-return live
+return {live, last}
 "#,
     )
 });
@@ -1276,22 +1280,32 @@ where
             .map(drop)
     }
 
-    async fn count_by_users(
+    async fn activity_by_users(
         &self,
         user_ids: &[i64],
         now: Timestamp,
-    ) -> StoreResult<BTreeMap<i64, u64>> {
+    ) -> StoreResult<BTreeMap<i64, UserActivity>> {
         // One script per user (each on its own slot), many in flight at once.
-        let counts: Vec<(i64, u64)> = stream::iter(user_ids.iter().copied())
+        let found: Vec<(i64, (u64, i64))> = stream::iter(user_ids.iter().copied())
             .map(|user| async move {
-                let mut invocation = COUNT_USER.key(self.keys.user_index(user));
+                let mut invocation = USER_ACTIVITY.key(self.keys.user_index(user));
                 invocation.arg(now.0).arg(self.keys.session_prefix(user));
                 Ok::<_, StoreError>((user, self.run(invocation).await?))
             })
             .buffer_unordered(BULK_CONCURRENCY)
             .try_collect()
             .await?;
-        Ok(counts.into_iter().filter(|(_, n)| *n > 0).collect())
+        Ok(found
+            .into_iter()
+            .filter(|(_, (sessions, _))| *sessions > 0)
+            .map(|(user, (sessions, last))| {
+                let activity = UserActivity {
+                    sessions,
+                    last_active_at: Timestamp(last),
+                };
+                (user, activity)
+            })
+            .collect())
     }
 
     async fn delete_by_users(

@@ -11,6 +11,7 @@ use super::stamp_file::StampFile;
 use super::{
     CreateOutcome, Directory, DirectoryImport, FailureRecord, Imported, LockoutPolicy, Page,
     RememberToken, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
+    UserActivity,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -560,13 +561,13 @@ impl SessionStore for SqliteSessionStore {
         Ok(counts.get(&user_id).copied().unwrap_or(0))
     }
 
-    async fn count_by_users(
+    async fn activity_by_users(
         &self,
         user_ids: &[i64],
         now: Timestamp,
-    ) -> StoreResult<BTreeMap<i64, u64>> {
+    ) -> StoreResult<BTreeMap<i64, UserActivity>> {
         let user_ids = user_ids.to_vec();
-        run(&self.pool, move |conn| count_sessions(conn, &user_ids, now)).await
+        run(&self.pool, move |conn| activity_of(conn, &user_ids, now)).await
     }
 
     async fn delete_by_users(
@@ -812,29 +813,33 @@ fn delete_sessions_of(
 pub const GROUPED_COUNT_USERS: usize = 64;
 
 /// Unexpired sessions per user among `user_ids`; users with none are left out.
-fn count_sessions(
+fn activity_of(
     conn: &Connection,
     user_ids: &[i64],
     now: Timestamp,
-) -> rusqlite::Result<BTreeMap<i64, u64>> {
-    let mut counts = BTreeMap::new();
+) -> rusqlite::Result<BTreeMap<i64, UserActivity>> {
+    let mut activity = BTreeMap::new();
     for chunk in user_ids.chunks(ID_CHUNK) {
         let mut stmt = conn.prepare(&format!(
-            "SELECT user_id, COUNT(*) FROM sessions WHERE user_id IN ({}) AND expires_at > ?{} \
-             GROUP BY user_id",
+            "SELECT user_id, COUNT(*), MAX(last_active_at) FROM sessions \
+             WHERE user_id IN ({}) AND expires_at > ?{} GROUP BY user_id",
             placeholders('?', chunk.len()),
             chunk.len() + 1
         ))?;
         let values = chunk.iter().copied().chain(std::iter::once(now.0));
         let rows = stmt.query_map(params_from_iter(values), |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, u64>(1)?))
+            let found = UserActivity {
+                sessions: row.get(1)?,
+                last_active_at: Timestamp(row.get(2)?),
+            };
+            Ok((row.get::<_, i64>(0)?, found))
         })?;
         for row in rows {
-            let (user_id, count) = row?;
-            counts.insert(user_id, count);
+            let (user_id, found) = row?;
+            activity.insert(user_id, found);
         }
     }
-    Ok(counts)
+    Ok(activity)
 }
 
 const DIRECTORY_SCHEMA: &str = "

@@ -280,21 +280,24 @@ async fn users_listing_and_row_actions() {
     let server = spawn_with(|s| s.login.lockout_threshold = 2).await;
     let admin = admin_browser(&server).await;
     let alice = server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
     let device = server.browser(CHROME_ANDROID);
     device.login("alice").await;
-    device.login("alice").await;
+    let newest = device.login("alice").await;
     let (_, page) = get_json(&admin, "/api/admin/users").await;
-    assert_eq!(page["total"], 2);
-    let row = page["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "alice")
-        .unwrap()
-        .clone();
+    assert_eq!(page["total"], 3);
+    let rows = page["users"].as_array().unwrap();
+    let row_of = |name: &str| rows.iter().find(|u| u["username"] == name).unwrap().clone();
+    let row = row_of("alice");
     assert_eq!(row["active_sessions"], 2);
-    assert!(row["last_active_at"].is_string());
+    assert_eq!(row["last_active_at"], newest["session"]["last_active_at"]);
     assert_eq!(row["state"], "active");
+    assert_eq!(row_of("bob")["active_sessions"], 0);
+    assert!(row_of("bob")["last_active_at"].is_null());
+    // A later page counts its own rows.
+    let (_, page) = get_json(&admin, "/api/admin/users?limit=1&offset=1").await;
+    assert_eq!(page["users"][0]["username"], "alice");
+    assert_eq!(page["users"][0]["active_sessions"], 2);
 
     let post = |path: String| admin.client.post(admin.url(&path)).send();
     let blocked = post(format!("/api/admin/users/{alice}/block"))

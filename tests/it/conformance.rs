@@ -13,7 +13,7 @@ use sessiond::domain::user::{Email, NewUser, UserKind, UserState, Username};
 use sessiond::domain::user_agent::DeviceType;
 use sessiond::store::{
     CreateOutcome, Directory, DirectoryImport, LockoutPolicy, Page, RememberToken, SessionFilter,
-    SessionLimit, SessionStore, StoreError, Stores,
+    SessionLimit, SessionStore, StoreError, Stores, UserActivity,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -543,9 +543,19 @@ async fn bulk(store: &dyn SessionStore) {
         create(store, s, ROOMY).await;
     }
     let later = Timestamp(base.0 + 90 * MINUTE);
-    let counted = store.count_by_users(&[3, 4, 5], later).await.unwrap();
-    assert_eq!(counted, std::collections::BTreeMap::from([(3, 1)]));
-    assert!(store.count_by_users(&[], later).await.unwrap().is_empty());
+    let counted = store.activity_by_users(&[3, 4, 5], later).await.unwrap();
+    let activity = UserActivity {
+        sessions: 1,
+        last_active_at: c2.last_active_at,
+    };
+    assert_eq!(counted, std::collections::BTreeMap::from([(3, activity)]));
+    assert!(
+        store
+            .activity_by_users(&[], later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let deleted = store.delete_by_users(&[1, 6], later).await.unwrap();
     assert_eq!(deleted, std::collections::BTreeMap::from([(1, 1)]));
     for gone in [&a1, &a2] {
@@ -1289,7 +1299,7 @@ async fn sqlite_listing_pages_match_the_plain_query() {
         .take(sessiond::store::sqlite::GROUPED_COUNT_USERS)
         .collect();
     // Grouped, the deletes count what they remove themselves: the same as counting first.
-    let live = store.count_by_users(&many, at).await.unwrap();
+    let live = UserActivity::counts(store.activity_by_users(&many, at).await.unwrap());
     assert!(!live.is_empty());
     assert_eq!(store.delete_by_users(&many, at).await.unwrap(), live);
     same_as_plain(&store, &db, at).await;

@@ -13,8 +13,8 @@ use super::sql::{
 };
 use super::{
     CreateOutcome, Directory, DirectoryImport, FailureRecord, Imported, LockoutPolicy, Page,
-    RememberToken, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult, bounded_for,
-    take_param,
+    RememberToken, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
+    UserActivity, bounded_for, take_param,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -379,13 +379,13 @@ impl SessionStore for PgSessionStore {
         .await
     }
 
-    async fn count_by_users(
+    async fn activity_by_users(
         &self,
         user_ids: &[i64],
         now: Timestamp,
-    ) -> StoreResult<BTreeMap<i64, u64>> {
+    ) -> StoreResult<BTreeMap<i64, UserActivity>> {
         with_client_for(&self.pool, user_ids.len(), async |client| {
-            count_sessions(&client, user_ids, now).await
+            activity_of(&client, user_ids, now).await
         })
         .await
     }
@@ -398,11 +398,11 @@ impl SessionStore for PgSessionStore {
         with_client_for(&self.pool, user_ids.len(), async |mut client| {
             // One transaction: the counts are exactly what the delete removed.
             let tx = client.transaction().await?;
-            let counts = count_sessions(&tx, user_ids, now).await?;
+            let counts = activity_of(&tx, user_ids, now).await?;
             tx.execute("DELETE FROM sessions WHERE user_id = ANY($1)", &[&user_ids])
                 .await?;
             tx.commit().await?;
-            Ok(counts)
+            Ok(UserActivity::counts(counts))
         })
         .await
     }
@@ -484,20 +484,26 @@ impl SessionStore for PgSessionStore {
 }
 
 /// Unexpired sessions per user, for the users that have any.
-async fn count_sessions(
+async fn activity_of(
     client: &impl GenericClient,
     user_ids: &[i64],
     now: Timestamp,
-) -> StoreResult<BTreeMap<i64, u64>> {
+) -> StoreResult<BTreeMap<i64, UserActivity>> {
     let rows = client
         .query(
-            "SELECT user_id, COUNT(*) FROM sessions WHERE user_id = ANY($1) AND expires_at > $2 \
-             GROUP BY user_id",
+            "SELECT user_id, COUNT(*), MAX(last_active_at) FROM sessions \
+             WHERE user_id = ANY($1) AND expires_at > $2 GROUP BY user_id",
             &[&user_ids, &now.0],
         )
         .await?;
     rows.iter()
-        .map(|row| Ok((row.int(0)?, row.int(1)? as u64)))
+        .map(|row| {
+            let found = UserActivity {
+                sessions: row.int(1)? as u64,
+                last_active_at: Timestamp(row.int(2)?),
+            };
+            Ok((row.int(0)?, found))
+        })
         .collect()
 }
 
