@@ -29,6 +29,8 @@ pub struct Sizes {
 }
 
 /// Sessions per group member; one of each member's is used by the session check.
+/// The address of every session that requests use (the benchmark's own).
+pub const CHECKED_ADDRESS: &str = "127.0.0.1";
 pub const PER_MEMBER: u64 = 10;
 /// Sessions of the user whose self-service list is read.
 pub const LISTED: u64 = 100;
@@ -197,7 +199,7 @@ impl Plan {
         let (user_agent, browser, os, device_type) = USER_AGENTS[(mix.next() % 3) as usize];
         let random = mix.next();
         let ip_address = if token.is_some() {
-            "127.0.0.1".to_owned()
+            CHECKED_ADDRESS.to_owned()
         } else {
             format!(
                 "10.{}.{}.{}",

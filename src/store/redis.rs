@@ -7,7 +7,8 @@
 //!   changes address (`SessionStore::user_stamp`); it lives as long as the user's longest
 //!   session, so it cannot vanish and come back while a session it vouches for is alive;
 //! - `P:t:HASH` → `ID` and `P:i:PUBLIC_ID` → `ID:HASH`: how a token or a public id finds its user;
-//! - `P{a:N}:active` / `P{a:N}:expiry`: the admin listing, sharded by user over `SHARDS` slots.
+//! - `P{a:N}:active` / `P{a:N}:expiry`: the admin listing, sharded by user over `SHARDS` slots;
+//! - `P{a:N}:ip:ADDRESS`: the shard's sessions by address, for the listing's address filter.
 //!
 //! Everything of one user shares the hash tag `{u:ID}`, so the limit, eviction and revocation
 //! are one Lua script on one Cluster slot. The pointer and admin keys live elsewhere and are
@@ -30,6 +31,7 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClient;
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, Script, Value, cmd, pipe};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -159,6 +161,34 @@ impl Keys {
 
     fn shard_of(user_id: i64) -> i64 {
         user_id.rem_euclid(SHARDS)
+    }
+
+    /// The admin-listing shard's entries of sessions recorded at `address`, scored by their
+    /// absolute expiry. Entries of sessions since deleted or moved are removed when a
+    /// filtered listing reads them.
+    fn shard_address(&self, shard: i64, address: &str) -> String {
+        format!("{}{{a:{shard}}}:ip:{address}", self.prefix)
+    }
+
+    /// Present once every listed session has been put in its address set: a store written by
+    /// a version without them gets them at its first filtered listing.
+    fn address_index_built(&self) -> String {
+        format!("{}ip-index", self.prefix)
+    }
+}
+
+/// Adds a listing entry to its shard's set for `address`, which lives as long as the longest
+/// session in it.
+fn index_address(pipeline: &mut Pipeline, key: &str, member: &str, absolute_expires_at: Timestamp) {
+    let at = absolute_expires_at.0;
+    pipeline.zadd(key, member, at).ignore();
+    for condition in ["NX", "GT"] {
+        pipeline
+            .cmd("PEXPIREAT")
+            .arg(key)
+            .arg(at)
+            .arg(condition)
+            .ignore();
     }
 }
 
@@ -395,14 +425,15 @@ return 1
 });
 
 /// KEYS: session, stamp. ARGV: address, fresh stamp. Sets the address of a session that
-/// still exists.
+/// still exists; returns its absolute expiry, 0 when it does not exist.
 static SET_IP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local absolute = redis.call('HGET', KEYS[1], 'absolute_expires_at')
+if not absolute then return 0 end
 redis.call('HSET', KEYS[1], 'ip_address', ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2], 'XX', 'KEEPTTL')
-return 1
+return tonumber(absolute)
 "#,
     )
 });
@@ -512,6 +543,8 @@ pub struct RedisSessionStore<C> {
     conn: C,
     keys: Keys,
     stamps: Stamps<C>,
+    /// Whether this process has seen [`Keys::address_index_built`].
+    address_index_seen: AtomicBool,
 }
 
 impl<C> RedisSessionStore<C>
@@ -523,6 +556,7 @@ where
             stamps: Stamps::new(conn.clone(), keys.clone(), subscribe_at),
             conn,
             keys,
+            address_index_seen: AtomicBool::new(false),
         }
     }
 }
@@ -759,15 +793,18 @@ where
         .await
     }
 
-    /// Writes a session's admin-listing entries (both in the user's shard, so one transaction).
+    /// Writes a session's admin-listing entries (all in the user's shard, so one transaction):
+    /// by activity and by expiry, and for a new session by address.
     async fn list_in_shard(
         &self,
         user: i64,
         hash: &str,
         last_active_at: Timestamp,
         expires_at: Timestamp,
+        new: Option<&Session>,
     ) -> StoreResult<()> {
-        let (active, expiry) = self.keys.shard(Keys::shard_of(user));
+        let shard = Keys::shard_of(user);
+        let (active, expiry) = self.keys.shard(shard);
         let member = listing_member(user, hash);
         let mut pipeline = pipe();
         pipeline
@@ -776,7 +813,98 @@ where
             .ignore()
             .zadd(expiry, &member, expires_at.0)
             .ignore();
+        if let Some(session) = new {
+            let key = self.keys.shard_address(shard, &session.ip_address);
+            index_address(&mut pipeline, &key, &member, session.absolute_expires_at);
+        }
         self.send(pipeline).await
+    }
+
+    /// The unexpired sessions last recorded at `address`, from the shards' address sets;
+    /// entries of sessions gone, expired or moved elsewhere are removed on the way.
+    async fn by_address(&self, address: &str, now: Timestamp) -> StoreResult<Vec<Session>> {
+        self.build_address_index().await?;
+        let keys: Vec<(i64, String)> = (0..SHARDS)
+            .map(|shard| (shard, self.keys.shard_address(shard, address)))
+            .collect();
+        let read: Vec<(Vec<String>,)> = try_join_all(keys.iter().map(|(_, key)| {
+            let mut pipeline = pipe();
+            pipeline
+                .atomic()
+                .zrembyscore(key, "-inf", now.0)
+                .ignore()
+                .zrange(key, 0, -1);
+            self.send(pipeline)
+        }))
+        .await?;
+        let members: Vec<String> = read.into_iter().flat_map(|(members,)| members).collect();
+        let mut sessions = self.fetch_listed(members.clone()).await?;
+        sessions.retain(|s| s.ip_address == address && !s.is_expired(now));
+        let kept: std::collections::HashSet<String> = sessions
+            .iter()
+            .map(|s| listing_member(s.user_id, &s.token_hash.to_hex()))
+            .collect();
+        let mut stale: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for member in members.into_iter().filter(|m| !kept.contains(m)) {
+            if let Some((user, _)) = parse_member(&member) {
+                stale.entry(Keys::shard_of(user)).or_default().push(member);
+            }
+        }
+        let removed = try_join_all(stale.into_iter().map(|(shard, members)| {
+            let mut remove = cmd("ZREM");
+            remove.arg(&keys[shard as usize].1).arg(members);
+            async move { self.query::<()>(&remove).await }
+        }));
+        if let Err(error) = removed.await {
+            tracing::warn!(%error, "stale address-index entries left; the next filtered listing removes them");
+        }
+        Ok(sessions)
+    }
+
+    /// Puts the sessions listed in one shard in their address sets, a scan step at a time
+    /// (`ZSCAN` visits every entry present throughout, however the shard changes meanwhile).
+    async fn index_shard_addresses(&self, shard: i64) -> StoreResult<()> {
+        let (active, _) = self.keys.shard(shard);
+        let mut cursor = "0".to_owned();
+        loop {
+            let mut scan = cmd("ZSCAN");
+            scan.arg(&active)
+                .arg(&cursor)
+                .arg("COUNT")
+                .arg(REMOVE_CHUNK);
+            let (next, entries): (String, Vec<String>) = self.query(&scan).await?;
+            // Entries come as member, score pairs.
+            let members = entries.into_iter().step_by(2).collect();
+            let sessions = self.fetch_listed(members).await?;
+            if !sessions.is_empty() {
+                let mut pipeline = pipe();
+                for s in &sessions {
+                    let key = self.keys.shard_address(shard, &s.ip_address);
+                    let member = listing_member(s.user_id, &s.token_hash.to_hex());
+                    index_address(&mut pipeline, &key, &member, s.absolute_expires_at);
+                }
+                self.send::<()>(pipeline).await?;
+            }
+            if next == "0" {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+
+    /// Puts every listed session in its address set, once per store (see
+    /// [`Keys::address_index_built`]); as slow as the unindexed filter it replaces, once.
+    async fn build_address_index(&self) -> StoreResult<()> {
+        if self.address_index_seen.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let marker = self.keys.address_index_built();
+        if !self.query::<bool>(cmd("EXISTS").arg(&marker)).await? {
+            try_join_all((0..SHARDS).map(|shard| self.index_shard_addresses(shard))).await?;
+            self.query::<()>(cmd("SET").arg(&marker).arg(1)).await?;
+        }
+        self.address_index_seen.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Removes what points at sessions already deleted from their users' slots, all at once,
@@ -1184,7 +1312,13 @@ where
         for (field, value) in session_fields(session) {
             invocation.arg(field).arg(value);
         }
-        let listed = self.list_in_shard(user, &hash, session.last_active_at, session.expires_at);
+        let listed = self.list_in_shard(
+            user,
+            &hash,
+            session.last_active_at,
+            session.expires_at,
+            Some(session),
+        );
         // Pointers, script and listing entries all at once: one round trip on a single
         // connection, which delivers them in this order. (On Cluster they may arrive in any
         // order; a listing entry read before its session exists is dropped, and the next
@@ -1259,7 +1393,7 @@ where
             .arg(last_active_at.0)
             .arg(expires_at.0);
         if self.run::<i64>(invocation).await? == 1 {
-            self.list_in_shard(user, &hash, last_active_at, expires_at)
+            self.list_in_shard(user, &hash, last_active_at, expires_at, None)
                 .await?;
         }
         Ok(())
@@ -1275,9 +1409,24 @@ where
             .arg(ip_address)
             .arg(fresh_stamp());
         let set = self.run::<i64>(invocation).await;
-        self.announced(&[user], set, |set| *set == 1)
-            .await
-            .map(drop)
+        let absolute = self.announced(&[user], set, |set| *set != 0).await?;
+        if absolute != 0 {
+            // The entry at the old address stays until a filtered listing finds it moved.
+            let shard = Keys::shard_of(user);
+            let mut pipeline = pipe();
+            pipeline.atomic();
+            let key = self.keys.shard_address(shard, ip_address);
+            index_address(
+                &mut pipeline,
+                &key,
+                &listing_member(user, &hash),
+                Timestamp(absolute),
+            );
+            if let Err(error) = self.send::<()>(pipeline).await {
+                tracing::warn!(%error, "new session address not yet in the admin listing's address filter");
+            }
+        }
+        Ok(())
     }
 
     async fn activity_by_users(
@@ -1377,28 +1526,18 @@ where
         limit: u32,
         offset: u64,
     ) -> StoreResult<Page<Session>> {
-        let matches_ip = |s: &Session| {
-            filter
-                .ip_address
-                .as_ref()
-                .is_none_or(|ip| &s.ip_address == ip)
-        };
         if let Some(user) = filter.user_id {
             let mut sessions = self.list_by_user(user, now).await?;
-            sessions.retain(matches_ip);
+            sessions.retain(|s| {
+                filter
+                    .ip_address
+                    .as_ref()
+                    .is_none_or(|ip| &s.ip_address == ip)
+            });
             return Ok(page_of(sessions, limit, offset));
         }
-        if filter.ip_address.is_some() {
-            self.purge_listing(now).await?;
-            // No index by address: walk the whole listing (see docs/deployment.md).
-            let members: Vec<(Vec<String>,)> = self
-                .each_shard(|active, _, p| {
-                    p.zrange(active, 0, -1);
-                })
-                .await?;
-            let members = members.into_iter().flat_map(|(m,)| m).collect();
-            let mut sessions = self.fetch_listed(members).await?;
-            sessions.retain(|s| matches_ip(s) && !s.is_expired(now));
+        if let Some(address) = &filter.ip_address {
+            let sessions = self.by_address(address, now).await?;
             return Ok(page_of(sessions, limit, offset));
         }
         let (members, total) = self.listing_page(limit, offset, now).await?;

@@ -337,6 +337,13 @@ async fn scan(store: &dyn SessionStore) {
     let page = store.scan(&by_ip, base, 10, 0).await.unwrap();
     assert_eq!(page.total, 3);
     assert!(page.items.iter().all(|s| s.ip_address == "198.51.100.2"));
+    let at_two: Vec<&Session> = all
+        .iter()
+        .filter(|s| s.ip_address == "198.51.100.2")
+        .collect();
+    let page = store.scan(&by_ip, base, 2, 1).await.unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(ids(&page.items), [&at_two[1].id, &at_two[2].id]);
 
     let both = SessionFilter {
         user_id: Some(1),
@@ -353,6 +360,8 @@ async fn scan(store: &dyn SessionStore) {
     assert_eq!(page.total, 5);
     assert_eq!(ids(&page.items), ids(&all[..5]));
     every_page(store, later, &all[..5]).await;
+    let page = store.scan(&by_ip, later, 10, 0).await.unwrap();
+    assert_eq!(ids(&page.items), [&at_two[0].id, &at_two[1].id]);
 }
 
 /// Every page of 3 is the matching slice of `listed`, near and far (a store may read the back
@@ -606,10 +615,16 @@ async fn address_change(store: &dyn SessionStore) {
         ids(&store.scan(&by_ip, base, 10, 0).await.unwrap().items),
         [&s.id]
     );
-    // A deleted session is not brought back by a late address change.
+    let by_old_ip = SessionFilter {
+        ip_address: Some("192.0.2.1".into()),
+        ..SessionFilter::default()
+    };
+    assert_eq!(store.scan(&by_old_ip, base, 10, 0).await.unwrap().total, 0);
+    // A deleted session is not brought back by a late address change, nor listed.
     store.delete(&s.id).await.unwrap();
     store.set_ip_address(&s.id, "203.0.113.1").await.unwrap();
     assert_eq!(store.get_by_token_hash(&s.token_hash).await.unwrap(), None);
+    assert_eq!(store.scan(&by_ip, base, 10, 0).await.unwrap().total, 0);
 }
 
 /// A user's stamp changes with every deletion and address change of the user's sessions and
@@ -1426,4 +1441,35 @@ async fn redis_writes_need_no_pub_sub_when_no_node_subscribes() {
     shared_redis_cli(&["ACL", "DELUSER", &acl_user]);
     assert_eq!(deleted.unwrap().map(|d| d.id), Some(s.id));
     assert_eq!(by_user.unwrap(), 0);
+}
+
+/// A store written before the address sets existed gets them at its first filtered listing.
+#[tokio::test]
+async fn redis_address_filter_indexes_what_was_listed_before_the_index_existed() {
+    let Some(isolated) = Backend::Redis.isolated() else {
+        return;
+    };
+    let prefix = isolated.url.rsplit_once("prefix=").unwrap().1.to_owned();
+    let store = sessiond::store::redis::open(&isolated.url).await.unwrap();
+    let base = now();
+    let address = "192.0.2.10";
+    let older = session(1, base, 0, address);
+    let newer = session(2, base, MINUTE, address);
+    for s in [&older, &newer] {
+        create(store.as_ref(), s, ROOMY).await;
+    }
+    // What a version without address sets leaves behind.
+    let address_set = |shard: i64| format!("{prefix}:{{a:{shard}}}:ip:{address}");
+    let marker = format!("{prefix}:ip-index");
+    shared_redis_cli(&["DEL", &address_set(1), &address_set(2), &marker]);
+
+    let upgraded = sessiond::store::redis::open(&isolated.url).await.unwrap();
+    let by_ip = SessionFilter {
+        ip_address: Some(address.into()),
+        ..SessionFilter::default()
+    };
+    let page = upgraded.scan(&by_ip, base, 10, 0).await.unwrap();
+    assert_eq!(ids(&page.items), [&newer.id, &older.id]);
+    assert_eq!(shared_redis_cli(&["EXISTS", &marker]).trim(), "1");
+    assert_eq!(shared_redis_cli(&["ZCARD", &address_set(1)]).trim(), "1");
 }

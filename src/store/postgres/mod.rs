@@ -43,7 +43,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const POOL_SIZE: usize = 16;
 
 /// Migrations per store, applied in order once; append new ones, never edit applied ones.
-const SESSIONS_MIGRATIONS: &[&str] = &[include_str!("sessions_v1.sql")];
+const SESSIONS_MIGRATIONS: &[&str] = &[
+    include_str!("sessions_v1.sql"),
+    include_str!("sessions_v2.sql"),
+];
 const DIRECTORY_MIGRATIONS: &[&str] = &[
     include_str!("directory_v1.sql"),
     include_str!("directory_v2.sql"),
