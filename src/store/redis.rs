@@ -1049,15 +1049,22 @@ where
             .try_collect()
             .await?;
         let mut sessions = Vec::with_capacity(found.len());
+        let mut gone: BTreeMap<i64, Vec<Listed>> = BTreeMap::new();
         for (member, user, session) in found {
             match session {
                 Some(session) => sessions.push(session),
-                None => {
-                    self.unlist(Keys::shard_of(user), &mut [(member, (0, 0))], Forget::All)
-                        .await?
-                }
+                None => gone
+                    .entry(Keys::shard_of(user))
+                    .or_default()
+                    .push((member, (0, 0))),
             }
         }
+        // One removal per shard, all at once: after a mass revocation there can be thousands.
+        try_join_all(
+            gone.iter_mut()
+                .map(|(shard, entries)| self.unlist(*shard, entries, Forget::All)),
+        )
+        .await?;
         Ok(sessions)
     }
 
