@@ -86,16 +86,28 @@ async fn main() {
         count as f64 / elapsed.as_secs_f64()
     );
 
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    for chunk in keys.chunks(1000) {
-        let _: () = redis::cmd("DEL")
-            .arg(chunk)
+    // A cursor, not `KEYS`: one `KEYS` over half a million keys outlasts the reply timeout.
+    let mut cursor = 0u64;
+    loop {
+        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{prefix}:*"))
+            .arg("COUNT")
+            .arg(10_000)
             .query_async(&mut conn)
             .await
             .unwrap();
+        if !keys.is_empty() {
+            let _: () = redis::cmd("UNLINK")
+                .arg(keys)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+        }
+        if next == 0 {
+            break;
+        }
+        cursor = next;
     }
 }

@@ -8,7 +8,7 @@
 //!   session, so it cannot vanish and come back while a session it vouches for is alive;
 //! - `P:t:HASH` → `ID` and `P:i:PUBLIC_ID` → `ID:HASH`: how a token or a public id finds its user;
 //! - `P{a:N}:active` / `P{a:N}:expiry`: the admin listing, sharded by user over `SHARDS` slots;
-//! - `P{a:N}:ip:ADDRESS`: the shard's sessions by address, for the listing's address filter.
+//! - `P{a:N}:ip`: the shard's sessions by address, for the listing's address filter.
 //!
 //! Everything of one user shares the hash tag `{u:ID}`, so the limit, eviction and revocation
 //! are one Lua script on one Cluster slot. The pointer and admin keys live elsewhere and are
@@ -32,7 +32,7 @@ use redis::cluster::ClusterClient;
 use redis::{Cmd, FromRedisValue, Pipeline, RedisError, Script, Value, cmd, pipe};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 mod stamps;
@@ -59,6 +59,8 @@ const SAMPLE_SPREAD: usize = 5;
 /// A deeper page is read once the entries between its two search bounds are at most a page
 /// and this many more.
 const SEARCH_SLACK: u64 = 64;
+/// `ZSCAN` steps per shard of one call of [`RedisSessionStore::sweep_addresses`].
+const SWEEP_STEPS: usize = 16;
 /// Expired listing entries removed per script call, so one call never blocks Redis for long.
 const PURGE_BATCH: usize = 1000;
 
@@ -163,11 +165,12 @@ impl Keys {
         user_id.rem_euclid(SHARDS)
     }
 
-    /// The admin-listing shard's entries of sessions recorded at `address`, scored by their
-    /// absolute expiry. Entries of sessions since deleted or moved are removed when a
-    /// filtered listing reads them.
-    fn shard_address(&self, shard: i64, address: &str) -> String {
-        format!("{}{{a:{shard}}}:ip:{address}", self.prefix)
+    /// The admin-listing shard's sessions by address: [`address_entry`]s, all scored 0 so
+    /// that one address's entries are one lexicographic range. One set per shard, not one
+    /// per address: a key per address would cost about 1 KiB a session where most
+    /// addresses have one session.
+    fn shard_addresses(&self, shard: i64) -> String {
+        format!("{}{{a:{shard}}}:ip", self.prefix)
     }
 
     /// Present once every listed session has been put in its address set: a store written by
@@ -177,19 +180,32 @@ impl Keys {
     }
 }
 
-/// Adds a listing entry to its shard's set for `address`, which lives as long as the longest
-/// session in it.
-fn index_address(pipeline: &mut Pipeline, key: &str, member: &str, absolute_expires_at: Timestamp) {
-    let at = absolute_expires_at.0;
-    pipeline.zadd(key, member, at).ignore();
-    for condition in ["NX", "GT"] {
-        pipeline
-            .cmd("PEXPIREAT")
-            .arg(key)
-            .arg(at)
-            .arg(condition)
-            .ignore();
-    }
+/// An entry of a shard's address set: `ADDRESS|ABSOLUTE_EXPIRY|USER:HASH`. The expiry lets
+/// [`SWEEP_ADDRESSES`] drop entries of sessions that must have ended without reading them.
+fn address_entry(address: &str, absolute_expires_at: Timestamp, member: &str) -> String {
+    format!("{address}|{}|{member}", absolute_expires_at.0)
+}
+
+/// An address entry's address, absolute expiry and listing member, split from the right (an
+/// address never holds `|`, but if one did, its entries would still parse).
+fn parse_address_entry(entry: &str) -> Option<(&str, i64, &str)> {
+    let mut parts = entry.rsplitn(3, '|');
+    let member = parts.next()?;
+    let expiry = parts.next()?.parse().ok()?;
+    Some((parts.next()?, expiry, member))
+}
+
+/// The lexicographic range (`ZRANGE … BYLEX`) that holds `address`'s entries: `}` follows
+/// `|`. (It holds only them too, as no character of an IP address sorts after `|`.)
+fn address_range(address: &str) -> (String, String) {
+    (format!("[{address}|"), format!("({address}}}"))
+}
+
+/// Adds a session's entry to its shard's address set.
+fn index_address(pipeline: &mut Pipeline, key: &str, session: &Session) {
+    let member = listing_member(session.user_id, &session.token_hash.to_hex());
+    let entry = address_entry(&session.ip_address, session.absolute_expires_at, &member);
+    pipeline.zadd(key, entry, 0).ignore();
 }
 
 /// How much of what points at deleted sessions [`RedisSessionStore::forget`] removes.
@@ -519,6 +535,23 @@ return {live, last}
     )
 });
 
+/// KEYS: a shard's address set. ARGV: cursor, now, count. One `ZSCAN` step that removes the
+/// entries past their absolute expiry (see [`address_entry`]); returns the next cursor.
+static SWEEP_ADDRESSES: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local step = redis.call('ZSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[3])
+local now, dead, entries = tonumber(ARGV[2]), {}, step[2]
+for i = 1, #entries, 2 do
+  local absolute = tonumber(string.match(entries[i], '|(%d+)|[^|]*$'))
+  if absolute and absolute <= now then dead[#dead + 1] = entries[i] end
+end
+if #dead > 0 then redis.call('ZREM', KEYS[1], unpack(dead)) end
+return step[1]
+"#,
+    )
+});
+
 /// KEYS: shard active, shard expiry. ARGV: now, batch. Removes up to a batch of entries that
 /// expired by `now`; returns {how many by-expiry entries, how many of them were still listed
 /// by activity} (a revoked session's by-expiry entry waits for this purge; see `Forget`).
@@ -545,6 +578,8 @@ pub struct RedisSessionStore<C> {
     stamps: Stamps<C>,
     /// Whether this process has seen [`Keys::address_index_built`].
     address_index_seen: AtomicBool,
+    /// Where [`Self::sweep_addresses`] goes on in each shard.
+    sweep_cursors: Mutex<Vec<String>>,
 }
 
 impl<C> RedisSessionStore<C>
@@ -557,6 +592,7 @@ where
             conn,
             keys,
             address_index_seen: AtomicBool::new(false),
+            sweep_cursors: Mutex::new(vec!["0".to_owned(); SHARDS as usize]),
         }
     }
 }
@@ -814,8 +850,7 @@ where
             .zadd(expiry, &member, expires_at.0)
             .ignore();
         if let Some(session) = new {
-            let key = self.keys.shard_address(shard, &session.ip_address);
-            index_address(&mut pipeline, &key, &member, session.absolute_expires_at);
+            index_address(&mut pipeline, &self.keys.shard_addresses(shard), session);
         }
         self.send(pipeline).await
     }
@@ -824,41 +859,80 @@ where
     /// entries of sessions gone, expired or moved elsewhere are removed on the way.
     async fn by_address(&self, address: &str, now: Timestamp) -> StoreResult<Vec<Session>> {
         self.build_address_index().await?;
-        let keys: Vec<(i64, String)> = (0..SHARDS)
-            .map(|shard| (shard, self.keys.shard_address(shard, address)))
-            .collect();
-        let read: Vec<(Vec<String>,)> = try_join_all(keys.iter().map(|(_, key)| {
-            let mut pipeline = pipe();
-            pipeline
-                .atomic()
-                .zrembyscore(key, "-inf", now.0)
-                .ignore()
-                .zrange(key, 0, -1);
-            self.send(pipeline)
+        let (from, to) = address_range(address);
+        let read: Vec<Vec<String>> = try_join_all((0..SHARDS).map(|shard| {
+            let mut range = cmd("ZRANGE");
+            range
+                .arg(self.keys.shard_addresses(shard))
+                .arg(&from)
+                .arg(&to)
+                .arg("BYLEX");
+            async move { self.query(&range).await }
         }))
         .await?;
-        let members: Vec<String> = read.into_iter().flat_map(|(members,)| members).collect();
-        let mut sessions = self.fetch_listed(members.clone()).await?;
+        let entries: Vec<String> = read.into_iter().flatten().collect();
+        let candidates: Vec<String> = entries
+            .iter()
+            .filter_map(|entry| parse_address_entry(entry))
+            .filter(|(at, absolute, _)| *at == address && *absolute > now.0)
+            .map(|(_, _, member)| member.to_owned())
+            .collect();
+        let mut sessions = self.fetch_listed(candidates).await?;
         sessions.retain(|s| s.ip_address == address && !s.is_expired(now));
         let kept: std::collections::HashSet<String> = sessions
             .iter()
             .map(|s| listing_member(s.user_id, &s.token_hash.to_hex()))
             .collect();
         let mut stale: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for member in members.into_iter().filter(|m| !kept.contains(m)) {
-            if let Some((user, _)) = parse_member(&member) {
-                stale.entry(Keys::shard_of(user)).or_default().push(member);
+        for entry in entries {
+            let Some((at, _, member)) = parse_address_entry(&entry) else {
+                continue;
+            };
+            if at != address || kept.contains(member) {
+                continue;
+            }
+            if let Some((user, _)) = parse_member(member) {
+                stale.entry(Keys::shard_of(user)).or_default().push(entry);
             }
         }
-        let removed = try_join_all(stale.into_iter().map(|(shard, members)| {
+        let removed = try_join_all(stale.into_iter().map(|(shard, entries)| {
             let mut remove = cmd("ZREM");
-            remove.arg(&keys[shard as usize].1).arg(members);
+            remove.arg(self.keys.shard_addresses(shard)).arg(entries);
             async move { self.query::<()>(&remove).await }
         }));
         if let Err(error) = removed.await {
-            tracing::warn!(%error, "stale address-index entries left; the next filtered listing removes them");
+            tracing::warn!(%error, "stale address entries left; the next filtered listing or sweep removes them");
         }
         Ok(sessions)
+    }
+
+    /// Removes the entries of sessions past their absolute expiry from the address sets, a
+    /// bounded step per shard per call, resuming where the last call stopped: a full pass
+    /// over a million entries takes a few calls, and no call blocks Redis for long.
+    async fn sweep_addresses(&self, now: Timestamp) -> StoreResult<()> {
+        let cursors: Vec<String> = self.sweep_cursors.lock().map_or_else(
+            |_| vec!["0".to_owned(); SHARDS as usize],
+            |cursors| cursors.clone(),
+        );
+        let next: Vec<String> = try_join_all(cursors.into_iter().enumerate().map(
+            async |(shard, mut cursor)| {
+                for _ in 0..SWEEP_STEPS {
+                    let mut invocation =
+                        SWEEP_ADDRESSES.key(self.keys.shard_addresses(shard as i64));
+                    invocation.arg(&cursor).arg(now.0).arg(REMOVE_CHUNK);
+                    cursor = self.run(invocation).await?;
+                    if cursor == "0" {
+                        break;
+                    }
+                }
+                Ok::<_, StoreError>(cursor)
+            },
+        ))
+        .await?;
+        if let Ok(mut cursors) = self.sweep_cursors.lock() {
+            *cursors = next;
+        }
+        Ok(())
     }
 
     /// Puts the sessions listed in one shard in their address sets, a scan step at a time
@@ -878,10 +952,9 @@ where
             let sessions = self.fetch_listed(members).await?;
             if !sessions.is_empty() {
                 let mut pipeline = pipe();
-                for s in &sessions {
-                    let key = self.keys.shard_address(shard, &s.ip_address);
-                    let member = listing_member(s.user_id, &s.token_hash.to_hex());
-                    index_address(&mut pipeline, &key, &member, s.absolute_expires_at);
+                let key = self.keys.shard_addresses(shard);
+                for session in &sessions {
+                    index_address(&mut pipeline, &key, session);
                 }
                 self.send::<()>(pipeline).await?;
             }
@@ -1419,17 +1492,16 @@ where
         let absolute = self.announced(&[user], set, |set| *set != 0).await?;
         if absolute != 0 {
             // The entry at the old address stays until a filtered listing finds it moved.
-            let shard = Keys::shard_of(user);
-            let mut pipeline = pipe();
-            pipeline.atomic();
-            let key = self.keys.shard_address(shard, ip_address);
-            index_address(
-                &mut pipeline,
-                &key,
-                &listing_member(user, &hash),
+            let entry = address_entry(
+                ip_address,
                 Timestamp(absolute),
+                &listing_member(user, &hash),
             );
-            if let Err(error) = self.send::<()>(pipeline).await {
+            let mut add = cmd("ZADD");
+            add.arg(self.keys.shard_addresses(Keys::shard_of(user)))
+                .arg(0)
+                .arg(entry);
+            if let Err(error) = self.query::<()>(&add).await {
                 tracing::warn!(%error, "new session address not yet in the admin listing's address filter");
             }
         }
@@ -1555,7 +1627,9 @@ where
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
         // Redis drops expired session hashes and pointers itself; what is left is the listing.
-        self.purge_listing(now).await
+        let purged = self.purge_listing(now).await?;
+        self.sweep_addresses(now).await?;
+        Ok(purged)
     }
 
     async fn ping(&self) -> StoreResult<()> {

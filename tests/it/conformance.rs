@@ -1459,7 +1459,7 @@ async fn redis_address_filter_indexes_what_was_listed_before_the_index_existed()
         create(store.as_ref(), s, ROOMY).await;
     }
     // What a version without address sets leaves behind.
-    let address_set = |shard: i64| format!("{prefix}:{{a:{shard}}}:ip:{address}");
+    let address_set = |shard: i64| format!("{prefix}:{{a:{shard}}}:ip");
     let marker = format!("{prefix}:ip-index");
     shared_redis_cli(&["DEL", &address_set(1), &address_set(2), &marker]);
 
@@ -1472,4 +1472,32 @@ async fn redis_address_filter_indexes_what_was_listed_before_the_index_existed()
     assert_eq!(ids(&page.items), [&newer.id, &older.id]);
     assert_eq!(shared_redis_cli(&["EXISTS", &marker]).trim(), "1");
     assert_eq!(shared_redis_cli(&["ZCARD", &address_set(1)]).trim(), "1");
+}
+
+/// The periodic purge sweeps the address entries of sessions past their absolute expiry, and
+/// only those.
+#[tokio::test]
+async fn redis_purge_sweeps_address_entries_of_ended_sessions() {
+    let Some(isolated) = Backend::Redis.isolated() else {
+        return;
+    };
+    let prefix = isolated.url.rsplit_once("prefix=").unwrap().1.to_owned();
+    let store = sessiond::store::redis::open(&isolated.url).await.unwrap();
+    let base = now();
+    // Users 3 and 19 share admin shard 3.
+    let ended = session(3, base, 0, "192.0.2.20");
+    let mut lasting = session(19, base, 0, "192.0.2.21");
+    lasting.absolute_expires_at = Timestamp(base.0 + 48 * HOUR);
+    for s in [&ended, &lasting] {
+        create(store.as_ref(), s, ROOMY).await;
+    }
+    let set = format!("{prefix}:{{a:3}}:ip");
+    assert_eq!(shared_redis_cli(&["ZCARD", &set]).trim(), "2");
+    store
+        .purge_expired(Timestamp(base.0 + 25 * HOUR))
+        .await
+        .unwrap();
+    let left = shared_redis_cli(&["ZRANGE", &set, "0", "-1"]);
+    assert!(left.contains("192.0.2.21|"), "{left}");
+    assert!(!left.contains("192.0.2.20|"), "{left}");
 }
