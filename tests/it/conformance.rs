@@ -1363,13 +1363,20 @@ async fn sqlite_listing_pages_match_the_plain_query() {
 
 /// Stamp reads answered together stay apart: a damaged stamp fails its own user's read, not
 /// the others' read with it.
-#[tokio::test]
-async fn redis_damaged_stamp_fails_only_its_users_read() {
-    let Some(isolated) = Backend::Redis.isolated() else {
-        return;
-    };
+/// A Redis session store under a key prefix of its own (removed with the guard), and the
+/// prefix; `None` when Redis is absent (see `services`).
+async fn redis_store() -> Option<(Isolated, String, Arc<dyn SessionStore>)> {
+    let isolated = Backend::Redis.isolated()?;
     let prefix = isolated.url.rsplit_once("prefix=").unwrap().1.to_owned();
     let store = sessiond::store::redis::open(&isolated.url).await.unwrap();
+    Some((isolated, prefix, store))
+}
+
+#[tokio::test]
+async fn redis_damaged_stamp_fails_only_its_users_read() {
+    let Some((_guard, prefix, store)) = redis_store().await else {
+        return;
+    };
     let base = now();
     for user in [1, 2] {
         create(store.as_ref(), &session(user, base, 0, "ip"), ROOMY).await;
@@ -1446,11 +1453,9 @@ async fn redis_writes_need_no_pub_sub_when_no_node_subscribes() {
 /// A store written before the address sets existed gets them at its first filtered listing.
 #[tokio::test]
 async fn redis_address_filter_indexes_what_was_listed_before_the_index_existed() {
-    let Some(isolated) = Backend::Redis.isolated() else {
+    let Some((isolated, prefix, store)) = redis_store().await else {
         return;
     };
-    let prefix = isolated.url.rsplit_once("prefix=").unwrap().1.to_owned();
-    let store = sessiond::store::redis::open(&isolated.url).await.unwrap();
     let base = now();
     let address = "192.0.2.10";
     let older = session(1, base, 0, address);
@@ -1478,11 +1483,9 @@ async fn redis_address_filter_indexes_what_was_listed_before_the_index_existed()
 /// only those.
 #[tokio::test]
 async fn redis_purge_sweeps_address_entries_of_ended_sessions() {
-    let Some(isolated) = Backend::Redis.isolated() else {
+    let Some((_guard, prefix, store)) = redis_store().await else {
         return;
     };
-    let prefix = isolated.url.rsplit_once("prefix=").unwrap().1.to_owned();
-    let store = sessiond::store::redis::open(&isolated.url).await.unwrap();
     let base = now();
     // Users 3 and 19 share admin shard 3.
     let ended = session(3, base, 0, "192.0.2.20");
