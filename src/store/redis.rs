@@ -973,8 +973,11 @@ where
         }
         let marker = self.keys.address_index_built();
         if !self.query::<bool>(cmd("EXISTS").arg(&marker)).await? {
+            tracing::info!("indexing every listed session by address, once (about 20 s a million)");
+            let started = std::time::Instant::now();
             try_join_all((0..SHARDS).map(|shard| self.index_shard_addresses(shard))).await?;
             self.query::<()>(cmd("SET").arg(&marker).arg(1)).await?;
+            tracing::info!(took = ?started.elapsed(), "sessions indexed by address");
         }
         self.address_index_seen.store(true, Ordering::Relaxed);
         Ok(())
