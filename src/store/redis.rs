@@ -59,8 +59,10 @@ const SAMPLE_SPREAD: usize = 5;
 /// A deeper page is read once the entries between its two search bounds are at most a page
 /// and this many more.
 const SEARCH_SLACK: u64 = 64;
-/// `ZSCAN` steps per shard of one call of [`RedisSessionStore::sweep_addresses`].
-const SWEEP_STEPS: usize = 16;
+/// Entries one step of [`RedisSessionStore::sweep_addresses`] looks at, and how long one
+/// call of it may go on.
+const SWEEP_STEP: usize = 256;
+const SWEEP_BUDGET: Duration = Duration::from_millis(100);
 /// Expired listing entries removed per script call, so one call never blocks Redis for long.
 const PURGE_BATCH: usize = 1000;
 
@@ -516,7 +518,8 @@ return reply
     )
 });
 
-/// KEYS: index. ARGV: now, session prefix. Returns how many of the user's sessions are live.
+/// KEYS: index. ARGV: now, session prefix. Returns {how many of the user's sessions are
+/// live, the latest activity among them (0 with none)}.
 static USER_ACTIVITY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
@@ -578,8 +581,8 @@ pub struct RedisSessionStore<C> {
     stamps: Stamps<C>,
     /// Whether this process has seen [`Keys::address_index_built`].
     address_index_seen: AtomicBool,
-    /// Where [`Self::sweep_addresses`] goes on in each shard.
-    sweep_cursors: Mutex<Vec<String>>,
+    /// Where [`Self::sweep_addresses`] goes on: a shard and its `ZSCAN` cursor.
+    sweep_position: Mutex<(i64, String)>,
 }
 
 impl<C> RedisSessionStore<C>
@@ -592,7 +595,7 @@ where
             conn,
             keys,
             address_index_seen: AtomicBool::new(false),
-            sweep_cursors: Mutex::new(vec!["0".to_owned(); SHARDS as usize]),
+            sweep_position: Mutex::new((0, "0".to_owned())),
         }
     }
 }
@@ -906,31 +909,31 @@ where
         Ok(sessions)
     }
 
-    /// Removes the entries of sessions past their absolute expiry from the address sets, a
-    /// bounded step per shard per call, resuming where the last call stopped: a full pass
-    /// over a million entries takes a few calls, and no call blocks Redis for long.
+    /// Removes the entries of sessions past their absolute expiry from the address sets,
+    /// resuming where the last call stopped. One small `ZSCAN` step at a time, for at most
+    /// `SWEEP_BUDGET` a call: a step of 256 entries held Redis 0.6–1.0 ms here (`SLOWLOG`),
+    /// and other clients' commands run between steps (sweeping all shards at once, 16 steps
+    /// of 1,000 each, put 200 ms stalls into the benchmark's logins). That is some 25,000
+    /// entries a call, one a minute: an entry outlives its session's absolute lifetime by
+    /// under an hour at 1M sessions.
     async fn sweep_addresses(&self, now: Timestamp) -> StoreResult<()> {
-        let cursors: Vec<String> = self.sweep_cursors.lock().map_or_else(
-            |_| vec!["0".to_owned(); SHARDS as usize],
-            |cursors| cursors.clone(),
-        );
-        let next: Vec<String> = try_join_all(cursors.into_iter().enumerate().map(
-            async |(shard, mut cursor)| {
-                for _ in 0..SWEEP_STEPS {
-                    let mut invocation =
-                        SWEEP_ADDRESSES.key(self.keys.shard_addresses(shard as i64));
-                    invocation.arg(&cursor).arg(now.0).arg(REMOVE_CHUNK);
-                    cursor = self.run(invocation).await?;
-                    if cursor == "0" {
-                        break;
-                    }
-                }
-                Ok::<_, StoreError>(cursor)
-            },
-        ))
-        .await?;
-        if let Ok(mut cursors) = self.sweep_cursors.lock() {
-            *cursors = next;
+        let (mut shard, mut cursor) = self
+            .sweep_position
+            .lock()
+            .map_or_else(|_| (0, "0".to_owned()), |at| at.clone());
+        let started = std::time::Instant::now();
+        let mut finished_shards = 0;
+        while started.elapsed() < SWEEP_BUDGET && finished_shards < SHARDS {
+            let mut invocation = SWEEP_ADDRESSES.key(self.keys.shard_addresses(shard));
+            invocation.arg(&cursor).arg(now.0).arg(SWEEP_STEP);
+            cursor = self.run(invocation).await?;
+            if cursor == "0" {
+                shard = (shard + 1) % SHARDS;
+                finished_shards += 1;
+            }
+        }
+        if let Ok(mut at) = self.sweep_position.lock() {
+            *at = (shard, cursor);
         }
         Ok(())
     }
