@@ -485,7 +485,7 @@ fn listings(
         Row::new(
             format!("… filtered by an address with {rare_total} session(s)"),
             describe(&rare),
-            "p99 < 5 ms",
+            "",
         ),
         Row::new(
             format!("… filtered by an address with {common_total} sessions"),
