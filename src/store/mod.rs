@@ -99,6 +99,25 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+impl Page<Session> {
+    /// A page of `sessions` in the admin listing's order on every backend: newest activity
+    /// first, then by id. For listings gathered whole before paging.
+    pub fn of_listing(mut sessions: Vec<Session>, limit: u32, offset: u64) -> Self {
+        sessions.sort_by(|a, b| {
+            b.last_active_at
+                .cmp(&a.last_active_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        let total = sessions.len() as u64;
+        let items = sessions
+            .into_iter()
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        Page { items, total }
+    }
+}
+
 /// A user's unexpired sessions in brief ([`SessionStore::activity_by_users`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UserActivity {

@@ -1334,26 +1334,6 @@ where
     }
 }
 
-/// Newest activity first, then by id: the admin listing's order on every backend.
-fn sort_for_listing(sessions: &mut [Session]) {
-    sessions.sort_by(|a, b| {
-        b.last_active_at
-            .cmp(&a.last_active_at)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-}
-
-fn page_of(mut sessions: Vec<Session>, limit: u32, offset: u64) -> Page<Session> {
-    sort_for_listing(&mut sessions);
-    let total = sessions.len() as u64;
-    let items = sessions
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    Page { items, total }
-}
-
 #[async_trait]
 impl<C> SessionStore for RedisSessionStore<C>
 where
@@ -1619,11 +1599,11 @@ where
                     .as_ref()
                     .is_none_or(|ip| &s.ip_address == ip)
             });
-            return Ok(page_of(sessions, limit, offset));
+            return Ok(Page::of_listing(sessions, limit, offset));
         }
         if let Some(address) = &filter.ip_address {
             let sessions = self.by_address(address, now).await?;
-            return Ok(page_of(sessions, limit, offset));
+            return Ok(Page::of_listing(sessions, limit, offset));
         }
         let (members, total) = self.listing_page(limit, offset, now).await?;
         let mut items = self.fetch_listed(members).await?;

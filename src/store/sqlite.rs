@@ -756,8 +756,9 @@ fn scan_by_user(
 
 /// The admin listing of one address's sessions. There is no index by address: it would
 /// make every bulk revocation a fifth slower (docs/benchmarks.md, change 27). So one
-/// sequential pass over the table finds them, sorted and paged here; through an index
-/// (the expiry one, which the planner picks) the same rows cost a random read each.
+/// sequential pass over the table finds them, sorted and paged here; through the indexes
+/// the planner picks otherwise (expiry for the count, recency for the page) every row
+/// costs a random read, twice.
 fn scan_address(
     tx: &Connection,
     address: &str,
@@ -765,25 +766,14 @@ fn scan_address(
     limit: u32,
     offset: u64,
 ) -> rusqlite::Result<Page<Session>> {
-    let mut sessions: Vec<Session> = tx
+    let sessions: Vec<Session> = tx
         .prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM sessions NOT INDEXED \
              WHERE ip_address = ?1 AND expires_at > ?2"
         ))?
         .query_map(params![address, now.0], |row| session_from_row(row))?
         .collect::<rusqlite::Result<_>>()?;
-    sessions.sort_by(|a, b| {
-        b.last_active_at
-            .cmp(&a.last_active_at)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    let total = sessions.len() as u64;
-    let items = sessions
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
-    Ok(Page { items, total })
+    Ok(Page::of_listing(sessions, limit, offset))
 }
 
 /// Deletes the sessions of `user_ids`; how many unexpired ones each had.
