@@ -203,8 +203,18 @@ fn leases(redis: &PrivateRedis) -> (usize, Duration) {
     )
 }
 
+/// A `sessiond serve` process, killed if the test fails before it stops the process itself.
+struct ServeProcess(Child);
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `sessiond serve` on the stores at these URLs; its address.
-fn serve_on(sessions: &str, directory: &str, dir: &Path) -> (Child, String) {
+fn serve_on(sessions: &str, directory: &str, dir: &Path) -> (ServeProcess, String) {
     let mut server = cli::sessiond(dir)
         .env("SESSIOND_STORAGE__SESSIONS", sessions)
         .env("SESSIOND_STORAGE__DIRECTORY", directory)
@@ -219,12 +229,12 @@ fn serve_on(sessions: &str, directory: &str, dir: &Path) -> (Child, String) {
         .map(Result::unwrap)
         .find_map(|line| line.strip_prefix("Listening on ").map(str::to_owned))
         .expect("the server's address");
-    (server, address)
+    (ServeProcess(server), address)
 }
 
-fn signal(server: &Child, signal: &str) {
+fn signal(server: &ServeProcess, signal: &str) {
     let sent = Command::new("kill")
-        .args([signal, &server.id().to_string()])
+        .args([signal, &server.0.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
@@ -307,7 +317,7 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
     // A node stopped cleanly gives its lease up: revocations no longer wait for it.
     until_answered_from_memory(&redis, &base_c, alice_again).await;
     signal(&node_c, "-TERM");
-    assert!(node_c.wait().unwrap().success());
+    assert!(node_c.0.wait().unwrap().success());
     let started = Instant::now();
     let logout = with_bearer(
         &node_a.base,
