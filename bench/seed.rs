@@ -6,7 +6,7 @@ use sessiond::domain::session::Session;
 use sessiond::domain::time::Timestamp;
 use sessiond::domain::token::{SecretToken, TokenHash, new_public_id};
 use sessiond::domain::user_agent::DeviceType;
-use sessiond::store::sql::{SESSION_COLUMNS, placeholders, session_values};
+use sessiond::store::sqlite::insert_session;
 use sessiond::store::{CreateOutcome, SessionLimit, SessionStore};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -241,15 +241,8 @@ pub fn sqlite_bulk_insert(path: &str, plan: &Plan) -> rusqlite::Result<()> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.execute_batch("PRAGMA cache_size = -262144;")?;
     let tx = conn.transaction()?;
-    {
-        let mut insert = tx.prepare(&format!(
-            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-            placeholders('?', 14)
-        ))?;
-        for i in 0..plan.sizes.sessions {
-            let session = plan.session(i);
-            insert.execute(rusqlite::params_from_iter(session_values(&session)))?;
-        }
+    for i in 0..plan.sizes.sessions {
+        insert_session(&tx, &plan.session(i))?;
     }
     tx.commit()?;
     checkpoint(path)

@@ -99,6 +99,12 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+/// Sorts a user's sessions in the order of [`SessionStore::list_by_user`] on every backend:
+/// most recently active first, then the newest.
+pub fn sort_for_user(sessions: &mut [Session]) {
+    sessions.sort_by_key(|s| std::cmp::Reverse((s.last_active_at, s.created_at)));
+}
+
 impl Page<Session> {
     /// A page of `sessions` in the admin listing's order on every backend: newest activity
     /// first, then by id. For listings gathered whole before paging.

@@ -18,7 +18,7 @@
 
 use super::{
     CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    UserActivity, bounded, fresh_stamp, take_param,
+    UserActivity, bounded, fresh_stamp, sort_for_user, take_param,
 };
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
@@ -1556,9 +1556,7 @@ where
         let mut invocation = LIST.key(self.keys.user_index(user_id));
         invocation.arg(now.0).arg(self.keys.session_prefix(user_id));
         let mut sessions = sessions_from_json(&self.run::<String>(invocation).await?)?;
-        sessions.sort_by(|a, b| {
-            (b.last_active_at, b.created_at).cmp(&(a.last_active_at, a.created_at))
-        });
+        sort_for_user(&mut sessions);
         Ok(sessions)
     }
 

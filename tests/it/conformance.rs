@@ -1256,8 +1256,13 @@ async fn same_as_plain(store: &dyn SessionStore, db: &rusqlite::Connection, at: 
     }
 }
 
-/// Writes a session with plain SQL, as another program using the file would.
+/// Writes a session as another program using the file would, in its user's span of rows.
 fn insert_directly(db: &rusqlite::Connection, s: &Session) {
+    sessiond::store::sqlite::insert_session(db, s).unwrap();
+}
+
+/// Writes a session with plain SQL, as a build before the spans by user did.
+fn insert_unplaced(db: &rusqlite::Connection, s: &Session) -> rusqlite::Result<usize> {
     use sessiond::store::sql::{SESSION_COLUMNS, placeholders, session_values};
     db.execute(
         &format!(
@@ -1266,7 +1271,68 @@ fn insert_directly(db: &rusqlite::Connection, s: &Session) {
         ),
         rusqlite::params_from_iter(session_values(s)),
     )
+}
+
+/// A file of a build that stored sessions wherever SQLite put them, with an index by user:
+/// opened, its sessions are moved into their users' spans once, and every query by user
+/// finds them, users whose spans coincide kept apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sessions_of_an_older_file_are_placed_by_user() {
+    use sessiond::store::sqlite::SqliteSessionStore;
+    let isolated = Backend::Sqlite.isolated().unwrap();
+    let path = isolated.url.strip_prefix("sqlite://").unwrap().to_owned();
+    drop(SqliteSessionStore::open(&path).unwrap());
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch(
+        "DROP TRIGGER sessions_in_user_span; \
+         CREATE INDEX sessions_by_user ON sessions (user_id, last_active_at);",
+    )
     .unwrap();
+    // User 2^31 + 1 has user 1's span; users arrive interleaved, as logins do.
+    let twin = (1i64 << 31) + 1;
+    let base = now();
+    let mut stored: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    for i in 0..40i64 {
+        let user = [1, 2, 3, twin][(i % 4) as usize];
+        let s = session(user, base, i * 1_000, "192.0.2.1");
+        insert_unplaced(&db, &s).unwrap();
+        stored.entry(user).or_default().push(s.id);
+    }
+
+    let store = SqliteSessionStore::open(&path).unwrap();
+    let misplaced: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM sessions WHERE rowid NOT BETWEEN \
+             (user_id & 2147483647) << 32 AND ((user_id & 2147483647) << 32) | 4294967295",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(misplaced, 0);
+    let old_index: bool = db
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sessions_by_user')",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(!old_index, "the index by user is gone");
+    for (user, ids_stored) in &stored {
+        let listed = store.list_by_user(*user, base).await.unwrap();
+        let newest_first: Vec<&str> = ids_stored.iter().rev().map(String::as_str).collect();
+        assert_eq!(ids(&listed), newest_first, "user {user}");
+    }
+    assert_eq!(store.delete_by_user(1, base).await.unwrap(), 10);
+    assert!(store.list_by_user(1, base).await.unwrap().is_empty());
+    assert_eq!(store.list_by_user(twin, base).await.unwrap().len(), 10);
+    // The listing's counts and their triggers came along.
+    same_as_plain(&store, &db, base).await;
+    create(&store, &session(1, base, 0, "192.0.2.1"), ROOMY).await;
+    same_as_plain(&store, &db, base).await;
+
+    // A session stored outside its user's span, which no query by user would find, is refused.
+    let refused = insert_unplaced(&db, &session(2, base, 0, "192.0.2.1")).unwrap_err();
+    assert!(refused.to_string().contains("span of rowids"), "{refused}");
 }
 
 /// SQLite finds deep listing pages through counts of sessions per span of activity: they
