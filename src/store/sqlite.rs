@@ -323,42 +323,65 @@ fn user_span(user_id: i64) -> (i64, i64) {
     (first, first | 0xFFFF_FFFF)
 }
 
+/// Whether the schema holds an object of this name.
+fn has(name: &str) -> String {
+    format!("SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = '{name}')")
+}
+
+/// Makes `change` in one write transaction unless `done` (a query answering whether the
+/// database has it already) says so, asked again once the lock is held: another process may
+/// have made it while this one waited. Whether this call made it.
+fn change_once(
+    conn: &mut Connection,
+    done: &str,
+    change: impl FnOnce(&Connection) -> rusqlite::Result<()>,
+) -> rusqlite::Result<bool> {
+    if conn.query_row(done, [], |row| row.get::<_, bool>(0))? {
+        return Ok(false);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if tx.query_row(done, [], |row| row.get::<_, bool>(0))? {
+        return Ok(false);
+    }
+    change(&tx)?;
+    tx.commit()?;
+    Ok(true)
+}
+
 /// Moves the sessions of a database written by a build before [`user_span`] (it still has
 /// the index by user) into their users' spans, once, in one write transaction.
 fn place_sessions_by_user(conn: &mut Connection) -> rusqlite::Result<()> {
-    let old = "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sessions_by_user')";
-    if !conn.query_row(old, [], |row| row.get::<_, bool>(0))? {
-        return Ok(());
-    }
     let started = std::time::Instant::now();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // Another process may have done it while this one waited for the lock.
-    if !tx.query_row(old, [], |row| row.get::<_, bool>(0))? {
-        return Ok(());
+    let placed = change_once(
+        conn,
+        &format!("SELECT NOT ({})", has("sessions_by_user")),
+        |tx| {
+            // Dropping the table drops its indexes and triggers; the schema then makes them
+            // again. The address entries name the old rowids: they are made afresh.
+            tx.execute_batch(&format!(
+                "CREATE TABLE sessions_placed {SESSIONS_TABLE_COLUMNS};
+             INSERT INTO sessions_placed (rowid, {SESSION_COLUMNS})
+                 SELECT ((user_id & 2147483647) << 32) - 1 + ROW_NUMBER() OVER (
+                            PARTITION BY user_id & 2147483647 ORDER BY created_at, id),
+                        {SESSION_COLUMNS}
+                 FROM sessions;
+             DROP TABLE sessions;
+             ALTER TABLE sessions_placed RENAME TO sessions;
+             DROP TABLE IF EXISTS session_addresses;
+             {SESSIONS_INDEXES}"
+            ))?;
+            if tx.query_row(&has("session_recency"), [], |row| row.get::<_, bool>(0))? {
+                tx.execute_batch(&RECENCY_TRIGGERS)?;
+            }
+            Ok(())
+        },
+    )?;
+    if placed {
+        tracing::info!(
+            took_ms = started.elapsed().as_millis() as u64,
+            "placed the stored sessions by user (once, for a database of an older sessiond)"
+        );
     }
-    // Dropping the table drops its indexes and triggers; the schema then makes them again.
-    tx.execute_batch(&format!(
-        "CREATE TABLE sessions_placed {SESSIONS_TABLE_COLUMNS};
-         INSERT INTO sessions_placed (rowid, {SESSION_COLUMNS})
-             SELECT ((user_id & 2147483647) << 32) - 1 + ROW_NUMBER() OVER (
-                        PARTITION BY user_id & 2147483647 ORDER BY created_at, id),
-                    {SESSION_COLUMNS}
-             FROM sessions;
-         DROP TABLE sessions;
-         ALTER TABLE sessions_placed RENAME TO sessions;
-         {SESSIONS_INDEXES}"
-    ))?;
-    let counted = "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'session_recency')";
-    if tx.query_row(counted, [], |row| row.get::<_, bool>(0))? {
-        tx.execute_batch(&RECENCY_TRIGGERS)?;
-    }
-    let placed: i64 = tx.query_row("SELECT COUNT(*) FROM sessions", [], |row| row.get(0))?;
-    tx.commit()?;
-    tracing::info!(
-        sessions = placed,
-        took_ms = started.elapsed().as_millis() as u64,
-        "placed the stored sessions by user (once, for a database of an older sessiond)"
-    );
     Ok(())
 }
 
@@ -474,33 +497,112 @@ static RECENCY_TRIGGERS: LazyLock<String> = LazyLock::new(|| {
 /// counting the sessions already stored, in the same write transaction as its triggers so no
 /// write falls between.
 fn add_recency_counts(conn: &mut Connection) -> rusqlite::Result<()> {
-    let present = "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'session_recency')";
-    if conn.query_row(present, [], |row| row.get(0))? {
-        return Ok(());
-    }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    // Another process may have added it while this one waited for the lock.
-    if tx.query_row(present, [], |row| row.get(0))? {
-        return Ok(());
-    }
-    tx.execute_batch(RECENCY_TABLE)?;
-    for bits in RECENCY_LEVELS {
-        tx.execute(
-            &format!(
-                "INSERT INTO session_recency \
-                 SELECT {bits}, last_active_at >> {bits}, COUNT(*) FROM sessions GROUP BY 2"
-            ),
+    change_once(conn, &has("session_recency"), |tx| {
+        tx.execute_batch(RECENCY_TABLE)?;
+        for bits in RECENCY_LEVELS {
+            tx.execute(
+                &format!(
+                    "INSERT INTO session_recency \
+                     SELECT {bits}, last_active_at >> {bits}, COUNT(*) FROM sessions GROUP BY 2"
+                ),
+                [],
+            )?;
+        }
+        tx.execute_batch(&RECENCY_TRIGGERS)
+    })?;
+    Ok(())
+}
+
+/// Sessions by address, for the admin listing's filter: `(address, session)`, `session` a
+/// rowid of `sessions`. Triggers add an entry when a session is stored or moves to another
+/// address; nothing removes one when a session goes, so deleting sessions, a bulk
+/// revocation above all, costs nothing more (an index on the address made that a fifth
+/// slower, docs/benchmarks.md, change 27). The filter joins the entries to the sessions
+/// still at their address, and the purge sweeps the others away ([`sweep_addresses`]).
+const ADDRESS_TABLE: &str = "
+CREATE TABLE session_addresses (
+    address TEXT NOT NULL,
+    session INTEGER NOT NULL,
+    PRIMARY KEY (address, session)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS session_address_insert AFTER INSERT ON sessions
+BEGIN INSERT OR IGNORE INTO session_addresses VALUES (new.ip_address, new.rowid); END;
+CREATE TRIGGER IF NOT EXISTS session_address_update AFTER UPDATE OF ip_address ON sessions
+BEGIN INSERT OR IGNORE INTO session_addresses VALUES (new.ip_address, new.rowid); END;
+";
+
+/// Adds the address entries to a database that lacks them (new, written by an older build,
+/// or just placed by user), one for each stored session.
+fn add_address_entries(conn: &mut Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    let mut entries = 0;
+    change_once(conn, &has("session_addresses"), |tx| {
+        tx.execute_batch(ADDRESS_TABLE)?;
+        entries = tx.execute(
+            "INSERT INTO session_addresses SELECT ip_address, rowid FROM sessions",
             [],
         )?;
+        Ok(())
+    })?;
+    if entries > 0 {
+        tracing::info!(
+            entries,
+            took_ms = started.elapsed().as_millis() as u64,
+            "indexed the stored sessions by address (once, for a database of an older sessiond)"
+        );
     }
-    tx.execute_batch(&RECENCY_TRIGGERS)?;
-    tx.commit()
+    Ok(())
+}
+
+/// Address entries one purge checks at most (a rowid lookup each, ~25 ms for all of them):
+/// at one purge a minute, 23 million a day, well above the sessions a day that end.
+const ADDRESS_SWEEP_BATCH: i64 = 16_384;
+
+/// Where the sweep of address entries goes on from: the last entry it checked.
+type SweepCursor = std::sync::Arc<Mutex<(String, i64)>>;
+
+/// Removes the entries among the next [`ADDRESS_SWEEP_BATCH`] after the cursor whose session
+/// is gone or at another address, and moves the cursor on (to the start after the last
+/// entry); how many it removed.
+fn sweep_addresses(conn: &Connection, cursor: &SweepCursor) -> rusqlite::Result<u64> {
+    let Ok(mut cursor) = cursor.lock() else {
+        return Ok(0);
+    };
+    let (after, after_session) = cursor.clone();
+    let last: Option<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT address, session FROM session_addresses WHERE (address, session) > (?1, ?2) \
+             ORDER BY address, session LIMIT 1 OFFSET ?3",
+        )?
+        .query_row(
+            params![after, after_session, ADDRESS_SWEEP_BATCH - 1],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let gone = "NOT EXISTS (SELECT 1 FROM sessions \
+                WHERE sessions.rowid = session AND sessions.ip_address = address)";
+    let swept = match &last {
+        Some((address, session)) => conn
+            .prepare_cached(&format!(
+                "DELETE FROM session_addresses WHERE (address, session) > (?1, ?2) \
+                 AND (address, session) <= (?3, ?4) AND {gone}"
+            ))?
+            .execute(params![after, after_session, address, session])?,
+        None => conn
+            .prepare_cached(&format!(
+                "DELETE FROM session_addresses WHERE (address, session) > (?1, ?2) AND {gone}"
+            ))?
+            .execute(params![after, after_session])?,
+    };
+    *cursor = last.unwrap_or((String::new(), i64::MIN));
+    Ok(swept as u64)
 }
 
 pub struct SqliteSessionStore {
     pool: Pool,
     readers: Readers,
     stamps: StampFile,
+    address_sweep: SweepCursor,
     _checkpointer: Checkpointer,
 }
 
@@ -512,10 +614,13 @@ impl SqliteSessionStore {
             .map_err(|e| format!("cannot place the sessions in {path:?} by user: {e}"))?;
         add_recency_counts(&mut conn)
             .map_err(|e| format!("cannot add the listing counts to {path:?}: {e}"))?;
+        add_address_entries(&mut conn)
+            .map_err(|e| format!("cannot index the sessions in {path:?} by address: {e}"))?;
         drop(conn);
         Ok(SqliteSessionStore {
             _checkpointer: Checkpointer::start(&pool),
             stamps: StampFile::open(path)?,
+            address_sweep: std::sync::Arc::new(Mutex::new((String::new(), i64::MIN))),
             pool,
             readers: Readers::new(path),
         })
@@ -713,9 +818,12 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+        let cursor = self.address_sweep.clone();
         run(&self.pool, move |conn| {
             let purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0])?;
             conn.execute("DELETE FROM session_recency WHERE sessions = 0", [])?;
+            let swept = sweep_addresses(conn, &cursor)?;
+            tracing::debug!(swept, "removed the address entries of ended sessions");
             Ok(purged as u64)
         })
         .await
@@ -822,11 +930,8 @@ fn scan_by_user(
     Ok(Page::of_listing(sessions, limit, offset))
 }
 
-/// The admin listing of one address's sessions. There is no index by address: it would
-/// make every bulk revocation a fifth slower (docs/benchmarks.md, change 27). So one
-/// sequential pass over the table finds them, sorted and paged here; through the indexes
-/// the planner picks otherwise (expiry for the count, recency for the page) every row
-/// costs a random read, twice.
+/// The admin listing of one address's sessions: its entries in `session_addresses` joined
+/// to the sessions still there, sorted and paged here. O(entries at the address).
 fn scan_address(
     tx: &Connection,
     address: &str,
@@ -834,10 +939,12 @@ fn scan_address(
     limit: u32,
     offset: u64,
 ) -> rusqlite::Result<Page<Session>> {
+    // CROSS JOIN keeps the entries as the outer loop: a rowid lookup per entry.
     let sessions: Vec<Session> = tx
         .prepare_cached(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions NOT INDEXED \
-             WHERE ip_address = ?1 AND expires_at > ?2"
+            "SELECT {SESSION_COLUMNS} FROM session_addresses \
+             CROSS JOIN sessions ON sessions.rowid = session \
+             WHERE address = ?1 AND ip_address = ?1 AND expires_at > ?2"
         ))?
         .query_map(params![address, now.0], |row| session_from_row(row))?
         .collect::<rusqlite::Result<_>>()?;

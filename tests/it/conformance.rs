@@ -1273,6 +1273,92 @@ fn insert_unplaced(db: &rusqlite::Connection, s: &Session) -> rusqlite::Result<u
     )
 }
 
+/// SQLite's address entries: made by triggers whoever writes, left behind by deletes and
+/// moves (the filter never shows those), swept by the purge, and made for a file without
+/// them when it is opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_address_entries_follow_the_sessions_and_the_purge_sweeps_the_rest() {
+    use sessiond::store::sqlite::SqliteSessionStore;
+    let isolated = Backend::Sqlite.isolated().unwrap();
+    let path = isolated.url.strip_prefix("sqlite://").unwrap().to_owned();
+    let store = SqliteSessionStore::open(&path).unwrap();
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let entries = || -> i64 {
+        db.query_row("SELECT COUNT(*) FROM session_addresses", [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    };
+    let at = |address: &str| SessionFilter {
+        ip_address: Some(address.into()),
+        ..SessionFilter::default()
+    };
+    let base = now();
+    let (a, b) = ("198.51.100.1", "198.51.100.2");
+    let mut sessions = Vec::new();
+    for i in 0..12i64 {
+        let s = session(i % 4 + 1, base, i * 1_000, [a, b][(i % 2) as usize]);
+        create(&store, &s, ROOMY).await;
+        sessions.push(s);
+    }
+    let listed =
+        |page: Page<Session>| -> Vec<String> { page.items.into_iter().map(|s| s.id).collect() };
+    let newest_first = |sessions: Vec<&Session>| -> Vec<String> {
+        let mut sessions = sessions;
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.last_active_at));
+        sessions.into_iter().map(|s| s.id.clone()).collect()
+    };
+    let page = store.scan(&at(a), base, 50, 0).await.unwrap();
+    assert_eq!(page.total, 6);
+    assert_eq!(
+        listed(page),
+        newest_first(sessions.iter().step_by(2).collect())
+    );
+    assert_eq!(entries(), 12);
+
+    // A move adds an entry and leaves the old one; a delete leaves its entries.
+    store.set_ip_address(&sessions[0].id, b).await.unwrap();
+    store.delete_by_users(&[2], base).await.unwrap();
+    assert_eq!(entries(), 13);
+    let still_at_a: Vec<&Session> = sessions[2..].iter().step_by(2).collect();
+    let page = store.scan(&at(a), base, 50, 0).await.unwrap();
+    assert_eq!(page.total, still_at_a.len() as u64);
+    assert_eq!(listed(page), newest_first(still_at_a));
+    let page = store.scan(&at(b), base, 2, 1).await.unwrap();
+    assert_eq!(
+        page.total, 4,
+        "user 2's three at b are gone, the moved one is there"
+    );
+
+    // The purge sweeps what no session is behind: the moved one's old entry, user 2's.
+    store.purge_expired(base).await.unwrap();
+    assert_eq!(entries(), 9);
+    let stale: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM session_addresses LEFT JOIN sessions \
+             ON sessions.rowid = session AND ip_address = address WHERE sessions.id IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(stale, 0);
+
+    // A file without the entries (an older build's) gets them when opened.
+    drop(store);
+    db.execute_batch(
+        "DROP TABLE session_addresses; DROP TRIGGER session_address_insert; \
+         DROP TRIGGER session_address_update;",
+    )
+    .unwrap();
+    let added = session(5, base, 99_000, a);
+    insert_directly(&db, &added);
+    let store = SqliteSessionStore::open(&path).unwrap();
+    assert_eq!(entries(), 10);
+    let page = store.scan(&at(a), base, 1, 0).await.unwrap();
+    assert_eq!(page.total, 6);
+    assert_eq!(listed(page), [added.id]);
+}
+
 /// A file of a build that stored sessions wherever SQLite put them, with an index by user:
 /// opened, its sessions are moved into their users' spans once, and every query by user
 /// finds them, users whose spans coincide kept apart.
