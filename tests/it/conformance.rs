@@ -11,6 +11,7 @@ use sessiond::domain::time::{Clock, SystemClock, Timestamp};
 use sessiond::domain::token::{SecretToken, TokenHash, new_public_id};
 use sessiond::domain::user::{Email, NewUser, UserKind, UserState, Username};
 use sessiond::domain::user_agent::DeviceType;
+use sessiond::store::sqlite::SqliteSessionStore;
 use sessiond::store::{
     CreateOutcome, Directory, DirectoryImport, LockoutPolicy, Page, RememberToken, SessionFilter,
     SessionLimit, SessionStore, StoreError, Stores, UserActivity,
@@ -1273,16 +1274,22 @@ fn insert_unplaced(db: &rusqlite::Connection, s: &Session) -> rusqlite::Result<u
     )
 }
 
+/// A SQLite session store in a file of its own (removed with the guard), the file's path,
+/// and a plain connection to it.
+fn sqlite_store() -> (Isolated, String, SqliteSessionStore, rusqlite::Connection) {
+    let isolated = Backend::Sqlite.isolated().unwrap();
+    let path = isolated.url.strip_prefix("sqlite://").unwrap().to_owned();
+    let store = SqliteSessionStore::open(&path).unwrap();
+    let db = rusqlite::Connection::open(&path).unwrap();
+    (isolated, path, store, db)
+}
+
 /// SQLite's address entries: made by triggers whoever writes, left behind by deletes and
 /// moves (the filter never shows those), swept by the purge, and made for a file without
 /// them when it is opened.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_address_entries_follow_the_sessions_and_the_purge_sweeps_the_rest() {
-    use sessiond::store::sqlite::SqliteSessionStore;
-    let isolated = Backend::Sqlite.isolated().unwrap();
-    let path = isolated.url.strip_prefix("sqlite://").unwrap().to_owned();
-    let store = SqliteSessionStore::open(&path).unwrap();
-    let db = rusqlite::Connection::open(&path).unwrap();
+    let (_isolated, path, store, db) = sqlite_store();
     let entries = || -> i64 {
         db.query_row("SELECT COUNT(*) FROM session_addresses", [], |row| {
             row.get(0)
@@ -1364,11 +1371,8 @@ async fn sqlite_address_entries_follow_the_sessions_and_the_purge_sweeps_the_res
 /// finds them, users whose spans coincide kept apart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_sessions_of_an_older_file_are_placed_by_user() {
-    use sessiond::store::sqlite::SqliteSessionStore;
-    let isolated = Backend::Sqlite.isolated().unwrap();
-    let path = isolated.url.strip_prefix("sqlite://").unwrap().to_owned();
-    drop(SqliteSessionStore::open(&path).unwrap());
-    let db = rusqlite::Connection::open(&path).unwrap();
+    let (_isolated, path, store, db) = sqlite_store();
+    drop(store);
     db.execute_batch(
         "DROP TRIGGER sessions_in_user_span; \
          CREATE INDEX sessions_by_user ON sessions (user_id, last_active_at);",
@@ -1427,11 +1431,7 @@ async fn sqlite_sessions_of_an_older_file_are_placed_by_user() {
 /// counting included), whoever wrote, and in a file that had no counts yet.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_listing_pages_match_the_plain_query() {
-    use sessiond::store::sqlite::SqliteSessionStore;
-    let isolated = Backend::Sqlite.isolated().unwrap();
-    let path = isolated.url.strip_prefix("sqlite://").unwrap().to_owned();
-    let store = SqliteSessionStore::open(&path).unwrap();
-    let db = rusqlite::Connection::open(&path).unwrap();
+    let (_isolated, path, store, db) = sqlite_store();
     let base = now();
     // 31 s apart over ~8 minutes (several of the coarse 4.4-minute spans), and within a second
     // two instants of four sessions each: equal `last_active_at`, ordered by id.
