@@ -443,15 +443,47 @@ return 1
 });
 
 /// KEYS: session, stamp. ARGV: address, fresh stamp. Sets the address of a session that
-/// still exists; returns its absolute expiry, 0 when it does not exist.
+/// still exists; returns {its absolute expiry, its address before}, {0, ''} when it does
+/// not exist.
 static SET_IP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-local absolute = redis.call('HGET', KEYS[1], 'absolute_expires_at')
-if not absolute then return 0 end
+local was = redis.call('HMGET', KEYS[1], 'absolute_expires_at', 'ip_address')
+if not was[1] then return {0, ''} end
 redis.call('HSET', KEYS[1], 'ip_address', ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2], 'XX', 'KEEPTTL')
-return tonumber(absolute)
+return {tonumber(was[1]), was[2] or ''}
+"#,
+    )
+});
+
+/// KEYS: one shard's address set, by-activity and by-expiry listings. ARGV: the address's
+/// `BYLEX` range, now. Returns the entries at the address whose session is listed and
+/// unexpired, each with its activity score (flat: entry, score, …), and removes the others:
+/// their session is gone or has ended.
+static AT_ADDRESS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local now = tonumber(ARGV[3])
+local live, stale = {}, {}
+for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX')) do
+  local absolute, member = string.match(entry, '|(%d+)|([^|]+)$')
+  local active, expires
+  if member and tonumber(absolute) > now then
+    active = redis.call('ZSCORE', KEYS[2], member)
+    expires = redis.call('ZSCORE', KEYS[3], member)
+  end
+  if active and (not expires or tonumber(expires) > now) then
+    live[#live + 1] = entry
+    live[#live + 1] = active
+  else
+    stale[#stale + 1] = entry
+  end
+end
+for i = 1, #stale, 1000 do
+  redis.call('ZREM', KEYS[1], unpack(stale, i, math.min(i + 999, #stale)))
+end
+return live
 "#,
     )
 });
@@ -858,47 +890,85 @@ where
         self.send(pipeline).await
     }
 
-    /// The unexpired sessions last recorded at `address`, from the shards' address sets;
-    /// entries of sessions gone, expired or moved elsewhere are removed on the way.
-    async fn by_address(&self, address: &str, now: Timestamp) -> StoreResult<Vec<Session>> {
+    /// A page of the unexpired sessions at `address` (most recently active first, ties by
+    /// member, as in the unfiltered listing), and their number. Each shard's script picks
+    /// the address's entries whose session is listed and unexpired, with their activity, and
+    /// removes the rest; only the page's sessions are read. One whose address changed since
+    /// (its old entry is removed with the change, unless that write failed) loses its entry
+    /// here, and the page is taken again without it.
+    async fn address_page(
+        &self,
+        address: &str,
+        now: Timestamp,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<Session>> {
         self.build_address_index().await?;
         let (from, to) = address_range(address);
-        let read: Vec<Vec<String>> = try_join_all((0..SHARDS).map(|shard| {
-            let mut range = cmd("ZRANGE");
-            range
-                .arg(self.keys.shard_addresses(shard))
+        let shards: Vec<Vec<Entry>> = try_join_all((0..SHARDS).map(|shard| {
+            let (active, expiry) = self.keys.shard(shard);
+            let mut invocation = AT_ADDRESS.key(self.keys.shard_addresses(shard));
+            invocation
+                .key(active)
+                .key(expiry)
                 .arg(&from)
                 .arg(&to)
-                .arg("BYLEX");
-            async move { self.query(&range).await }
+                .arg(now.0);
+            self.run(invocation)
         }))
         .await?;
-        let entries: Vec<String> = read.into_iter().flatten().collect();
-        let candidates: Vec<String> = entries
-            .iter()
-            .filter_map(|entry| parse_address_entry(entry))
-            .filter(|(at, absolute, _)| *at == address && *absolute > now.0)
-            .map(|(_, _, member)| member.to_owned())
-            .collect();
-        let mut sessions = self.fetch_listed(candidates).await?;
-        sessions.retain(|s| s.ip_address == address && !s.is_expired(now));
-        let kept: std::collections::HashSet<String> = sessions
-            .iter()
-            .map(|s| listing_member(s.user_id, &s.token_hash.to_hex()))
-            .collect();
-        let mut stale: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for entry in entries {
-            let Some((at, _, member)) = parse_address_entry(&entry) else {
-                continue;
-            };
-            if at != address || kept.contains(member) {
-                continue;
+        let mut entries: Vec<Entry> = shards.into_iter().flatten().collect();
+        sort_entries(&mut entries);
+        loop {
+            let page: Vec<&str> = entries
+                .iter()
+                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                .take(limit as usize)
+                .map(|(entry, _)| entry.as_str())
+                .collect();
+            let members = page
+                .iter()
+                .filter_map(|entry| parse_address_entry(entry))
+                .map(|(_, _, member)| member.to_owned())
+                .collect();
+            let sessions = self.fetch_listed(members).await?;
+            let here: std::collections::HashSet<String> = sessions
+                .iter()
+                .filter(|s| s.ip_address == address && !s.is_expired(now))
+                .map(|s| listing_member(s.user_id, &s.token_hash.to_hex()))
+                .collect();
+            let elsewhere: Vec<String> = page
+                .into_iter()
+                .filter(|entry| {
+                    parse_address_entry(entry).is_none_or(|(_, _, member)| !here.contains(member))
+                })
+                .map(str::to_owned)
+                .collect();
+            if elsewhere.is_empty() {
+                let total = entries.len() as u64;
+                return Ok(Page {
+                    items: sessions,
+                    total,
+                });
             }
-            if let Some((user, _)) = parse_member(member) {
-                stale.entry(Keys::shard_of(user)).or_default().push(entry);
+            entries.retain(|(entry, _)| !elsewhere.contains(entry));
+            self.unlist_addresses(elsewhere).await;
+        }
+    }
+
+    /// Removes entries from the address sets; one that stays is removed by a later listing.
+    async fn unlist_addresses(&self, entries: Vec<String>) {
+        let mut by_shard: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+        for entry in entries {
+            let user = parse_address_entry(&entry).and_then(|(_, _, member)| parse_member(member));
+            if let Some((user, _)) = user {
+                by_shard
+                    .entry(Keys::shard_of(user))
+                    .or_default()
+                    .push(entry);
             }
         }
-        let removed = try_join_all(stale.into_iter().map(|(shard, entries)| {
+        let removed = try_join_all(by_shard.into_iter().map(|(shard, entries)| {
             let mut remove = cmd("ZREM");
             remove.arg(self.keys.shard_addresses(shard)).arg(entries);
             async move { self.query::<()>(&remove).await }
@@ -906,7 +976,6 @@ where
         if let Err(error) = removed.await {
             tracing::warn!(%error, "stale address entries left; the next filtered listing or sweep removes them");
         }
-        Ok(sessions)
     }
 
     /// Removes the entries of sessions past their absolute expiry from the address sets,
@@ -1474,21 +1543,25 @@ where
             .key(self.keys.user_stamp(user))
             .arg(ip_address)
             .arg(fresh_stamp());
-        let set = self.run::<i64>(invocation).await;
-        let absolute = self.announced(&[user], set, |set| *set != 0).await?;
+        let set = self.run::<(i64, String)>(invocation).await;
+        let (absolute, before) = self.announced(&[user], set, |set| set.0 != 0).await?;
         if absolute != 0 {
-            // The entry at the old address stays until a filtered listing finds it moved.
-            let entry = address_entry(
-                ip_address,
-                Timestamp(absolute),
-                &listing_member(user, &hash),
-            );
-            let mut add = cmd("ZADD");
-            add.arg(self.keys.shard_addresses(Keys::shard_of(user)))
-                .arg(0)
-                .arg(entry);
-            if let Err(error) = self.query::<()>(&add).await {
-                tracing::warn!(%error, "new session address not yet in the admin listing's address filter");
+            let member = listing_member(user, &hash);
+            let absolute = Timestamp(absolute);
+            let mut moved = pipe();
+            moved.atomic();
+            let key = self.keys.shard_addresses(Keys::shard_of(user));
+            moved
+                .zadd(&key, address_entry(ip_address, absolute, &member), 0)
+                .ignore();
+            if before != ip_address {
+                moved
+                    .zrem(&key, address_entry(&before, absolute, &member))
+                    .ignore();
+            }
+            if let Err(error) = self.send::<()>(moved).await {
+                // A filtered listing that shows the session at its old address removes that.
+                tracing::warn!(%error, "the admin listing's address filter does not have the session's new address yet");
             }
         }
         Ok(())
@@ -1600,8 +1673,7 @@ where
             return Ok(Page::of_listing(sessions, limit, offset));
         }
         if let Some(address) = &filter.ip_address {
-            let sessions = self.by_address(address, now).await?;
-            return Ok(Page::of_listing(sessions, limit, offset));
+            return self.address_page(address, now, limit, offset).await;
         }
         let (members, total) = self.listing_page(limit, offset, now).await?;
         let mut items = self.fetch_listed(members).await?;

@@ -1656,3 +1656,47 @@ async fn redis_purge_sweeps_address_entries_of_ended_sessions() {
     assert!(left.contains("192.0.2.21|"), "{left}");
     assert!(!left.contains("192.0.2.20|"), "{left}");
 }
+
+/// On Redis a session's entry at its old address goes with the move; one left behind (a
+/// failed write) and the entries of deleted sessions go at the next filtered listing, whose
+/// page and total never show them.
+#[tokio::test]
+async fn redis_address_filter_drops_entries_of_moved_and_deleted_sessions() {
+    let Some((_guard, prefix, store)) = redis_store().await else {
+        return;
+    };
+    let base = now();
+    let (old, new) = ("192.0.2.30", "192.0.2.31");
+    // Users 4 and 20 share admin shard 4.
+    let moving = session(4, base, 0, old);
+    let staying = session(20, base, MINUTE, old);
+    let deleted = session(4, base, 2 * MINUTE, old);
+    for s in [&moving, &staying, &deleted] {
+        create(store.as_ref(), s, ROOMY).await;
+    }
+    let set = format!("{prefix}:{{a:4}}:ip");
+    store.set_ip_address(&moving.id, new).await.unwrap();
+    let entries = shared_redis_cli(&["ZRANGE", &set, "0", "-1"]);
+    assert_eq!(entries.matches(&format!("{old}|")).count(), 2, "{entries}");
+    assert_eq!(entries.matches(&format!("{new}|")).count(), 1, "{entries}");
+
+    // The old entry back, as if its removal had failed; the deleted session's entry stays.
+    let moved_entry = format!(
+        "{old}|{}|4:{}",
+        moving.absolute_expires_at.0,
+        moving.token_hash.to_hex()
+    );
+    shared_redis_cli(&["ZADD", &set, "0", &moved_entry]);
+    store.delete(&deleted.id).await.unwrap();
+    let at_old = SessionFilter {
+        ip_address: Some(old.into()),
+        ..SessionFilter::default()
+    };
+    let page = store.scan(&at_old, base, 10, 0).await.unwrap();
+    assert_eq!(
+        (ids(&page.items), page.total),
+        (vec![staying.id.as_str()], 1)
+    );
+    let entries = shared_redis_cli(&["ZRANGE", &set, "0", "-1"]);
+    assert_eq!(entries.matches(&format!("{old}|")).count(), 1, "{entries}");
+}
