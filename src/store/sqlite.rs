@@ -296,8 +296,8 @@ const SESSIONS_TABLE_COLUMNS: &str = "(
 
 /// Each user's sessions are stored in the user's own span of rowids ([`user_span`]), so a
 /// user's rows are neighbours: revoking users deletes runs of rows instead of rows all over
-/// the table (a quarter less time for 100k sessions, docs/benchmarks.md, change 31), and no
-/// index by user is needed. The trigger refuses a session stored elsewhere, say by an
+/// the table (a tenth to a sixth less time for 100k sessions, docs/benchmarks.md, change
+/// 31), and no index by user is needed. The trigger refuses a session stored elsewhere, say by an
 /// older build, which would otherwise escape its user's listing and revocation.
 const SESSIONS_INDEXES: &str = "
 -- The admin listing's order, with expiry, so paging walks this index alone (see `scan_all`).
