@@ -458,9 +458,9 @@ return {tonumber(was[1]), was[2] or ''}
 });
 
 /// KEYS: one shard's address set, by-activity and by-expiry listings. ARGV: the address's
-/// `BYLEX` range, now, the address. Returns the entries at the address whose session is listed and
-/// unexpired, each with its activity score (flat: entry, score, …), and removes the others:
-/// their session is gone or has ended.
+/// `BYLEX` range, now, the address. Returns the entries at the address whose session is
+/// listed and unexpired, each with its activity score (flat: entry, score, …), and removes
+/// the others: their session is gone or has ended.
 static AT_ADDRESS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
