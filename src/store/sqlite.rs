@@ -842,10 +842,7 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn user_stamp(&self, user_id: i64) -> StoreResult<Option<u64>> {
-        self.stamps
-            .read(user_id)
-            .map(Some)
-            .map_err(|e| StoreError::Unavailable(format!("cannot read the stamp file: {e}")))
+        Ok(Some(self.stamps.read(user_id)))
     }
 
     async fn invalidate_user(&self, user_id: i64) -> StoreResult<()> {
