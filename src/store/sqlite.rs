@@ -275,7 +275,6 @@ fn on_conflict(
 /// Ids per `IN (...)` list, well under SQLite's bound-parameter limit.
 const ID_CHUNK: usize = 500;
 
-/// `?, ?, ?` for `n` parameters.
 /// The sessions table's columns, for [`SESSIONS_SCHEMA`] and for [`place_sessions_by_user`].
 const SESSIONS_TABLE_COLUMNS: &str = "(
     id TEXT PRIMARY KEY,
@@ -299,28 +298,48 @@ const SESSIONS_TABLE_COLUMNS: &str = "(
 /// the table (a tenth to a sixth less time for 100k sessions, docs/benchmarks.md, change
 /// 31), and no index by user is needed. The trigger refuses a session stored elsewhere, say by an
 /// older build, which would otherwise escape its user's listing and revocation.
-const SESSIONS_INDEXES: &str = "
+static SESSIONS_INDEXES: LazyLock<String> = LazyLock::new(|| {
+    let first = span_first_sql("new.user_id");
+    format!(
+        "
 -- The admin listing's order, with expiry, so paging walks this index alone (see `scan_all`).
 DROP INDEX IF EXISTS sessions_by_activity;
 CREATE INDEX IF NOT EXISTS sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE TRIGGER IF NOT EXISTS sessions_in_user_span AFTER INSERT ON sessions
-WHEN new.rowid NOT BETWEEN (new.user_id & 2147483647) << 32
-                       AND ((new.user_id & 2147483647) << 32) | 4294967295
+WHEN new.rowid NOT BETWEEN {first} AND {first} | {SPAN_SESSION_BITS}
 BEGIN
     SELECT RAISE(ABORT, 'a session must be stored in its user''s span of rowids; this sessiond is older than the database');
 END;
-";
-
-static SESSIONS_SCHEMA: LazyLock<String> = LazyLock::new(|| {
-    format!("CREATE TABLE IF NOT EXISTS sessions {SESSIONS_TABLE_COLUMNS}; {SESSIONS_INDEXES}")
+"
+    )
 });
 
-/// The first and last rowid of `user_id`'s sessions. Users whose ids agree in the low 31
-/// bits share a span, so every query by span also matches the user's id.
+static SESSIONS_SCHEMA: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "CREATE TABLE IF NOT EXISTS sessions {SESSIONS_TABLE_COLUMNS}; {}",
+        *SESSIONS_INDEXES
+    )
+});
+
+/// The low bits of a user id that choose its span: ids agreeing in them share one.
+const SPAN_USER_BITS: i64 = 0x7FFF_FFFF;
+/// The low bits of a rowid that number the sessions within a span (2^32 of them).
+const SPAN_SESSION_BITS: i64 = 0xFFFF_FFFF;
+
+/// The first and last rowid of `user_id`'s sessions. Users sharing a span are told apart
+/// by every query by span, which also matches the user's id.
 fn user_span(user_id: i64) -> (i64, i64) {
-    let first = (user_id & 0x7FFF_FFFF) << 32;
-    (first, first | 0xFFFF_FFFF)
+    let first = (user_id & SPAN_USER_BITS) << SPAN_SESSION_BITS.count_ones();
+    (first, first | SPAN_SESSION_BITS)
+}
+
+/// [`user_span`]'s first rowid in SQL, for the user id the expression `user_id` gives.
+fn span_first_sql(user_id: &str) -> String {
+    format!(
+        "(({user_id} & {SPAN_USER_BITS}) << {})",
+        SPAN_SESSION_BITS.count_ones()
+    )
 }
 
 /// Whether the schema holds an object of this name.
@@ -358,17 +377,19 @@ fn place_sessions_by_user(conn: &mut Connection) -> rusqlite::Result<()> {
         |tx| {
             // Dropping the table drops its indexes and triggers; the schema then makes them
             // again. The address entries name the old rowids: they are made afresh.
+            let first = span_first_sql("user_id");
             tx.execute_batch(&format!(
                 "CREATE TABLE sessions_placed {SESSIONS_TABLE_COLUMNS};
-             INSERT INTO sessions_placed (rowid, {SESSION_COLUMNS})
-                 SELECT ((user_id & 2147483647) << 32) - 1 + ROW_NUMBER() OVER (
-                            PARTITION BY user_id & 2147483647 ORDER BY created_at, id),
-                        {SESSION_COLUMNS}
-                 FROM sessions;
-             DROP TABLE sessions;
-             ALTER TABLE sessions_placed RENAME TO sessions;
-             DROP TABLE IF EXISTS session_addresses;
-             {SESSIONS_INDEXES}"
+                 INSERT INTO sessions_placed (rowid, {SESSION_COLUMNS})
+                     SELECT {first} - 1 + ROW_NUMBER() OVER (
+                                PARTITION BY {first} ORDER BY created_at, id),
+                            {SESSION_COLUMNS}
+                     FROM sessions;
+                 DROP TABLE sessions;
+                 ALTER TABLE sessions_placed RENAME TO sessions;
+                 DROP TABLE IF EXISTS session_addresses;
+                 {}",
+                *SESSIONS_INDEXES
             ))?;
             if tx.query_row(&has("session_recency"), [], |row| row.get::<_, bool>(0))? {
                 tx.execute_batch(&RECENCY_TRIGGERS)?;
@@ -562,6 +583,11 @@ const ADDRESS_SWEEP_BATCH: i64 = 4_096;
 /// Where the sweep of address entries goes on from: the last entry it checked.
 type SweepCursor = std::sync::Arc<Mutex<(String, i64)>>;
 
+/// A cursor before every address entry.
+fn sweep_start() -> (String, i64) {
+    (String::new(), i64::MIN)
+}
+
 /// Removes the entries among the next [`ADDRESS_SWEEP_BATCH`] after the cursor whose session
 /// is gone or at another address, and moves the cursor on (to the start after the last
 /// entry); how many it removed.
@@ -595,7 +621,7 @@ fn sweep_addresses(conn: &Connection, cursor: &SweepCursor) -> rusqlite::Result<
             ))?
             .execute(params![after, after_session])?,
     };
-    *cursor = last.unwrap_or((String::new(), i64::MIN));
+    *cursor = last.unwrap_or_else(sweep_start);
     Ok(swept as u64)
 }
 
@@ -621,7 +647,7 @@ impl SqliteSessionStore {
         Ok(SqliteSessionStore {
             _checkpointer: Checkpointer::start(&pool),
             stamps: StampFile::open(path)?,
-            address_sweep: std::sync::Arc::new(Mutex::new((String::new(), i64::MIN))),
+            address_sweep: std::sync::Arc::new(Mutex::new(sweep_start())),
             pool,
             readers: Readers::new(path),
         })
