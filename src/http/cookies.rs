@@ -19,11 +19,12 @@ pub enum CookieKind {
 }
 
 impl CookieKind {
-    fn base_name(self) -> &'static str {
+    /// The cookie's name over http, then over https (where `__Host-` binds it to the host).
+    fn names(self) -> (&'static str, &'static str) {
         match self {
-            CookieKind::Session => "sessiond_session",
-            CookieKind::Remember => "sessiond_remember",
-            CookieKind::Csrf => "sessiond_csrf",
+            CookieKind::Session => ("sessiond_session", "__Host-sessiond_session"),
+            CookieKind::Remember => ("sessiond_remember", "__Host-sessiond_remember"),
+            CookieKind::Csrf => ("sessiond_csrf", "__Host-sessiond_csrf"),
         }
     }
 }
@@ -35,12 +36,9 @@ impl CookieConfig {
         }
     }
 
-    pub fn name(&self, kind: CookieKind) -> String {
-        if self.secure {
-            format!("__Host-{}", kind.base_name())
-        } else {
-            kind.base_name().to_owned()
-        }
+    pub fn name(&self, kind: CookieKind) -> &'static str {
+        let (plain, host_bound) = kind.names();
+        if self.secure { host_bound } else { plain }
     }
 
     /// A `Set-Cookie` value; `max_age` of `None` makes a browser-session cookie.
@@ -63,23 +61,27 @@ impl CookieConfig {
         self.set(kind, "", Some(Duration::ZERO))
     }
 
-    /// The value of one of our cookies in a request, if present.
-    pub fn get(&self, headers: &HeaderMap, kind: CookieKind) -> Option<String> {
+    /// The value of one of our cookies in a request, if present. Every session check reads
+    /// it: a header that is not UTF-8 is skipped, but not checked byte by byte for visible
+    /// ASCII first (the token is, by `SecretToken::parse`).
+    pub fn get<'a>(&self, headers: &'a HeaderMap, kind: CookieKind) -> Option<&'a str> {
         let name = self.name(kind);
         headers
             .get_all(COOKIE)
             .iter()
-            .filter_map(|value| value.to_str().ok())
+            .filter_map(|value| std::str::from_utf8(value.as_bytes()).ok())
             .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_owned())
+            .find_map(|pair| {
+                let value = pair.trim_start().strip_prefix(name)?.strip_prefix('=')?;
+                Some(value.trim_end())
+            })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn https_uses_host_prefix_and_secure() {
@@ -101,10 +103,29 @@ mod tests {
         let cookies = CookieConfig::for_public_url("http://localhost");
         let mut headers = HeaderMap::new();
         headers.insert(COOKIE, "a=1; sessiond_session=tok; b=2".parse().unwrap());
-        assert_eq!(
-            cookies.get(&headers, CookieKind::Session).as_deref(),
-            Some("tok")
-        );
+        assert_eq!(cookies.get(&headers, CookieKind::Session), Some("tok"));
         assert_eq!(cookies.get(&headers, CookieKind::Remember), None);
+    }
+
+    #[test]
+    fn reads_only_the_exact_name_in_any_cookie_header() {
+        let cookies = CookieConfig::for_public_url("http://localhost");
+        let mut headers = HeaderMap::new();
+        headers.append(
+            COOKIE,
+            HeaderValue::from_bytes(b"x=caf\xc3\xa9; sessiond_session_old=no;sessiond_sessionx=no")
+                .unwrap(),
+        );
+        headers.append(
+            COOKIE,
+            HeaderValue::from_bytes(b"sessiond_session=\xff").unwrap(),
+        );
+        headers.append(COOKIE, "  sessiond_session=tok  ; other=1".parse().unwrap());
+        assert_eq!(cookies.get(&headers, CookieKind::Session), Some("tok"));
+        // Over https only the `__Host-` name counts, which a subdomain cannot set.
+        let secure = CookieConfig::for_public_url("https://example.com");
+        assert_eq!(secure.get(&headers, CookieKind::Session), None);
+        headers.append(COOKIE, "__Host-sessiond_session=host".parse().unwrap());
+        assert_eq!(secure.get(&headers, CookieKind::Session), Some("host"));
     }
 }

@@ -27,6 +27,7 @@ fn cookie_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
         .cookies
         .get(headers, CookieKind::Csrf)
         .filter(|t| SecretToken::parse(t).is_some())
+        .map(str::to_owned)
 }
 
 pub fn form_token(state: &AppState, headers: &HeaderMap) -> FormToken {
