@@ -18,11 +18,39 @@ use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Separate locks, so concurrent checks rarely wait for each other.
 const SHARDS: usize = 64;
+
+/// Hashes a token hash by its first eight bytes instead of SipHash over all of it: they are
+/// SHA-256 output, evenly spread already, and only tokens of sessions the server made are
+/// ever kept, so no client can choose keys that collide.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl Hasher for PrefixHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut prefix = [0; 8];
+        let length = bytes.len().min(8);
+        prefix[..length].copy_from_slice(&bytes[..length]);
+        self.0 ^= u64::from_ne_bytes(prefix);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Entries = HashMap<TokenHash, Entry, BuildHasherDefault<PrefixHasher>>;
+
+/// One lock and its entries, alone on their cache lines, so the cores checking sessions in
+/// different shards do not take each other's lines away.
+#[repr(align(128))]
+#[derive(Default)]
+struct Shard(Mutex<Entries>);
 
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -52,7 +80,7 @@ impl Entry {
 }
 
 pub struct CheckCache {
-    shards: Vec<Mutex<HashMap<TokenHash, Entry>>>,
+    shards: Vec<Shard>,
     /// Entries each shard holds at most.
     shard_capacity: usize,
 }
@@ -61,14 +89,15 @@ impl CheckCache {
     /// Remembers about `capacity` tokens (about 1 KiB each), rounded up to whole shards.
     pub fn new(capacity: usize) -> Self {
         CheckCache {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             shard_capacity: capacity.div_ceil(SHARDS).max(1),
         }
     }
 
-    fn shard(&self, token: &TokenHash) -> &Mutex<HashMap<TokenHash, Entry>> {
-        // The token hash is SHA-256 output: any byte of it spreads evenly.
-        &self.shards[usize::from(token.0[0]) % SHARDS]
+    fn shard(&self, token: &TokenHash) -> &Mutex<Entries> {
+        // The token hash is SHA-256 output: any byte of it spreads evenly. The last one picks
+        // the shard, so the first eight still spread the keys within it.
+        &self.shards[usize::from(token.0[31]) % SHARDS].0
     }
 
     pub fn get(&self, token: &TokenHash) -> Option<Entry> {
