@@ -14,11 +14,11 @@ use crate::domain::time::Timestamp;
 use crate::domain::user::User;
 use crate::domain::user_agent::DeviceType;
 use crate::service::auth::{Authenticated, LoginRequest, NewSession};
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::{Json, middleware};
 use serde::{Deserialize, Serialize};
@@ -282,23 +282,24 @@ async fn whoami(State(state): State<AppState>, ApiSession(auth): ApiSession) -> 
 
 /// The `GET /api/session` answer for one session, rendered once and kept with it.
 struct RenderedWhoami {
-    headers: [(HeaderName, HeaderValue); 3],
+    headers: HeaderMap,
     body: Bytes,
 }
 
 impl RenderedWhoami {
     fn new(auth: &Authenticated) -> Self {
-        let headers = [
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value) in [
             ("x-sessiond-user", auth.user.username.to_string()),
             ("x-sessiond-user-id", auth.user.id.to_string()),
             ("x-sessiond-session-id", auth.session.id.clone()),
-        ]
-        .map(|(name, value)| {
-            (
+        ] {
+            headers.insert(
                 HeaderName::from_static(name),
                 HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("")),
-            )
-        });
+            );
+        }
         let body = Whoami {
             user: UserView::from(&auth.user),
             session: SessionView::new(&auth.session, None),
@@ -310,10 +311,10 @@ impl RenderedWhoami {
         }
     }
 
+    /// A copy of the map, not one insert per header: each insert hashes and probes.
     fn response(&self) -> Response {
-        let json = HeaderValue::from_static("application/json");
-        let mut response = (self.headers.clone(), self.body.clone()).into_response();
-        response.headers_mut().insert(CONTENT_TYPE, json);
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.headers_mut() = self.headers.clone();
         response
     }
 }
