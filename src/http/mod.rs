@@ -31,14 +31,25 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Largest total size of request headers accepted.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// What every handler can reach.
+/// What every handler can reach. Axum clones it for every request, and for some twice, so
+/// it is one shared pointer: each clone is one atomic count, on a line both cores contend for.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Context>);
+
+pub struct Context {
     pub service: Arc<Service>,
     pub cookies: CookieConfig,
-    pub trusted_proxies: Arc<Vec<IpNet>>,
+    pub trusted_proxies: Vec<IpNet>,
     /// `scheme://host[:port]` of `server.public_url`, for Origin checks.
-    pub public_origin: Arc<str>,
+    pub public_origin: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -48,12 +59,12 @@ impl AppState {
             .find("://")
             .and_then(|scheme| url[scheme + 3..].find('/').map(|path| scheme + 3 + path))
             .unwrap_or(url.len());
-        AppState {
+        AppState(Arc::new(Context {
             service,
             cookies: CookieConfig::for_public_url(url),
-            trusted_proxies: Arc::new(settings.server.trusted_proxies.clone()),
-            public_origin: Arc::from(&url[..origin_end]),
-        }
+            trusted_proxies: settings.server.trusted_proxies.clone(),
+            public_origin: url[..origin_end].to_owned(),
+        }))
     }
 }
 
