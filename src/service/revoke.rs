@@ -9,7 +9,6 @@ use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::user::User;
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 
 /// The event every revocation records, before its subject and count are known.
 fn revocation_event(now: Timestamp, actor: &Actor, reason: &str) -> AuditEvent {
@@ -102,9 +101,7 @@ impl Service {
             }
         };
         self.directory.revoke_remember_tokens(&[user_id]).await?;
-        self.metrics
-            .sessions_revoked
-            .fetch_add(revoked, Ordering::Relaxed);
+        self.metrics.sessions_revoked.add(revoked);
         let event = revocation_event(now, actor, reason)
             .subject(user_id, username)
             .count(revoked);
@@ -132,9 +129,7 @@ impl Service {
         progress.advance(steps);
         let counts = self.sessions.delete_by_users(&ids, now).await?;
         progress.advance(steps);
-        self.metrics
-            .sessions_revoked
-            .fetch_add(counts.values().sum(), Ordering::Relaxed);
+        self.metrics.sessions_revoked.add(counts.values().sum());
         let events: Vec<AuditEvent> = users
             .iter()
             .filter_map(|user| {

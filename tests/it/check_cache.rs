@@ -14,15 +14,10 @@ use sessiond::service::auth::Credentials;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 fn cache_hits(server: &TestServer) -> u64 {
-    server
-        .service
-        .metrics
-        .check_cache_hits
-        .load(Ordering::Relaxed)
+    server.service.metrics.check_cache_hits.get()
 }
 
 /// Checks `browser`'s session until `server` answers one from memory.
