@@ -345,11 +345,14 @@ impl Service {
         client: &ClientInfo,
         now: Timestamp,
     ) -> ServiceResult<Option<Arc<Authenticated>>> {
-        let hash = token.hash();
         let Some(cache) = &self.check_cache else {
-            return Ok(self.read_session(&hash, client, now).await?.map(Arc::new));
+            return Ok(self
+                .read_session(&token.hash(), client, now)
+                .await?
+                .map(Arc::new));
         };
-        let known = cache.get(&hash);
+        let key = cache.key(token);
+        let known = cache.get(&key);
         // Read before the stores, so an entry made below is good only while it is unchanged.
         let stamp = match &known {
             Some(entry) => {
@@ -365,10 +368,13 @@ impl Service {
             bump(&self.metrics.check_cache_hits);
             return Ok(Some(entry.found));
         }
-        let found = self.read_session(&hash, client, now).await?.map(Arc::new);
+        let found = self
+            .read_session(&token.hash(), client, now)
+            .await?
+            .map(Arc::new);
         match &found {
-            Some(found) => cache.put(hash, found.clone(), stamp),
-            None => cache.remove(&hash),
+            Some(found) => cache.put(key, found.clone(), stamp),
+            None => cache.remove(&key),
         }
         Ok(found)
     }

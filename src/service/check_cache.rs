@@ -12,11 +12,16 @@
 //! The first read of a token does not know the user, so it cannot read the stamp before the
 //! session: its entry is kept without one (it only names the user), and the next check reads
 //! the stamp first and then the stores again.
+//!
+//! Entries are found by a keyed SipHash of the token, not by its SHA-256 (what the stores
+//! index): a hit then hashes ~40 bytes with SipHash instead of running SHA-256, which on a
+//! CPU without SHA instructions was the largest single part of a remembered check.
 
 use super::auth::Authenticated;
 use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
-use crate::domain::token::TokenHash;
+use crate::domain::token::{SecretToken, random_bytes};
+use siphasher::sip128::SipHasher24;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex};
@@ -25,9 +30,8 @@ use std::time::Duration;
 /// Separate locks, so concurrent checks rarely wait for each other.
 const SHARDS: usize = 64;
 
-/// Hashes a token hash by its first eight bytes instead of SipHash over all of it: they are
-/// SHA-256 output, evenly spread already, and only tokens of sessions the server made are
-/// ever kept, so no client can choose keys that collide.
+/// Hashes a [`CacheKey`] by its first eight bytes instead of SipHash over all of it: they are
+/// keyed SipHash output, evenly spread already, and no client can choose keys that collide.
 #[derive(Default)]
 struct PrefixHasher(u64);
 
@@ -44,7 +48,13 @@ impl Hasher for PrefixHasher {
     }
 }
 
-type Entries = HashMap<TokenHash, Entry, BuildHasherDefault<PrefixHasher>>;
+type Entries = HashMap<CacheKey, Entry, BuildHasherDefault<PrefixHasher>>;
+
+/// Names a token in the cache: SipHash-2-4 (a keyed pseudo-random function) of the token
+/// under a secret key drawn when the cache is made, 128 bits. Without the key no one can
+/// pick a token whose name is another token's, and the name alone opens nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CacheKey(u128);
 
 /// One lock and its entries, alone on their cache lines, so the cores checking sessions in
 /// different shards do not take each other's lines away.
@@ -80,6 +90,7 @@ impl Entry {
 }
 
 pub struct CheckCache {
+    names: SipHasher24,
     shards: Vec<Shard>,
     /// Entries each shard holds at most.
     shard_capacity: usize,
@@ -89,24 +100,30 @@ impl CheckCache {
     /// Remembers about `capacity` tokens (about 1 KiB each), rounded up to whole shards.
     pub fn new(capacity: usize) -> Self {
         CheckCache {
+            names: SipHasher24::new_with_key(&random_bytes::<16>()),
             shards: (0..SHARDS).map(|_| Shard::default()).collect(),
             shard_capacity: capacity.div_ceil(SHARDS).max(1),
         }
     }
 
-    fn shard(&self, token: &TokenHash) -> &Mutex<Entries> {
-        // The token hash is SHA-256 output: any byte of it spreads evenly. The last one picks
-        // the shard, so the first eight still spread the keys within it.
-        &self.shards[usize::from(token.0[31]) % SHARDS].0
+    /// The name `token`'s entry is kept under.
+    pub fn key(&self, token: &SecretToken) -> CacheKey {
+        CacheKey(self.names.hash(token.expose().as_bytes()).into())
     }
 
-    pub fn get(&self, token: &TokenHash) -> Option<Entry> {
+    fn shard(&self, token: &CacheKey) -> &Mutex<Entries> {
+        // Any bits of the key spread evenly. The top ones pick the shard, so the low eight
+        // bytes, which the map hashes, still spread the keys within it.
+        &self.shards[(token.0 >> 120) as usize % SHARDS].0
+    }
+
+    pub fn get(&self, token: &CacheKey) -> Option<Entry> {
         let shard = self.shard(token).lock().ok()?;
         shard.get(token).cloned()
     }
 
     /// Remembers a valid session.
-    pub fn put(&self, token: TokenHash, found: Arc<Authenticated>, stamp: Option<u64>) {
+    pub fn put(&self, token: CacheKey, found: Arc<Authenticated>, stamp: Option<u64>) {
         let Ok(mut shard) = self.shard(&token).lock() else {
             return;
         };
@@ -119,9 +136,24 @@ impl CheckCache {
         shard.insert(token, Entry { found, stamp });
     }
 
-    pub fn remove(&self, token: &TokenHash) {
+    pub fn remove(&self, token: &CacheKey) {
         if let Ok(mut shard) = self.shard(token).lock() {
             shard.remove(token);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_within_a_cache_and_secret_to_it() {
+        let (one, other) = (CheckCache::new(10), CheckCache::new(10));
+        let token = SecretToken::generate();
+        assert_eq!(one.key(&token), one.key(&token));
+        assert_ne!(one.key(&token), one.key(&SecretToken::generate()));
+        // A key drawn per cache: another process cannot tell which name a token has here.
+        assert_ne!(one.key(&token), other.key(&token));
     }
 }
