@@ -111,34 +111,34 @@ impl CheckCache {
         CacheKey(self.names.hash(token.expose().as_bytes()).into())
     }
 
-    fn shard(&self, token: &CacheKey) -> &Mutex<Entries> {
+    fn shard(&self, key: &CacheKey) -> &Mutex<Entries> {
         // Any bits of the key spread evenly. The top ones pick the shard, so the low eight
         // bytes, which the map hashes, still spread the keys within it.
-        &self.shards[(token.0 >> 120) as usize % SHARDS].0
+        &self.shards[(key.0 >> 120) as usize % SHARDS].0
     }
 
-    pub fn get(&self, token: &CacheKey) -> Option<Entry> {
-        let shard = self.shard(token).lock().ok()?;
-        shard.get(token).cloned()
+    pub fn get(&self, key: &CacheKey) -> Option<Entry> {
+        let shard = self.shard(key).lock().ok()?;
+        shard.get(key).cloned()
     }
 
     /// Remembers a valid session.
-    pub fn put(&self, token: CacheKey, found: Arc<Authenticated>, stamp: Option<u64>) {
-        let Ok(mut shard) = self.shard(&token).lock() else {
+    pub fn put(&self, key: CacheKey, found: Arc<Authenticated>, stamp: Option<u64>) {
+        let Ok(mut shard) = self.shard(&key).lock() else {
             return;
         };
-        if shard.len() >= self.shard_capacity && !shard.contains_key(&token) {
+        if shard.len() >= self.shard_capacity && !shard.contains_key(&key) {
             // Full: drop some entry; a dropped token costs one full check later.
             if let Some(victim) = shard.keys().next().copied() {
                 shard.remove(&victim);
             }
         }
-        shard.insert(token, Entry { found, stamp });
+        shard.insert(key, Entry { found, stamp });
     }
 
-    pub fn remove(&self, token: &CacheKey) {
-        if let Ok(mut shard) = self.shard(token).lock() {
-            shard.remove(token);
+    pub fn remove(&self, key: &CacheKey) {
+        if let Ok(mut shard) = self.shard(key).lock() {
+            shard.remove(key);
         }
     }
 }
