@@ -175,6 +175,10 @@ pub fn wrk(url: &str, connections: u32, duration: Duration, tokens: Option<&Path
         .arg("--duration")
         .arg(format!("{}s", duration.as_secs()))
         .arg("--latency")
+        // wrk's default of 2 s would count a slow answer as a socket error, and leave it
+        // out of the percentiles; a stalled VM can take that long.
+        .arg("--timeout")
+        .arg("30s")
         .arg("--script")
         .arg(script)
         .arg(url);
