@@ -116,8 +116,13 @@ pub struct Service {
 
 impl Service {
     pub fn new(stores: Stores, clock: Arc<dyn Clock>, policy: Policy) -> Self {
-        let check_cache = (stores.sessions.keeps_stamps() && policy.check_cache_capacity > 0)
-            .then(|| check_cache::CheckCache::new(policy.check_cache_capacity));
+        let check_cache =
+            (stores.sessions.keeps_stamps() && policy.check_cache_capacity > 0).then(|| {
+                check_cache::CheckCache::new(
+                    policy.check_cache_capacity,
+                    policy.activity_write_interval,
+                )
+            });
         Service {
             sessions: stores.sessions,
             directory: stores.directory,
