@@ -3,11 +3,14 @@
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
+use memchr::memmem::Finder;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct CookieConfig {
     secure: bool,
+    /// Finds the start every name of ours shares.
+    stem: Finder<'static>,
 }
 
 /// Which of our cookies.
@@ -19,26 +22,32 @@ pub enum CookieKind {
 }
 
 impl CookieKind {
-    /// The cookie's name over http, then over https (where `__Host-` binds it to the host).
-    fn names(self) -> (&'static str, &'static str) {
-        match self {
-            CookieKind::Session => ("sessiond_session", "__Host-sessiond_session"),
-            CookieKind::Remember => ("sessiond_remember", "__Host-sessiond_remember"),
-            CookieKind::Csrf => ("sessiond_csrf", "__Host-sessiond_csrf"),
+    /// The cookie's name over http, or over https (where `__Host-` binds it to the host).
+    fn name(self, secure: bool) -> &'static str {
+        match (self, secure) {
+            (CookieKind::Session, false) => "sessiond_session",
+            (CookieKind::Session, true) => "__Host-sessiond_session",
+            (CookieKind::Remember, false) => "sessiond_remember",
+            (CookieKind::Remember, true) => "__Host-sessiond_remember",
+            (CookieKind::Csrf, false) => "sessiond_csrf",
+            (CookieKind::Csrf, true) => "__Host-sessiond_csrf",
         }
     }
 }
 
 impl CookieConfig {
     pub fn for_public_url(public_url: &str) -> Self {
-        CookieConfig {
-            secure: public_url.starts_with("https://"),
-        }
+        let secure = public_url.starts_with("https://");
+        let stem = Finder::new(if secure {
+            "__Host-sessiond_"
+        } else {
+            "sessiond_"
+        });
+        CookieConfig { secure, stem }
     }
 
     pub fn name(&self, kind: CookieKind) -> &'static str {
-        let (plain, host_bound) = kind.names();
-        if self.secure { host_bound } else { plain }
+        kind.name(self.secure)
     }
 
     /// A `Set-Cookie` value; `max_age` of `None` makes a browser-session cookie.
@@ -61,21 +70,61 @@ impl CookieConfig {
         self.set(kind, "", Some(Duration::ZERO))
     }
 
-    /// The value of one of our cookies in a request, if present. Every session check reads
-    /// it: a header that is not UTF-8 is skipped, but not checked byte by byte for visible
-    /// ASCII first (the token is, by `SecretToken::parse`).
+    /// The value of one of our cookies in a request, if present.
     pub fn get<'a>(&self, headers: &'a HeaderMap, kind: CookieKind) -> Option<&'a str> {
-        let name = self.name(kind);
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|value| std::str::from_utf8(value.as_bytes()).ok())
-            .flat_map(|value| value.split(';'))
-            .find_map(|pair| {
-                let value = pair.trim_start().strip_prefix(name)?.strip_prefix('=')?;
-                Some(value.trim_end())
-            })
+        let [value] = self.get_each(headers, [kind]);
+        value
     }
+
+    /// The values of several of our cookies. Every session check wants two (session,
+    /// remember-me), and browsers send every cookie of the site, often kilobytes of them:
+    /// one search for the stem all our names share, a vector at a time, finds both, instead
+    /// of the header being split and compared pair by pair. The first pair of a name with a
+    /// UTF-8 value counts (the token's own parse then wants visible ASCII); bytes are
+    /// compared as they are, so a stranger's cookie in another encoding does not hide ours.
+    pub fn get_each<'a, const N: usize>(
+        &self,
+        headers: &'a HeaderMap,
+        kinds: [CookieKind; N],
+    ) -> [Option<&'a str>; N] {
+        let names = kinds.map(|kind| self.name(kind).as_bytes());
+        let mut values = [None; N];
+        for header in headers.get_all(COOKIE) {
+            let header = header.as_bytes();
+            let mut searched = 0;
+            while let Some(found) = self.stem.find(&header[searched..]) {
+                let start = searched + found;
+                searched = start + self.stem.needle().len();
+                if !opens_pair(header, start) {
+                    continue;
+                }
+                for (name, value) in names.iter().zip(values.iter_mut()) {
+                    if value.is_none() {
+                        *value = value_of(&header[start..], name);
+                    }
+                }
+                if values.iter().all(Option::is_some) {
+                    return values;
+                }
+            }
+        }
+        values
+    }
+}
+
+/// Whether `header[start..]` begins a `name=value` pair rather than sitting inside a value.
+fn opens_pair(header: &[u8], start: usize) -> bool {
+    header[..start]
+        .trim_ascii_end()
+        .last()
+        .is_none_or(|&byte| byte == b';')
+}
+
+/// The value of the pair `pairs` begins with, if it is named `name` and the value is UTF-8.
+fn value_of<'a>(pairs: &'a [u8], name: &[u8]) -> Option<&'a str> {
+    let rest = pairs.strip_prefix(name)?.strip_prefix(b"=")?;
+    let end = memchr::memchr(b';', rest).unwrap_or(rest.len());
+    std::str::from_utf8(rest[..end].trim_ascii_end()).ok()
 }
 
 #[cfg(test)]
@@ -127,5 +176,41 @@ mod tests {
         assert_eq!(secure.get(&headers, CookieKind::Session), None);
         headers.append(COOKIE, "__Host-sessiond_session=host".parse().unwrap());
         assert_eq!(secure.get(&headers, CookieKind::Session), Some("host"));
+    }
+
+    #[test]
+    fn every_name_starts_with_the_stem_searched_for() {
+        for cookies in ["http://localhost", "https://example.com"].map(CookieConfig::for_public_url)
+        {
+            for kind in [CookieKind::Session, CookieKind::Remember, CookieKind::Csrf] {
+                assert!(
+                    cookies
+                        .name(kind)
+                        .as_bytes()
+                        .starts_with(cookies.stem.needle())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn finds_ours_among_a_browsers_cookies_and_past_a_strangers_bytes() {
+        let cookies = CookieConfig::for_public_url("http://localhost");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_bytes(
+                b"theme=\xff\xfe; note=xsessiond_session=in-a-value; sessiond_remember=rem;\
+                  sessiond_session = spaced;sessiond_session=tok",
+            )
+            .unwrap(),
+        );
+        let kinds = [CookieKind::Session, CookieKind::Remember, CookieKind::Csrf];
+        assert_eq!(
+            cookies.get_each(&headers, kinds),
+            [Some("tok"), Some("rem"), None]
+        );
+        headers.insert(COOKIE, "sessiond_session=".parse().unwrap());
+        assert_eq!(cookies.get(&headers, CookieKind::Session), Some(""));
     }
 }

@@ -33,10 +33,8 @@ pub fn client_info(state: &AppState, parts: &Parts) -> ClientInfo {
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let user_agent = match user_agent.char_indices().nth(MAX_USER_AGENT) {
-        Some((cut, _)) => &user_agent[..cut],
-        None => user_agent,
-    };
+    // `to_str` admits visible ASCII only, so bytes are characters and any cut is clean.
+    let user_agent = &user_agent[..user_agent.len().min(MAX_USER_AGENT)];
     ClientInfo {
         ip_address: ip.map(ip_text).unwrap_or_default(),
         user_agent: user_agent.to_owned(),
@@ -102,15 +100,17 @@ pub fn credentials(state: &AppState, headers: &HeaderMap) -> Credentials {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let cookie = |kind| state.cookies.get(headers, kind);
+    let [session_cookie, remember_cookie] = state
+        .cookies
+        .get_each(headers, [CookieKind::Session, CookieKind::Remember]);
     // An admin API token is not a session token: it is checked by `AdminCaller` instead.
     let session_token = bearer
-        .or_else(|| cookie(CookieKind::Session))
+        .or(session_cookie)
         .and_then(SecretToken::parse)
         .filter(|t| !api_token::is_api_token(t));
     Credentials {
         session_token,
-        remember_token: cookie(CookieKind::Remember).and_then(SecretToken::parse),
+        remember_token: remember_cookie.and_then(SecretToken::parse),
     }
 }
 
