@@ -22,15 +22,12 @@ pub enum CookieKind {
 }
 
 impl CookieKind {
-    /// The cookie's name over http, or over https (where `__Host-` binds it to the host).
-    fn name(self, secure: bool) -> &'static str {
-        match (self, secure) {
-            (CookieKind::Session, false) => "sessiond_session",
-            (CookieKind::Session, true) => "__Host-sessiond_session",
-            (CookieKind::Remember, false) => "sessiond_remember",
-            (CookieKind::Remember, true) => "__Host-sessiond_remember",
-            (CookieKind::Csrf, false) => "sessiond_csrf",
-            (CookieKind::Csrf, true) => "__Host-sessiond_csrf",
+    /// The cookie's name over http, then over https (where `__Host-` binds it to the host).
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            CookieKind::Session => ("sessiond_session", "__Host-sessiond_session"),
+            CookieKind::Remember => ("sessiond_remember", "__Host-sessiond_remember"),
+            CookieKind::Csrf => ("sessiond_csrf", "__Host-sessiond_csrf"),
         }
     }
 }
@@ -47,7 +44,8 @@ impl CookieConfig {
     }
 
     pub fn name(&self, kind: CookieKind) -> &'static str {
-        kind.name(self.secure)
+        let (plain, host_bound) = kind.names();
+        if self.secure { host_bound } else { plain }
     }
 
     /// A `Set-Cookie` value; `max_age` of `None` makes a browser-session cookie.
