@@ -335,10 +335,28 @@ fn sessions_from_json(reply: &str) -> StoreResult<Vec<Session>> {
     sessions.into_iter().map(session_from_values).collect()
 }
 
-/// The count or status a script reply starts with.
-fn first_number(reply: &mut impl Iterator<Item = Value>) -> StoreResult<u64> {
-    let first = reply.next().unwrap_or(Value::Int(0));
-    redis::from_redis_value(first).map_err(|e| unavailable(e.into()))
+/// [`CREATE`]'s reply: `None` when the limit refused the session, else the addresses of the
+/// sessions kept and the sessions evicted.
+fn created_reply(reply: Vec<Value>) -> StoreResult<Option<(Vec<String>, Vec<Session>)>> {
+    let mut reply = reply.into_iter();
+    if next_value::<u64>(&mut reply)? != 1 {
+        return Ok(None);
+    }
+    let kept: Vec<String> = next_value(&mut reply)?;
+    let evicted: String = next_value(&mut reply)?;
+    Ok(Some((kept, sessions_from_json(&evicted)?)))
+}
+
+/// A script reply's next value, or its type's default where the reply ended.
+fn next_value<T: FromRedisValue + Default>(
+    reply: &mut impl Iterator<Item = Value>,
+) -> StoreResult<T> {
+    reply
+        .next()
+        .map(redis::from_redis_value)
+        .transpose()
+        .map_err(|e| unavailable(e.into()))
+        .map(Option::unwrap_or_default)
 }
 
 fn unavailable(error: RedisError) -> StoreError {
@@ -1161,7 +1179,7 @@ where
             .arg(self.keys.session_prefix(user_id))
             .arg(fresh_stamp());
         let mut reply = self.run::<Vec<Value>>(invocation).await?.into_iter();
-        let live = first_number(&mut reply)?;
+        let live: u64 = next_value(&mut reply)?;
         let text: Vec<String> = reply
             .map(redis::from_redis_value)
             .collect::<Result<_, _>>()
@@ -1477,34 +1495,26 @@ where
         // ends up not created is removed below.
         let (pointers, reply, listed) =
             tokio::join!(pointers, self.run::<Vec<Value>>(invocation), listed);
-        // Past the new session and the list of kept addresses: the evicted sessions.
-        let reply = self.announced(&[user], reply, |r| r.len() > 2).await;
+        // Decoded first: only an eviction replaces the user's stamp (a first session's stamp
+        // is new, and nodes remember only stamps they read), so only an eviction is announced.
+        let reply = reply.and_then(created_reply);
+        let evicting = |r: &Option<(Vec<String>, Vec<Session>)>| {
+            r.as_ref().is_some_and(|(_, evicted)| !evicted.is_empty())
+        };
+        let reply = self.announced(&[user], reply, evicting).await;
         // Only on the failure paths below.
         let new_session = || Leftover::from(session);
-        let mut reply = match reply {
-            Ok(reply) => reply.into_iter(),
+        let (kept, evicted) = match reply {
+            Ok(Some(created)) => created,
+            Ok(None) => {
+                self.forget(&[new_session()], Forget::All).await;
+                return Ok(CreateOutcome::LimitReached);
+            }
             Err(error) => {
                 self.forget(&[new_session()], Forget::All).await;
                 return Err(error);
             }
         };
-        if first_number(&mut reply)? != 1 {
-            self.forget(&[new_session()], Forget::All).await;
-            return Ok(CreateOutcome::LimitReached);
-        }
-        let kept: Vec<String> = reply
-            .next()
-            .map(redis::from_redis_value)
-            .transpose()
-            .map_err(|e| unavailable(e.into()))?
-            .unwrap_or_default();
-        let evicted: String = reply
-            .next()
-            .map(redis::from_redis_value)
-            .transpose()
-            .map_err(|e| unavailable(e.into()))?
-            .unwrap_or_default();
-        let evicted = sessions_from_json(&evicted)?;
         let mut leftovers: Vec<Leftover> = evicted.iter().map(Leftover::from).collect();
         if let Err(error) = pointers {
             // Unreachable by its token: the session must not stay and count against the limit.

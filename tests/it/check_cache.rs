@@ -6,7 +6,7 @@ use crate::helpers::*;
 use crate::scale_out::{pair, spawn_on};
 use crate::services::{Backend, PrivateRedis, redis_cli};
 use reqwest::StatusCode;
-use sessiond::config::Settings;
+use sessiond::config::{OnLimit, Settings};
 use sessiond::domain::session::ClientInfo;
 use sessiond::domain::token::SecretToken;
 use sessiond::domain::user::User;
@@ -235,14 +235,20 @@ fn signal(server: &ServeProcess, signal: &str) {
     assert!(sent.success());
 }
 
+/// Nodes' store URLs: sessions on the private Redis, the directory in a SQLite file in `dir`.
+fn private_stores(redis: &PrivateRedis, dir: &Path) -> (String, String) {
+    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
+    let directory = format!("sqlite://{}", dir.join("directory.db").display());
+    (sessions, directory)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_next_request() {
     let Some(redis) = PrivateRedis::start() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
-    let directory = format!("sqlite://{}", dir.path().join("directory.db").display());
+    let (sessions, directory) = private_stores(&redis, dir.path());
     let on_stores = |s: &mut Settings| {
         s.storage.sessions = sessions.clone();
         s.storage.directory = directory.clone();
@@ -385,4 +391,44 @@ async fn a_capacity_of_zero_remembers_nothing_and_still_revokes() {
         check(&server.base, &tokens[0]).await,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// Announcements on the private Redis that a node acknowledged in the last 10 s.
+fn announcements(redis: &PrivateRedis) -> usize {
+    let keys = redis_cli(redis.port, &["KEYS", "sessiond:{n}:ack:*"]);
+    keys.lines().filter(|key| !key.trim().is_empty()).count()
+}
+
+/// A login replaces the user's stamp only when it evicts a session, so only then does it
+/// announce and wait for every node's acknowledgement; any other login waits for nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_login_waits_for_the_nodes_only_when_it_evicts_a_session() {
+    let Some(redis) = PrivateRedis::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (sessions, directory) = private_stores(&redis, dir.path());
+    let node = spawn_with(|s| {
+        s.storage.sessions = sessions;
+        s.storage.directory = directory;
+        s.sessions.max_per_user = 2;
+        s.sessions.on_limit = OnLimit::EvictOldest;
+    })
+    .await;
+    node.create_user("alice", false).await;
+    let first = node.browser(FIREFOX_UBUNTU).login("alice").await;
+    let first = first["token"].as_str().unwrap();
+    // The node holds a lease: an announcement would now wait for its acknowledgement.
+    until_answered_from_memory(&redis, &node.base, first).await;
+    assert_eq!(leases(&redis).0, 1);
+
+    node.browser(SAFARI_IPAD).login("alice").await;
+    assert_eq!(announcements(&redis), 0, "a login that evicts nothing");
+    node.browser(CHROME_ANDROID).login("alice").await;
+    assert_eq!(
+        announcements(&redis),
+        1,
+        "the login that evicts the first session"
+    );
+    assert_eq!(check(&node.base, first).await, StatusCode::UNAUTHORIZED);
 }
