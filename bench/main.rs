@@ -24,7 +24,7 @@ const FULL: Sizes = Sizes {
     sessions: 1_000_000,
     members: 10_000,
     // Argon2 on a shared VM varies by a fifth between runs: 40 pairs left the ratio of the
-    // medians moving by ±0.1×, 200 (about ten seconds) by much less.
+    // medians moving by ±0.1×; 200 cost ten seconds more and narrow that.
     login_users: 200,
     listing_requests: 1000,
     wrk_seconds: 10,
