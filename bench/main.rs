@@ -529,6 +529,16 @@ fn listing_total(server: &Server, client: &Client, path: &str, token: &str) -> u
     page["total"].as_u64().expect("a total")
 }
 
+/// The status of `GET /api/session` with `token` as the session cookie.
+fn session_status(server: &Server, client: &Client, token: &str) -> StatusCode {
+    let response = client
+        .get(server.url("/api/session"))
+        .header("cookie", format!("sessiond_session={token}"))
+        .send()
+        .expect("GET /api/session");
+    response.status()
+}
+
 /// `POST /api/login` with `body`, which must sign in.
 fn sign_in(client: &Client, url: &str, body: &serde_json::Value) -> Response {
     let response = client.post(url).json(body).send().expect("POST /api/login");
@@ -554,12 +564,11 @@ fn login(server: &Server, client: &Client, sizes: &Sizes) -> Row {
         .json()
         .expect("a login answer");
     let token = token["token"].as_str().expect("a token");
-    let checked = client
-        .get(server.url("/api/session"))
-        .header("cookie", format!("sessiond_session={token}"))
-        .send()
-        .expect("GET /api/session");
-    assert_eq!(checked.status(), StatusCode::OK, "warm-up check");
+    assert_eq!(
+        session_status(server, client, token),
+        StatusCode::OK,
+        "warm-up check"
+    );
     let signed_out = client
         .post(server.url("/api/logout"))
         .bearer_auth(token)
@@ -638,12 +647,11 @@ fn bulk_revocation(
         (plan.tokens.check[0].expose(), StatusCode::UNAUTHORIZED),
         (plan.tokens.many.expose(), StatusCode::OK),
     ] {
-        let response = client
-            .get(server.url("/api/session"))
-            .header("cookie", format!("sessiond_session={token}"))
-            .send()
-            .expect("GET /api/session");
-        assert_eq!(response.status(), status, "after the revocation");
+        assert_eq!(
+            session_status(server, client, token),
+            status,
+            "after the revocation"
+        );
     }
     let what = |mode: &str| {
         format!(
