@@ -359,6 +359,12 @@ fn next_value<T: FromRedisValue + Default>(
         .map(Option::unwrap_or_default)
 }
 
+/// `[a, b, c, d, …]` as `(a, b), (c, d), …`: how scripts return records of two fields.
+fn pairs(flat: Vec<String>) -> impl Iterator<Item = (String, String)> {
+    let mut fields = flat.into_iter();
+    std::iter::from_fn(move || Some((fields.next()?, fields.next()?)))
+}
+
 fn unavailable(error: RedisError) -> StoreError {
     StoreError::Unavailable(format!("Redis: {error}"))
 }
@@ -549,27 +555,32 @@ return encode_sessions({fields})
     )
 });
 
-/// KEYS: index, stamp. ARGV: now, session prefix, fresh stamp. Returns {live count, then
-/// for every deleted session its token hash, public id, last activity and expiry ('' each
-/// when its hash had already expired)}: all that points at it from outside the slot, and
-/// where it sits in the admin listing.
+/// KEYS: index, stamp. ARGV: now, session prefix, fresh stamp, '1' for the sessions' public
+/// ids and expiry too. Returns {live count, {token hash, last activity} of every deleted
+/// session, and if asked {public id, expiry} of each ('' each when its hash had already
+/// expired)}: all that points at it from outside the slot, and where it sits in the admin
+/// listing. A bulk revocation asks only for what it removes at once (`Forget::Visible`):
+/// half the fields for Redis to send and this process to read, one fewer to look up.
 static DELETE_USER: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"
-local now, prefix = tonumber(ARGV[1]), ARGV[2]
+local now, prefix, all = tonumber(ARGV[1]), ARGV[2], ARGV[4] == '1'
 redis.call('SET', KEYS[2], ARGV[3], 'XX', 'KEEPTTL')
-local reply, doomed = {0}, {KEYS[1]}
+local live, doomed, details = 0, {KEYS[1]}, {}
 local listed = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #listed, 2 do
-  local member = listed[i]
-  local session = prefix .. member
-  local fields = redis.call('HMGET', session, 'expires_at', 'id')
-  local expires = tonumber(fields[1])
-  if expires and expires > now then reply[1] = reply[1] + 1 end
-  reply[#reply + 1] = member
-  reply[#reply + 1] = fields[2] or ''
-  reply[#reply + 1] = listed[i + 1]
-  reply[#reply + 1] = fields[1] or ''
+  local session = prefix .. listed[i]
+  local expires
+  if all then
+    local fields = redis.call('HMGET', session, 'expires_at', 'id')
+    expires = fields[1]
+    details[i] = fields[2] or ''
+    details[i + 1] = fields[1] or ''
+  else
+    expires = redis.call('HGET', session, 'expires_at')
+  end
+  expires = tonumber(expires)
+  if expires and expires > now then live = live + 1 end
   doomed[#doomed + 1] = session
   -- One DEL per thousand keys: fewer calls, and well inside unpack's limit.
   if #doomed == 1000 then
@@ -578,7 +589,7 @@ for i = 1, #listed, 2 do
   end
 end
 if #doomed > 0 then redis.call('DEL', unpack(doomed)) end
-return reply
+return {live, listed, details}
 "#,
     )
 });
@@ -670,8 +681,8 @@ where
 struct Leftover {
     user_id: i64,
     hash: String,
-    /// Unknown when the session hash had expired before it was deleted; that pointer then
-    /// expires by itself.
+    /// Unknown when the session hash had expired before it was deleted, or when not asked
+    /// for ([`Forget::Visible`]); that pointer then expires by itself.
     id: Option<String>,
     /// The listing entries' scores (last activity, expiry), 0 when unknown: removing entries
     /// in score order walks the sorted sets' nearby nodes, which are still in the CPU cache.
@@ -1166,32 +1177,32 @@ where
     }
 
     /// Deletes every session of a user in the user's slot: how many were live, and what
-    /// [`Self::forget`] must remove.
+    /// [`Self::forget`] must remove (public ids and expiry only for [`Forget::All`]).
     async fn delete_in_slot(
         &self,
         user_id: i64,
         now: Timestamp,
+        forget: Forget,
     ) -> StoreResult<(u64, Vec<Leftover>)> {
         let mut invocation = DELETE_USER.key(self.keys.user_index(user_id));
         invocation
             .key(self.keys.user_stamp(user_id))
             .arg(now.0)
             .arg(self.keys.session_prefix(user_id))
-            .arg(fresh_stamp());
-        let mut reply = self.run::<Vec<Value>>(invocation).await?.into_iter();
-        let live: u64 = next_value(&mut reply)?;
-        let text: Vec<String> = reply
-            .map(redis::from_redis_value)
-            .collect::<Result<_, _>>()
-            .map_err(|e| unavailable(e.into()))?;
+            .arg(fresh_stamp())
+            .arg(u8::from(forget == Forget::All));
+        let (live, listed, details): (u64, Vec<String>, Vec<String>) = self.run(invocation).await?;
         let score = |text: &str| text.parse().unwrap_or(0);
-        let leftovers = text
-            .chunks_exact(4)
-            .map(|fields| Leftover {
-                user_id,
-                hash: fields[0].clone(),
-                id: Some(fields[1].clone()).filter(|id| !id.is_empty()),
-                scores: (score(&fields[2]), score(&fields[3])),
+        let mut details = pairs(details);
+        let leftovers = pairs(listed)
+            .map(|(hash, active)| {
+                let (id, expiry) = details.next().unzip();
+                Leftover {
+                    user_id,
+                    hash,
+                    id: id.filter(|id| !id.is_empty()),
+                    scores: (score(&active), expiry.as_deref().map_or(0, score)),
+                }
             })
             .collect();
         Ok((live, leftovers))
@@ -1632,7 +1643,7 @@ where
         let deleted: StoreResult<Vec<(i64, u64, Vec<Leftover>)>> =
             stream::iter(user_ids.iter().copied())
                 .map(|user| async move {
-                    let (live, leftovers) = self.delete_in_slot(user, now).await?;
+                    let (live, leftovers) = self.delete_in_slot(user, now, Forget::Visible).await?;
                     Ok::<_, StoreError>((user, live, leftovers))
                 })
                 .buffer_unordered(BULK_CONCURRENCY)
@@ -1675,7 +1686,7 @@ where
     }
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
-        let deleted = self.delete_in_slot(user_id, now).await;
+        let deleted = self.delete_in_slot(user_id, now, Forget::All).await;
         let (live, leftovers) = self.announced(&[user_id], deleted, |_| true).await?;
         self.forget(&leftovers, Forget::All).await;
         Ok(live)

@@ -1541,6 +1541,73 @@ async fn redis_damaged_stamp_fails_only_its_users_read() {
     assert!(two.unwrap().is_some());
 }
 
+/// What still names a session in Redis under `prefix`: keys whose name holds its token hash
+/// or public id, and sorted-set members that hold its hash, as `key` or `key member`.
+fn redis_traces(prefix: &str, s: &Session) -> BTreeSet<String> {
+    let hash = s.token_hash.to_hex();
+    let mut traces = BTreeSet::new();
+    let keys = shared_redis_cli(&["--scan", "--pattern", &format!("{prefix}:*")]);
+    for key in keys.lines() {
+        if key.contains(&hash) || key.contains(&s.id) {
+            traces.insert(key.to_owned());
+        }
+        if shared_redis_cli(&["TYPE", key]).trim() == "zset" {
+            let members = shared_redis_cli(&["ZRANGE", key, "0", "-1"]);
+            let named = members.lines().filter(|m| m.contains(&hash));
+            traces.extend(named.map(|member| format!("{key} {member}")));
+        }
+    }
+    traces
+}
+
+/// A user's deletion removes everything that names the sessions but their address entries
+/// (the purge sweeps those); a bulk revocation removes the sessions and their by-activity
+/// listing entries at once and leaves the pointers to expire and the by-expiry entries to
+/// the purge too, as docs/deployment.md says.
+#[tokio::test]
+async fn redis_deletions_remove_what_they_promise() {
+    let Some((_guard, prefix, store)) = redis_store().await else {
+        return;
+    };
+    let base = now();
+    let (one, two) = (session(1, base, 0, "ip"), session(2, base, 0, "ip"));
+    for s in [&one, &two] {
+        create(store.as_ref(), s, ROOMY).await;
+        assert!(redis_traces(&prefix, s).len() >= 5, "traces of a session");
+    }
+    let address_entry = |user: i64, s: &Session| {
+        let (hash, absolute) = (s.token_hash.to_hex(), s.absolute_expires_at.0);
+        format!("{prefix}:{{a:{user}}}:ip ip|{absolute}|{user}:{hash}")
+    };
+    assert_eq!(store.delete_by_user(1, base).await.unwrap(), 1);
+    assert_eq!(
+        redis_traces(&prefix, &one),
+        BTreeSet::from([address_entry(1, &one)])
+    );
+
+    assert_eq!(
+        store.delete_by_users(&[2], base).await.unwrap(),
+        std::collections::BTreeMap::from([(2, 1)])
+    );
+    let expiry = format!("{prefix}:{{a:2}}:expiry");
+    let hash = two.token_hash.to_hex();
+    let left: BTreeSet<String> = [
+        format!("{prefix}:t:{hash}"),
+        format!("{prefix}:i:{}", two.id),
+        format!("{expiry} 2:{hash}"),
+        address_entry(2, &two),
+    ]
+    .into();
+    assert_eq!(redis_traces(&prefix, &two), left);
+    assert!(
+        store
+            .get_by_token_hash(&two.token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 /// The store at `url` opened as a new Redis ACL user (`PREFIX_suffix`, removed by the caller)
 /// who may run every command on the keys `PREFIX:pattern` and nothing else: no other key, no
 /// channel.
