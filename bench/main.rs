@@ -12,7 +12,8 @@ use seed::{Plan, Sizes};
 use server::{Config, Server, WrkResult};
 use sessiond::config::StorageSettings;
 use sessiond::domain::password::{self, Password};
-use sessiond::domain::time::{Clock, SystemClock};
+use sessiond::domain::session::Session;
+use sessiond::domain::time::{Clock, SystemClock, Timestamp};
 use stats::{Samples, micros, ms};
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -50,12 +51,13 @@ struct Args {
     sessions: Option<String>,
     directory: Option<String>,
     parts: Vec<String>,
-    /// Builds whose checks, listings and logins are then measured alternately on the same
-    /// seeded stores.
+    /// Builds whose checks, listings, logins and revocations are then measured alternately
+    /// on the same seeded stores.
     pair: Vec<String>,
 }
 
-/// Rounds of `--pair`: each build's checks, listings and logins this many times, alternating.
+/// Rounds of `--pair`: each build's checks, listings, logins and revocations this many
+/// times, alternating.
 const PAIR_ROUNDS: usize = 3;
 
 fn parse_args() -> Args {
@@ -184,14 +186,26 @@ fn run(args: &Args, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<
     let size_before = sqlite_path.map(file_size);
     let redis_before = redis_used_memory(sessions_url);
     let started = Instant::now();
-    match sqlite_path {
-        Some(path) => seed::sqlite_bulk_insert(path, &plan).expect("seeding SQLite"),
-        None => runtime.block_on(async {
-            let stores = sessiond::store::open(&settings)
-                .await
-                .expect("opening the stores");
-            seed::store_insert(stores.sessions, plan.clone()).await
-        }),
+    // Sessions `make(0)` to `make(count - 1)` into the run's session store, created at `now`.
+    let insert = |count: u64, now: Timestamp, make: Arc<dyn Fn(u64) -> Session + Send + Sync>| {
+        match sqlite_path {
+            Some(path) => seed::sqlite_insert(path, count, &*make).expect("seeding SQLite"),
+            None => runtime.block_on(async {
+                let stores = sessiond::store::open(&settings)
+                    .await
+                    .expect("opening the stores");
+                seed::store_insert(stores.sessions, count, now, make).await
+            }),
+        }
+    };
+    let seeded = plan.clone();
+    insert(
+        sizes.sessions,
+        plan.now,
+        Arc::new(move |n| seeded.session(n)),
+    );
+    if let Some(path) = sqlite_path {
+        seed::checkpoint(path).expect("checkpointing SQLite");
     }
     println!(
         "  {} sessions in {:.1} s",
@@ -251,6 +265,15 @@ fn run(args: &Args, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<
     ));
     if part("revocation") {
         rows.extend(bulk_revocation(&server, &client, &config, sizes, &plan));
+        // A revocation deletes what it measures: before each paired one the members'
+        // sessions are written again (the same users, tokens and times, fresh public ids).
+        let again = |server: &Server| {
+            let (members, now) = (plan.clone(), SystemClock.now());
+            let make = move |i| members.member_session(i, now);
+            insert(plan.member_sessions(), now, Arc::new(make));
+            bulk_revocation(server, &client, &config, sizes, &plan)
+        };
+        rows.extend(paired(args, &config, again));
     }
     rows
 }
@@ -628,19 +651,20 @@ fn bulk_revocation(
         "Would revoke {sessions} sessions for {} users",
         sizes.members
     );
-    let (dry, dry_took) = config.cli(&["sessions", "revoke", "--group", seed::GROUP]);
+    // The CLI of the build serving (a `--pair` build's own).
+    let cli = |args: &[&str]| config.cli_of(&server.binary, args);
+    let (dry, dry_took) = cli(&["sessions", "revoke", "--group", seed::GROUP]);
     assert!(
         String::from_utf8_lossy(&dry.stdout).contains(&expect),
         "dry run: {expect}"
     );
-    let (live, live_took) =
-        config.cli(&["sessions", "revoke", "--group", seed::GROUP, "--execute"]);
+    let (live, live_took) = cli(&["sessions", "revoke", "--group", seed::GROUP, "--execute"]);
     let expect = format!("Revoked {sessions} sessions for {} users", sizes.members);
     assert!(
         String::from_utf8_lossy(&live.stdout).contains(&expect),
         "live: {expect}"
     );
-    let (again, _) = config.cli(&["sessions", "revoke", "--group", seed::GROUP]);
+    let (again, _) = cli(&["sessions", "revoke", "--group", seed::GROUP]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("Would revoke 0 sessions"));
     // The running server sees the other process's revocation at the very next request.
     for (token, status) in [

@@ -127,7 +127,8 @@ impl Mix {
 pub struct Plan {
     sizes: Sizes,
     ids: HashMap<String, i64>,
-    now: Timestamp,
+    /// When the sessions were seeded: they were last active minutes before.
+    pub now: Timestamp,
     pub tokens: Tokens,
 }
 
@@ -159,14 +160,27 @@ impl Plan {
     /// user's sessions lie scattered over the table as sessions made over time do, not in
     /// one run of rows that a bulk delete would find together.
     pub fn session(&self, n: u64) -> Session {
-        self.numbered(n * SCATTER % self.sizes.sessions)
+        self.numbered(n * SCATTER % self.sizes.sessions, self.now)
     }
 
-    /// Session number `i`: members' first, then the listed user's, the admin's, and
-    /// filler sessions of users outside the directory (they only add rows).
-    fn numbered(&self, i: u64) -> Session {
+    /// How many sessions the group's members hold.
+    pub fn member_sessions(&self) -> u64 {
+        self.sizes.members * PER_MEMBER
+    }
+
+    /// The group member's session `i` (below [`Self::member_sessions`]) as seeded, but last
+    /// active minutes before `now`: what a paired revocation finds again after an earlier
+    /// one.
+    pub fn member_session(&self, i: u64, now: Timestamp) -> Session {
+        self.numbered(i, now)
+    }
+
+    /// Session number `i`, last active minutes before `now`: members' first, then the
+    /// listed user's, the admin's, and filler sessions of users outside the directory (they
+    /// only add rows).
+    fn numbered(&self, i: u64, now: Timestamp) -> Session {
         let mut mix = Mix(i);
-        let members_end = self.sizes.members * PER_MEMBER;
+        let members_end = self.member_sessions();
         let (username, token) = if i < members_end {
             let member = i / PER_MEMBER;
             let known = i
@@ -193,7 +207,7 @@ impl Plan {
         } else {
             2 * MINUTE + mix.next() % (45 * MINUTE)
         };
-        let last_active_at = Timestamp(self.now.0 - idle as i64);
+        let last_active_at = Timestamp(now.0 - idle as i64);
         let created_at = Timestamp(last_active_at.0 - (mix.next() % (600 * MINUTE)) as i64);
         let absolute_expires_at = created_at.plus(Duration::from_secs(24 * 3600));
         let (user_agent, browser, os, device_type) = USER_AGENTS[(mix.next() % 3) as usize];
@@ -236,16 +250,20 @@ impl Plan {
     }
 }
 
-/// Writes every planned session into a SQLite store in one transaction.
-pub fn sqlite_bulk_insert(path: &str, plan: &Plan) -> rusqlite::Result<()> {
+/// Writes `count` sessions, `make(0)` to `make(count - 1)`, into a SQLite store in one
+/// transaction.
+pub fn sqlite_insert(
+    path: &str,
+    count: u64,
+    make: impl Fn(u64) -> Session,
+) -> rusqlite::Result<()> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.execute_batch("PRAGMA cache_size = -262144;")?;
     let tx = conn.transaction()?;
-    for i in 0..plan.sizes.sessions {
-        insert_session(&tx, &plan.session(i))?;
+    for i in 0..count {
+        insert_session(&tx, &make(i))?;
     }
-    tx.commit()?;
-    checkpoint(path)
+    tx.commit()
 }
 
 /// Folds the write-ahead log into the database file, so file sizes tell the whole story.
@@ -254,8 +272,14 @@ pub fn checkpoint(path: &str) -> rusqlite::Result<()> {
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
 }
 
-/// Writes every planned session through the `SessionStore` trait, 64 at a time.
-pub async fn store_insert(store: Arc<dyn SessionStore>, plan: Arc<Plan>) {
+/// Writes `count` sessions, `make(0)` to `make(count - 1)`, through the `SessionStore`
+/// trait as created at `now`, 64 at a time.
+pub async fn store_insert(
+    store: Arc<dyn SessionStore>,
+    count: u64,
+    now: Timestamp,
+    make: Arc<dyn Fn(u64) -> Session + Send + Sync>,
+) {
     let next = Arc::new(AtomicU64::new(0));
     let limit = SessionLimit {
         max_per_user: u32::MAX,
@@ -263,14 +287,14 @@ pub async fn store_insert(store: Arc<dyn SessionStore>, plan: Arc<Plan>) {
     };
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..64 {
-        let (store, plan, next) = (store.clone(), plan.clone(), next.clone());
+        let (store, make, next) = (store.clone(), make.clone(), next.clone());
         workers.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= plan.sizes.sessions {
+                if i >= count {
                     return;
                 }
-                let outcome = store.create(&plan.session(i), limit, plan.now).await;
+                let outcome = store.create(&make(i), limit, now).await;
                 assert!(matches!(outcome, Ok(CreateOutcome::Created { .. })));
             }
         });

@@ -30,8 +30,13 @@ impl Config {
 
     /// Runs `sessiond --config FILE ARGS...`, failing the benchmark if it fails.
     pub fn cli(&self, args: &[&str]) -> (Output, Duration) {
+        self.cli_of(&sessiond(), args)
+    }
+
+    /// [`Self::cli`] of a given build.
+    pub fn cli_of(&self, binary: &str, args: &[&str]) -> (Output, Duration) {
         let started = Instant::now();
-        let output = Command::new(sessiond())
+        let output = Command::new(binary)
             .arg("--config")
             .arg(&self.path)
             .args(args)
@@ -61,6 +66,8 @@ pub struct Memory {
 pub struct Server {
     child: Child,
     pub base: String,
+    /// The build it runs.
+    pub binary: String,
 }
 
 impl Server {
@@ -88,7 +95,11 @@ impl Server {
             .expect("sessiond serve printed no address");
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        Server { child, base }
+        Server {
+            child,
+            base,
+            binary: binary.to_owned(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
