@@ -359,12 +359,6 @@ fn next_value<T: FromRedisValue + Default>(
         .map(Option::unwrap_or_default)
 }
 
-/// `[a, b, c, d, …]` as `(a, b), (c, d), …`: how scripts return records of two fields.
-fn pairs(flat: Vec<String>) -> impl Iterator<Item = (String, String)> {
-    let mut fields = flat.into_iter();
-    std::iter::from_fn(move || Some((fields.next()?, fields.next()?)))
-}
-
 fn unavailable(error: RedisError) -> StoreError {
     StoreError::Unavailable(format!("Redis: {error}"))
 }
@@ -1191,10 +1185,13 @@ where
             .arg(self.keys.session_prefix(user_id))
             .arg(fresh_stamp())
             .arg(u8::from(forget == Forget::All));
-        let (live, listed, details): (u64, Vec<String>, Vec<String>) = self.run(invocation).await?;
+        // Flat `[a, b, c, d, …]` lists decode as `(a, b), (c, d), …`.
+        type Pairs = Vec<(String, String)>;
+        let (live, listed, details): (u64, Pairs, Pairs) = self.run(invocation).await?;
         let score = |text: &str| text.parse().unwrap_or(0);
-        let mut details = pairs(details);
-        let leftovers = pairs(listed)
+        let mut details = details.into_iter();
+        let leftovers = listed
+            .into_iter()
             .map(|(hash, active)| {
                 let (id, expiry) = details.next().unzip();
                 Leftover {
