@@ -1,7 +1,7 @@
 //! The store conformance suite: the same checks against every backend, through the traits only.
 //! Times are near the real clock, since Redis expires keys by it; "later" is passed as `now`.
 
-use crate::services::{Backend, Isolated, shared_redis_cli};
+use crate::services::{Backend, Isolated, psql, shared_redis_cli};
 use futures_util::future::join_all;
 use sessiond::config::StorageSettings;
 use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
@@ -1207,6 +1207,42 @@ async fn directory_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn directory_postgres() {
     run_directory_suite(Backend::Postgres).await;
+}
+
+/// A PostgreSQL URL's own `options` reach the server alongside `?schema=`, which sets an
+/// option of its own (the search path) and once replaced them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_url_options_are_kept_with_a_schema() {
+    let Some(chosen) = Backend::Postgres.isolated() else {
+        return;
+    };
+    let schema = chosen.url.rsplit_once("schema=").unwrap().1.to_owned();
+    let application = format!("{schema}_options");
+    let other = Backend::Sqlite.isolated().unwrap();
+    let settings = StorageSettings {
+        sessions: other.url.clone(),
+        directory: format!(
+            "{}&options=-c%20application_name%3D{application}",
+            chosen.url
+        ),
+    };
+    // The pool keeps the connection its migrations used.
+    let _stores = sessiond::store::open(&settings).await.unwrap();
+    let connected = |sql: String| psql(&sql).expect("psql runs");
+    assert_ne!(
+        connected(format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{application}'"
+        )),
+        "0",
+        "a connection with the URL's options"
+    );
+    assert_ne!(
+        connected(format!(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}' AND tablename = 'users'"
+        )),
+        "0",
+        "the directory's tables in the URL's schema"
+    );
 }
 
 /// The plain listing query's answer on the SQLite file: the ids of a page and the total.

@@ -39,12 +39,7 @@ impl Drop for Cleanup {
         // Best effort: leftovers are namespaced and harmless.
         match self {
             Cleanup::Schema(schema) => {
-                let _ = Command::new("psql")
-                    .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc"])
-                    .arg(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+                psql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
             }
             Cleanup::Keys(nodes, prefix) => {
                 for node in nodes {
@@ -97,6 +92,26 @@ impl Backend {
             _cleanup: Some(cleanup),
         })
     }
+}
+
+/// Runs one statement on the machine's PostgreSQL (database `test`) with `psql`: its
+/// unaligned output, trimmed, or `None` when `psql` could not run.
+pub fn psql(sql: &str) -> Option<String> {
+    let output = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "test",
+            "-tAqc",
+            sql,
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 pub fn services_required() -> bool {

@@ -65,7 +65,7 @@ async fn open_pool(url: &str, component: &str, migrations: &[&str]) -> Result<Po
         .map_err(|e| format!("bad PostgreSQL URL {url:?}: {e}"))?;
     config.connect_timeout(CONNECT_TIMEOUT);
     if let Some(schema) = &schema {
-        config.options(format!("-c search_path={schema}"));
+        config.options(with_search_path(config.get_options(), schema));
     }
     let manager = Manager::from_config(
         config,
@@ -86,6 +86,16 @@ async fn open_pool(url: &str, component: &str, migrations: &[&str]) -> Result<Po
         .await
         .map_err(|e| format!("cannot migrate PostgreSQL {component} store: {e}"))?;
     Ok(pool)
+}
+
+/// The server options for `schema`: the URL's own `options` (setting them replaces them),
+/// then the search path, last so that it wins over any `search_path` among them.
+fn with_search_path(given: Option<&str>, schema: &str) -> String {
+    let search_path = format!("-c search_path={schema}");
+    match given {
+        Some(given) if !given.trim().is_empty() => format!("{given} {search_path}"),
+        _ => search_path,
+    }
 }
 
 async fn migrate(
