@@ -94,19 +94,13 @@ impl Backend {
     }
 }
 
-/// Runs one statement on the machine's PostgreSQL (database `test`) with `psql`: its
-/// unaligned output, trimmed, or `None` when `psql` could not run.
+/// Runs one statement on the machine's PostgreSQL ([`POSTGRES`], database `test`) with
+/// `psql`: its unaligned output, trimmed, or `None` when `psql` could not run.
 pub fn psql(sql: &str) -> Option<String> {
+    let (host, port) = POSTGRES.split_once(':').expect("HOST:PORT");
     let output = Command::new("psql")
         .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "test",
-            "-tAqc",
-            sql,
+            "-h", host, "-p", port, "-U", "postgres", "-d", "test", "-tAqc", sql,
         ])
         .stderr(Stdio::null())
         .output()
