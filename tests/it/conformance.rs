@@ -1549,8 +1549,6 @@ async fn sqlite_listing_pages_match_the_plain_query() {
     same_as_plain(&store, &db, at).await;
 }
 
-/// Stamp reads answered together stay apart: a damaged stamp fails its own user's read, not
-/// the others' read with it.
 /// A Redis session store under a key prefix of its own (removed with the guard), and the
 /// prefix; `None` when Redis is absent (see `services`).
 async fn redis_store() -> Option<(Isolated, String, Arc<dyn SessionStore>)> {
@@ -1560,6 +1558,8 @@ async fn redis_store() -> Option<(Isolated, String, Arc<dyn SessionStore>)> {
     Some((isolated, prefix, store))
 }
 
+/// Stamp reads answered together stay apart: a damaged stamp fails its own user's read, not
+/// the others' read with it.
 #[tokio::test]
 async fn redis_damaged_stamp_fails_only_its_users_read() {
     let Some((_guard, prefix, store)) = redis_store().await else {
