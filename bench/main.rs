@@ -68,10 +68,22 @@ fn parse_args() -> Args {
         parts: PARTS.map(str::to_owned).to_vec(),
         pair: Vec::new(),
     };
+    // Applied after the loop, so that `--smoke` does not undo it whatever the order.
+    let mut logins = None;
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--smoke" => args.sizes = SMOKE,
+            "--logins" => {
+                let count = iter.next().unwrap_or_default();
+                match count.parse::<u64>() {
+                    Ok(count) if count > 0 => logins = Some(count),
+                    _ => {
+                        eprintln!("--logins needs a positive number of sign-ins, not {count:?}");
+                        std::process::exit(2);
+                    }
+                }
+            }
             "--sessions" => args.sessions = iter.next(),
             "--pair" => {
                 let builds = iter.next().unwrap_or_default();
@@ -90,11 +102,14 @@ fn parse_args() -> Args {
             "--bench" => {}
             other => {
                 eprintln!(
-                    "unknown argument {other:?}; usage: [--smoke] [--sessions URL] [--directory URL] [--only PART,...] [--pair BIN,BIN]"
+                    "unknown argument {other:?}; usage: [--smoke] [--logins N] [--sessions URL] [--directory URL] [--only PART,...] [--pair BIN,BIN]"
                 );
                 std::process::exit(2);
             }
         }
+    }
+    if let Some(count) = logins {
+        args.sizes.login_users = count;
     }
     args
 }
