@@ -273,15 +273,12 @@ async fn logout(
     security(("session_cookie" = []), ("bearer" = []))
 )]
 async fn whoami(State(state): State<AppState>, ApiSession(auth): ApiSession) -> Response {
-    let mut response = match auth.derived.get_or_init(|| RenderedWhoami::new(&auth)) {
-        Some(rendered) => rendered.response(),
-        None => RenderedWhoami::new(&auth).response(),
-    };
+    let mut response = whoami_response(auth.check_answer.get_or_init(|| render_whoami(&auth)));
     send_renewal(&state, &auth, &mut response);
     response
 }
 
-/// The identity headers of `GET /api/session`, in [`RenderedWhoami::identity`]'s order.
+/// The identity headers of `GET /api/session`, in the order [`render_whoami`] keeps their values.
 const IDENTITY_HEADERS: [&str; 3] = [
     "x-sessiond-user",
     "x-sessiond-user-id",
@@ -300,56 +297,97 @@ static WHOAMI_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| {
     headers
 });
 
-/// The `GET /api/session` answer for one session, rendered once and kept with it. The body
-/// and the header values are slices of one buffer: an answer then reads one reference count
-/// and one run of memory of its session's, not one of each per header.
-struct RenderedWhoami {
-    body: Bytes,
-    identity: [HeaderValue; 3],
+/// A rendered answer ([`render_whoami`]) starts with where each identity value ends, a
+/// little-endian `u32` each.
+const END: usize = size_of::<u32>();
+const IDENTITY_ENDS: usize = IDENTITY_HEADERS.len() * END;
+
+/// The `GET /api/session` answer for one session, rendered once and kept with it
+/// ([`Authenticated::check_answer`]): one buffer of where each identity value ends, the
+/// identity values and then the body. An answer reads one reference count and one run of
+/// memory of its session's, the first 64 bytes of which hold all but the body.
+fn render_whoami(auth: &Authenticated) -> Bytes {
+    let mut buffer = vec![0; IDENTITY_ENDS];
+    for (index, value) in [
+        auth.user.username.as_str(),
+        &auth.user.id.to_string(),
+        &auth.session.id,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Checked once here, so that each answer can take its slice unchecked. Names and ids
+        // are plain ASCII and always pass; were one not to, it would be sent empty.
+        if HeaderValue::from_bytes(value.as_bytes()).is_ok() {
+            buffer.extend_from_slice(value.as_bytes());
+        }
+        let end = u32::try_from(buffer.len()).expect("identity values are short");
+        buffer[index * END..][..END].copy_from_slice(&end.to_le_bytes());
+    }
+    let body = Whoami {
+        user: UserView::from(&auth.user),
+        session: SessionView::new(&auth.session, None),
+    };
+    serde_json::to_writer(&mut buffer, &body).expect("plain structs always serialize");
+    beside_count(&buffer)
 }
 
-impl RenderedWhoami {
-    fn new(auth: &Authenticated) -> Self {
-        let body = Whoami {
-            user: UserView::from(&auth.user),
-            session: SessionView::new(&auth.session, None),
-        };
-        let mut buffer = serde_json::to_vec(&body).expect("plain structs always serialize");
-        let body_end = buffer.len();
-        let mut ends = [0; 3];
-        for (end, value) in ends.iter_mut().zip([
-            auth.user.username.as_str(),
-            &auth.user.id.to_string(),
-            &auth.session.id,
-        ]) {
-            buffer.extend_from_slice(value.as_bytes());
-            *end = buffer.len();
-        }
-        let buffer = Bytes::from(buffer);
-        let mut start = body_end;
-        let identity = ends.map(|end| {
-            let value = HeaderValue::from_maybe_shared(buffer.slice(start..end))
-                .unwrap_or(HeaderValue::from_static(""));
-            start = end;
-            value
-        });
-        RenderedWhoami {
-            body: buffer.slice(..body_end),
-            identity,
-        }
+/// Bytes kept in the allocation that holds their reference count ([`Bytes::from_owner`]),
+/// not in one of their own: an answer then finds them where it changes the count. With the
+/// count and the length (16 bytes), each size fills one of the allocator's size classes.
+fn beside_count(buffer: &[u8]) -> Bytes {
+    fn inline<const N: usize>(buffer: &[u8]) -> Bytes {
+        let mut bytes = [0; N];
+        bytes[..buffer.len()].copy_from_slice(buffer);
+        Bytes::from_owner(Inline {
+            len: buffer.len(),
+            bytes,
+        })
     }
+    match buffer.len() {
+        0..=496 => inline::<496>(buffer),
+        497..=752 => inline::<752>(buffer),
+        753..=1008 => inline::<1008>(buffer),
+        1009..=2032 => inline::<2032>(buffer),
+        _ => Bytes::copy_from_slice(buffer),
+    }
+}
 
-    fn response(&self) -> Response {
-        let mut response = Response::new(Body::from(self.body.clone()));
-        let mut headers = WHOAMI_HEADERS.clone();
-        for (name, value) in headers.iter_mut() {
-            if let Some(index) = IDENTITY_HEADERS.iter().position(|known| name == known) {
-                *value = self.identity[index].clone();
-            }
-        }
-        *response.headers_mut() = headers;
-        response
+/// The first `len` of `bytes`.
+struct Inline<const N: usize> {
+    len: usize,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> AsRef<[u8]> for Inline<N> {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
+}
+
+/// The response for an answer [`render_whoami`] rendered: the body and the header values are
+/// slices of its buffer, so nothing is copied.
+fn whoami_response(rendered: &Bytes) -> Response {
+    let ends: [usize; 3] = std::array::from_fn(|index| {
+        let end = rendered[index * END..][..END]
+            .try_into()
+            .expect("a u32's bytes");
+        u32::from_le_bytes(end) as usize
+    });
+    let mut response = Response::new(Body::from(rendered.slice(ends[2]..)));
+    let mut headers = WHOAMI_HEADERS.clone();
+    for (name, value) in headers.iter_mut() {
+        if let Some(index) = IDENTITY_HEADERS.iter().position(|known| name == known) {
+            let start = index
+                .checked_sub(1)
+                .map_or(IDENTITY_ENDS, |before| ends[before]);
+            let identity = rendered.slice(start..ends[index]);
+            // SAFETY: `render_whoami` kept there only text (UTF-8) that a header value admits.
+            *value = unsafe { HeaderValue::from_maybe_shared_unchecked(identity) };
+        }
+    }
+    *response.headers_mut() = headers;
+    response
 }
 
 #[utoipa::path(
@@ -373,4 +411,19 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError>
     Ok(Json(Status {
         status: "ready".into(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::beside_count;
+
+    #[test]
+    fn answers_of_every_size_keep_their_bytes() {
+        for length in [0, 1, 496, 497, 752, 753, 1008, 1009, 2032, 2033, 10_000] {
+            let buffer: Vec<u8> = (0..length).map(|i| (i % 251) as u8).collect();
+            let kept = beside_count(&buffer);
+            assert_eq!(kept, buffer);
+            assert_eq!(kept.slice(length / 2..), buffer[length / 2..]);
+        }
+    }
 }

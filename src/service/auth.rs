@@ -10,7 +10,7 @@ use crate::domain::token::{SecretToken, TokenHash, new_public_id};
 use crate::domain::user::{User, UserState};
 use crate::domain::user_agent;
 use crate::store::{CreateOutcome, RememberToken, SessionLimit};
-use std::any::Any;
+use bytes::Bytes;
 use std::sync::{Arc, OnceLock};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
@@ -43,33 +43,37 @@ pub struct Credentials {
 /// A request's valid session; `renewed` is set when remember-me created it just now.
 ///
 /// In declared order, so that what answering a remembered check reads (the reference count
-/// before it, `derived`, `renewed`) shares one cache line instead of lying among `user`'s
-/// and `session`'s fields.
+/// before it, `check_answer`, `renewed`) fills the allocation's first cache line instead of
+/// lying among `user`'s and `session`'s fields.
 #[derive(Debug)]
 #[repr(C)]
 pub struct Authenticated {
-    pub derived: Derived,
+    pub check_answer: CheckAnswer,
     pub renewed: Option<Box<NewSession>>,
     pub user: User,
     pub session: Session,
 }
 
-/// What an entry point derived from an answer, kept with it: the check cache shares one
-/// answer among all requests of a session, so it is rendered once, not per request (the HTTP
-/// layer keeps its `GET /api/session` response here).
-#[derive(Default)]
-pub struct Derived(OnceLock<Box<dyn Any + Send + Sync>>);
+// With the reference counts (16 bytes) before it, what a remembered check reads stays in 64.
+const _: () = assert!(std::mem::offset_of!(Authenticated, user) <= 48);
 
-impl Derived {
-    /// The kept value, made by `make` the first time; `None` if a value of another type is kept.
-    pub fn get_or_init<T: Any + Send + Sync>(&self, make: impl FnOnce() -> T) -> Option<&T> {
-        self.0.get_or_init(|| Box::new(make())).downcast_ref()
+/// The answer to a session check as an entry point rendered it, kept with the session: the
+/// check cache shares one answer among all requests of a session, so it is rendered once, not
+/// per request (the HTTP layer keeps its `GET /api/session` response here, laid out its own
+/// way). Held inline, not boxed, so nothing stands between the session and the answer's bytes.
+#[derive(Default)]
+pub struct CheckAnswer(OnceLock<Bytes>);
+
+impl CheckAnswer {
+    /// The kept answer, rendered by `render` the first time.
+    pub fn get_or_init(&self, render: impl FnOnce() -> Bytes) -> &Bytes {
+        self.0.get_or_init(render)
     }
 }
 
-impl std::fmt::Debug for Derived {
+impl std::fmt::Debug for CheckAnswer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Derived")
+        f.write_str("CheckAnswer")
     }
 }
 
@@ -340,7 +344,7 @@ impl Service {
             user: renewed.user.clone(),
             session: renewed.session.clone(),
             renewed: Some(Box::new(renewed)),
-            derived: Derived::default(),
+            check_answer: CheckAnswer::default(),
         })))
     }
 
@@ -422,7 +426,7 @@ impl Service {
             user,
             session,
             renewed: None,
-            derived: Derived::default(),
+            check_answer: CheckAnswer::default(),
         }))
     }
 

@@ -210,7 +210,7 @@ mod tests {
             remember_me: false,
         };
         Arc::new(Authenticated {
-            derived: Default::default(),
+            check_answer: Default::default(),
             renewed: None,
             user,
             session,
