@@ -305,7 +305,8 @@ const IDENTITY_ENDS: usize = IDENTITY_HEADERS.len() * END;
 /// The `GET /api/session` answer for one session, rendered once and kept with it
 /// ([`Authenticated::check_answer`]): one buffer of where each identity value ends, the
 /// identity values and then the body. An answer reads one reference count and one run of
-/// memory of its session's, the first 64 bytes of which hold all but the body.
+/// memory of its session's, whose first cache line holds (for a username of up to a dozen
+/// characters) all but the body.
 fn render_whoami(auth: &Authenticated) -> Bytes {
     let mut buffer = vec![0; IDENTITY_ENDS];
     for (index, value) in [

@@ -54,7 +54,8 @@ pub struct Authenticated {
     pub session: Session,
 }
 
-// With the reference counts (16 bytes) before it, what a remembered check reads stays in 64.
+// With the reference counts (16 bytes) before it, what a remembered check reads stays within
+// the first 64 bytes: one cache line.
 const _: () = assert!(std::mem::offset_of!(Authenticated, user) <= 48);
 
 /// The answer to a session check as an entry point rendered it, kept with the session: the
