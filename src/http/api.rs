@@ -383,7 +383,9 @@ fn whoami_response(rendered: &Bytes) -> Response {
                 .checked_sub(1)
                 .map_or(IDENTITY_ENDS, |before| ends[before]);
             let identity = rendered.slice(start..ends[index]);
-            // SAFETY: `render_whoami` kept there only text (UTF-8) that a header value admits.
+            // SAFETY: answers are rendered only by `render_whoami` (the one caller of
+            // `check_answer.get_or_init`), which kept there only text (UTF-8) that a header
+            // value admits.
             *value = unsafe { HeaderValue::from_maybe_shared_unchecked(identity) };
         }
     }
