@@ -1,6 +1,7 @@
-//! `bench/run` (or `cargo bench --bench sessiond -- [--smoke] [--sessions URL --directory URL]`):
-//! the session check, login, listings, bulk revocation and sizes, each against its floor
-//! measured in the same run. What is measured and why: docs/benchmarks.md.
+//! `bench/run` (or `cargo bench --bench sessiond -- [--smoke] [--logins N] [--sessions URL
+//! --directory URL] [--only PART,...] [--pair BIN,BIN]`): the session check, login, listings,
+//! bulk revocation and sizes, each against its floor measured in the same run. What is
+//! measured, why, and what each flag does: docs/benchmarks.md.
 
 mod seed;
 mod server;
