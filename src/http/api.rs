@@ -369,20 +369,17 @@ impl<const N: usize> AsRef<[u8]> for Inline<N> {
 /// The response for an answer [`render_whoami`] rendered: the body and the header values are
 /// slices of its buffer, so nothing is copied.
 fn whoami_response(rendered: &Bytes) -> Response {
-    let ends: [usize; 3] = std::array::from_fn(|index| {
-        let end = rendered[index * END..][..END]
-            .try_into()
-            .expect("a u32's bytes");
-        u32::from_le_bytes(end) as usize
-    });
-    let mut response = Response::new(Body::from(rendered.slice(ends[2]..)));
+    // The first value starts after the ends; each next one where the one before it ended.
+    let mut bounds = [IDENTITY_ENDS; IDENTITY_HEADERS.len() + 1];
+    for (index, end) in rendered[..IDENTITY_ENDS].chunks_exact(END).enumerate() {
+        bounds[index + 1] = u32::from_le_bytes(end.try_into().expect("a u32's bytes")) as usize;
+    }
+    let body = rendered.slice(bounds[IDENTITY_HEADERS.len()]..);
+    let mut response = Response::new(Body::from(body));
     let mut headers = WHOAMI_HEADERS.clone();
     for (name, value) in headers.iter_mut() {
         if let Some(index) = IDENTITY_HEADERS.iter().position(|known| name == known) {
-            let start = index
-                .checked_sub(1)
-                .map_or(IDENTITY_ENDS, |before| ends[before]);
-            let identity = rendered.slice(start..ends[index]);
+            let identity = rendered.slice(bounds[index]..bounds[index + 1]);
             // SAFETY: answers are rendered only by `render_whoami` (the one caller of
             // `check_answer.get_or_init`), which kept there only text (UTF-8) that a header
             // value admits.
