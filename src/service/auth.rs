@@ -1,5 +1,6 @@
 //! Signing in, checking a request's session (with remember-me renewal) and signing out.
 
+use super::check_cache::Judgement;
 use super::metrics::bump;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
@@ -11,7 +12,8 @@ use crate::domain::user::{User, UserState};
 use crate::domain::user_agent;
 use crate::store::{CreateOutcome, RememberToken, SessionLimit};
 use bytes::Bytes;
-use std::sync::{Arc, OnceLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// A sign-in attempt as typed.
@@ -368,11 +370,16 @@ impl Service {
             Some(entry) => self.sessions.user_stamp(entry.user_id).await?,
             None => None,
         };
-        if let Some(entry) = known
-            && cache.answers(&entry, stamp, now, client)
-        {
-            bump(&self.metrics.check_cache_hits);
-            return Ok(Some(entry.found));
+        if let Some(entry) = known {
+            let answers = match cache.judge(&entry, stamp, now, client) {
+                Judgement::Answers => true,
+                Judgement::ActivityDue => !cache.claim_activity_write(&key, &entry, now),
+                Judgement::ReadStores => false,
+            };
+            if answers {
+                bump(&self.metrics.check_cache_hits);
+                return Ok(Some(entry.found));
+            }
         }
         let found = self
             .read_session(&token.hash(), client, now)
@@ -398,6 +405,13 @@ impl Service {
         if session.is_expired(now) {
             return Ok(None);
         }
+        // Checks arriving together before any is remembered (or with nothing remembered) all
+        // find the write due: the first to read the session writes it, and the others answer
+        // with the times read. Marked before the user is read, so the others see the mark.
+        let writing = session
+            .activity_is_stale(now, self.policy.activity_write_interval)
+            .then(|| WriteUnderWay::begin(&self.activity_writes_under_way, *hash))
+            .flatten();
         let Some(mut user) = self.active_user(session.user_id).await? else {
             return Ok(None);
         };
@@ -412,7 +426,7 @@ impl Service {
             self.check_ip_spread(user.id, user.username.as_str())
                 .await?;
         }
-        if session.activity_is_stale(now, self.policy.activity_write_interval) {
+        if writing.is_some() {
             session.last_active_at = now;
             session.expires_at = self
                 .policy
@@ -446,6 +460,38 @@ impl Service {
         )
         .client(client);
         self.end_session(session, event).await.map(|_| ())
+    }
+}
+
+/// Token hashes of the sessions whose activity write is under way in this process.
+pub(super) type WritesUnderWay = Mutex<HashSet<TokenHash>>;
+
+/// One session's activity write, marked under way from [`WriteUnderWay::begin`] until dropped:
+/// written, failed, or abandoned with its request.
+struct WriteUnderWay<'a> {
+    under_way: &'a WritesUnderWay,
+    hash: TokenHash,
+}
+
+impl<'a> WriteUnderWay<'a> {
+    /// `None` when the session's write is under way already.
+    fn begin(under_way: &'a WritesUnderWay, hash: TokenHash) -> Option<Self> {
+        // A poisoned lock only means a panic elsewhere; the set itself is always whole.
+        let mut writes = under_way.lock().unwrap_or_else(PoisonError::into_inner);
+        // Made only when inserted: one dropped unasked would unmark another check's write.
+        writes
+            .insert(hash)
+            .then(|| WriteUnderWay { under_way, hash })
+    }
+}
+
+impl Drop for WriteUnderWay<'_> {
+    fn drop(&mut self) {
+        let mut writes = self
+            .under_way
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        writes.remove(&self.hash);
     }
 }
 

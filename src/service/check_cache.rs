@@ -7,7 +7,9 @@
 //! a new address, the user blocked, locked or unlocked) gives the user a new stamp after it
 //! is committed, on every node and process. So an entry whose stamp still equals the user's
 //! current one was read after the last such change, and a revocation anywhere shows at the
-//! very next request. Expiry and the activity write are judged on the entry's own times.
+//! very next request. Expiry and the activity write are judged on the entry's own times; of
+//! the checks that find the write due together, one writes it while the entry answers the
+//! others ([`CheckCache::claim_activity_write`]).
 //!
 //! The first read of a token does not know the user, so it cannot read the stamp before the
 //! session: its entry is kept without one (it only names the user), and the next check reads
@@ -29,6 +31,21 @@ use std::time::Duration;
 
 /// Separate locks, so concurrent checks rarely wait for each other.
 const SHARDS: usize = 64;
+
+/// How long a check that writes a session's due activity has before another may (see
+/// [`CheckCache::claim_activity_write`]); at most the write interval itself.
+const WRITE_CLAIM: Duration = Duration::from_secs(5);
+
+/// What a remembered entry tells a check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Judgement {
+    /// A valid session, as remembered.
+    Answers,
+    /// A valid session whose activity write is due.
+    ActivityDue,
+    /// Only the stores can tell.
+    ReadStores,
+}
 
 /// Hashes a [`CacheKey`] by its first eight bytes instead of SipHash over all of it: they are
 /// keyed SipHash output, evenly spread already, and no client can choose keys that collide.
@@ -116,19 +133,51 @@ impl CheckCache {
         &self.shards[(key.0 >> 120) as usize % SHARDS].0
     }
 
-    /// Whether `entry` answers the check at `now` without the stores: read under the
-    /// current stamp, unexpired, no activity write due and the same address.
-    pub fn answers(
+    /// What `entry` tells the check at `now`: it answers when read under the current stamp,
+    /// unexpired, with no activity write due and from the same address.
+    pub fn judge(
         &self,
         entry: &Entry,
         current_stamp: Option<u64>,
         now: Timestamp,
         client: &ClientInfo,
-    ) -> bool {
-        entry.stamp.is_some()
+    ) -> Judgement {
+        let current = entry.stamp.is_some()
             && entry.stamp == current_stamp
-            && now < entry.answers_until
-            && (client.ip_address.is_empty() || self.address(&client.ip_address) == entry.address)
+            && (client.ip_address.is_empty() || self.address(&client.ip_address) == entry.address);
+        if !current {
+            Judgement::ReadStores
+        } else if now < entry.answers_until {
+            Judgement::Answers
+        } else if now < entry.found.session.expires_at {
+            Judgement::ActivityDue
+        } else {
+            Judgement::ReadStores
+        }
+    }
+
+    /// For a check whose entry is [`Judgement::ActivityDue`]: whether this check is the one to
+    /// read the stores and write the activity. The first to ask moves the entry's answers on
+    /// by [`WRITE_CLAIM`] (never past the session's expiry), so checks arriving while it
+    /// writes (a page's many requests, say) are answered here instead of each writing the
+    /// same activity again. Should that check fail or be dropped, the next one after the
+    /// claim writes.
+    pub fn claim_activity_write(&self, key: &CacheKey, entry: &Entry, now: Timestamp) -> bool {
+        let Ok(mut shard) = self.shard(key).lock() else {
+            return true;
+        };
+        match shard.get_mut(key) {
+            Some(stored) if Arc::ptr_eq(&stored.found, &entry.found) => {
+                if now < stored.answers_until {
+                    return false;
+                }
+                let claim = WRITE_CLAIM.min(self.activity_write_interval);
+                stored.answers_until = stored.found.session.expires_at.min(now.plus(claim));
+                true
+            }
+            // Replaced, so written already, or removed: the stores tell.
+            _ => true,
+        }
     }
 
     pub fn get(&self, key: &CacheKey) -> Option<Entry> {
@@ -228,29 +277,80 @@ mod tests {
     fn an_entry_answers_under_its_stamp_until_expiry_or_activity_is_due_from_its_address() {
         let cache = CheckCache::new(10, MINUTE);
         let key = cache.key(&SecretToken::generate());
-        let entry = |cache: &CheckCache| cache.get(&key).unwrap();
+        let judge = |stamp, now, client: &ClientInfo| {
+            cache.judge(&cache.get(&key).unwrap(), stamp, Timestamp(now), client)
+        };
         let here = client("10.0.0.1");
 
         // Expiry first (at 30 s), then the activity write (due at 60 s).
         cache.put(key, found(0, 30_000), Some(5));
-        assert_eq!(entry(&cache).user_id, 7);
-        assert!(cache.answers(&entry(&cache), Some(5), Timestamp(29_999), &here));
-        assert!(!cache.answers(&entry(&cache), Some(5), Timestamp(30_000), &here));
+        assert_eq!(cache.get(&key).unwrap().user_id, 7);
+        assert_eq!(judge(Some(5), 29_999, &here), Judgement::Answers);
+        assert_eq!(judge(Some(5), 30_000, &here), Judgement::ReadStores);
         cache.put(key, found(0, 600_000), Some(5));
-        assert!(cache.answers(&entry(&cache), Some(5), Timestamp(59_999), &here));
-        assert!(!cache.answers(&entry(&cache), Some(5), Timestamp(60_000), &here));
+        assert_eq!(judge(Some(5), 59_999, &here), Judgement::Answers);
+        assert_eq!(judge(Some(5), 60_000, &here), Judgement::ActivityDue);
+        assert_eq!(judge(Some(5), 600_000, &here), Judgement::ReadStores);
 
         // A changed stamp, or an entry made before any stamp was read.
-        assert!(!cache.answers(&entry(&cache), Some(6), Timestamp(1), &here));
-        assert!(!cache.answers(&entry(&cache), None, Timestamp(1), &here));
+        assert_eq!(judge(Some(6), 1, &here), Judgement::ReadStores);
+        assert_eq!(judge(None, 1, &here), Judgement::ReadStores);
+        assert_eq!(judge(Some(6), 60_000, &here), Judgement::ReadStores);
         cache.put(key, found(0, 600_000), None);
-        assert!(!cache.answers(&entry(&cache), None, Timestamp(1), &here));
+        assert_eq!(judge(None, 1, &here), Judgement::ReadStores);
 
         // Another address must be recorded; a request without one (no peer) is not judged.
         cache.put(key, found(0, 600_000), Some(5));
-        assert!(!cache.answers(&entry(&cache), Some(5), Timestamp(1), &client("10.0.0.2")));
-        assert!(!cache.answers(&entry(&cache), Some(5), Timestamp(1), &client("10.0.0.10")));
-        assert!(cache.answers(&entry(&cache), Some(5), Timestamp(1), &client("")));
+        assert_eq!(
+            judge(Some(5), 1, &client("10.0.0.2")),
+            Judgement::ReadStores
+        );
+        assert_eq!(
+            judge(Some(5), 1, &client("10.0.0.10")),
+            Judgement::ReadStores
+        );
+        assert_eq!(
+            judge(Some(5), 60_000, &client("10.0.0.2")),
+            Judgement::ReadStores
+        );
+        assert_eq!(judge(Some(5), 1, &client("")), Judgement::Answers);
+    }
+
+    #[test]
+    fn one_check_claims_a_due_activity_write_and_the_others_are_answered_meanwhile() {
+        let cache = CheckCache::new(10, MINUTE);
+        let key = cache.key(&SecretToken::generate());
+        let here = client("10.0.0.1");
+        cache.put(key, found(0, 600_000), Some(5));
+        let due = cache.get(&key).unwrap();
+        let claim = |now| cache.claim_activity_write(&key, &due, Timestamp(now));
+
+        assert!(claim(60_000), "the first check writes");
+        assert!(!claim(60_001), "a check arriving meanwhile does not");
+        let after = |now| cache.judge(&cache.get(&key).unwrap(), Some(5), Timestamp(now), &here);
+        assert_eq!(after(64_999), Judgement::Answers);
+        // The writer never came back: after the claim's five seconds the next check writes.
+        assert_eq!(after(65_000), Judgement::ActivityDue);
+        assert!(claim(65_000));
+        assert!(!claim(65_001));
+
+        // Written: the entry is replaced, and a check still holding the old one reads the
+        // stores, which no longer find the activity due.
+        cache.put(key, found(65_000, 665_000), Some(5));
+        assert!(claim(65_002));
+        assert_eq!(after(65_002), Judgement::Answers);
+
+        // A claim never outlasts the session, nor the write interval.
+        cache.put(key, found(0, 62_000), Some(5));
+        let due = cache.get(&key).unwrap();
+        assert!(cache.claim_activity_write(&key, &due, Timestamp(60_000)));
+        assert_eq!(after(61_999), Judgement::Answers);
+        assert_eq!(after(62_000), Judgement::ReadStores);
+        let every_time = CheckCache::new(10, Duration::ZERO);
+        every_time.put(key, found(0, 600_000), Some(5));
+        let due = every_time.get(&key).unwrap();
+        assert!(every_time.claim_activity_write(&key, &due, Timestamp(1)));
+        assert!(every_time.claim_activity_write(&key, &due, Timestamp(1)));
     }
 
     #[test]

@@ -112,6 +112,8 @@ pub struct Service {
     /// `None` when the session store keeps no stamps or the capacity is 0: then every check
     /// reads the stores.
     check_cache: Option<check_cache::CheckCache>,
+    /// Sessions whose activity write a check of this process has under way, by token hash.
+    activity_writes_under_way: auth::WritesUnderWay,
 }
 
 impl Service {
@@ -130,6 +132,7 @@ impl Service {
             policy,
             metrics: metrics::Metrics::default(),
             check_cache,
+            activity_writes_under_way: Default::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The session check answers repeated checks from memory, and still sees at the very next
 //! request every change made by another process (SQLite) or another node (Redis).
 
+use crate::auth::duration;
 use crate::cli;
 use crate::helpers::*;
 use crate::scale_out::{pair, spawn_on};
@@ -431,4 +432,43 @@ async fn a_redis_login_waits_for_the_nodes_only_when_it_evicts_a_session() {
         "the login that evicts the first session"
     );
     assert_eq!(check(&node.base, first).await, StatusCode::UNAUTHORIZED);
+}
+
+/// Checks arriving together when a session's activity write falls due (a page's many
+/// requests, say): one of them writes it, and the others are answered meanwhile instead of
+/// each writing the same activity again: from memory once the session is remembered, with
+/// the times read when nothing is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_arriving_together_write_a_due_activity_once() {
+    for capacity in [65_536, 0] {
+        let server = spawn_with(|s| {
+            s.sessions.activity_write_interval = duration("1s");
+            s.sessions.check_cache_capacity = capacity;
+        })
+        .await;
+        server.create_user("alice", false).await;
+        let browser = server.browser(FIREFOX_UBUNTU);
+        browser.login("alice").await;
+        if capacity > 0 {
+            warm(&server, &browser).await;
+        }
+        let writes = || server.service.metrics.activity_writes.get();
+        let hits = || cache_hits(&server);
+        for round in 1..=3 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            let (writes_before, hits_before) = (writes(), hits());
+            let checks = (0..32).map(|_| browser.session_status());
+            for status in futures_util::future::join_all(checks).await {
+                assert_eq!(status, StatusCode::OK);
+            }
+            assert_eq!(
+                writes(),
+                writes_before + 1,
+                "capacity {capacity}, round {round}: one write for 32 checks"
+            );
+            // Remembered, all but the writer are answered from memory.
+            let answered_from_memory = if capacity > 0 { 31 } else { 0 };
+            assert_eq!(hits(), hits_before + answered_from_memory);
+        }
+    }
 }
