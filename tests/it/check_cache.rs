@@ -466,9 +466,17 @@ async fn checks_arriving_together_write_a_due_activity_once() {
                 writes_before + 1,
                 "capacity {capacity}, round {round}: one write for 32 checks"
             );
-            // Remembered, all but the writer are answered from memory.
-            let answered_from_memory = if capacity > 0 { 31 } else { 0 };
-            assert_eq!(hits(), hits_before + answered_from_memory);
+            // Remembered, all but the writer are answered from memory; but for one, perhaps,
+            // that took the entry just before the writer replaced it and asks the stores.
+            let answered_from_memory = hits() - hits_before;
+            if capacity > 0 {
+                assert!(
+                    answered_from_memory >= 30,
+                    "{answered_from_memory} from memory"
+                );
+            } else {
+                assert_eq!(answered_from_memory, 0);
+            }
         }
     }
 }
