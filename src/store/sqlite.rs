@@ -302,9 +302,8 @@ static SESSIONS_INDEXES: LazyLock<String> = LazyLock::new(|| {
     let first = span_first_sql("new.user_id");
     format!(
         "
--- The admin listing's order, with expiry, so paging walks this index alone (see `scan_all`).
+-- The listing index before `sessions_by_recency` (see `add_listing_index`).
 DROP INDEX IF EXISTS sessions_by_activity;
-CREATE INDEX IF NOT EXISTS sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 CREATE TRIGGER IF NOT EXISTS sessions_in_user_span AFTER INSERT ON sessions
 WHEN new.rowid NOT BETWEEN {first} AND {first} | {SPAN_SESSION_BITS}
@@ -398,9 +397,43 @@ fn place_sessions_by_user(conn: &mut Connection) -> rusqlite::Result<()> {
         },
     )?;
     if placed {
-        tracing::info!(
-            took_ms = started.elapsed().as_millis() as u64,
-            "placed the stored sessions by user (once, for a database of an older sessiond)"
+        log_upgrade(started, "placed the stored sessions by user");
+    }
+    Ok(())
+}
+
+/// Logs a change made once to a database of an older sessiond, and the time it took.
+fn log_upgrade(started: std::time::Instant, done: &str) {
+    tracing::info!(
+        took_ms = started.elapsed().as_millis() as u64,
+        "{done} (once, for a database of an older sessiond)"
+    );
+}
+
+/// Gives the admin listing its index (see `scan_all`): the time of last activity alone, ties
+/// in rowid order. Builds before change 45 kept a wider one, `sessions_by_recency`, that
+/// also held the public id and the expiry: three times the size, and changed all over by
+/// every bulk delete (docs/benchmarks.md). It is replaced in one write transaction, and the
+/// time it took is logged; so again if an older build has made it since.
+fn add_listing_index(conn: &mut Connection) -> rusqlite::Result<()> {
+    let started = std::time::Instant::now();
+    let (narrow, wide) = ("sessions_by_last_active", "sessions_by_recency");
+    let mut replaced = false;
+    change_once(
+        conn,
+        &format!("SELECT ({}) AND NOT ({})", has(narrow), has(wide)),
+        |tx| {
+            replaced = tx.query_row(&has(wide), [], |row| row.get(0))?;
+            tx.execute_batch(&format!(
+                "DROP INDEX IF EXISTS {wide};
+                 CREATE INDEX IF NOT EXISTS {narrow} ON sessions (last_active_at DESC);"
+            ))
+        },
+    )?;
+    if replaced {
+        log_upgrade(
+            started,
+            "replaced the admin listing's index with a narrower one",
         );
     }
     Ok(())
@@ -639,6 +672,8 @@ impl SqliteSessionStore {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
         place_sessions_by_user(&mut conn)
             .map_err(|e| format!("cannot place the sessions in {path:?} by user: {e}"))?;
+        add_listing_index(&mut conn)
+            .map_err(|e| format!("cannot index the sessions in {path:?} by activity: {e}"))?;
         add_recency_counts(&mut conn)
             .map_err(|e| format!("cannot add the listing counts to {path:?}: {e}"))?;
         add_address_entries(&mut conn)
@@ -879,7 +914,8 @@ impl SessionStore for SqliteSessionStore {
 /// The unfiltered admin listing. `OFFSET` alone would step through every index entry it
 /// skips (~50 ns each, 25 ms in the middle of 1M); instead `session_recency` is summed from
 /// the newest span down to the one second holding row `offset`, and the index is walked
-/// inside that second only. Exactly the page of `ORDER BY last_active_at DESC, id`.
+/// inside that second only. Exactly the page of `ORDER BY last_active_at DESC, rowid`: ties
+/// in the index's own order, by user and then age, so the walk never reads the table.
 fn scan_all(
     tx: &Connection,
     now: Timestamp,
@@ -924,11 +960,16 @@ fn scan_all(
             before += listed;
         }
     }
+    // The expired rowids, from the expiry index, are gathered once; only the page's rows
+    // are read from the table.
     let items = tx
         .prepare_cached(&format!(
-            "SELECT {SESSION_COLUMNS} FROM sessions INDEXED BY sessions_by_recency \
-             WHERE last_active_at <= ?1 AND expires_at > ?2 \
-             ORDER BY last_active_at DESC, id LIMIT ?3 OFFSET ?4"
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE rowid IN (\
+                 SELECT rowid FROM sessions INDEXED BY sessions_by_last_active \
+                 WHERE last_active_at <= ?1 \
+                     AND rowid NOT IN (SELECT rowid FROM sessions WHERE expires_at <= ?2) \
+                 ORDER BY last_active_at DESC, rowid LIMIT ?3 OFFSET ?4) \
+             ORDER BY last_active_at DESC, rowid"
         ))?
         .query_map(params![last, now.0, limit, offset - before], |row| {
             session_from_row(row)

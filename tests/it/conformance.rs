@@ -1255,7 +1255,7 @@ fn plain_page(
     let items = db
         .prepare(
             "SELECT id FROM sessions WHERE expires_at > ?1 \
-             ORDER BY last_active_at DESC, id LIMIT ?2 OFFSET ?3",
+             ORDER BY last_active_at DESC, rowid LIMIT ?2 OFFSET ?3",
         )
         .unwrap()
         .query_map(rusqlite::params![at.0, limit, offset], |row| row.get(0))
@@ -1470,7 +1470,7 @@ async fn sqlite_listing_pages_match_the_plain_query() {
     let (_isolated, path, store, db) = sqlite_store();
     let base = now();
     // 31 s apart over ~8 minutes (several of the coarse 4.4-minute spans), and within a second
-    // two instants of four sessions each: equal `last_active_at`, ordered by id.
+    // two instants of four sessions each: equal `last_active_at`, ordered by rowid.
     let mut stored = Vec::new();
     for i in 0..256i64 {
         let mut s = session(i % 6, base, (i / 8) * 31_000 + (i % 2) * 300, "192.0.2.1");
@@ -1534,18 +1534,40 @@ async fn sqlite_listing_pages_match_the_plain_query() {
     );
     same_as_plain(&store, &db, Timestamp(base.0 + 3 * HOUR)).await;
 
-    // A file written by a build without the counts gets them when it is opened.
+    // A file written by a build without the counts, and with the wider listing index of
+    // builds before change 45, gets the counts and the narrow index when it is opened.
     drop(store);
     db.execute_batch(
         "DROP TABLE session_recency; DROP TRIGGER session_recency_insert; \
          DROP TRIGGER session_recency_update_18; DROP TRIGGER session_recency_update_10; \
-         DROP TRIGGER session_recency_delete;",
+         DROP TRIGGER session_recency_delete; DROP INDEX sessions_by_last_active; \
+         CREATE INDEX sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);",
     )
     .unwrap();
     for i in 0..20 {
         insert_directly(&db, &session(7, base, i * 10_000, "192.0.2.7"));
     }
+    let listing_indexes = || -> Vec<String> {
+        db.prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'sessions' \
+             AND sql LIKE '%last_active_at%' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    };
     let store = SqliteSessionStore::open(&path).unwrap();
+    assert_eq!(listing_indexes(), ["sessions_by_last_active"]);
+    same_as_plain(&store, &db, at).await;
+
+    // An older build made its wide index again beside the narrow one: dropped again.
+    drop(store);
+    db.execute_batch("CREATE INDEX sessions_by_recency ON sessions (last_active_at DESC, id);")
+        .unwrap();
+    let store = SqliteSessionStore::open(&path).unwrap();
+    assert_eq!(listing_indexes(), ["sessions_by_last_active"]);
     same_as_plain(&store, &db, at).await;
 }
 
