@@ -108,6 +108,10 @@ fn report(error: CliError) -> ExitCode {
 
 async fn run(cli: Cli) -> CliResult {
     let settings = Settings::load(cli.config.as_deref()).map_err(CliError::Usage)?;
+    if matches!(cli.command, Command::Serve) {
+        // Before the stores open, so that what opening does to an older database is logged.
+        serve::init_logging();
+    }
     let service = open_service(&settings).await?;
     match cli.command {
         Command::Serve => serve::run(settings, service).await,

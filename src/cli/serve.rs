@@ -12,7 +12,6 @@ use std::time::Duration;
 const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
 pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
-    init_logging();
     if let Some(password) = service.ensure_owner().await? {
         println!(
             "Created the owner account '{OWNER_USERNAME}'. Its password, shown only this once:\n\n    {}\n\nSign in at {}/login and keep it somewhere safe.",
@@ -68,7 +67,7 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn init_logging() {
+pub(super) fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SESSIOND_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

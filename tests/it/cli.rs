@@ -236,3 +236,49 @@ fn serve_creates_the_owner_once_and_prints_its_password() {
     again.kill().unwrap();
     again.wait().unwrap();
 }
+
+/// What opening an older database changes is logged by `serve`, before it listens: here
+/// the wide listing index of builds before change 45, replaced by the narrow one.
+#[test]
+fn serve_logs_the_upgrade_of_an_older_database() {
+    let dir = TempDir::new().unwrap();
+    assert!(run(dir.path(), &["users", "list"]).status.success());
+    let db = rusqlite::Connection::open(dir.path().join("sessiond.db")).unwrap();
+    db.execute_batch(
+        "DROP INDEX sessions_by_last_active; \
+         CREATE INDEX sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);",
+    )
+    .unwrap();
+    let mut server = sessiond(dir.path())
+        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut logged = Vec::new();
+    for line in BufReader::new(server.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let listening = line.contains("sessiond listening");
+        logged.push(line);
+        if listening {
+            break;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        logged[..logged.len() - 1]
+            .iter()
+            .any(|line| line.contains("replaced the admin listing's index")),
+        "{logged:#?}"
+    );
+    let left: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'sessions_by_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(left, ["sessions_by_expiry", "sessions_by_last_active"]);
+}
