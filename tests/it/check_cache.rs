@@ -211,11 +211,9 @@ impl Drop for ServeProcess {
 
 /// `sessiond serve` on the stores at these URLs; its address.
 fn serve_on(sessions: &str, directory: &str, dir: &Path) -> (ServeProcess, String) {
-    let mut server = cli::sessiond(dir)
+    let mut server = cli::serve_command(dir)
         .env("SESSIOND_STORAGE__SESSIONS", sessions)
         .env("SESSIOND_STORAGE__DIRECTORY", directory)
-        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
-        .arg("serve")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -38,11 +38,18 @@ pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// `sessiond serve` on a random loopback port; its stdout is piped for the address line.
-pub fn serve(dir: &Path) -> Child {
-    sessiond(dir)
+/// `sessiond serve` on a random loopback port, not yet started.
+pub fn serve_command(dir: &Path) -> Command {
+    let mut command = sessiond(dir);
+    command
         .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
-        .arg("serve")
+        .arg("serve");
+    command
+}
+
+/// [`serve_command`] started; its stdout is piped for the address line.
+pub fn serve(dir: &Path) -> Child {
+    serve_command(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -249,9 +256,7 @@ fn serve_logs_the_upgrade_of_an_older_database() {
          CREATE INDEX sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);",
     )
     .unwrap();
-    let mut server = sessiond(dir.path())
-        .env("SESSIOND_SERVER__LISTEN", "127.0.0.1:0")
-        .arg("serve")
+    let mut server = serve_command(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
