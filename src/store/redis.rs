@@ -98,7 +98,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
             .build()
             .map_err(error)?;
         let conn = client.get_async_connection().await.map_err(error)?;
-        Ok(Arc::new(RedisSessionStore::new(conn, keys, None)))
+        Ok(RedisSessionStore::new(conn, keys, None).opened().await)
     } else {
         let client = redis::Client::open(url.as_str()).map_err(error)?;
         let config = ConnectionManagerConfig::new()
@@ -109,7 +109,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
         let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(error)?;
-        Ok(Arc::new(RedisSessionStore::new(conn, keys, Some(client))))
+        Ok(RedisSessionStore::new(conn, keys, Some(client))
+            .opened()
+            .await)
     }
 }
 
@@ -1076,6 +1078,36 @@ where
             }
             cursor = next;
         }
+    }
+
+    /// The store, once [`Self::mark_address_index_if_empty`] has run. Its failure (say, an
+    /// ACL that hides the marker) only leaves the walk to the first filtered listing.
+    async fn opened(self) -> Arc<dyn SessionStore> {
+        if let Err(error) = self.mark_address_index_if_empty().await {
+            tracing::warn!(%error, "cannot mark an empty session store as indexed by address");
+        }
+        Arc::new(self)
+    }
+
+    /// Marks a store with nothing listed as indexed by address: every session created from
+    /// now on gets its address entry as it is stored. Without this a store that began empty
+    /// under this version was walked whole at its first filtered listing all the same,
+    /// which kept that listing waiting ~20 s a million sessions for nothing.
+    async fn mark_address_index_if_empty(&self) -> StoreResult<()> {
+        let marker = self.keys.address_index_built();
+        if self.query::<bool>(cmd("EXISTS").arg(&marker)).await? {
+            return Ok(());
+        }
+        let listed: Vec<u64> = try_join_all((0..SHARDS).map(|shard| async move {
+            self.query::<u64>(cmd("ZCARD").arg(self.keys.shard(shard).0))
+                .await
+        }))
+        .await?;
+        if listed.iter().all(|&sessions| sessions == 0) {
+            self.query::<()>(cmd("SET").arg(&marker).arg(1).arg("NX"))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Puts every listed session in its address set, once per store (see

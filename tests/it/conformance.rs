@@ -1727,12 +1727,16 @@ async fn redis_writes_need_no_pub_sub_when_no_node_subscribes() {
     assert_eq!(by_user.unwrap(), 0);
 }
 
-/// A store written before the address sets existed gets them at its first filtered listing.
+/// A store opened empty is marked indexed by address at once, each session getting its
+/// entry as it is stored; a store written before the address sets existed gets them at its
+/// first filtered listing.
 #[tokio::test]
 async fn redis_address_filter_indexes_what_was_listed_before_the_index_existed() {
     let Some((isolated, prefix, store)) = redis_store().await else {
         return;
     };
+    let marker = format!("{prefix}:ip-index");
+    assert_eq!(shared_redis_cli(&["EXISTS", &marker]).trim(), "1");
     let base = now();
     let address = "192.0.2.10";
     let older = session(1, base, 0, address);
@@ -1742,10 +1746,14 @@ async fn redis_address_filter_indexes_what_was_listed_before_the_index_existed()
     }
     // What a version without address sets leaves behind.
     let address_set = |shard: i64| format!("{prefix}:{{a:{shard}}}:ip");
-    let marker = format!("{prefix}:ip-index");
     shared_redis_cli(&["DEL", &address_set(1), &address_set(2), &marker]);
 
     let upgraded = sessiond::store::redis::open(&isolated.url).await.unwrap();
+    assert_eq!(
+        shared_redis_cli(&["EXISTS", &marker]).trim(),
+        "0",
+        "sessions are listed: opening must leave them to the walk"
+    );
     let by_ip = SessionFilter {
         ip_address: Some(address.into()),
         ..SessionFilter::default()
