@@ -408,10 +408,22 @@ impl Service {
         // Checks arriving together before any is remembered (or with nothing remembered) all
         // find the write due: the first to read the session writes it, and the others answer
         // with the times read. Marked before the user is read, so the others see the mark.
-        let writing = session
-            .activity_is_stale(now, self.policy.activity_write_interval)
+        let interval = self.policy.activity_write_interval;
+        let mut writing = session
+            .activity_is_stale(now, interval)
             .then(|| WriteUnderWay::begin(&self.activity_writes_under_way, *hash))
             .flatten();
+        if writing.is_some() {
+            // A check that read the session before us may have written it and unmarked it
+            // since: read it again under our mark, so the write is not made twice.
+            let Some(fresh) = self.sessions.get_by_token_hash(hash).await? else {
+                return Ok(None);
+            };
+            session = fresh;
+            if !session.activity_is_stale(now, interval) {
+                writing = None;
+            }
+        }
         let Some(mut user) = self.active_user(session.user_id).await? else {
             return Ok(None);
         };
