@@ -1,5 +1,6 @@
 //! sessiond: a session server with first-class active-session management.
 
+mod blocking;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -3,6 +3,7 @@
 use super::check_cache::Judgement;
 use super::metrics::bump;
 use super::{Service, ServiceError, ServiceResult};
+use crate::blocking::run_blocking;
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
 use crate::domain::password::{self, DUMMY_HASH, Password};
 use crate::domain::session::{ClientInfo, Session};
@@ -14,7 +15,6 @@ use crate::store::{CreateOutcome, RememberToken, SessionLimit};
 use bytes::Bytes;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// A sign-in attempt as typed.
 #[derive(Debug)]
@@ -507,15 +507,9 @@ impl Drop for WriteUnderWay<'_> {
     }
 }
 
-/// Argon2 verification, ~10 ms of CPU. On a multi-threaded runtime it runs right here, Tokio
-/// moving this worker's other tasks to another thread: no hand-off to the blocking pool and
-/// back on the login's path. A current-thread runtime (tests) cannot, and uses the pool.
+/// Argon2 verification, ~10 ms of CPU.
 async fn verify_password(typed: Password, stored_hash: String) -> bool {
-    if Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread {
-        tokio::task::block_in_place(|| password::verify(&typed, &stored_hash))
-    } else {
-        tokio::task::spawn_blocking(move || password::verify(&typed, &stored_hash))
-            .await
-            .unwrap_or(false)
-    }
+    run_blocking(move || password::verify(&typed, &stored_hash))
+        .await
+        .unwrap_or(false)
 }

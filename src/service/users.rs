@@ -1,6 +1,7 @@
 //! The directory's users: creating them, finding them, blocking and unlocking them.
 
 use super::{Service, ServiceError, ServiceResult};
+use crate::blocking::run_blocking;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::password::{self, Password};
 use crate::domain::token::SecretToken;
@@ -56,7 +57,7 @@ impl Service {
         };
         password::check_policy(&password, self.policy.password_min_length)
             .map_err(|violation| ServiceError::BadInput(violation.to_string()))?;
-        let password_hash = tokio::task::spawn_blocking(move || password::hash(&password))
+        let password_hash = run_blocking(move || password::hash(&password))
             .await
             .map_err(|e| ServiceError::Store(StoreError::Unavailable(e.to_string())))?;
         let new = NewUser {

@@ -1,5 +1,5 @@
 //! The embedded default: both stores in SQLite files (WAL mode, so the CLI and a running
-//! server can share one file), each call run on Tokio's blocking pool.
+//! server can share one file), each call run as blocking work (see [`run_blocking`]).
 
 use super::sql::{
     ALARM_COLUMNS, API_TOKEN_COLUMNS, AUDIT_COLUMNS, AUDIT_INSERT_COLUMNS, GROUP_COLUMNS,
@@ -13,6 +13,7 @@ use super::{
     RememberToken, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
     UserActivity, sort_for_user,
 };
+use crate::blocking::run_blocking;
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
 use crate::domain::audit::{AuditEvent, AuditFilter, AuditKind};
@@ -63,14 +64,14 @@ fn open_pool(path: &str, schema: &'static str) -> Result<Pool, String> {
     Ok(pool)
 }
 
-/// Runs `work` on a pooled connection off the async runtime.
+/// Runs `work` on a pooled connection, as blocking work (see [`run_blocking`]).
 async fn run<T, F>(pool: &Pool, work: F) -> StoreResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
 {
     let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
+    run_blocking(move || {
         let mut conn = pool
             .get()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -109,11 +110,11 @@ impl Readers {
         }
     }
 
-    /// Runs a point lookup right here instead of on the blocking pool: in WAL mode a read
-    /// never waits for a writer and takes microseconds, less than the hop to the pool and
-    /// back costs. Every call still reads the database (a revocation by another process shows
-    /// at once). When SQLite is busy (e.g. recovering a log) the lookup goes to the pool,
-    /// where waiting is allowed.
+    /// Runs a point lookup right here as plain async work, without even handing the
+    /// worker's other tasks on as [`run`] does: in WAL mode a read never waits for a writer
+    /// and takes microseconds. Every call still reads the database (a revocation by another
+    /// process shows at once). When SQLite is busy (e.g. recovering a log) the lookup goes
+    /// to the pool's connections through [`run`], where waiting is allowed.
     async fn lookup<T, F>(&self, pool: &Pool, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
