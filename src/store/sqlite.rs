@@ -64,21 +64,46 @@ fn open_pool(path: &str, schema: &'static str) -> Result<Pool, String> {
     Ok(pool)
 }
 
-/// Runs `work` on a pooled connection, as blocking work (see [`run_blocking`]).
+/// Runs `work` on a pooled connection, as blocking work run in place (see [`run_blocking`]).
 async fn run<T, F>(pool: &Pool, work: F) -> StoreResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
 {
+    joined(run_blocking(on_connection(pool, work)).await)
+}
+
+/// [`run`] on Tokio's blocking pool, for the session check's writes. They come in a steady
+/// stream (every session in use writes its activity once a minute), and each run in place
+/// would hand the request's worker thread on to another: the requests' allocations, the
+/// check cache's entries among them, would be spread over many threads' memory arenas
+/// (~60 MiB more heap after 10,000 such writes, docs/benchmarks.md).
+async fn run_on_pool<T, F>(pool: &Pool, work: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+{
+    joined(tokio::task::spawn_blocking(on_connection(pool, work)).await)
+}
+
+/// `work` on a connection taken from `pool`, as a blocking job.
+fn on_connection<T, F>(pool: &Pool, work: F) -> impl FnOnce() -> StoreResult<T> + Send + 'static
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+{
     let pool = pool.clone();
-    run_blocking(move || {
+    move || {
         let mut conn = pool
             .get()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         work(&mut conn).map_err(map_error)
-    })
-    .await
-    .map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+}
+
+/// The result of a blocking job, whose task may have failed (panicked or been cancelled).
+fn joined<T>(job: Result<StoreResult<T>, tokio::task::JoinError>) -> StoreResult<T> {
+    job.map_err(|e| StoreError::Unavailable(e.to_string()))?
 }
 
 /// How much of the database file connections map into memory (address space, not resident
@@ -780,7 +805,7 @@ impl SessionStore for SqliteSessionStore {
         expires_at: Timestamp,
     ) -> StoreResult<()> {
         let id = id.to_owned();
-        run(&self.pool, move |conn| {
+        run_on_pool(&self.pool, move |conn| {
             conn.prepare_cached(
                 "UPDATE sessions SET last_active_at = ?2, expires_at = ?3 WHERE id = ?1",
             )?
@@ -792,7 +817,7 @@ impl SessionStore for SqliteSessionStore {
 
     async fn set_ip_address(&self, id: &str, ip_address: &str) -> StoreResult<()> {
         let (id, ip_address) = (id.to_owned(), ip_address.to_owned());
-        let user_id = run(&self.pool, move |conn| {
+        let user_id = run_on_pool(&self.pool, move |conn| {
             conn.prepare_cached(
                 "UPDATE sessions SET ip_address = ?2 WHERE id = ?1 RETURNING user_id",
             )?
