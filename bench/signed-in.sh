@@ -1,7 +1,8 @@
 # Sourced by bench/instructions and bench/cpu-split: a throwaway SQLite store with one user
 # signed in $sessions times, tokens in "$work/tokens", and helpers to run a server on it.
-# Set before sourcing: binary, sessions, port (and port_variable, the setting that
-# changes it), and in tools and install what else the caller needs and its packages. Not part of `cargo test` or CI.
+# Set before sourcing: binary, sessions, port and port_variable (the setting that changes
+# the port); tools and install name what else the caller needs and its packages.
+# Not part of `cargo test` or CI.
 for tool in ${tools:-} wrk curl; do
   command -v "$tool" >/dev/null || {
     echo "$tool is missing: apt-get install ${install:-} wrk curl" >&2
@@ -45,8 +46,11 @@ wait_ready() {
   echo "the server did not answer on $url" >&2
   exit 1
 }
-metric() {
-  curl -fs "$url/metrics" | awk -v name="$1" '$1 == name {print $2}'
+# Starts a plain server on the store in the background and waits until it answers.
+start_server() {
+  "$binary" --config "$work/sessiond.toml" serve >/dev/null 2>"$work/serve.log" &
+  server=$!
+  wait_ready
 }
 
 if curl -so /dev/null "$url/healthz"; then
@@ -60,9 +64,7 @@ printf '{"users": [{"username": "bench", "email": "bench@example.com", "password
   "$hash" >"$work/import.json"
 run import "$work/import.json" >/dev/null
 # Sign in on a plain server, then measure on another.
-"$binary" --config "$work/sessiond.toml" serve >/dev/null 2>"$work/serve.log" &
-server=$!
-wait_ready
+start_server
 echo "signing in $sessions times" >&2
 for _ in $(seq "$sessions"); do
   curl -fs -H 'Content-Type: application/json' -d '{"login":"bench","password":"instructions"}' \
