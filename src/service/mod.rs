@@ -167,7 +167,7 @@ impl Service {
     pub async fn purge_expired(&self) -> ServiceResult<(u64, u64)> {
         let now = self.now();
         let sessions = self.sessions.purge_expired(now).await?;
-        let tokens = self.directory.purge_expired(now).await?;
+        let tokens = self.directory.purge_expired_remember_tokens(now).await?;
         Ok((sessions, tokens))
     }
 

@@ -262,8 +262,9 @@ impl LockoutPolicy {
     }
 }
 
+/// Users, their credentials and lockout state.
 #[async_trait]
-pub trait Directory: Send + Sync {
+pub trait UserStore: Send + Sync {
     async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<User>>;
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
@@ -282,7 +283,11 @@ pub trait Directory: Send + Sync {
     ) -> StoreResult<FailureRecord>;
     /// Clears the failure count and any lock (on success or by an administrator).
     async fn clear_login_failures(&self, id: i64) -> StoreResult<()>;
+}
 
+/// Remember-me tokens, and what a sign-in writes with one.
+#[async_trait]
+pub trait RememberTokenStore: Send + Sync {
     /// What a login writes here, in one write (all or nothing): its remember-me token, if
     /// any, and its audit events.
     async fn record_login(
@@ -298,7 +303,13 @@ pub trait Directory: Send + Sync {
     ) -> StoreResult<Option<i64>>;
     /// Revokes every remember-me token of these users at once; how many.
     async fn revoke_remember_tokens(&self, user_ids: &[i64]) -> StoreResult<u64>;
+    /// Removes expired remember-me tokens; how many.
+    async fn purge_expired_remember_tokens(&self, now: Timestamp) -> StoreResult<u64>;
+}
 
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Appends events in one write, so a bulk revocation's thousands cost one transaction.
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;
     /// Newest first.
@@ -308,7 +319,11 @@ pub trait Directory: Send + Sync {
         limit: u32,
         offset: u64,
     ) -> StoreResult<Page<AuditEvent>>;
+}
 
+/// Admin API tokens, by hash.
+#[async_trait]
+pub trait ApiTokenStore: Send + Sync {
     /// Stores a new admin API token (by hash); a duplicate name is a conflict.
     async fn create_api_token(
         &self,
@@ -325,7 +340,11 @@ pub trait Directory: Send + Sync {
     async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>>;
     /// Deletes a token; the deleted token, if it existed.
     async fn delete_api_token(&self, id: i64) -> StoreResult<Option<ApiToken>>;
+}
 
+/// IP-spread alarms.
+#[async_trait]
+pub trait AlarmStore: Send + Sync {
     /// Records an IP spread for a user: updates the user's open alarm, or opens one.
     /// Returns the alarm and whether it was newly raised. At most one alarm per user is open.
     async fn record_ip_spread(
@@ -349,6 +368,11 @@ pub trait Directory: Send + Sync {
         by: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Alarm>>;
+}
+
+/// Groups, sub-groups, memberships and shares.
+#[async_trait]
+pub trait GroupStore: Send + Sync {
     /// Adds a group under the existing group at `group.path.parent()`; a taken path or a
     /// missing parent is a `Conflict`.
     async fn create_group(&self, group: &NewGroup, now: Timestamp) -> StoreResult<Group>;
@@ -360,12 +384,16 @@ pub trait Directory: Send + Sync {
     async fn share_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool>;
     /// The direct memberships of these groups, as (group id, member) pairs.
     async fn direct_members(&self, group_ids: &[i64]) -> StoreResult<Vec<(i64, User)>>;
+}
+
+/// The directory: every ability above in one backend, plus what spans them.
+#[async_trait]
+pub trait Directory:
+    UserStore + RememberTokenStore + AuditStore + ApiTokenStore + AlarmStore + GroupStore
+{
     /// Applies a checked import in one transaction: all of it, or on any error nothing.
     /// Returns the users created.
     async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Imported>;
-
-    /// Removes expired remember-me tokens; how many.
-    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
     async fn ping(&self) -> StoreResult<()>;
 }
 

@@ -9,9 +9,10 @@ use super::sql::{
 };
 use super::stamp_file::StampFile;
 use super::{
-    CreateOutcome, Directory, DirectoryImport, FailureRecord, Imported, LockoutPolicy, Page,
-    RememberToken, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    UserActivity, sort_for_user,
+    AlarmStore, ApiTokenStore, AuditStore, CreateOutcome, Directory, DirectoryImport,
+    FailureRecord, GroupStore, Imported, LockoutPolicy, Page, RememberToken, RememberTokenStore,
+    SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult, UserActivity, UserStore,
+    sort_for_user,
 };
 use crate::blocking::run_blocking;
 use crate::domain::alarm::Alarm;
@@ -1305,7 +1306,7 @@ impl SqliteDirectory {
 }
 
 #[async_trait]
-impl Directory for SqliteDirectory {
+impl UserStore for SqliteDirectory {
     async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
         let user = user.clone();
         run(&self.pool, move |conn| insert_user(conn, &user, now)).await
@@ -1398,7 +1399,10 @@ impl Directory for SqliteDirectory {
         })
         .await
     }
+}
 
+#[async_trait]
+impl RememberTokenStore for SqliteDirectory {
     async fn record_login(
         &self,
         remember: Option<&RememberToken>,
@@ -1460,6 +1464,19 @@ impl Directory for SqliteDirectory {
         .await
     }
 
+    async fn purge_expired_remember_tokens(&self, now: Timestamp) -> StoreResult<u64> {
+        run(&self.pool, move |conn| {
+            Ok(conn.execute(
+                "DELETE FROM remember_tokens WHERE expires_at <= ?1",
+                [now.0],
+            )? as u64)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl AuditStore for SqliteDirectory {
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         let events = events.to_vec();
         run(&self.pool, move |conn| {
@@ -1498,117 +1515,10 @@ impl Directory for SqliteDirectory {
         })
         .await
     }
+}
 
-    async fn create_group(&self, group: &NewGroup, now: Timestamp) -> StoreResult<Group> {
-        let group = group.clone();
-        run(&self.pool, move |conn| insert_group(conn, &group, now)).await
-    }
-
-    async fn group_graph(&self) -> StoreResult<GroupGraph> {
-        run(&self.pool, |conn| {
-            // One read transaction, so groups and shares are of the same moment.
-            let tx = conn.transaction()?;
-            let groups = tx
-                .prepare_cached(&format!("SELECT {GROUP_COLUMNS} FROM groups ORDER BY path"))?
-                .query_map([], |row| group_from_row(row))?
-                .collect::<rusqlite::Result<_>>()?;
-            let shares = tx
-                .prepare_cached(
-                    "SELECT group_id, shared_with_id FROM group_shares \
-                     ORDER BY group_id, shared_with_id",
-                )?
-                .query_map([], |row| {
-                    Ok(GroupShare {
-                        group_id: row.get(0)?,
-                        shared_with_id: row.get(1)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            Ok(GroupGraph { groups, shares })
-        })
-        .await
-    }
-
-    async fn add_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool> {
-        run(&self.pool, move |conn| {
-            insert_pair(conn, ADD_MEMBER, group_id, user_id)
-        })
-        .await
-    }
-
-    async fn share_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool> {
-        run(&self.pool, move |conn| {
-            insert_pair(conn, ADD_SHARE, group_id, shared_with_id)
-        })
-        .await
-    }
-
-    async fn direct_members(&self, group_ids: &[i64]) -> StoreResult<Vec<(i64, User)>> {
-        let group_ids = group_ids.to_vec();
-        run(&self.pool, move |conn| {
-            let mut members = Vec::new();
-            for chunk in group_ids.chunks(ID_CHUNK) {
-                let mut stmt = conn.prepare(&format!(
-                    "SELECT {USER_COLUMNS}, group_id FROM group_members \
-                     JOIN users ON users.id = group_members.user_id \
-                     WHERE group_id IN ({}) ORDER BY group_id, username",
-                    placeholders('?', chunk.len())
-                ))?;
-                let rows = stmt.query_map(params_from_iter(chunk), |row| {
-                    Ok((row.get(12)?, user_from_row(row)?))
-                })?;
-                for row in rows {
-                    members.push(row?);
-                }
-            }
-            Ok(members)
-        })
-        .await
-    }
-
-    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Imported> {
-        let import = import.clone();
-        run(&self.pool, move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut imported = Imported {
-                users: import
-                    .users
-                    .iter()
-                    .map(|user| insert_user(&tx, user, now))
-                    .collect::<rusqlite::Result<_>>()?,
-                ..Imported::default()
-            };
-            for group in &import.groups {
-                imported.groups.push(insert_group(&tx, group, now)?);
-            }
-            let group = |path: &GroupPath| {
-                group_id(&tx, path)?
-                    .ok_or_else(|| conflict(format!("the group '{path}' does not exist")))
-            };
-            for (path, username) in import.memberships {
-                let user_id: i64 = tx
-                    .query_row(
-                        "SELECT id FROM users WHERE username = ?1",
-                        [username.as_str()],
-                        |row| row.get(0),
-                    )
-                    .optional()?
-                    .ok_or_else(|| conflict(format!("the user '{username}' does not exist")))?;
-                if insert_pair(&tx, ADD_MEMBER, group(&path)?, user_id)? {
-                    imported.memberships.push((path, user_id, username));
-                }
-            }
-            for (path, with) in import.shares {
-                if insert_pair(&tx, ADD_SHARE, group(&path)?, group(&with)?)? {
-                    imported.shares.push((path, with));
-                }
-            }
-            tx.commit()?;
-            Ok(imported)
-        })
-        .await
-    }
-
+#[async_trait]
+impl ApiTokenStore for SqliteDirectory {
     async fn create_api_token(
         &self,
         name: &str,
@@ -1685,7 +1595,10 @@ impl Directory for SqliteDirectory {
         })
         .await
     }
+}
 
+#[async_trait]
+impl AlarmStore for SqliteDirectory {
     async fn record_ip_spread(
         &self,
         user_id: i64,
@@ -1772,13 +1685,119 @@ impl Directory for SqliteDirectory {
         })
         .await
     }
+}
 
-    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+#[async_trait]
+impl GroupStore for SqliteDirectory {
+    async fn create_group(&self, group: &NewGroup, now: Timestamp) -> StoreResult<Group> {
+        let group = group.clone();
+        run(&self.pool, move |conn| insert_group(conn, &group, now)).await
+    }
+
+    async fn group_graph(&self) -> StoreResult<GroupGraph> {
+        run(&self.pool, |conn| {
+            // One read transaction, so groups and shares are of the same moment.
+            let tx = conn.transaction()?;
+            let groups = tx
+                .prepare_cached(&format!("SELECT {GROUP_COLUMNS} FROM groups ORDER BY path"))?
+                .query_map([], |row| group_from_row(row))?
+                .collect::<rusqlite::Result<_>>()?;
+            let shares = tx
+                .prepare_cached(
+                    "SELECT group_id, shared_with_id FROM group_shares \
+                     ORDER BY group_id, shared_with_id",
+                )?
+                .query_map([], |row| {
+                    Ok(GroupShare {
+                        group_id: row.get(0)?,
+                        shared_with_id: row.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(GroupGraph { groups, shares })
+        })
+        .await
+    }
+
+    async fn add_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool> {
         run(&self.pool, move |conn| {
-            Ok(conn.execute(
-                "DELETE FROM remember_tokens WHERE expires_at <= ?1",
-                [now.0],
-            )? as u64)
+            insert_pair(conn, ADD_MEMBER, group_id, user_id)
+        })
+        .await
+    }
+
+    async fn share_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool> {
+        run(&self.pool, move |conn| {
+            insert_pair(conn, ADD_SHARE, group_id, shared_with_id)
+        })
+        .await
+    }
+
+    async fn direct_members(&self, group_ids: &[i64]) -> StoreResult<Vec<(i64, User)>> {
+        let group_ids = group_ids.to_vec();
+        run(&self.pool, move |conn| {
+            let mut members = Vec::new();
+            for chunk in group_ids.chunks(ID_CHUNK) {
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT {USER_COLUMNS}, group_id FROM group_members \
+                     JOIN users ON users.id = group_members.user_id \
+                     WHERE group_id IN ({}) ORDER BY group_id, username",
+                    placeholders('?', chunk.len())
+                ))?;
+                let rows = stmt.query_map(params_from_iter(chunk), |row| {
+                    Ok((row.get(12)?, user_from_row(row)?))
+                })?;
+                for row in rows {
+                    members.push(row?);
+                }
+            }
+            Ok(members)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Directory for SqliteDirectory {
+    async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Imported> {
+        let import = import.clone();
+        run(&self.pool, move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut imported = Imported {
+                users: import
+                    .users
+                    .iter()
+                    .map(|user| insert_user(&tx, user, now))
+                    .collect::<rusqlite::Result<_>>()?,
+                ..Imported::default()
+            };
+            for group in &import.groups {
+                imported.groups.push(insert_group(&tx, group, now)?);
+            }
+            let group = |path: &GroupPath| {
+                group_id(&tx, path)?
+                    .ok_or_else(|| conflict(format!("the group '{path}' does not exist")))
+            };
+            for (path, username) in import.memberships {
+                let user_id: i64 = tx
+                    .query_row(
+                        "SELECT id FROM users WHERE username = ?1",
+                        [username.as_str()],
+                        |row| row.get(0),
+                    )
+                    .optional()?
+                    .ok_or_else(|| conflict(format!("the user '{username}' does not exist")))?;
+                if insert_pair(&tx, ADD_MEMBER, group(&path)?, user_id)? {
+                    imported.memberships.push((path, user_id, username));
+                }
+            }
+            for (path, with) in import.shares {
+                if insert_pair(&tx, ADD_SHARE, group(&path)?, group(&with)?)? {
+                    imported.shares.push((path, with));
+                }
+            }
+            tx.commit()?;
+            Ok(imported)
         })
         .await
     }

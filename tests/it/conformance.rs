@@ -1095,7 +1095,7 @@ async fn remember_tokens(d: &dyn Directory) {
         None,
         "single use"
     );
-    assert_eq!(d.purge_expired(base).await.unwrap(), 1);
+    assert_eq!(d.purge_expired_remember_tokens(base).await.unwrap(), 1);
     assert_eq!(d.take_remember_token(&stale, base).await.unwrap(), None);
     assert_eq!(d.revoke_remember_tokens(&[user.id]).await.unwrap(), 1);
     assert_eq!(d.take_remember_token(&b, base).await.unwrap(), None);

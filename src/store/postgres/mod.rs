@@ -12,9 +12,10 @@ use super::sql::{
     session_values, user_conflict, user_from_row,
 };
 use super::{
-    CreateOutcome, Directory, DirectoryImport, FailureRecord, Imported, LockoutPolicy, Page,
-    RememberToken, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    UserActivity, bounded_for, take_param,
+    AlarmStore, ApiTokenStore, AuditStore, CreateOutcome, Directory, DirectoryImport,
+    FailureRecord, GroupStore, Imported, LockoutPolicy, Page, RememberToken, RememberTokenStore,
+    SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult, UserActivity, UserStore,
+    bounded_for, take_param,
 };
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::ApiToken;
@@ -683,7 +684,7 @@ impl PgDirectory {
 }
 
 #[async_trait]
-impl Directory for PgDirectory {
+impl UserStore for PgDirectory {
     async fn create_user(&self, user: &NewUser, now: Timestamp) -> StoreResult<User> {
         with_client(&self.pool, async |client| {
             insert_user(&client, user, now).await
@@ -777,7 +778,10 @@ impl Directory for PgDirectory {
         .await
         .map(drop)
     }
+}
 
+#[async_trait]
+impl RememberTokenStore for PgDirectory {
     async fn record_login(
         &self,
         remember: Option<&RememberToken>,
@@ -813,6 +817,17 @@ impl Directory for PgDirectory {
         .await
     }
 
+    async fn purge_expired_remember_tokens(&self, now: Timestamp) -> StoreResult<u64> {
+        self.execute(
+            "DELETE FROM remember_tokens WHERE expires_at <= $1",
+            &[&now.0],
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl AuditStore for PgDirectory {
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         self.write_audit(None, events).await
     }
@@ -853,7 +868,143 @@ impl Directory for PgDirectory {
         })
         .await
     }
+}
 
+#[async_trait]
+impl ApiTokenStore for PgDirectory {
+    async fn create_api_token(
+        &self,
+        name: &str,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<ApiToken> {
+        let sql = format!(
+            "INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3) \
+             RETURNING {API_TOKEN_COLUMNS}"
+        );
+        with_client(&self.pool, async |client| {
+            let row = client
+                .query_one(&sql, &[&name, &hash.0.as_slice(), &now.0])
+                .await?;
+            api_token_from_row(&row)
+        })
+        .await
+        .map_err(reword_conflict(|| {
+            "an API token with this name already exists".into()
+        }))
+    }
+
+    async fn use_api_token(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<ApiToken>> {
+        // Notes the use only when the last one is older than the write interval.
+        let sql = format!(
+            "WITH found AS (SELECT {API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1), \
+             noted AS (UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 \
+                 AND (last_used_at IS NULL OR last_used_at <= $2::BIGINT - $3::BIGINT)) \
+             SELECT {API_TOKEN_COLUMNS} FROM found"
+        );
+        optional_row(
+            &self.pool,
+            &sql,
+            &[&hash.0.as_slice(), &now.0, &TOKEN_USE_WRITE_INTERVAL_MS],
+            api_token_from_row,
+        )
+        .await
+    }
+
+    async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_tokens ORDER BY id");
+        all_rows(&self.pool, &sql, &[], api_token_from_row).await
+    }
+
+    async fn delete_api_token(&self, id: i64) -> StoreResult<Option<ApiToken>> {
+        let sql = format!("DELETE FROM api_tokens WHERE id = $1 RETURNING {API_TOKEN_COLUMNS}");
+        optional_row(&self.pool, &sql, &[&id], api_token_from_row).await
+    }
+}
+
+#[async_trait]
+impl AlarmStore for PgDirectory {
+    async fn record_ip_spread(
+        &self,
+        user_id: i64,
+        username: &str,
+        ip_addresses: &[String],
+        now: Timestamp,
+    ) -> StoreResult<(Alarm, bool)> {
+        // The partial unique index makes "update the open alarm, or open one" one atomic step;
+        // `xmax = 0` tells a fresh insert from an update.
+        let sql = format!(
+            "INSERT INTO alarms (user_id, username, ip_addresses, first_seen_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $4) \
+             ON CONFLICT (user_id) WHERE acknowledged_at IS NULL \
+             DO UPDATE SET ip_addresses = EXCLUDED.ip_addresses, last_seen_at = EXCLUDED.last_seen_at \
+             RETURNING {ALARM_COLUMNS}, (xmax = 0) AS inserted"
+        );
+        let addresses = ip_addresses.join(",");
+        with_client(&self.pool, async |client| {
+            let row = client
+                .query_one(&sql, &[&user_id, &username, &addresses, &now.0])
+                .await?;
+            Ok((alarm_from_row(&row)?, row.flag(8)?))
+        })
+        .await
+    }
+
+    async fn list_alarms(
+        &self,
+        open_only: bool,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<Alarm>> {
+        with_client(&self.pool, async |client| {
+            let condition = "(NOT $1 OR acknowledged_at IS NULL)";
+            let total: i64 = client
+                .query_one(
+                    &format!("SELECT COUNT(*) FROM alarms WHERE {condition}"),
+                    &[&open_only],
+                )
+                .await?
+                .try_get(0)?;
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT {ALARM_COLUMNS} FROM alarms WHERE {condition} \
+                         ORDER BY id DESC LIMIT $2 OFFSET $3"
+                    ),
+                    &[&open_only, &i64::from(limit), &(offset as i64)],
+                )
+                .await?;
+            Ok(Page {
+                items: rows
+                    .iter()
+                    .map(alarm_from_row)
+                    .collect::<StoreResult<_>>()?,
+                total: total as u64,
+            })
+        })
+        .await
+    }
+
+    async fn acknowledge_alarm(
+        &self,
+        id: i64,
+        by: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Alarm>> {
+        let sql = format!(
+            "UPDATE alarms SET acknowledged_at = $2, acknowledged_by = $3 \
+             WHERE id = $1 AND acknowledged_at IS NULL RETURNING {ALARM_COLUMNS}"
+        );
+        optional_row(&self.pool, &sql, &[&id, &now.0, &by], alarm_from_row).await
+    }
+}
+
+#[async_trait]
+impl GroupStore for PgDirectory {
     async fn create_group(&self, group: &NewGroup, now: Timestamp) -> StoreResult<Group> {
         with_client(&self.pool, async |client| {
             insert_group(&client, group, now).await
@@ -930,7 +1081,10 @@ impl Directory for PgDirectory {
         })
         .await
     }
+}
 
+#[async_trait]
+impl Directory for PgDirectory {
     async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Imported> {
         let items = import.users.len() + import.memberships.len();
         with_client_for(&self.pool, items, async |mut client| {
@@ -978,141 +1132,6 @@ impl Directory for PgDirectory {
             tx.commit().await?;
             Ok(imported)
         })
-        .await
-    }
-
-    async fn create_api_token(
-        &self,
-        name: &str,
-        hash: &TokenHash,
-        now: Timestamp,
-    ) -> StoreResult<ApiToken> {
-        let sql = format!(
-            "INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3) \
-             RETURNING {API_TOKEN_COLUMNS}"
-        );
-        with_client(&self.pool, async |client| {
-            let row = client
-                .query_one(&sql, &[&name, &hash.0.as_slice(), &now.0])
-                .await?;
-            api_token_from_row(&row)
-        })
-        .await
-        .map_err(reword_conflict(|| {
-            "an API token with this name already exists".into()
-        }))
-    }
-
-    async fn use_api_token(
-        &self,
-        hash: &TokenHash,
-        now: Timestamp,
-    ) -> StoreResult<Option<ApiToken>> {
-        // Notes the use only when the last one is older than the write interval.
-        let sql = format!(
-            "WITH found AS (SELECT {API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1), \
-             noted AS (UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 \
-                 AND (last_used_at IS NULL OR last_used_at <= $2::BIGINT - $3::BIGINT)) \
-             SELECT {API_TOKEN_COLUMNS} FROM found"
-        );
-        optional_row(
-            &self.pool,
-            &sql,
-            &[&hash.0.as_slice(), &now.0, &TOKEN_USE_WRITE_INTERVAL_MS],
-            api_token_from_row,
-        )
-        .await
-    }
-
-    async fn list_api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
-        let sql = format!("SELECT {API_TOKEN_COLUMNS} FROM api_tokens ORDER BY id");
-        all_rows(&self.pool, &sql, &[], api_token_from_row).await
-    }
-
-    async fn delete_api_token(&self, id: i64) -> StoreResult<Option<ApiToken>> {
-        let sql = format!("DELETE FROM api_tokens WHERE id = $1 RETURNING {API_TOKEN_COLUMNS}");
-        optional_row(&self.pool, &sql, &[&id], api_token_from_row).await
-    }
-
-    async fn record_ip_spread(
-        &self,
-        user_id: i64,
-        username: &str,
-        ip_addresses: &[String],
-        now: Timestamp,
-    ) -> StoreResult<(Alarm, bool)> {
-        // The partial unique index makes "update the open alarm, or open one" one atomic step;
-        // `xmax = 0` tells a fresh insert from an update.
-        let sql = format!(
-            "INSERT INTO alarms (user_id, username, ip_addresses, first_seen_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $4) \
-             ON CONFLICT (user_id) WHERE acknowledged_at IS NULL \
-             DO UPDATE SET ip_addresses = EXCLUDED.ip_addresses, last_seen_at = EXCLUDED.last_seen_at \
-             RETURNING {ALARM_COLUMNS}, (xmax = 0) AS inserted"
-        );
-        let addresses = ip_addresses.join(",");
-        with_client(&self.pool, async |client| {
-            let row = client
-                .query_one(&sql, &[&user_id, &username, &addresses, &now.0])
-                .await?;
-            Ok((alarm_from_row(&row)?, row.flag(8)?))
-        })
-        .await
-    }
-
-    async fn list_alarms(
-        &self,
-        open_only: bool,
-        limit: u32,
-        offset: u64,
-    ) -> StoreResult<Page<Alarm>> {
-        with_client(&self.pool, async |client| {
-            let condition = "(NOT $1 OR acknowledged_at IS NULL)";
-            let total: i64 = client
-                .query_one(
-                    &format!("SELECT COUNT(*) FROM alarms WHERE {condition}"),
-                    &[&open_only],
-                )
-                .await?
-                .try_get(0)?;
-            let rows = client
-                .query(
-                    &format!(
-                        "SELECT {ALARM_COLUMNS} FROM alarms WHERE {condition} \
-                         ORDER BY id DESC LIMIT $2 OFFSET $3"
-                    ),
-                    &[&open_only, &i64::from(limit), &(offset as i64)],
-                )
-                .await?;
-            Ok(Page {
-                items: rows
-                    .iter()
-                    .map(alarm_from_row)
-                    .collect::<StoreResult<_>>()?,
-                total: total as u64,
-            })
-        })
-        .await
-    }
-
-    async fn acknowledge_alarm(
-        &self,
-        id: i64,
-        by: &str,
-        now: Timestamp,
-    ) -> StoreResult<Option<Alarm>> {
-        let sql = format!(
-            "UPDATE alarms SET acknowledged_at = $2, acknowledged_by = $3 \
-             WHERE id = $1 AND acknowledged_at IS NULL RETURNING {ALARM_COLUMNS}"
-        );
-        optional_row(&self.pool, &sql, &[&id, &now.0, &by], alarm_from_row).await
-    }
-
-    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
-        self.execute(
-            "DELETE FROM remember_tokens WHERE expires_at <= $1",
-            &[&now.0],
-        )
         .await
     }
 
