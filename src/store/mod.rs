@@ -4,6 +4,7 @@
 //! tokens and the audit trail. Operations are the ones the domain needs, shaped so that a
 //! key-value backend (Redis) can implement them without a query language.
 
+mod migrations;
 pub mod postgres;
 pub mod redis;
 pub mod sql;

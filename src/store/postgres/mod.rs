@@ -2,6 +2,10 @@
 //! Pooled connections (deadpool), plain TCP (no TLS: run it on a private network or a local
 //! socket proxy), migrations applied at start under an advisory lock so nodes may start together.
 
+use super::migrations::{
+    APPLIED_VERSION, MIGRATIONS_TABLE, Migration, POSTGRES_DIRECTORY, POSTGRES_SESSIONS,
+    RECORD_VERSION, pending,
+};
 use super::sql::{
     ALARM_COLUMNS, API_TOKEN_COLUMNS, GROUP_COLUMNS, TOKEN_USE_WRITE_INTERVAL_MS, alarm_from_row,
     api_token_from_row, group_from_row,
@@ -43,19 +47,13 @@ use tokio_postgres::{NoTls, Row};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const POOL_SIZE: usize = 16;
 
-/// Migrations per store, applied in order once; append new ones, never edit applied ones.
-const SESSIONS_MIGRATIONS: &[&str] = &[
-    include_str!("sessions_v1.sql"),
-    include_str!("sessions_v2.sql"),
-];
-const DIRECTORY_MIGRATIONS: &[&str] = &[
-    include_str!("directory_v1.sql"),
-    include_str!("directory_v2.sql"),
-];
-
 /// A pool for `postgres://USER@HOST:PORT/DB[?schema=NAME&…]`, with its migrations applied.
 /// `schema` (ours, not libpq's) puts every table in that schema, created when missing.
-async fn open_pool(url: &str, component: &str, migrations: &[&str]) -> Result<Pool, String> {
+async fn open_pool(
+    url: &str,
+    component: &str,
+    migrations: &'static [Migration],
+) -> Result<Pool, String> {
     let (config_url, schema) = take_param(
         url,
         "schema",
@@ -103,7 +101,7 @@ async fn migrate(
     pool: &Pool,
     component: &str,
     schema: Option<&str>,
-    migrations: &[&str],
+    migrations: &'static [Migration],
 ) -> StoreResult<()> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
@@ -114,28 +112,12 @@ async fn migrate(
         tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
             .await?;
     }
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS sessiond_migrations (
-            component TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            PRIMARY KEY (component, version)
-        )",
-    )
-    .await?;
-    let applied: i32 = tx
-        .query_one(
-            "SELECT COALESCE(MAX(version), 0) FROM sessiond_migrations WHERE component = $1",
-            &[&component],
-        )
-        .await?
-        .get(0);
-    for (version, sql) in (1..).zip(migrations).skip(applied.max(0) as usize) {
-        tx.batch_execute(sql).await?;
-        tx.execute(
-            "INSERT INTO sessiond_migrations (component, version) VALUES ($1, $2)",
-            &[&component, &version],
-        )
-        .await?;
+    tx.batch_execute(MIGRATIONS_TABLE).await?;
+    let applied: i32 = tx.query_one(APPLIED_VERSION, &[&component]).await?.get(0);
+    for migration in pending(migrations, applied.into()) {
+        tx.batch_execute(migration.sql).await?;
+        let version = i32::try_from(migration.version()).expect("a migration's version fits i32");
+        tx.execute(RECORD_VERSION, &[&component, &version]).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -303,7 +285,7 @@ pub struct PgSessionStore {
 impl PgSessionStore {
     pub async fn open(url: &str) -> Result<Self, String> {
         Ok(PgSessionStore {
-            pool: open_pool(url, "sessions", SESSIONS_MIGRATIONS).await?,
+            pool: open_pool(url, "sessions", POSTGRES_SESSIONS).await?,
         })
     }
 }
@@ -612,7 +594,7 @@ pub struct PgDirectory {
 impl PgDirectory {
     pub async fn open(url: &str) -> Result<Self, String> {
         Ok(PgDirectory {
-            pool: open_pool(url, "directory", DIRECTORY_MIGRATIONS).await?,
+            pool: open_pool(url, "directory", POSTGRES_DIRECTORY).await?,
         })
     }
 
