@@ -245,7 +245,7 @@ fn serve_creates_the_owner_once_and_prints_its_password() {
 }
 
 /// What opening an older database changes is logged by `serve`, before it listens: here
-/// the wide listing index of builds before change 45, replaced by the narrow one.
+/// the wide listing index of older builds, replaced by the narrow one.
 #[test]
 fn serve_logs_the_upgrade_of_an_older_database() {
     let dir = TempDir::new().unwrap();

@@ -535,7 +535,7 @@ async fn store_import_is_one_transaction() {
     assert!(server.service.list_groups().await.unwrap().is_empty());
 }
 
-/// The acceptance test of the issue: `serve` and the CLI as separate processes on one store.
+/// `serve` and the CLI as separate processes on one store: a CLI revocation is seen at once.
 #[test]
 fn a_running_server_rejects_a_session_right_after_the_cli_revokes_its_group() {
     let dir = TempDir::new().unwrap();

@@ -164,7 +164,7 @@ impl Browser {
     }
 }
 
-/// The `error.code` of a SPEC error body.
+/// The `error.code` of a JSON error body.
 pub async fn error_code(response: Response) -> String {
     let body: Value = response.json().await.unwrap();
     body["error"]["code"].as_str().unwrap().to_owned()
