@@ -248,12 +248,7 @@ async fn blocked_user_is_refused_and_their_live_session_dies_at_once() {
     let browser = server.browser(FIREFOX_UBUNTU);
     browser.login_remembered("alice").await;
     assert_eq!(browser.session_status().await, StatusCode::OK);
-    let alice = server.service.find_user("alice").await.unwrap();
-    server
-        .service
-        .block_user(&alice, &"test".into())
-        .await
-        .unwrap();
+    server.block("alice").await;
     assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
     let again = server
         .browser(FIREFOX_UBUNTU)
@@ -266,11 +261,7 @@ async fn blocked_user_is_refused_and_their_live_session_dies_at_once() {
         StatusCode::UNAUTHORIZED,
         "a wrong password reveals nothing"
     );
-    server
-        .service
-        .unblock_user(&alice, &"test".into())
-        .await
-        .unwrap();
+    server.unblock("alice").await;
     server.browser(FIREFOX_UBUNTU).login("alice").await;
 }
 

@@ -129,12 +129,7 @@ async fn group_revocation_dry_run_execute_and_audit() {
         browsers.push((user, server.signed_in(FIREFOX_UBUNTU, user).await));
     }
     // A blocked member: blocking ends the session, and the closure leaves the user out.
-    let mallory = server.service.find_user("mallory").await.unwrap();
-    server
-        .service
-        .block_user(&mallory, &"test".into())
-        .await
-        .unwrap();
+    server.block("mallory").await;
 
     assert_eq!(
         member_names(&server, "acme/platform").await,

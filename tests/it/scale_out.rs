@@ -56,12 +56,7 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
     assert_eq!(phone.session_status().await, StatusCode::OK);
     third.login("alice").await;
 
-    let user = server.service.find_user("alice").await.unwrap();
-    server
-        .service
-        .block_user(&user, &"test".into())
-        .await
-        .unwrap();
+    server.block("alice").await;
     assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
     assert_eq!(third.session_status().await, StatusCode::UNAUTHORIZED);
     let ready = server.plain().get("/readyz").await;
