@@ -261,7 +261,9 @@ async fn blocked_user_is_refused_and_their_live_session_dies_at_once() {
         StatusCode::UNAUTHORIZED,
         "a wrong password reveals nothing"
     );
-    server.unblock("alice").await;
+    let alice = server.service.find_user("alice").await.unwrap();
+    let actor = "test".into();
+    server.service.unblock_user(&alice, &actor).await.unwrap();
     server.browser(FIREFOX_UBUNTU).login("alice").await;
 }
 

@@ -113,15 +113,6 @@ impl TestServer {
             .unwrap();
     }
 
-    /// Unblocks a user straight through the service.
-    pub async fn unblock(&self, username: &str) {
-        let user = self.service.find_user(username).await.unwrap();
-        self.service
-            .unblock_user(&user, &"test".into())
-            .await
-            .unwrap();
-    }
-
     /// A new browser signed in as `login` with [`PASSWORD`].
     pub async fn signed_in(&self, user_agent: &str, login: &str) -> Browser {
         let browser = self.browser(user_agent);
