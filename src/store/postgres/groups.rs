@@ -9,6 +9,7 @@ use crate::store::{GroupStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 
+/// The id of the group at `path`, if there is one.
 pub(super) async fn group_id(
     client: &impl GenericClient,
     path: &GroupPath,
@@ -19,6 +20,7 @@ pub(super) async fn group_id(
     row.map(|row| row.int(0)).transpose()
 }
 
+/// Inserts a group under its parent, which must exist already.
 pub(super) async fn insert_group(
     client: &impl GenericClient,
     group: &NewGroup,

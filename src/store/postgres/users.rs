@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
+/// Inserts one user; a taken username or email is a conflict that says which.
 pub(super) async fn insert_user(
     client: &impl GenericClient,
     user: &NewUser,
