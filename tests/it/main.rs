@@ -13,6 +13,7 @@ mod helpers;
 mod http_basics;
 mod limits;
 mod openapi;
+mod postgres_migrations;
 mod reference;
 mod scale_out;
 mod services;
