@@ -148,7 +148,7 @@ async fn create_is_undone_when_its_token_pointer_fails() {
     assert_eq!(full.delete(&s.id).await.unwrap(), None);
 }
 
-/// A Redis user without pub/sub permissions (as before change 24 of docs/benchmarks.md) can
+/// A Redis user without pub/sub permissions (set up before the store used a channel) can
 /// still delete: no node can subscribe with it, so there is nobody to tell.
 #[tokio::test]
 async fn writes_need_no_pub_sub_when_no_node_subscribes() {

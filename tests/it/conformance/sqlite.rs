@@ -299,8 +299,8 @@ async fn listing_pages_match_the_plain_query() {
     );
     same_as_plain(&store, &db, Timestamp(base.0 + 3 * HOUR)).await;
 
-    // A file written by a build without the counts, and with the wider listing index of
-    // builds before change 45, gets the counts and the narrow index when it is opened.
+    // A file written by a build without the counts, and with the wider listing index of older
+    // builds, gets the counts and the narrow index when it is opened.
     drop(store);
     db.execute_batch(
         "DROP TABLE session_recency; DROP TRIGGER session_recency_insert; \
