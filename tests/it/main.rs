@@ -13,6 +13,7 @@ mod helpers;
 mod http_basics;
 mod limits;
 mod openapi;
+mod redis_layout;
 mod scale_out;
 mod services;
 mod user_sessions;

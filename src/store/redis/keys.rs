@@ -13,6 +13,16 @@ pub(super) struct Keys {
 }
 
 impl Keys {
+    /// The prefix as configured (`?prefix=NAME`), for messages.
+    pub(super) fn name(&self) -> &str {
+        self.prefix.strip_suffix(':').unwrap_or(&self.prefix)
+    }
+
+    /// The key layout's version (see `layout`).
+    pub(super) fn layout(&self) -> String {
+        format!("{}layout", self.prefix)
+    }
+
     /// The start of every session hash of a user; scripts append the token hash.
     pub(super) fn session_prefix(&self, user_id: i64) -> String {
         format!("{}{{u:{user_id}}}:s:", self.prefix)

@@ -8,7 +8,8 @@
 //!   session, so it cannot vanish and come back while a session it vouches for is alive;
 //! - `P:t:HASH` → `ID` and `P:i:PUBLIC_ID` → `ID:HASH`: how a token or a public id finds its user;
 //! - `P{a:N}:active` / `P{a:N}:expiry`: the admin listing, sharded by user over `SHARDS` slots;
-//! - `P{a:N}:ip`: the shard's sessions by address, for the listing's address filter.
+//! - `P{a:N}:ip`: the shard's sessions by address, for the listing's address filter;
+//! - `P:layout`: the version of this layout, checked when the store is opened (`layout`).
 //!
 //! Everything of one user shares the hash tag `{u:ID}`, so the limit, eviction and revocation
 //! are one Lua script on one Cluster slot. The pointer and admin keys live elsewhere and are
@@ -20,6 +21,7 @@ mod addresses;
 mod fields;
 mod forget;
 mod keys;
+mod layout;
 mod listing;
 mod purge;
 mod scripts;
@@ -77,7 +79,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
             .build()
             .map_err(error)?;
         let conn = client.get_async_connection().await.map_err(error)?;
-        Ok(RedisSessionStore::new(conn, keys, None).opened().await)
+        RedisSessionStore::new(conn, keys, None).opened().await
     } else {
         let client = redis::Client::open(url.as_str()).map_err(error)?;
         let config = ConnectionManagerConfig::new()
@@ -88,9 +90,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
         let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(error)?;
-        Ok(RedisSessionStore::new(conn, keys, Some(client))
+        RedisSessionStore::new(conn, keys, Some(client))
             .opened()
-            .await)
+            .await
     }
 }
 
@@ -185,13 +187,15 @@ where
         .await
     }
 
-    /// The store, once [`Self::mark_address_index_if_empty`] has run. Its failure (say, an
-    /// ACL that hides the marker) only leaves the walk to the first filtered listing.
-    async fn opened(self) -> Arc<dyn SessionStore> {
+    /// The store, once its key layout is known to be this code's ([`Self::check_layout`])
+    /// and [`Self::mark_address_index_if_empty`] has run. The marker's failure (say, an ACL
+    /// that hides it) only leaves the walk to the first filtered listing.
+    async fn opened(self) -> Result<Arc<dyn SessionStore>, String> {
+        self.check_layout().await?;
         if let Err(error) = self.mark_address_index_if_empty().await {
             tracing::warn!(%error, "cannot mark an empty session store as indexed by address");
         }
-        Arc::new(self)
+        Ok(Arc::new(self))
     }
 }
 
