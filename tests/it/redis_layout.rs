@@ -44,36 +44,37 @@ async fn fresh_prefix_gets_the_layout_key(backend: Backend) {
         .expect("its own layout opens again");
 }
 
-async fn newer_layout_is_refused(backend: Backend) {
-    let Some(isolated) = backend.isolated() else {
-        return;
-    };
+/// What opening a fresh store whose layout key holds `layout` says, and its prefix; the key
+/// is left as it was.
+async fn refusal(backend: Backend, layout: &str) -> Option<(String, String)> {
+    let isolated = backend.isolated()?;
     let key = layout_key(&isolated);
-    assert_eq!(cli(backend, &["SET", &key, "2"]), "OK");
+    assert_eq!(cli(backend, &["SET", &key, layout]), "OK");
     let Err(refused) = open(&isolated.url).await else {
-        panic!("a store in key layout 2 opened");
+        panic!("a store in key layout {layout:?} opened");
+    };
+    assert_eq!(cli(backend, &["GET", &key]), layout, "left as it was");
+    Some((refused, prefix(&isolated).to_owned()))
+}
+
+async fn newer_layout_is_refused(backend: Backend) {
+    let Some((refused, prefix)) = refusal(backend, "2").await else {
+        return;
     };
     assert_eq!(
         refused,
         format!(
-            "Redis prefix {:?} holds key layout 2, newer than layout 1 of this sessiond: \
-             run a release that knows layout 2",
-            prefix(&isolated)
+            "Redis prefix {prefix:?} holds key layout 2, newer than layout 1 of this sessiond: \
+             run a release that knows layout 2"
         )
     );
-    assert_eq!(cli(backend, &["GET", &key]), "2", "left as it was");
 }
 
 async fn unreadable_layout_is_refused(backend: Backend) {
-    let Some(isolated) = backend.isolated() else {
+    let Some((refused, prefix)) = refusal(backend, "one").await else {
         return;
     };
-    let key = layout_key(&isolated);
-    assert_eq!(cli(backend, &["SET", &key, "one"]), "OK");
-    let Err(refused) = open(&isolated.url).await else {
-        panic!("a store in an unknown key layout opened");
-    };
-    assert!(refused.contains(prefix(&isolated)), "{refused}");
+    assert!(refused.contains(&format!("{prefix:?}")), "{refused}");
     assert!(refused.contains("\"one\""), "{refused}");
     assert!(!refused.contains('\n'), "one line: {refused}");
 }
