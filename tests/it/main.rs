@@ -14,6 +14,7 @@ mod http_basics;
 mod limits;
 mod openapi;
 mod postgres_migrations;
+mod redis_layout;
 mod reference;
 mod scale_out;
 mod services;
