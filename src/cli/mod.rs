@@ -83,6 +83,9 @@ impl From<ServiceError> for CliError {
 pub type CliResult = Result<(), CliError>;
 
 pub fn main(cli: Cli) -> ExitCode {
+    if !matches!(cli.command, Command::Serve) {
+        end_quietly_on_a_closed_pipe();
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => return report(CliError::Failed(format!("cannot start: {error}"))),
@@ -90,6 +93,16 @@ pub fn main(cli: Cli) -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => report(error),
+    }
+}
+
+/// Rust ignores SIGPIPE, so a listing piped into `head` would panic at its next `println!`
+/// once `head` has gone; a command-line tool ends quietly instead, as `ls | head` does. Not
+/// for `serve`, whose sockets must see a closed peer as an error rather than end the process.
+fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: sets a signal's disposition before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -275,3 +275,33 @@ fn serve_logs_the_upgrade_of_an_older_database() {
         .unwrap();
     assert_eq!(left, ["sessions_by_expiry", "sessions_by_last_active"]);
 }
+
+#[test]
+fn a_listing_piped_into_a_closed_reader_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = TempDir::new().unwrap();
+    assert!(
+        create_user(dir.path(), "alice", PASSWORD, &[])
+            .status
+            .success()
+    );
+    for args in [&["users", "list"][..], &["audit", "list"]] {
+        let mut child = sessiond(dir.path())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Closed before the command has opened its stores, so its first line meets EPIPE,
+        // as in `sessiond audit list | head -0`.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = text(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            output.status.success() || output.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?} {stderr}",
+            output.status
+        );
+    }
+}
