@@ -29,8 +29,9 @@ pub enum SessionsCommand {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("target").required(true).args(["id", "user", "group", "all"])))]
 pub struct RevokeArgs {
-    /// A session's id (as `sessions list --json` shows it).
-    #[arg(long)]
+    /// A session's id (as `sessions list --json` shows it). Taken as given even when it
+    /// begins with `-`, as ids made before the `ses_` prefix may.
+    #[arg(long, allow_hyphen_values = true)]
     id: Option<String>,
     /// Every session of this user (username, id or e-mail).
     #[arg(long)]

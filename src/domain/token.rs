@@ -73,9 +73,18 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
-/// A session's public identifier: random, unrelated to its token, safe to show in URLs.
+/// What every public id begins with: it names the kind of id where it is pasted, and no id
+/// begins with `-`, which a command line would read as a flag (a bare base64url id does one
+/// time in 64). Ids made before it are still accepted wherever an id is taken.
+pub const PUBLIC_ID_PREFIX: &str = "ses_";
+
+/// A session's public identifier: random, unrelated to its token, safe to show in URLs and
+/// to give on a command line.
 pub fn new_public_id() -> String {
-    URL_SAFE_NO_PAD.encode(random_bytes::<16>())
+    let mut id = String::with_capacity(PUBLIC_ID_PREFIX.len() + 22);
+    id.push_str(PUBLIC_ID_PREFIX);
+    URL_SAFE_NO_PAD.encode_string(random_bytes::<16>(), &mut id);
+    id
 }
 
 #[cfg(test)]
@@ -91,6 +100,16 @@ mod tests {
         assert!(!format!("{a:?}").contains(a.expose()));
         assert_eq!(SecretToken::parse(a.expose()), Some(a.clone()));
         assert_eq!(SecretToken::parse("x'; drop table"), None);
+    }
+
+    #[test]
+    fn public_ids_are_prefixed_random_and_never_look_like_a_flag() {
+        let ids: std::collections::HashSet<String> = (0..256).map(|_| new_public_id()).collect();
+        assert_eq!(ids.len(), 256);
+        for id in &ids {
+            assert!(id.starts_with(PUBLIC_ID_PREFIX), "{id}");
+            assert_eq!(id.len(), PUBLIC_ID_PREFIX.len() + 22, "{id}");
+        }
     }
 
     #[test]

@@ -340,6 +340,44 @@ async fn sessions_list_and_revoke_by_id_and_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_ids_are_safe_on_the_command_line_even_when_they_begin_with_a_hyphen() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let bob = server.signed_in(SAFARI_IPAD, "bob").await;
+    let id_of = |user: &str| {
+        let json: Value =
+            serde_json::from_str(&server.cli_ok(&["sessions", "list", "--user", user, "--json"]))
+                .unwrap();
+        json[0]["id"].as_str().unwrap().to_owned()
+    };
+    let alice_id = id_of("alice");
+    assert!(alice_id.starts_with("ses_"), "{alice_id}");
+    assert_eq!(
+        server.cli_ok(&["sessions", "revoke", "--id", &alice_id]),
+        format!("Revoked 1 session of alice ({alice_id}).\n")
+    );
+    assert_eq!(alice.session_status().await, StatusCode::UNAUTHORIZED);
+
+    // An id made before the prefix, one in 64 of which began with `-`, is still taken.
+    let legacy = "-TmEGnK8Sx0qGNSoJ1Wt7Q";
+    let renamed = server
+        .db()
+        .execute(
+            "UPDATE sessions SET id = ?1 WHERE id = ?2",
+            [legacy, &id_of("bob")],
+        )
+        .unwrap();
+    assert_eq!(renamed, 1);
+    assert_eq!(
+        server.cli_ok(&["sessions", "revoke", "--id", legacy]),
+        format!("Revoked 1 session of bob ({legacy}).\n")
+    );
+    assert_eq!(bob.session_status().await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_create_share_and_list_refuse_bad_input() {
     let server = spawn().await;
     let orphan = server.cli(&["groups", "create", "acme/platform"]);
