@@ -31,7 +31,9 @@ pub struct SessionSettings {
     pub absolute_lifetime: HumanDuration,
     pub max_per_user: u32,
     pub on_limit: OnLimit,
-    pub activity_write_interval: HumanDuration,
+    /// Unset: [`DEFAULT_ACTIVITY_WRITE_INTERVAL`], or half the idle timeout when shorter;
+    /// read through [`SessionSettings::activity_write_interval`].
+    pub activity_write_interval: Option<HumanDuration>,
     pub remember_me_lifetime: HumanDuration,
     pub check_cache_capacity: usize,
 }
@@ -69,6 +71,22 @@ fn minutes(n: u64) -> HumanDuration {
     HumanDuration(Duration::from_secs(n * 60))
 }
 
+/// How often a session's last activity is written at most, unless set or the idle timeout
+/// asks for less.
+pub const DEFAULT_ACTIVITY_WRITE_INTERVAL: Duration = Duration::from_secs(60);
+
+impl SessionSettings {
+    /// How often a session's last activity is written at most. Never more than half the idle
+    /// timeout, so a session used at least that often is written before it idles out: its
+    /// expiry is judged by the stored activity, which lags the true one by up to this much.
+    pub fn activity_write_interval(&self) -> Duration {
+        match self.activity_write_interval {
+            Some(set) => set.0,
+            None => DEFAULT_ACTIVITY_WRITE_INTERVAL.min(self.idle_timeout.0 / 2),
+        }
+    }
+}
+
 impl Default for SessionSettings {
     fn default() -> Self {
         SessionSettings {
@@ -76,7 +94,7 @@ impl Default for SessionSettings {
             absolute_lifetime: minutes(24 * 60),
             max_per_user: 10,
             on_limit: OnLimit::Reject,
-            activity_write_interval: HumanDuration(Duration::from_secs(60)),
+            activity_write_interval: None,
             remember_me_lifetime: minutes(14 * 24 * 60),
             check_cache_capacity: 65_536,
         }
@@ -172,6 +190,16 @@ impl Settings {
                 "sessions.idle_timeout and sessions.absolute_lifetime must be above 0".into(),
             );
         }
+        if let Some(interval) = &s.activity_write_interval
+            && interval.0 > s.idle_timeout.0 / 2
+        {
+            return Err(format!(
+                "sessions.activity_write_interval ({interval}) must be at most half of \
+                 sessions.idle_timeout ({}), or sessions in use would idle out before their \
+                 activity is written; leave it unset to have it chosen",
+                s.idle_timeout
+            ));
+        }
         if s.max_per_user == 0 {
             return Err("sessions.max_per_user must be at least 1".into());
         }
@@ -219,7 +247,7 @@ mod tests {
         assert_eq!(s.sessions.absolute_lifetime.0.as_secs(), 86_400);
         assert_eq!(s.sessions.max_per_user, 10);
         assert_eq!(s.sessions.on_limit, OnLimit::Reject);
-        assert_eq!(s.sessions.activity_write_interval.0.as_secs(), 60);
+        assert_eq!(s.sessions.activity_write_interval().as_secs(), 60);
         assert_eq!(s.sessions.remember_me_lifetime.0.as_secs(), 14 * 86_400);
         assert_eq!(s.login.password_min_length, 12);
         assert_eq!(s.login.lockout_threshold, 10);
@@ -260,5 +288,25 @@ mod tests {
         assert!(
             Settings::from_sources("", env(&[("SESSIOND_SESSIONS__MAX_PER_USER", "0")])).is_err()
         );
+    }
+
+    #[test]
+    fn the_activity_write_interval_stays_within_half_the_idle_timeout() {
+        let read = |file: &str| Settings::from_sources(file, env(&[]));
+        let interval = |file: &str| read(file).unwrap().sessions.activity_write_interval();
+        assert_eq!(interval("").as_secs(), 60);
+        assert_eq!(interval("[sessions]\nidle_timeout = \"30s\"").as_secs(), 15);
+        assert_eq!(
+            interval("[sessions]\nidle_timeout = \"30s\"\nactivity_write_interval = \"15s\"")
+                .as_secs(),
+            15
+        );
+        let refused = read("[sessions]\nidle_timeout = \"30s\"\nactivity_write_interval = \"60s\"")
+            .unwrap_err();
+        assert!(
+            refused.contains("sessions.activity_write_interval (1m)"),
+            "{refused}"
+        );
+        assert!(refused.contains("sessions.idle_timeout (30s)"), "{refused}");
     }
 }

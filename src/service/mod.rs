@@ -75,7 +75,7 @@ impl Policy {
                 max_per_user: s.max_per_user,
                 evict_oldest: s.on_limit == OnLimit::EvictOldest,
             },
-            activity_write_interval: s.activity_write_interval.0,
+            activity_write_interval: s.activity_write_interval(),
             remember_me_lifetime: s.remember_me_lifetime.0,
             password_min_length: settings.login.password_min_length,
             lockout: LockoutPolicy {

@@ -112,7 +112,7 @@ async fn sessions_page_through_120_and_filter() {
 async fn expired_sessions_are_not_listed() {
     let server = spawn_with(|s| {
         s.sessions.idle_timeout = duration("1s");
-        s.sessions.activity_write_interval = duration("0s");
+        s.sessions.activity_write_interval = Some(duration("0s"));
     })
     .await;
     server.create_user("alice", false).await;

@@ -53,12 +53,10 @@ async fn logout_kills_the_token_even_if_the_client_keeps_it() {
 }
 
 #[tokio::test]
-async fn idle_timeout_expires_an_unused_session() {
-    let server = spawn_with(|s| {
-        s.sessions.idle_timeout = duration("2s");
-        s.sessions.activity_write_interval = duration("0s");
-    })
-    .await;
+async fn idle_timeout_expires_an_unused_session_and_keeps_a_used_one() {
+    // The activity write interval left to its default, which is then half the idle timeout:
+    // the default of 60 s would let the used session idle out too.
+    let server = spawn_with(|s| s.sessions.idle_timeout = duration("2s")).await;
     server.create_user("alice", false).await;
     let active = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     let idle = server.signed_in(CHROME_ANDROID, "alice").await;
@@ -74,7 +72,7 @@ async fn idle_timeout_expires_an_unused_session() {
 async fn absolute_lifetime_ends_even_an_active_session() {
     let server = spawn_with(|s| {
         s.sessions.absolute_lifetime = duration("2s");
-        s.sessions.activity_write_interval = duration("0s");
+        s.sessions.activity_write_interval = Some(duration("0s"));
     })
     .await;
     server.create_user("alice", false).await;
@@ -96,7 +94,7 @@ fn stored_last_active(server: &TestServer) -> i64 {
 
 #[tokio::test]
 async fn last_activity_is_written_at_most_once_per_interval() {
-    let server = spawn_with(|s| s.sessions.activity_write_interval = duration("1s")).await;
+    let server = spawn_with(|s| s.sessions.activity_write_interval = Some(duration("1s"))).await;
     server.create_user("alice", false).await;
     let browser = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     let at_login = stored_last_active(&server);

@@ -403,7 +403,7 @@ async fn a_redis_login_waits_for_the_nodes_only_when_it_evicts_a_session() {
 async fn checks_arriving_together_write_a_due_activity_once() {
     for capacity in [65_536, 0] {
         let server = spawn_with(|s| {
-            s.sessions.activity_write_interval = duration("1s");
+            s.sessions.activity_write_interval = Some(duration("1s"));
             s.sessions.check_cache_capacity = capacity;
         })
         .await;

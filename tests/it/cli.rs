@@ -195,6 +195,18 @@ fn bad_usage_and_unknown_users_exit_2() {
         text(&bad_config.stderr).contains("idle_timeout")
             || text(&bad_config.stderr).contains("duration")
     );
+    let idling_out = sessiond(dir.path())
+        .env("SESSIOND_SESSIONS__IDLE_TIMEOUT", "30s")
+        .env("SESSIOND_SESSIONS__ACTIVITY_WRITE_INTERVAL", "60s")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(idling_out.status.code(), Some(2));
+    assert!(
+        text(&idling_out.stderr).contains("must be at most half of sessions.idle_timeout (30s)"),
+        "{}",
+        text(&idling_out.stderr)
+    );
 }
 
 #[test]

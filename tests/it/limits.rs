@@ -45,7 +45,7 @@ async fn evict_oldest_mode_drops_the_least_recently_active() {
     let server = spawn_with(|s| {
         s.sessions.max_per_user = 3;
         s.sessions.on_limit = OnLimit::EvictOldest;
-        s.sessions.activity_write_interval = duration("0s");
+        s.sessions.activity_write_interval = Some(duration("0s"));
     })
     .await;
     server.create_user("alice", false).await;

@@ -78,7 +78,7 @@ fn ids(list: &[Value]) -> Vec<&str> {
 
 /// A server that writes activity on every request, so list order follows the requests.
 async fn spawn_tracking_activity() -> TestServer {
-    spawn_with(|s| s.sessions.activity_write_interval = duration("0s")).await
+    spawn_with(|s| s.sessions.activity_write_interval = Some(duration("0s"))).await
 }
 
 /// How many of a user's remember-me tokens are stored.
