@@ -41,7 +41,7 @@ const SMOKE: Sizes = Sizes {
     wrk_seconds: 1,
 };
 
-/// wrk's keep-alive connections, as the issue asks.
+/// wrk's keep-alive connections: enough to keep both cores busy.
 const CONNECTIONS: u32 = 64;
 
 /// The parts of a run after seeding; `--only` picks some (e.g. while profiling one).
