@@ -72,17 +72,54 @@ impl Component {
 pub(super) fn migrate(conn: &mut Connection, component: Component) -> Result<(), String> {
     let known = component.known();
     // Most opens find the schema current: asked first without taking the write lock.
-    if applied_version(conn, component).map_err(|e| e.to_string())? == known {
-        return Ok(());
-    }
-    match apply(conn, component).map_err(|e| e.to_string())? {
-        None => Ok(()),
-        Some(applied) => Err(format!(
+    if applied_version(conn, component).map_err(|e| e.to_string())? != known
+        && let Some(applied) = apply(conn, component).map_err(|e| e.to_string())?
+    {
+        return Err(format!(
             "its {} schema is at version {applied}, newer than this sessiond knows ({known}): \
              run the sessiond release that wrote it, or a newer one",
             component.name()
-        )),
+        ));
     }
+    if let Component::Sessions = component {
+        drop_indexes_remade(conn).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Whether the sessions table has this build's listing index and none of the indexes older
+/// builds sharing the file make again when they open it (they create their schema if absent),
+/// each replaced by a migration: the index by user (0004) and the wider listing indexes
+/// (0002, 0006).
+const INDEXES_SETTLED: &str = "SELECT NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE name IN \
+    ('sessions_by_user', 'sessions_by_activity', 'sessions_by_recency')) \
+    AND EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sessions_by_last_active')";
+
+/// Drops the indexes an older build made again, which every write would otherwise keep up,
+/// and makes the listing index again if it is missing, in one write transaction; asked
+/// first without the lock, as most opens find nothing to do.
+fn drop_indexes_remade(conn: &mut Connection) -> rusqlite::Result<()> {
+    let settled = |conn: &Connection| conn.query_row(INDEXES_SETTLED, [], |row| row.get(0));
+    if settled(conn)? {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if settled(&tx)? {
+        return Ok(());
+    }
+    tx.execute_batch(
+        "DROP INDEX IF EXISTS sessions_by_user;
+         DROP INDEX IF EXISTS sessions_by_activity;
+         DROP INDEX IF EXISTS sessions_by_recency;
+         CREATE INDEX IF NOT EXISTS sessions_by_last_active ON sessions (last_active_at DESC);",
+    )?;
+    tx.commit()?;
+    tracing::info!(
+        took_ms = started.elapsed().as_millis() as u64,
+        "replaced the admin listing's index and dropped the others an older sessiond made again"
+    );
+    Ok(())
 }
 
 /// The recorded version (0 when none, or no table yet).

@@ -243,7 +243,7 @@ impl Checkpointer {
         let thread = std::thread::spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_INTERVAL) {
                 // PASSIVE never waits for readers or writers; what it cannot copy now, the
-                // next round does.
+                // next checkpoint does.
                 if let Ok(conn) = pool.get()
                     && let Err(error) =
                         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
