@@ -68,7 +68,8 @@ impl Component {
 
 /// Applies the component's pending migrations in one IMMEDIATE write transaction, so two
 /// processes opening the file at once never both apply a step: the second finds them
-/// recorded. Refuses a file whose schema is newer than this build knows.
+/// recorded. Refuses a file whose schema is newer than this build knows. Then drops what
+/// older builds sharing the file made again (see [`drop_indexes_remade`]).
 pub(super) fn migrate(conn: &mut Connection, component: Component) -> Result<(), String> {
     let known = component.known();
     // Most opens find the schema current: asked first without taking the write lock.
