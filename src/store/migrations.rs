@@ -60,11 +60,32 @@ pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "0002_groups_api_tokens_alarms",
 );
 
+pub const SQLITE_SESSIONS: &[Migration] = migrations!(
+    "sqlite/sessions": "0001_sessions",
+    "0002_listing_by_recency",
+    "0003_recency_counts",
+    "0004_sessions_in_user_spans",
+    "0005_session_addresses",
+    "0006_listing_by_last_active",
+);
+pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
+    "sqlite/directory": "0001_users_remember_tokens_audit",
+    "0002_api_tokens_alarms",
+    "0003_groups",
+);
+
+/// The SQLite sessions schema this build brings a file to; it refuses a file past it.
+pub const SQLITE_SESSIONS_VERSION: i64 = 6;
+/// The SQLite directory schema this build brings a file to; it refuses a file past it.
+pub const SQLITE_DIRECTORY_VERSION: i64 = 3;
+
 /// Every list above with its folder, for the test that holds them to the files.
 #[cfg(test)]
 const ALL: &[(&str, &[Migration])] = &[
     ("postgres/sessions", POSTGRES_SESSIONS),
     ("postgres/directory", POSTGRES_DIRECTORY),
+    ("sqlite/sessions", SQLITE_SESSIONS),
+    ("sqlite/directory", SQLITE_DIRECTORY),
 ];
 
 #[cfg(test)]
@@ -78,6 +99,12 @@ mod tests {
             let expected: Vec<i64> = (1..=migrations.len() as i64).collect();
             assert_eq!(versions, expected, "migrations/{dir}");
         }
+    }
+
+    #[test]
+    fn the_expected_versions_are_the_last_listed() {
+        assert_eq!(SQLITE_SESSIONS.len() as i64, SQLITE_SESSIONS_VERSION);
+        assert_eq!(SQLITE_DIRECTORY.len() as i64, SQLITE_DIRECTORY_VERSION);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod groups;
 mod helpers;
 mod http_basics;
 mod limits;
+mod migrations;
 mod openapi;
 mod postgres_migrations;
 mod redis_layout;

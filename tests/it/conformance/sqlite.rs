@@ -151,11 +151,12 @@ async fn address_entries_follow_the_sessions_and_the_purge_sweeps_the_rest() {
         .unwrap();
     assert_eq!(stale, 0);
 
-    // A file without the entries (an older build's) gets them when opened.
+    // A file without the entries (an older build's, which records no versions) gets them
+    // when opened.
     drop(store);
     db.execute_batch(
         "DROP TABLE session_addresses; DROP TRIGGER session_address_insert; \
-         DROP TRIGGER session_address_update;",
+         DROP TRIGGER session_address_update; DROP TABLE sessiond_migrations;",
     )
     .unwrap();
     let added = session(5, base, 99_000, a);
@@ -175,7 +176,7 @@ async fn sessions_of_an_older_file_are_placed_by_user() {
     let (_isolated, path, store, db) = sqlite_store();
     drop(store);
     db.execute_batch(
-        "DROP TRIGGER sessions_in_user_span; \
+        "DROP TRIGGER sessions_in_user_span; DROP TABLE sessiond_migrations; \
          CREATE INDEX sessions_by_user ON sessions (user_id, last_active_at);",
     )
     .unwrap();
@@ -299,14 +300,14 @@ async fn listing_pages_match_the_plain_query() {
     );
     same_as_plain(&store, &db, Timestamp(base.0 + 3 * HOUR)).await;
 
-    // A file written by a build without the counts, and with the wider listing index of older
-    // builds, gets the counts and the narrow index when it is opened.
+    // A file written by a build without the counts (nor recorded versions), and with the
+    // wider listing index of older builds, gets the counts and the narrow index when opened.
     drop(store);
     db.execute_batch(
         "DROP TABLE session_recency; DROP TRIGGER session_recency_insert; \
          DROP TRIGGER session_recency_update_18; DROP TRIGGER session_recency_update_10; \
          DROP TRIGGER session_recency_delete; DROP INDEX sessions_by_last_active; \
-         CREATE INDEX sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);",
+         DROP TABLE sessiond_migrations; CREATE INDEX sessions_by_recency ON sessions (last_active_at DESC, id, expires_at);",
     )
     .unwrap();
     for i in 0..20 {
