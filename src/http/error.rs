@@ -1,7 +1,8 @@
-//! The one mapping from failures to HTTP status codes and SPEC's JSON error body.
+//! The one mapping from failures to HTTP status codes and the JSON error body.
 
 use crate::service::ServiceError;
 use crate::store::StoreError;
+use crate::views::BadQuery;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -76,5 +77,11 @@ impl From<ServiceError> for ApiError {
             }
         };
         ApiError::new(status, code, message)
+    }
+}
+
+impl From<BadQuery> for ApiError {
+    fn from(error: BadQuery) -> Self {
+        ApiError::bad_request(error.0)
     }
 }

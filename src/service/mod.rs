@@ -1,8 +1,9 @@
-//! Use cases over the stores. Every rule of SPEC.md lives here once, whichever entry point
-//! (page, API, CLI) reaches it.
+//! Use cases over the stores. Every rule the README describes lives here once, whichever
+//! entry point (page, API, CLI) reaches it.
 
 pub mod admin;
 pub mod auth;
+pub mod authenticated;
 pub mod check_cache;
 pub mod groups;
 pub mod import;
