@@ -1,8 +1,10 @@
 //! `bench/run` (or `cargo bench --bench sessiond -- [--smoke] [--logins N] [--sessions URL
 //! --directory URL] [--only PART,...] [--pair BIN,BIN]`): the session check, login, listings,
 //! bulk revocation and sizes, each against its floor measured in the same run. What is
-//! measured, why, and what each flag does: docs/benchmarks.md.
+//! measured, why, and what each flag does: docs/benchmarks.md. `--cache-memory` measures
+//! only the check cache's memory per token (docs/deployment.md).
 
+mod cache_memory;
 mod seed;
 mod server;
 mod stats;
@@ -41,7 +43,7 @@ const SMOKE: Sizes = Sizes {
     wrk_seconds: 1,
 };
 
-/// wrk's keep-alive connections, as the issue asks.
+/// wrk's keep-alive connections: enough to keep both cores busy.
 const CONNECTIONS: u32 = 64;
 
 /// The parts of a run after seeding; `--only` picks some (e.g. while profiling one).
@@ -55,6 +57,7 @@ struct Args {
     /// Builds whose checks, listings, logins and revocations are then measured alternately
     /// on the same seeded stores.
     pair: Vec<String>,
+    cache_memory: bool,
 }
 
 /// Rounds of `--pair`: each build's checks, listings, logins and revocations this many
@@ -68,6 +71,7 @@ fn parse_args() -> Args {
         directory: None,
         parts: PARTS.map(str::to_owned).to_vec(),
         pair: Vec::new(),
+        cache_memory: false,
     };
     // Applied after the loop, so that `--smoke` does not undo it whatever the order.
     let mut logins = None;
@@ -91,6 +95,7 @@ fn parse_args() -> Args {
                 args.pair = builds.split(',').map(str::to_owned).collect();
             }
             "--directory" => args.directory = iter.next(),
+            "--cache-memory" => args.cache_memory = true,
             "--only" => {
                 let parts = iter.next().unwrap_or_default();
                 args.parts = parts.split(',').map(str::to_owned).collect();
@@ -103,7 +108,7 @@ fn parse_args() -> Args {
             "--bench" => {}
             other => {
                 eprintln!(
-                    "unknown argument {other:?}; usage: [--smoke] [--logins N] [--sessions URL] [--directory URL] [--only PART,...] [--pair BIN,BIN]"
+                    "unknown argument {other:?}; usage: [--smoke] [--logins N] [--sessions URL] [--directory URL] [--only PART,...] [--pair BIN,BIN] [--cache-memory]"
                 );
                 std::process::exit(2);
             }
@@ -145,6 +150,12 @@ impl Row {
 fn main() {
     let args = parse_args();
     let dir = tempfile::tempdir().expect("a temporary directory");
+    if args.cache_memory {
+        println!("# sessiond check cache memory");
+        println!("{}", machine());
+        cache_memory::run(dir.path());
+        return;
+    }
     let sqlite = format!("sqlite://{}", dir.path().join("sessiond.db").display());
     let sessions_url = args.sessions.clone().unwrap_or_else(|| sqlite.clone());
     let directory_url = args.directory.clone().unwrap_or_else(|| sqlite.clone());

@@ -1,4 +1,5 @@
-//! Settings: SPEC.md's defaults, then a TOML file, then `SESSIOND_<SECTION>__<KEY>` variables.
+//! Settings: defaults (docs/reference.md), then a TOML file, then `SESSIOND_<SECTION>__<KEY>`
+//! variables.
 
 use crate::domain::duration::HumanDuration;
 use ipnet::IpNet;
@@ -212,7 +213,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_match_the_spec() {
+    fn defaults_match_the_reference() {
         let s = Settings::from_sources("", env(&[])).unwrap();
         assert_eq!(s.sessions.idle_timeout.0.as_secs(), 3600);
         assert_eq!(s.sessions.absolute_lifetime.0.as_secs(), 86_400);

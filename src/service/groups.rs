@@ -1,4 +1,4 @@
-//! Groups: creating them, members and shares, the membership closure SPEC defines, and
+//! Groups: creating them, members and shares, the membership closure (README.md), and
 //! revoking the sessions of a group's members (or of everybody) with a dry run first.
 
 use super::{Progress, Service, ServiceError, ServiceResult};
@@ -76,7 +76,7 @@ pub struct AffectedUser {
     pub sessions: u64,
 }
 
-/// SPEC's report, line for line.
+/// The text report `sessiond sessions revoke` prints (docs/reference.md).
 impl fmt::Display for RevocationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.group {
@@ -131,7 +131,7 @@ impl fmt::Display for RevocationReport {
     }
 }
 
-/// The groups whose direct members are members of `root`, as SPEC defines them: `root` and
+/// The groups whose direct members are members of `root`: `root` and
 /// its ancestors; every descendant; and, for `root` and each descendant, every group it is
 /// shared with together with that group's ancestors.
 pub fn member_source_groups(graph: &GroupGraph, root: i64) -> BTreeSet<i64> {
@@ -322,7 +322,7 @@ impl Service {
             .collect())
     }
 
-    /// The group's members as SPEC defines them, active humans only, by username. Two store
+    /// The group's members by the closure above, active humans only, by username. Two store
     /// calls whatever the size of the group.
     pub async fn group_members(&self, group: &Group) -> ServiceResult<Vec<User>> {
         let graph = self.directory.group_graph().await?;
@@ -446,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn closure_follows_spec() {
+    fn closure_follows_the_membership_rule() {
         // 1 acme ⊃ 2 acme/platform ⊃ 3 acme/platform/infra; 4 acme/sales (a sibling);
         // 5 partners ⊃ 6 partners/contractors ⊃ 7 partners/contractors/juniors;
         // 8 auditors (shared with infra); 9 outsiders (shared with nobody we reach).

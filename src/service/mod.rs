@@ -1,5 +1,5 @@
-//! Use cases over the stores. Every rule the README describes lives here once, whichever
-//! entry point (page, API, CLI) reaches it.
+//! Use cases over the stores. Every session, login and revocation rule lives here once,
+//! whichever entry point (page, API, CLI) reaches it.
 
 pub mod admin;
 pub mod auth;

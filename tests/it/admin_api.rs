@@ -4,19 +4,12 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-async fn get_json(browser: &Browser, path: &str) -> (StatusCode, Value) {
-    let response = browser.get(path).await;
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn every_admin_endpoint_wants_an_administrator() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let anonymous = server.browser(FIREFOX_UBUNTU);
-    let user = server.browser(FIREFOX_UBUNTU);
-    user.login("alice").await;
+    let user = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     let admin = admin_browser(&server).await;
     let endpoints = [
         ("GET", "/api/admin/sessions"),
@@ -34,11 +27,9 @@ async fn every_admin_endpoint_wants_an_administrator() {
         let method: reqwest::Method = method.parse().unwrap();
         let send = |b: &Browser| b.client.request(method.clone(), b.url(path)).send();
         let none = send(&anonymous).await.unwrap();
-        assert_eq!(none.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
-        assert_eq!(error_code(none).await, "unauthorized");
+        assert_error(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
         let forbidden = send(&user).await.unwrap();
-        assert_eq!(forbidden.status(), StatusCode::FORBIDDEN, "{method} {path}");
-        assert_eq!(error_code(forbidden).await, "forbidden");
+        assert_error(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
     }
     // Reads succeed for the admin; nothing above changed anything for alice.
     for path in [
@@ -61,7 +52,7 @@ async fn sessions_page_through_120_and_filter() {
     seed_sessions(&server, alice, "alice", 100, "198.51.100.1").await;
     seed_sessions(&server, bob, "bob", 20, "203.0.113.9").await;
 
-    let (status, first) = get_json(&admin, "/api/admin/sessions").await;
+    let (status, first) = admin.get_json("/api/admin/sessions").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(first["total"], 121, "120 seeded and the admin's own");
     assert_eq!(first["limit"], 50);
@@ -70,11 +61,9 @@ async fn sessions_page_through_120_and_filter() {
 
     let mut seen = std::collections::HashSet::new();
     for offset in [0, 50, 100] {
-        let (_, page) = get_json(
-            &admin,
-            &format!("/api/admin/sessions?limit=50&offset={offset}"),
-        )
-        .await;
+        let (_, page) = admin
+            .get_json(&format!("/api/admin/sessions?limit=50&offset={offset}"))
+            .await;
         for session in page["sessions"].as_array().unwrap() {
             assert!(
                 seen.insert(session["id"].as_str().unwrap().to_owned()),
@@ -83,17 +72,15 @@ async fn sessions_page_through_120_and_filter() {
         }
     }
     assert_eq!(seen.len(), 121);
-    let (_, past_end) = get_json(&admin, "/api/admin/sessions?offset=500").await;
+    let (_, past_end) = admin.get_json("/api/admin/sessions?offset=500").await;
     assert_eq!(past_end["sessions"].as_array().unwrap().len(), 0);
     assert_eq!(past_end["total"], 121);
-    let (_, max) = get_json(&admin, "/api/admin/sessions?limit=500").await;
+    let (_, max) = admin.get_json("/api/admin/sessions?limit=500").await;
     assert_eq!(max["sessions"].as_array().unwrap().len(), 121);
 
-    let (_, by_user) = get_json(
-        &admin,
-        &format!("/api/admin/sessions?userId={bob}&limit=500"),
-    )
-    .await;
+    let (_, by_user) = admin
+        .get_json(&format!("/api/admin/sessions?userId={bob}&limit=500"))
+        .await;
     assert_eq!(by_user["total"], 20);
     assert!(
         by_user["sessions"]
@@ -102,13 +89,11 @@ async fn sessions_page_through_120_and_filter() {
             .iter()
             .all(|s| s["username"] == "bob")
     );
-    let (_, by_ip) = get_json(&admin, "/api/admin/sessions?ip=198.51.100.1").await;
+    let (_, by_ip) = admin.get_json("/api/admin/sessions?ip=198.51.100.1").await;
     assert_eq!(by_ip["total"], 100);
-    let (_, both) = get_json(
-        &admin,
-        &format!("/api/admin/sessions?userId={bob}&ip=198.51.100.1"),
-    )
-    .await;
+    let (_, both) = admin
+        .get_json(&format!("/api/admin/sessions?userId={bob}&ip=198.51.100.1"))
+        .await;
     assert_eq!(both["total"], 0);
 
     for bad in [
@@ -119,27 +104,26 @@ async fn sessions_page_through_120_and_filter() {
         "userId=alice",
     ] {
         let response = admin.get(&format!("/api/admin/sessions?{bad}")).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
-        assert_eq!(error_code(response).await, "bad_request");
+        assert_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
     }
 }
 
 #[tokio::test]
 async fn expired_sessions_are_not_listed() {
     let server = spawn_with(|s| {
-        s.sessions.idle_timeout = crate::auth::duration("1s");
-        s.sessions.activity_write_interval = crate::auth::duration("0s");
+        s.sessions.idle_timeout = duration("1s");
+        s.sessions.activity_write_interval = duration("0s");
     })
     .await;
     server.create_user("alice", false).await;
     let admin = admin_browser(&server).await;
     server.browser(CHROME_ANDROID).login("alice").await;
-    let (_, before) = get_json(&admin, "/api/admin/sessions").await;
+    let (_, before) = admin.get_json("/api/admin/sessions").await;
     assert_eq!(before["total"], 2);
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     admin.get("/api/session").await; // keeps the admin's own session fresh
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let (_, after) = get_json(&admin, "/api/admin/sessions").await;
+    let (_, after) = admin.get_json("/api/admin/sessions").await;
     assert_eq!(
         after["total"], 1,
         "alice's idle session is still stored but not shown"
@@ -154,19 +138,14 @@ async fn terminating_one_session_kills_it_everywhere_and_is_audited() {
     let alice = server.create_user("alice", false).await;
     let victim = server.browser(CHROME_ANDROID);
     let other = server.browser(SAFARI_IPAD);
-    let login = victim.login_as("alice", PASSWORD, true).await;
+    let login = victim.login_remembered("alice").await;
     let id = login.json::<Value>().await.unwrap()["session"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     other.login("alice").await;
 
-    let response = admin
-        .client
-        .delete(admin.url(&format!("/api/admin/sessions/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let response = admin.delete(&format!("/api/admin/sessions/{id}")).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         victim.session_status().await,
@@ -174,29 +153,17 @@ async fn terminating_one_session_kills_it_everywhere_and_is_audited() {
         "remember-me died too"
     );
     let page = victim.get("/admin/sessions").await;
-    assert_eq!(page.status(), StatusCode::SEE_OTHER);
-    assert!(
-        page.headers()["location"]
-            .to_str()
-            .unwrap()
-            .starts_with("/login")
-    );
+    assert!(redirect_target(&page).starts_with("/login"));
     assert_eq!(other.session_status().await, StatusCode::OK);
 
-    let again = admin
-        .client
-        .delete(admin.url(&format!("/api/admin/sessions/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::NOT_FOUND);
-    assert_eq!(error_code(again).await, "not_found");
+    let again = admin.delete(&format!("/api/admin/sessions/{id}")).await;
+    assert_error(again, StatusCode::NOT_FOUND, "not_found").await;
 
-    let (_, audit) = get_json(
-        &admin,
-        &format!("/api/admin/audit?userId={alice}&kind=session_revoked"),
-    )
-    .await;
+    let (_, audit) = admin
+        .get_json(&format!(
+            "/api/admin/audit?userId={alice}&kind=session_revoked"
+        ))
+        .await;
     let event = &audit["events"][0];
     assert_eq!(event["actor"], "user:root");
     assert_eq!(event["subject_username"], "alice");
@@ -214,18 +181,12 @@ async fn logout_all_devices_ends_all_five() {
     server.create_user("bob", false).await;
     let mut devices = Vec::new();
     for _ in 0..5 {
-        let device = server.browser(FIREFOX_UBUNTU);
-        device.login("alice").await;
-        devices.push(device);
+        devices.push(server.signed_in(FIREFOX_UBUNTU, "alice").await);
     }
-    let bobs = server.browser(SAFARI_IPAD);
-    bobs.login("bob").await;
+    let bobs = server.signed_in(SAFARI_IPAD, "bob").await;
     let response = admin
-        .client
-        .delete(admin.url(&format!("/api/admin/sessions?userId={alice}")))
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/admin/sessions?userId={alice}"))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["revoked"], 5);
@@ -234,19 +195,9 @@ async fn logout_all_devices_ends_all_five() {
     }
     assert_eq!(bobs.session_status().await, StatusCode::OK);
 
-    let missing = admin
-        .client
-        .delete(admin.url("/api/admin/sessions"))
-        .send()
-        .await
-        .unwrap();
+    let missing = admin.delete("/api/admin/sessions").await;
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
-    let unknown = admin
-        .client
-        .delete(admin.url("/api/admin/sessions?userId=9999"))
-        .send()
-        .await
-        .unwrap();
+    let unknown = admin.delete("/api/admin/sessions?userId=9999").await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
 }
 
@@ -264,11 +215,8 @@ async fn the_owner_can_be_terminated_and_log_in_again() {
     let id = login["session"]["id"].as_str().unwrap();
     let other_admin = admin_browser(&server).await;
     let response = other_admin
-        .client
-        .delete(other_admin.url(&format!("/api/admin/sessions/{id}")))
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/admin/sessions/{id}"))
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(owner.session_status().await, StatusCode::UNAUTHORIZED);
     let again = owner.login_as("admin", password.expose(), false).await;
@@ -284,7 +232,7 @@ async fn users_listing_and_row_actions() {
     let device = server.browser(CHROME_ANDROID);
     device.login("alice").await;
     let newest = device.login("alice").await;
-    let (_, page) = get_json(&admin, "/api/admin/users").await;
+    let (_, page) = admin.get_json("/api/admin/users").await;
     assert_eq!(page["total"], 3);
     let rows = page["users"].as_array().unwrap();
     let row_of = |name: &str| rows.iter().find(|u| u["username"] == name).unwrap().clone();
@@ -295,37 +243,29 @@ async fn users_listing_and_row_actions() {
     assert_eq!(row_of("bob")["active_sessions"], 0);
     assert!(row_of("bob")["last_active_at"].is_null());
     // A later page counts its own rows.
-    let (_, page) = get_json(&admin, "/api/admin/users?limit=1&offset=1").await;
+    let (_, page) = admin.get_json("/api/admin/users?limit=1&offset=1").await;
     assert_eq!(page["users"][0]["username"], "alice");
     assert_eq!(page["users"][0]["active_sessions"], 2);
 
-    let post = |path: String| admin.client.post(admin.url(&path)).send();
-    let blocked = post(format!("/api/admin/users/{alice}/block"))
-        .await
-        .unwrap();
+    let blocked = admin.post(&format!("/api/admin/users/{alice}/block")).await;
     assert_eq!(blocked.status(), StatusCode::OK);
     assert_eq!(blocked.json::<Value>().await.unwrap()["revoked"], 2);
     assert_eq!(device.session_status().await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        post(format!("/api/admin/users/{alice}/unblock"))
+        admin
+            .post(&format!("/api/admin/users/{alice}/unblock"))
             .await
-            .unwrap()
             .status(),
         StatusCode::NO_CONTENT
     );
 
     let stranger = server.browser(FIREFOX_UBUNTU);
-    stranger
-        .login_as("alice", "wrong password here", false)
-        .await;
+    stranger.fail_login("alice").await;
     assert_eq!(
-        stranger
-            .login_as("alice", "wrong password here", false)
-            .await
-            .status(),
+        stranger.fail_login("alice").await.status(),
         StatusCode::LOCKED
     );
-    let (_, page) = get_json(&admin, "/api/admin/users").await;
+    let (_, page) = admin.get_json("/api/admin/users").await;
     let row = page["users"]
         .as_array()
         .unwrap()
@@ -335,24 +275,20 @@ async fn users_listing_and_row_actions() {
         .clone();
     assert!(row["locked_until"].is_string());
     assert_eq!(
-        post(format!("/api/admin/users/{alice}/unlock"))
+        admin
+            .post(&format!("/api/admin/users/{alice}/unlock"))
             .await
-            .unwrap()
             .status(),
         StatusCode::NO_CONTENT
     );
     stranger.login("alice").await;
 
     assert_eq!(
-        post("/api/admin/users/9999/block".into())
-            .await
-            .unwrap()
-            .status(),
+        admin.post("/api/admin/users/9999/block").await.status(),
         StatusCode::NOT_FOUND
     );
-    let bad = post("/api/admin/users/alice/block".into()).await.unwrap();
-    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(bad).await, "bad_request");
+    let bad = admin.post("/api/admin/users/alice/block").await;
+    assert_error(bad, StatusCode::BAD_REQUEST, "bad_request").await;
 }
 
 #[tokio::test]
@@ -362,13 +298,13 @@ async fn audit_listing_filters_and_pages() {
     let alice = server.create_user("alice", false).await;
     let device = server.browser(FIREFOX_UBUNTU);
     for _ in 0..3 {
-        device.login_as("alice", "wrong password here", false).await;
+        device.fail_login("alice").await;
     }
-    let (_, failures) = get_json(
-        &admin,
-        &format!("/api/admin/audit?userId={alice}&kind=login_failure&limit=2"),
-    )
-    .await;
+    let (_, failures) = admin
+        .get_json(&format!(
+            "/api/admin/audit?userId={alice}&kind=login_failure&limit=2"
+        ))
+        .await;
     assert_eq!(failures["total"], 3);
     assert_eq!(failures["events"].as_array().unwrap().len(), 2);
     assert_eq!(failures["events"][0]["outcome"], "failure");
@@ -384,54 +320,35 @@ async fn audit_listing_filters_and_pages() {
 async fn admin_api_tokens_authenticate_until_revoked() {
     let server = spawn().await;
     let alice = server.create_user("alice", false).await;
-    let device = server.browser(FIREFOX_UBUNTU);
-    device.login("alice").await;
+    let device = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     let (_, secret) = server
         .service
         .create_api_token("offboarding-script", &"test".into())
         .await
         .unwrap();
-    let client = reqwest::Client::new();
-    let call = || {
-        client
-            .delete(server.url(&format!("/api/admin/sessions?userId={alice}")))
-            .bearer_auth(secret.expose())
-            .send()
-    };
-    let response = call().await.unwrap();
+    let script = server.bearer(secret.expose());
+    let offboard = format!("/api/admin/sessions?userId={alice}");
+    let call = || script.delete(&offboard);
+    let response = call().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap()["revoked"], 1);
     assert_eq!(device.session_status().await, StatusCode::UNAUTHORIZED);
-    let actor: String = server
-        .db()
-        .query_row(
-            "SELECT actor FROM audit_events WHERE kind = 'session_revoked'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let actor: String =
+        server.query_one("SELECT actor FROM audit_events WHERE kind = 'session_revoked'");
     assert_eq!(actor, "token:offboarding-script");
     // An admin token is not a session: the forward-auth check does not accept it.
-    let whoami = client
-        .get(server.url("/api/session"))
-        .bearer_auth(secret.expose())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(whoami.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(script.session_status().await, StatusCode::UNAUTHORIZED);
 
     server
         .service
         .revoke_api_token("offboarding-script", &"test".into())
         .await
         .unwrap();
-    assert_eq!(call().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    let forged = client
-        .get(server.url("/api/admin/sessions"))
-        .bearer_auth("sat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(call().await.status(), StatusCode::UNAUTHORIZED);
+    let forged = server
+        .bearer("sat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .get("/api/admin/sessions")
+        .await;
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -441,24 +358,19 @@ async fn ip_spread_raises_one_alarm_at_the_fourth_address() {
         spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
     let admin = admin_browser(&server).await;
     server.create_user("alice", false).await;
-    let login_from = |ip: &'static str| {
-        reqwest::Client::new()
-            .post(server.url("/api/login"))
-            .header("x-forwarded-for", ip)
-            .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
-            .send()
-    };
+    let plain = server.plain();
+    let login_from = |ip: &'static str| plain.login_from("alice", ip);
     for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
-        assert_eq!(login_from(ip).await.unwrap().status(), StatusCode::CREATED);
+        assert_eq!(login_from(ip).await.status(), StatusCode::CREATED);
     }
-    let (_, none) = get_json(&admin, "/api/admin/alarms").await;
+    let (_, none) = admin.get_json("/api/admin/alarms").await;
     assert_eq!(none["total"], 0, "three addresses are below the threshold");
-    login_from("192.0.2.4").await.unwrap();
-    let kinds = crate::auth::audit_kinds(&server);
+    login_from("192.0.2.4").await;
+    let kinds = audit_kinds(&server);
     assert_eq!(&kinds[kinds.len() - 2..], ["alarm_raised", "login_success"]);
-    login_from("192.0.2.4").await.unwrap();
-    login_from("192.0.2.5").await.unwrap();
-    let (_, open) = get_json(&admin, "/api/admin/alarms").await;
+    login_from("192.0.2.4").await;
+    login_from("192.0.2.5").await;
+    let (_, open) = admin.get_json("/api/admin/alarms").await;
     assert_eq!(
         open["total"], 1,
         "one open alarm per user, not one per request"
@@ -476,31 +388,24 @@ async fn ip_spread_raises_one_alarm_at_the_fourth_address() {
         ])
     );
     let id = alarm["id"].as_i64().unwrap();
-    let ack = admin
-        .client
-        .post(admin.url(&format!("/api/admin/alarms/{id}/acknowledge")))
-        .send()
-        .await
-        .unwrap();
+    let acknowledge = format!("/api/admin/alarms/{id}/acknowledge");
+    let ack = admin.post(&acknowledge).await;
     assert_eq!(ack.status(), StatusCode::OK);
     assert_eq!(
         ack.json::<Value>().await.unwrap()["acknowledged_by"],
         "user:root"
     );
-    let (_, after) = get_json(&admin, "/api/admin/alarms").await;
+    let (_, after) = admin.get_json("/api/admin/alarms").await;
     assert_eq!(after["total"], 0);
-    let again = admin
-        .client
-        .post(admin.url(&format!("/api/admin/alarms/{id}/acknowledge")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        admin.post(&acknowledge).await.status(),
+        StatusCode::NOT_FOUND
+    );
 
-    login_from("192.0.2.6").await.unwrap();
-    let (_, later) = get_json(&admin, "/api/admin/alarms?state=all").await;
+    login_from("192.0.2.6").await;
+    let (_, later) = admin.get_json("/api/admin/alarms?state=all").await;
     assert_eq!(later["total"], 2, "a later spread raises a new alarm");
-    let (_, reopened) = get_json(&admin, "/api/admin/alarms").await;
+    let (_, reopened) = admin.get_json("/api/admin/alarms").await;
     assert_eq!(reopened["total"], 1);
 }
 
@@ -525,22 +430,15 @@ async fn group_revocation_over_http_dry_run_then_live() {
             .await
             .unwrap();
     }
-    let alices = server.browser(FIREFOX_UBUNTU);
-    alices.login("alice").await;
-    let bobs = server.browser(FIREFOX_UBUNTU);
-    bobs.login("bob").await;
-    let carols = server.browser(FIREFOX_UBUNTU);
-    carols.login("carol").await;
+    let alices = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let bobs = server.signed_in(FIREFOX_UBUNTU, "bob").await;
+    let carols = server.signed_in(FIREFOX_UBUNTU, "carol").await;
 
-    let revoke = |query: &'static str| {
-        admin
-            .client
-            .post(admin.url(&format!(
-                "/api/admin/groups/acme%2Fplatform/revoke-sessions{query}"
-            )))
-            .send()
+    let revoke = async |query: &str| {
+        let path = format!("/api/admin/groups/acme%2Fplatform/revoke-sessions{query}");
+        admin.post(&path).await
     };
-    let dry = revoke("?dry_run=true").await.unwrap();
+    let dry = revoke("?dry_run=true").await;
     assert_eq!(dry.status(), StatusCode::OK);
     let dry: Value = dry.json().await.unwrap();
     assert_eq!(dry["dry_run"], true);
@@ -562,12 +460,7 @@ async fn group_revocation_over_http_dry_run_then_live() {
         "a dry run changes nothing"
     );
 
-    let live: Value = revoke("?dry_run=false")
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let live: Value = revoke("?dry_run=false").await.json().await.unwrap();
     assert_eq!(live["dry_run"], false);
     assert_eq!(live["sessions"], 2);
     assert!(
@@ -583,33 +476,21 @@ async fn group_revocation_over_http_dry_run_then_live() {
         StatusCode::OK,
         "not a member"
     );
-    let again: Value = revoke("").await.unwrap().json().await.unwrap();
+    let again: Value = revoke("").await.json().await.unwrap();
     assert_eq!(again["sessions"], 0);
 
     let by_id = admin
-        .client
-        .post(admin.url(&format!("/api/admin/groups/{}/revoke-sessions", acme.id)))
-        .send()
-        .await
-        .unwrap();
+        .post(&format!("/api/admin/groups/{}/revoke-sessions", acme.id))
+        .await;
     assert_eq!(by_id.status(), StatusCode::OK);
     assert_eq!(
-        revoke("?dry_run=maybe").await.unwrap().status(),
+        revoke("?dry_run=maybe").await.status(),
         StatusCode::BAD_REQUEST
     );
     let missing = admin
-        .client
-        .post(admin.url("/api/admin/groups/nowhere%2Fat-all/revoke-sessions?dry_run=false"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(error_code(missing).await, "not_found");
-    let as_user = carols
-        .client
-        .post(carols.url("/api/admin/groups/acme/revoke-sessions"))
-        .send()
-        .await
-        .unwrap();
+        .post("/api/admin/groups/nowhere%2Fat-all/revoke-sessions?dry_run=false")
+        .await;
+    assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
+    let as_user = carols.post("/api/admin/groups/acme/revoke-sessions").await;
     assert_eq!(as_user.status(), StatusCode::FORBIDDEN);
 }

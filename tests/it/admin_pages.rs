@@ -3,7 +3,6 @@
 use crate::browser::Chromium;
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::Value;
 use std::path::Path;
 
 async fn page(browser: &Browser, path: &str) -> (StatusCode, String) {
@@ -13,15 +12,8 @@ async fn page(browser: &Browser, path: &str) -> (StatusCode, String) {
 
 /// Posts a page form with the browser's CSRF token; returns the redirect target.
 async fn submit(browser: &Browser, action: &str, csrf: &str) -> String {
-    let response = browser
-        .client
-        .post(browser.url(action))
-        .form(&[("csrf_token", csrf)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{action}");
-    response.headers()["location"].to_str().unwrap().to_owned()
+    let response = browser.post_form(action, &[("csrf_token", csrf)]).await;
+    redirect_target(&response)
 }
 
 #[tokio::test]
@@ -29,8 +21,7 @@ async fn only_administrators_see_the_console() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let stranger = server.browser(FIREFOX_UBUNTU);
-    let user = server.browser(FIREFOX_UBUNTU);
-    user.login("alice").await;
+    let user = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     for path in [
         "/admin/sessions",
         "/admin/users",
@@ -38,11 +29,7 @@ async fn only_administrators_see_the_console() {
         "/admin/alarms",
     ] {
         let response = stranger.get(path).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert_eq!(
-            response.headers()["location"],
-            format!("/login?return_to={path}").as_str()
-        );
+        assert_is_redirect_to(&response, &format!("/login?return_to={path}"));
         let (status, html) = page(&user, path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
         assert!(html.contains("Administrators only"));
@@ -73,10 +60,7 @@ async fn sessions_page_filters_pages_and_terminates() {
     let bob = server.create_user("bob", false).await;
     seed_sessions(&server, bob, "bob", 60, "203.0.113.9").await;
     let victim = server.browser(CHROME_ANDROID);
-    let id = victim.login("alice").await["session"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = victim.login_session_id("alice").await;
 
     let (status, html) = page(&admin, "/admin/sessions").await;
     assert_eq!(status, StatusCode::OK);
@@ -111,34 +95,32 @@ async fn sessions_page_filters_pages_and_terminates() {
     assert!(unknown.contains("No user &#34;nobody&#34;") || unknown.contains("No user \"nobody\""));
 
     let csrf = csrf_field(&html);
+    let terminate = format!("/admin/sessions/{id}/terminate");
     let forged = admin
-        .client
-        .post(admin.url(&format!("/admin/sessions/{id}/terminate")))
-        .form(&[("csrf_token", "forged-forged-forged-forged-forged")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &terminate,
+            &[("csrf_token", "forged-forged-forged-forged-forged")],
+        )
+        .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(victim.session_status().await, StatusCode::OK);
 
     let response = admin
-        .client
-        .post(admin.url(&format!("/admin/sessions/{id}/terminate")))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("return_to", "/admin/sessions?user=alice&ip=&offset=0"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let back = response.headers()["location"].to_str().unwrap().to_owned();
+        .post_form(
+            &terminate,
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("return_to", "/admin/sessions?user=alice&ip=&offset=0"),
+            ],
+        )
+        .await;
+    let back = redirect_target(&response);
     assert!(back.starts_with("/admin/sessions?user=alice"), "{back}");
     assert_eq!(victim.session_status().await, StatusCode::UNAUTHORIZED);
     let (_, after) = page(&admin, &back).await;
     assert!(after.contains("Terminated 1 session of alice."));
     assert!(!after.contains(&format!("session-{id}")));
-    let gone = submit(&admin, &format!("/admin/sessions/{id}/terminate"), &csrf).await;
+    let gone = submit(&admin, &terminate, &csrf).await;
     assert!(gone.contains("error=not_found"));
 }
 
@@ -176,9 +158,7 @@ async fn users_page_row_actions() {
     );
     submit(&admin, &format!("/admin/users/{alice}/unblock"), &csrf).await;
 
-    devices[0]
-        .login_as("alice", "wrong password here", false)
-        .await;
+    devices[0].fail_login("alice").await;
     let (_, locked) = page(&admin, "/admin/users").await;
     assert!(locked.contains("locked until"));
     let back = submit(&admin, &format!("/admin/users/{alice}/unlock"), &csrf).await;
@@ -195,19 +175,10 @@ async fn audit_and_alarm_pages() {
     let admin = admin_browser(&server).await;
     server.create_user("alice", false).await;
     for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"] {
-        let response = reqwest::Client::new()
-            .post(server.url("/api/login"))
-            .header("x-forwarded-for", ip)
-            .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = server.plain().login_from("alice", ip).await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
-    server
-        .browser(FIREFOX_UBUNTU)
-        .login_as("alice", "wrong password here", false)
-        .await;
+    server.browser(FIREFOX_UBUNTU).fail_login("alice").await;
 
     let (status, audit) = page(&admin, "/admin/audit?user=alice&kind=login_failure").await;
     assert_eq!(status, StatusCode::OK);
@@ -225,7 +196,7 @@ async fn audit_and_alarm_pages() {
     for ip in ["192.0.2.1", "192.0.2.4"] {
         assert!(alarms.contains(ip));
     }
-    let api: Value = admin.get("/api/admin/alarms").await.json().await.unwrap();
+    let (_, api) = admin.get_json("/api/admin/alarms").await;
     let id = api["alarms"][0]["id"].as_i64().unwrap();
     let back = submit(
         &admin,
@@ -259,36 +230,15 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
         (FIREFOX_UBUNTU, "192.0.2.13"),
     ] {
         let device = server.browser(agent);
-        let response = device
-            .client
-            .post(device.url("/api/login"))
-            .header("x-forwarded-for", ip)
-            .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = device.login_from("alice", ip).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         alices.push(device);
     }
-    server
-        .browser(FIREFOX_UBUNTU)
-        .login_as("bob", "wrong password here", false)
-        .await;
+    server.browser(FIREFOX_UBUNTU).fail_login("bob").await;
 
-    chromium.goto(&server.url("/admin/sessions")).await;
-    chromium
-        .type_into(&chromium.find("#login").await, "root")
-        .await;
-    chromium
-        .type_into(&chromium.find("#password").await, PASSWORD)
-        .await;
-    chromium.click(&chromium.find("button.primary").await).await;
     let sessions_page = server.url("/admin/sessions");
-    chromium
-        .wait_for("the Sessions page", async || {
-            chromium.current_url().await == sessions_page
-        })
-        .await;
+    chromium.goto(&sessions_page).await;
+    sign_in_with_chromium(&chromium, "root", &sessions_page).await;
     assert_eq!(
         chromium.find_all("tbody tr").await.len(),
         8,
@@ -318,24 +268,8 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
     chromium
         .click(&chromium.find_in(&phone, "button").await)
         .await;
-    assert!(
-        chromium
-            .dialog_text()
-            .await
-            .contains("Terminate this session of alice?")
-    );
-    chromium.accept_dialog().await;
-    chromium
-        .wait_for("the banner", async || {
-            !chromium.find_all(".alert-ok").await.is_empty()
-        })
-        .await;
-    assert!(
-        chromium
-            .text(&chromium.find(".alert-ok").await)
-            .await
-            .contains("Terminated 1 session of alice.")
-    );
+    let banner = confirm_and_read_banner(&chromium, "Terminate this session of alice?").await;
+    assert!(banner.contains("Terminated 1 session of alice."));
     assert_eq!(
         chromium.find_all("tbody tr").await.len(),
         3,
@@ -350,24 +284,8 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
     chromium
         .click(&chromium.find_in(&row, "button.danger").await)
         .await;
-    assert!(
-        chromium
-            .dialog_text()
-            .await
-            .contains("Sign alice out of all devices?")
-    );
-    chromium.accept_dialog().await;
-    chromium
-        .wait_for("the banner", async || {
-            !chromium.find_all(".alert-ok").await.is_empty()
-        })
-        .await;
-    assert!(
-        chromium
-            .text(&chromium.find(".alert-ok").await)
-            .await
-            .contains("terminated 3 sessions")
-    );
+    let banner = confirm_and_read_banner(&chromium, "Sign alice out of all devices?").await;
+    assert!(banner.contains("terminated 3 sessions"));
     for device in &alices {
         assert_eq!(device.session_status().await, StatusCode::UNAUTHORIZED);
     }

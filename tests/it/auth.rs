@@ -46,18 +46,10 @@ async fn logout_kills_the_token_even_if_the_client_keeps_it() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
-    let token = browser.login("alice").await["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let bearer = |c: &reqwest::Client| c.get(server.url("/api/session")).bearer_auth(&token).send();
-    let plain = reqwest::Client::new();
-    assert_eq!(bearer(&plain).await.unwrap().status(), StatusCode::OK);
+    let bearer = server.bearer(&browser.login_token("alice").await);
+    assert_eq!(bearer.session_status().await, StatusCode::OK);
     browser.logout().await;
-    assert_eq!(
-        bearer(&plain).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(bearer.session_status().await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -68,10 +60,8 @@ async fn idle_timeout_expires_an_unused_session() {
     })
     .await;
     server.create_user("alice", false).await;
-    let active = server.browser(FIREFOX_UBUNTU);
-    let idle = server.browser(CHROME_ANDROID);
-    active.login("alice").await;
-    idle.login("alice").await;
+    let active = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let idle = server.signed_in(CHROME_ANDROID, "alice").await;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(800)).await;
         assert_eq!(active.session_status().await, StatusCode::OK);
@@ -101,18 +91,14 @@ async fn absolute_lifetime_ends_even_an_active_session() {
 }
 
 fn stored_last_active(server: &TestServer) -> i64 {
-    server
-        .db()
-        .query_row("SELECT last_active_at FROM sessions", [], |row| row.get(0))
-        .unwrap()
+    server.query_one("SELECT last_active_at FROM sessions")
 }
 
 #[tokio::test]
 async fn last_activity_is_written_at_most_once_per_interval() {
     let server = spawn_with(|s| s.sessions.activity_write_interval = duration("1s")).await;
     server.create_user("alice", false).await;
-    let browser = server.browser(FIREFOX_UBUNTU);
-    browser.login("alice").await;
+    let browser = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     let at_login = stored_last_active(&server);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(browser.session_status().await, StatusCode::OK);
@@ -135,7 +121,7 @@ async fn remember_me_recreates_the_session_after_idle_expiry() {
     let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
-    let login = browser.login_as("alice", PASSWORD, true).await;
+    let login = browser.login_remembered("alice").await;
     let remember = set_cookie(login.headers(), "sessiond_remember").expect("remember-me cookie");
     let first: Value = login.json().await.unwrap();
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -151,13 +137,8 @@ async fn remember_me_recreates_the_session_after_idle_expiry() {
     assert_eq!(browser.session_status().await, StatusCode::OK);
 
     // The consumed token does not work a second time.
-    let replay = reqwest::Client::new()
-        .get(server.url("/api/session"))
-        .header("cookie", format!("sessiond_remember={remember}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    let replay = server.status_with_cookie("sessiond_remember", &remember);
+    assert_eq!(replay.await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -168,18 +149,9 @@ async fn any_logout_revokes_every_remember_me_token_of_the_user() {
     let laptop = server.browser(FIREFOX_UBUNTU);
     let phone = server.browser(CHROME_ANDROID);
     let bobs = server.browser(SAFARI_IPAD);
-    assert_eq!(
-        laptop.login_as("alice", PASSWORD, true).await.status(),
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        phone.login_as("alice", PASSWORD, true).await.status(),
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        bobs.login_as("bob", PASSWORD, true).await.status(),
-        StatusCode::CREATED
-    );
+    laptop.login_remembered("alice").await;
+    phone.login_remembered("alice").await;
+    bobs.login_remembered("bob").await;
     assert_eq!(phone.logout().await.status(), StatusCode::NO_CONTENT);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(laptop.session_status().await, StatusCode::UNAUTHORIZED);
@@ -196,20 +168,15 @@ async fn lockout_after_ten_failures_and_release_after_the_duration() {
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
     for attempt in 1..10 {
-        let response = browser
-            .login_as("alice", "wrong password here", false)
-            .await;
+        let response = browser.fail_login("alice").await;
         assert_eq!(
             response.status(),
             StatusCode::UNAUTHORIZED,
             "attempt {attempt}"
         );
     }
-    let tenth = browser
-        .login_as("alice", "wrong password here", false)
-        .await;
-    assert_eq!(tenth.status(), StatusCode::LOCKED);
-    assert_eq!(error_code(tenth).await, "locked");
+    let tenth = browser.fail_login("alice").await;
+    assert_error(tenth, StatusCode::LOCKED, "locked").await;
     let right = browser.login_as("alice", PASSWORD, false).await;
     assert_eq!(
         right.status(),
@@ -232,15 +199,11 @@ async fn a_success_resets_the_failure_count() {
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
     for _ in 0..9 {
-        browser
-            .login_as("alice", "wrong password here", false)
-            .await;
+        browser.fail_login("alice").await;
     }
     browser.login("alice").await;
     for _ in 0..9 {
-        let response = browser
-            .login_as("alice", "wrong password here", false)
-            .await;
+        let response = browser.fail_login("alice").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
 }
@@ -256,14 +219,10 @@ async fn unknown_user_and_wrong_password_are_indistinguishable() {
     let mut wrong_times = Vec::new();
     for _ in 0..5 {
         let started = Instant::now();
-        let unknown = browser
-            .login_as("nobody", "wrong password here", false)
-            .await;
+        let unknown = browser.fail_login("nobody").await;
         unknown_times.push(started.elapsed());
         let started = Instant::now();
-        let wrong = browser
-            .login_as("alice", "wrong password here", false)
-            .await;
+        let wrong = browser.fail_login("alice").await;
         wrong_times.push(started.elapsed());
         assert_eq!(unknown.status(), wrong.status());
         assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
@@ -287,35 +246,24 @@ async fn blocked_user_is_refused_and_their_live_session_dies_at_once() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
-    browser.login_as("alice", PASSWORD, true).await;
+    browser.login_remembered("alice").await;
     assert_eq!(browser.session_status().await, StatusCode::OK);
-    let alice = server.service.find_user("alice").await.unwrap();
-    server
-        .service
-        .block_user(&alice, &"test".into())
-        .await
-        .unwrap();
+    server.block("alice").await;
     assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
     let again = server
         .browser(FIREFOX_UBUNTU)
         .login_as("alice", PASSWORD, false)
         .await;
-    assert_eq!(again.status(), StatusCode::FORBIDDEN);
-    assert_eq!(error_code(again).await, "blocked");
-    let wrong = server
-        .browser(FIREFOX_UBUNTU)
-        .login_as("alice", "wrong password here", false)
-        .await;
+    assert_error(again, StatusCode::FORBIDDEN, "blocked").await;
+    let wrong = server.browser(FIREFOX_UBUNTU).fail_login("alice").await;
     assert_eq!(
         wrong.status(),
         StatusCode::UNAUTHORIZED,
         "a wrong password reveals nothing"
     );
-    server
-        .service
-        .unblock_user(&alice, &"test".into())
-        .await
-        .unwrap();
+    let alice = server.service.find_user("alice").await.unwrap();
+    let actor = "test".into();
+    server.service.unblock_user(&alice, &actor).await.unwrap();
     server.browser(FIREFOX_UBUNTU).login("alice").await;
 }
 
@@ -324,34 +272,19 @@ async fn a_token_planted_before_login_is_not_the_one_after() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let planted = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client
-        .post(server.url("/api/login"))
+    let response = server
+        .plain()
+        .login_request("alice", PASSWORD, false)
         .header("cookie", format!("sessiond_session={planted}"))
-        .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let issued = set_cookie(response.headers(), "sessiond_session").unwrap();
     assert_ne!(issued, planted);
-    let with_planted = client
-        .get(server.url("/api/session"))
-        .header("cookie", format!("sessiond_session={planted}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(with_planted.status(), StatusCode::UNAUTHORIZED);
-    let with_issued = client
-        .get(server.url("/api/session"))
-        .header("cookie", format!("sessiond_session={issued}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(with_issued.status(), StatusCode::OK);
+    let with = |token| server.status_with_cookie("sessiond_session", token);
+    assert_eq!(with(planted).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(with(&issued).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -359,7 +292,7 @@ async fn the_store_holds_only_hashes_of_tokens() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
-    let response = browser.login_as("alice", PASSWORD, true).await;
+    let response = browser.login_remembered("alice").await;
     let session = set_cookie(response.headers(), "sessiond_session").unwrap();
     let remember = set_cookie(response.headers(), "sessiond_remember").unwrap();
     let db = server.db();
@@ -389,25 +322,12 @@ async fn the_store_holds_only_hashes_of_tokens() {
     }
 }
 
-pub fn audit_kinds(server: &TestServer) -> Vec<String> {
-    let db = server.db();
-    let mut stmt = db
-        .prepare("SELECT kind FROM audit_events ORDER BY id")
-        .unwrap();
-    stmt.query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn logins_logouts_and_failures_are_audited() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
-    browser
-        .login_as("alice", "wrong password here", false)
-        .await;
+    browser.fail_login("alice").await;
     browser.login("alice").await;
     browser.logout().await;
     let db = server.db();
@@ -430,19 +350,14 @@ async fn logins_logouts_and_failures_are_audited() {
     );
 }
 
-pub fn duration(text: &str) -> sessiond::domain::duration::HumanDuration {
-    sessiond::domain::duration::HumanDuration::parse(text).unwrap()
-}
-
 // Multi-threaded, so the password is verified in place rather than on the blocking pool.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_whose_audit_cannot_be_written_fails_and_leaves_no_session() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
-    let remembered = browser.login_as("alice", PASSWORD, true).await;
-    assert_eq!(remembered.status(), StatusCode::CREATED);
-    let count = |sql: &str| -> i64 { server.db().query_row(sql, [], |r| r.get(0)).unwrap() };
+    browser.login_remembered("alice").await;
+    let count = |sql: &str| -> i64 { server.query_one(sql) };
     assert_eq!(count("SELECT COUNT(*) FROM remember_tokens"), 1);
     // The login's directory write (remember-me token and audit) fails as a whole.
     server

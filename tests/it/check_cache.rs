@@ -1,7 +1,6 @@
 //! The session check answers repeated checks from memory, and still sees at the very next
 //! request every change made by another process (SQLite) or another node (Redis).
 
-use crate::auth::duration;
 use crate::cli;
 use crate::helpers::*;
 use crate::scale_out::{pair, spawn_on};
@@ -12,7 +11,6 @@ use sessiond::domain::session::ClientInfo;
 use sessiond::domain::token::SecretToken;
 use sessiond::domain::user::User;
 use sessiond::service::auth::Credentials;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,26 +51,19 @@ async fn a_remembered_session_is_revoked_by_another_process_at_the_next_request(
     let server = spawn().await;
     server.create_user("alice", false).await;
     server.create_user("bob", false).await;
-    let (alice, bob) = (
-        server.browser(FIREFOX_UBUNTU),
-        server.browser(CHROME_ANDROID),
-    );
-    alice.login("alice").await;
-    bob.login("bob").await;
+    let alice = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let bob = server.signed_in(CHROME_ANDROID, "bob").await;
     warm(&server, &alice).await;
     warm(&server, &bob).await;
 
-    let dir = server.db_path.parent().unwrap();
-    let revoked = cli::run(dir, &["sessions", "revoke", "--user", "alice"]);
-    assert!(revoked.status.success(), "{}", cli::text(&revoked.stderr));
+    server.cli_ok(&["sessions", "revoke", "--user", "alice"]);
     assert_eq!(alice.session_status().await, StatusCode::UNAUTHORIZED);
     // Another user's remembered session is untouched.
     let hits = cache_hits(&server);
     assert_eq!(bob.session_status().await, StatusCode::OK);
     assert_eq!(cache_hits(&server), hits + 1);
 
-    let blocked = cli::run(dir, &["users", "block", "bob"]);
-    assert!(blocked.status.success(), "{}", cli::text(&blocked.stderr));
+    server.cli_ok(&["users", "block", "bob"]);
     assert_eq!(bob.session_status().await, StatusCode::UNAUTHORIZED);
 }
 
@@ -80,8 +71,7 @@ async fn a_remembered_session_is_revoked_by_another_process_at_the_next_request(
 async fn a_failed_login_shows_in_the_next_check() {
     let server = spawn().await;
     server.create_user("alice", false).await;
-    let login = server.browser(FIREFOX_UBUNTU).login("alice").await;
-    let token = login["token"].as_str().unwrap();
+    let token = &server.browser(FIREFOX_UBUNTU).login_token("alice").await;
     for _ in 0..3 {
         assert_eq!(checked_user(&server, token).await.failed_logins, 0);
     }
@@ -92,27 +82,18 @@ async fn a_failed_login_shows_in_the_next_check() {
 
 /// A sign-in with a wrong password, which counts against the user.
 async fn fail_login(server: &TestServer, username: &str) {
-    let wrong = server
-        .browser(SAFARI_IPAD)
-        .login_as(username, "not the password at all", false)
-        .await;
+    let wrong = server.browser(SAFARI_IPAD).fail_login(username).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
 /// `GET /api/session` on the node at `base` with the token as a bearer credential.
 async fn check(base: &str, token: &str) -> StatusCode {
-    with_bearer(base, reqwest::Method::GET, "/api/session", token).await
+    Bearer::new(base, token).session_status().await
 }
 
-/// The status of `method path` on the node at `base` with the token as a bearer credential.
-async fn with_bearer(base: &str, method: reqwest::Method, path: &str, token: &str) -> StatusCode {
-    let response = reqwest::Client::new()
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    response.status()
+/// `POST /api/logout` on the node at `base` with the token as a bearer credential.
+async fn logout(base: &str, token: &str) -> StatusCode {
+    Bearer::new(base, token).logout().await
 }
 
 #[tokio::test]
@@ -123,8 +104,7 @@ async fn a_session_remembered_by_one_node_ends_when_another_node_revokes_it() {
     let node_a = spawn_on(&stores, 10).await;
     let node_b = spawn_on(&stores, 10).await;
     node_a.create_user("alice", false).await;
-    let login = node_a.browser(FIREFOX_UBUNTU).login("alice").await;
-    let token = login["token"].as_str().unwrap();
+    let token = &node_a.browser(FIREFOX_UBUNTU).login_token("alice").await;
     for _ in 0..3 {
         assert_eq!(check(&node_b.base, token).await, StatusCode::OK);
     }
@@ -138,8 +118,7 @@ async fn a_session_remembered_by_one_node_ends_when_another_node_revokes_it() {
     assert_eq!(check(&node_b.base, token).await, StatusCode::OK);
     assert_eq!(cache_hits(&node_b), hits + 1, "remembered again");
 
-    let logout = with_bearer(&node_a.base, reqwest::Method::POST, "/api/logout", token).await;
-    assert_eq!(logout, StatusCode::NO_CONTENT);
+    assert_eq!(logout(&node_a.base, token).await, StatusCode::NO_CONTENT);
     assert_eq!(check(&node_b.base, token).await, StatusCode::UNAUTHORIZED);
 }
 
@@ -218,11 +197,7 @@ fn serve_on(sessions: &str, directory: &str, dir: &Path) -> (ServeProcess, Strin
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let address = lines
-        .map(Result::unwrap)
-        .find_map(|line| line.strip_prefix("Listening on ").map(str::to_owned))
-        .expect("the server's address");
+    let address = cli::listening_address(&mut server);
     (ServeProcess(server), address)
 }
 
@@ -256,8 +231,7 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
     let node_b = spawn_with(on_stores).await;
     node_a.create_user("alice", false).await;
     node_a.create_user("bob", false).await;
-    let alice = node_a.browser(FIREFOX_UBUNTU).login("alice").await;
-    let alice = alice["token"].as_str().unwrap();
+    let alice = &node_a.browser(FIREFOX_UBUNTU).login_token("alice").await;
 
     // Remembered checks on node B cost Redis nothing.
     until_answered_from_memory(&redis, &node_b.base, alice).await;
@@ -275,27 +249,24 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
     // A dropped subscription: node B asks Redis until it has subscribed again, then not.
     redis_cli(redis.port, &["CLIENT", "KILL", "TYPE", "pubsub"]);
     until_answered_from_memory(&redis, &node_b.base, alice).await;
-    let logout = with_bearer(&node_a.base, reqwest::Method::POST, "/api/logout", alice).await;
-    assert_eq!(logout, StatusCode::NO_CONTENT);
+    assert_eq!(logout(&node_a.base, alice).await, StatusCode::NO_CONTENT);
     assert_eq!(check(&node_b.base, alice).await, StatusCode::UNAUTHORIZED);
 
     // A node that stops (here SIGSTOP) holds revocations up for at most its lease, and
     // answers from Redis when it resumes.
-    let alice_again = node_a.browser(SAFARI_IPAD).login("alice").await;
-    let alice_again = alice_again["token"].as_str().unwrap();
+    let alice_again = &node_a.browser(SAFARI_IPAD).login_token("alice").await;
     let (mut node_c, base_c) = serve_on(&sessions, &directory, dir.path());
     for attempt in 1.. {
-        let bob = node_a.browser(CHROME_ANDROID).login("bob").await;
-        let bob = bob["token"].as_str().unwrap();
+        let bob = &node_a.browser(CHROME_ANDROID).login_token("bob").await;
         until_answered_from_memory(&redis, &base_c, bob).await;
         let (holders_before, _) = leases(&redis);
         signal(&node_c, "-STOP");
         let (holders, shortest) = leases(&redis);
         let started = Instant::now();
-        let logout = with_bearer(&node_a.base, reqwest::Method::POST, "/api/logout", bob).await;
+        let logged_out = logout(&node_a.base, bob).await;
         let waited = started.elapsed();
         signal(&node_c, "-CONT");
-        assert_eq!(logout, StatusCode::NO_CONTENT);
+        assert_eq!(logged_out, StatusCode::NO_CONTENT);
         assert_eq!(check(&base_c, bob).await, StatusCode::UNAUTHORIZED);
         // A stall of the whole machine can let node C's lease run out before the stop
         // lands (CI saw one); the revocation then rightly waits less, and the attempt says
@@ -319,14 +290,10 @@ async fn redis_nodes_answer_from_memory_and_still_see_every_revocation_at_the_ne
     signal(&node_c, "-TERM");
     assert!(node_c.0.wait().unwrap().success());
     let started = Instant::now();
-    let logout = with_bearer(
-        &node_a.base,
-        reqwest::Method::POST,
-        "/api/logout",
-        alice_again,
-    )
-    .await;
-    assert_eq!(logout, StatusCode::NO_CONTENT);
+    assert_eq!(
+        logout(&node_a.base, alice_again).await,
+        StatusCode::NO_CONTENT
+    );
     let waited = started.elapsed();
     assert!(
         waited < Duration::from_millis(1500),
@@ -345,8 +312,7 @@ async fn signed_in(capacity: usize, count: usize) -> (TestServer, Vec<String>) {
     let browser = server.browser(FIREFOX_UBUNTU);
     let mut tokens = Vec::new();
     for _ in 0..count {
-        let login = browser.login("alice").await;
-        tokens.push(login["token"].as_str().unwrap().to_owned());
+        tokens.push(browser.login_token("alice").await);
     }
     (server, tokens)
 }
@@ -383,9 +349,7 @@ async fn a_capacity_of_zero_remembers_nothing_and_still_revokes() {
     let (server, tokens) = signed_in(0, 1).await;
     assert_eq!(hits_after_warming(&server, &tokens).await, 0);
     assert_eq!(cache_hits(&server), 0);
-    let dir = server.db_path.parent().unwrap();
-    let revoked = cli::run(dir, &["sessions", "revoke", "--user", "alice"]);
-    assert!(revoked.status.success(), "{}", cli::text(&revoked.stderr));
+    server.cli_ok(&["sessions", "revoke", "--user", "alice"]);
     assert_eq!(
         check(&server.base, &tokens[0]).await,
         StatusCode::UNAUTHORIZED
@@ -415,8 +379,7 @@ async fn a_redis_login_waits_for_the_nodes_only_when_it_evicts_a_session() {
     })
     .await;
     node.create_user("alice", false).await;
-    let first = node.browser(FIREFOX_UBUNTU).login("alice").await;
-    let first = first["token"].as_str().unwrap();
+    let first = &node.browser(FIREFOX_UBUNTU).login_token("alice").await;
     // The node holds a lease: an announcement would now wait for its acknowledgement.
     until_answered_from_memory(&redis, &node.base, first).await;
     assert_eq!(leases(&redis).0, 1);

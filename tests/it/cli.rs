@@ -60,23 +60,39 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `users create USERNAME --email USERNAME@example.com --password-stdin`, then `more`.
+pub fn create_user(dir: &Path, username: &str, password: &str, more: &[&str]) -> Output {
+    let email = format!("{username}@example.com");
+    let mut args = vec!["users", "create", username, "--email", &email];
+    args.extend(more);
+    args.push("--password-stdin");
+    run_with_stdin(dir, &args, &format!("{password}\n"))
+}
+
+/// Reads a started server's stdout up to the line that names its address; the address.
+pub fn listening_address(server: &mut Child) -> String {
+    BufReader::new(server.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .find_map(|line| line.strip_prefix("Listening on ").map(str::to_owned))
+        .expect("the server's address")
+}
+
+/// Signs in at the server at `address` and asserts it worked; the answer's body.
+pub fn blocking_login(address: &str, login: &str, password: &str) -> Value {
+    let response = reqwest::blocking::Client::new()
+        .post(format!("{address}/api/login"))
+        .json(&serde_json::json!({"login": login, "password": password}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    response.json().unwrap()
+}
+
 #[test]
 fn users_create_list_block_unblock_unlock() {
     let dir = TempDir::new().unwrap();
-    let created = run_with_stdin(
-        dir.path(),
-        &[
-            "users",
-            "create",
-            "alice",
-            "--email",
-            "alice@example.com",
-            "--name",
-            "Alice A",
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    let created = create_user(dir.path(), "alice", PASSWORD, &["--name", "Alice A"]);
     assert!(created.status.success(), "{}", text(&created.stderr));
     assert!(text(&created.stdout).contains("Created user alice"));
 
@@ -136,33 +152,11 @@ fn bad_usage_and_unknown_users_exit_2() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("no user \"nobody\""));
 
-    let short = run_with_stdin(
-        dir.path(),
-        &[
-            "users",
-            "create",
-            "bob",
-            "--email",
-            "bob@example.com",
-            "--password-stdin",
-        ],
-        "short\n",
-    );
+    let short = create_user(dir.path(), "bob", "short", &[]);
     assert_eq!(short.status.code(), Some(2));
     assert!(text(&short.stderr).contains("at least 12 characters"));
 
-    let common = run_with_stdin(
-        dir.path(),
-        &[
-            "users",
-            "create",
-            "bob",
-            "--email",
-            "bob@example.com",
-            "--password-stdin",
-        ],
-        "password1234\n",
-    );
+    let common = create_user(dir.path(), "bob", "password1234", &[]);
     assert_eq!(common.status.code(), Some(2));
     assert!(text(&common.stderr).contains("too common"));
 
@@ -221,13 +215,7 @@ fn serve_creates_the_owner_once_and_prints_its_password() {
         }
     }
     let (password, address) = (password.expect("owner password"), address.unwrap());
-    let response = reqwest::blocking::Client::new()
-        .post(format!("{address}/api/login"))
-        .json(&serde_json::json!({"login": "admin", "password": password}))
-        .send()
-        .unwrap();
-    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
-    let body: Value = response.json().unwrap();
+    let body = blocking_login(&address, "admin", &password);
     assert_eq!(body["user"]["is_admin"], true);
     server.kill().unwrap();
     server.wait().unwrap();
@@ -245,7 +233,7 @@ fn serve_creates_the_owner_once_and_prints_its_password() {
 }
 
 /// What opening an older database changes is logged by `serve`, before it listens: here
-/// the wide listing index of builds before change 45, replaced by the narrow one.
+/// the wide listing index of older builds, replaced by the narrow one.
 #[test]
 fn serve_logs_the_upgrade_of_an_older_database() {
     let dir = TempDir::new().unwrap();

@@ -1,7 +1,7 @@
 //! Groups, the membership closure and bulk revocation, through the real binary on the
 //! store of a running server.
 
-use crate::cli::{run, run_with_stdin, serve, text};
+use crate::cli::{blocking_login, create_user, listening_address, run, serve, text};
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -11,25 +11,8 @@ use sessiond::domain::user::{Email, NewUser, UserKind, Username};
 use sessiond::service::NoProgress;
 use sessiond::service::users::CreateUser;
 use sessiond::store::DirectoryImport;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Output;
 use tempfile::TempDir;
-
-/// Runs the binary on the server's store and asserts it exited 0; returns stdout.
-fn ok(server: &TestServer, args: &[&str]) -> String {
-    let output = cli(server, args);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        text(&output.stderr)
-    );
-    text(&output.stdout)
-}
-
-fn cli(server: &TestServer, args: &[&str]) -> Output {
-    run(server.db_path.parent().unwrap(), args)
-}
 
 async fn create_bot(server: &TestServer, username: &str) {
     let request = CreateUser {
@@ -72,37 +55,35 @@ async fn build_directory(server: &TestServer) {
     }
     create_bot(server, "buildbot").await;
 
-    ok(
-        server,
-        &["groups", "create", "acme/platform/infra", "--parents"],
-    );
-    ok(server, &["groups", "create", "acme/sales"]);
-    let created = ok(
-        server,
-        &[
-            "groups",
-            "create",
-            "partners/contractors/juniors",
-            "--parents",
-        ],
-    );
+    server.cli_ok(&["groups", "create", "acme/platform/infra", "--parents"]);
+    server.cli_ok(&["groups", "create", "acme/sales"]);
+    let created = server.cli_ok(&[
+        "groups",
+        "create",
+        "partners/contractors/juniors",
+        "--parents",
+    ]);
     assert_eq!(
         created,
         "Created group partners (id 5).\nCreated group partners/contractors (id 6).\n\
          Created group partners/contractors/juniors (id 7).\n"
     );
-    ok(server, &["groups", "create", "42", "--name", "The Answer"]);
+    server.cli_ok(&["groups", "create", "42", "--name", "The Answer"]);
     // Fillers by import, so that `target` gets id 42.
     let mut groups: Vec<Value> = (9..=41)
         .map(|i| json!({"path": format!("filler-{i}")}))
         .collect();
     groups.push(json!({"path": "target"}));
     let file = write_file(
-        server.db_path.parent().unwrap(),
+        server.dir(),
         "fillers.json",
         &json!({"groups": groups, "memberships": [{"group": "target", "user": "tara"}]}),
     );
-    assert!(ok(server, &["import", &file]).contains("Imported 0 users, 34 groups"));
+    assert!(
+        server
+            .cli_ok(&["import", &file])
+            .contains("Imported 0 users, 34 groups")
+    );
     assert_eq!(server.service.find_group("target").await.unwrap().id, 42);
 
     for (group, user) in [
@@ -119,22 +100,19 @@ async fn build_directory(server: &TestServer) {
         ("acme/sales", "sam"),
         ("42", "ninja"),
     ] {
-        let added = ok(server, &["groups", "add-member", group, user]);
+        let added = server.cli_ok(&["groups", "add-member", group, user]);
         assert_eq!(added, format!("Added {user} to {group}.\n"));
     }
     // By id and by e-mail; twice is harmless.
-    let again = ok(server, &["groups", "add-member", "2", "dave@example.com"]);
+    let again = server.cli_ok(&["groups", "add-member", "2", "dave@example.com"]);
     assert_eq!(again, "dave is already a member of acme/platform.\n");
-    let shared = ok(
-        server,
-        &[
-            "groups",
-            "share",
-            "acme/platform",
-            "--with",
-            "partners/contractors",
-        ],
-    );
+    let shared = server.cli_ok(&[
+        "groups",
+        "share",
+        "acme/platform",
+        "--with",
+        "partners/contractors",
+    ]);
     assert_eq!(shared, "Shared acme/platform with partners/contractors.\n");
 }
 
@@ -148,17 +126,10 @@ async fn group_revocation_dry_run_execute_and_audit() {
         "ceo", "pat", "ivan", "ivan", "carol", "dave", "buildbot", "sam", "junior", "outsider",
         "ninja", "tara", "mallory",
     ] {
-        let browser = server.browser(FIREFOX_UBUNTU);
-        browser.login(user).await;
-        browsers.push((user, browser));
+        browsers.push((user, server.signed_in(FIREFOX_UBUNTU, user).await));
     }
     // A blocked member: blocking ends the session, and the closure leaves the user out.
-    let mallory = server.service.find_user("mallory").await.unwrap();
-    server
-        .service
-        .block_user(&mallory, &"test".into())
-        .await
-        .unwrap();
+    server.block("mallory").await;
 
     assert_eq!(
         member_names(&server, "acme/platform").await,
@@ -177,31 +148,27 @@ Users skipped (no active sessions): 1
 To actually revoke sessions, run again with --execute.
 ";
     assert_eq!(
-        ok(&server, &["sessions", "revoke", "--group", "acme/platform"]),
+        server.cli_ok(&["sessions", "revoke", "--group", "acme/platform"]),
         dry_run
     );
     // GROUP is a path first, then an id.
     assert_eq!(
-        ok(&server, &["sessions", "revoke", "--group", "2"]),
+        server.cli_ok(&["sessions", "revoke", "--group", "2"]),
         dry_run
     );
-    let answer = ok(&server, &["sessions", "revoke", "--group", "42"]);
+    let answer = server.cli_ok(&["sessions", "revoke", "--group", "42"]);
     assert!(answer.contains("Group: 42 (ID: 8)\n"), "{answer}");
     assert!(answer.contains("Users affected: ninja\n"), "{answer}");
-    let json: Value = serde_json::from_str(&ok(
-        &server,
-        &["sessions", "revoke", "--group", "target", "--json"],
-    ))
+    let json: Value = serde_json::from_str(
+        &server.cli_ok(&["sessions", "revoke", "--group", "target", "--json"]),
+    )
     .unwrap();
     assert_eq!(json["group"]["id"], 42);
     assert_eq!(json["dry_run"], true);
     assert_eq!(json["users_affected"][0]["username"], "tara");
 
     // A missing group is an error and revokes nothing.
-    let missing = cli(
-        &server,
-        &["sessions", "revoke", "--group", "acme/nope", "--execute"],
-    );
+    let missing = server.cli(&["sessions", "revoke", "--group", "acme/nope", "--execute"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("no group \"acme/nope\""));
     assert!(missing.stdout.is_empty());
@@ -214,16 +181,13 @@ To actually revoke sessions, run again with --execute.
         assert_eq!(browser.session_status().await, expected, "{user}");
     }
 
-    let live = ok(
-        &server,
-        &[
-            "sessions",
-            "revoke",
-            "--group",
-            "acme/platform",
-            "--execute",
-        ],
-    );
+    let live = server.cli_ok(&[
+        "sessions",
+        "revoke",
+        "--group",
+        "acme/platform",
+        "--execute",
+    ]);
     assert_eq!(
         live,
         "Found 6 unique members in group 'acme/platform' (including subgroups and group shares)
@@ -245,7 +209,7 @@ Users skipped (no active sessions): 1
         assert_eq!(browser.session_status().await, expected, "{user}");
     }
 
-    let again = ok(&server, &["sessions", "revoke", "--group", "acme/platform"]);
+    let again = server.cli_ok(&["sessions", "revoke", "--group", "acme/platform"]);
     assert!(
         again.contains("[DRY RUN] Would revoke 0 sessions for 0 users\nUsers affected: none\n")
     );
@@ -264,7 +228,8 @@ Users skipped (no active sessions): 1
 
     // One audit event per affected user, with the count, the group and the actor.
     let events: Value =
-        serde_json::from_str(&ok(&server, &["audit", "list", "--limit", "200", "--json"])).unwrap();
+        serde_json::from_str(&server.cli_ok(&["audit", "list", "--limit", "200", "--json"]))
+            .unwrap();
     let group_events: Vec<&Value> = events
         .as_array()
         .unwrap()
@@ -299,10 +264,7 @@ Users skipped (no active sessions): 1
         assert!(event["reason"].as_str().unwrap().contains("(ID: 2)"));
         assert!(event["at"].as_str().unwrap().ends_with('Z'));
     }
-    let ivan = ok(
-        &server,
-        &["audit", "list", "--user", "ivan", "--limit", "1"],
-    );
+    let ivan = server.cli_ok(&["audit", "list", "--user", "ivan", "--limit", "1"]);
     assert!(ivan.contains("session_revoked") && ivan.contains("group 'acme/platform'"));
 }
 
@@ -311,14 +273,11 @@ async fn sessions_list_and_revoke_by_id_and_user() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     server.create_user("bob", false).await;
-    let alice_firefox = server.browser(FIREFOX_UBUNTU);
-    alice_firefox.login("alice").await;
-    let alice_phone = server.browser(CHROME_ANDROID);
-    alice_phone.login("alice").await;
-    let bob = server.browser(SAFARI_IPAD);
-    bob.login("bob").await;
+    let alice_firefox = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let alice_phone = server.signed_in(CHROME_ANDROID, "alice").await;
+    let bob = server.signed_in(SAFARI_IPAD, "bob").await;
 
-    let listing = ok(&server, &["sessions", "list"]);
+    let listing = server.cli_ok(&["sessions", "list"]);
     let lines: Vec<&str> = listing.lines().collect();
     assert_eq!(lines.len(), 5, "{listing}");
     assert_eq!(lines[0], "alice (alice Example):");
@@ -340,34 +299,29 @@ async fn sessions_list_and_revoke_by_id_and_user() {
     // --user by username, id and e-mail.
     let alice_id = server.service.find_user("alice").await.unwrap().id;
     for reference in ["alice", &alice_id.to_string(), "alice@example.com"] {
-        let only = ok(&server, &["sessions", "list", "--user", reference]);
+        let only = server.cli_ok(&["sessions", "list", "--user", reference]);
         assert_eq!(only.lines().count(), 3, "{only}");
         assert!(only.starts_with("alice (alice Example):\n"));
     }
-    let json: Value = serde_json::from_str(&ok(
-        &server,
-        &["sessions", "list", "--user", "bob", "--json"],
-    ))
-    .unwrap();
+    let json: Value =
+        serde_json::from_str(&server.cli_ok(&["sessions", "list", "--user", "bob", "--json"]))
+            .unwrap();
     let bob_session = json[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(json.as_array().unwrap().len(), 1);
     assert_eq!(json[0]["device_type"], "tablet");
-    let unknown = cli(&server, &["sessions", "list", "--user", "nobody"]);
+    let unknown = server.cli(&["sessions", "list", "--user", "nobody"]);
     assert_eq!(unknown.status.code(), Some(2));
 
     assert_eq!(
-        ok(&server, &["sessions", "revoke", "--id", &bob_session]),
+        server.cli_ok(&["sessions", "revoke", "--id", &bob_session]),
         format!("Revoked 1 session of bob ({bob_session}).\n")
     );
     assert_eq!(bob.session_status().await, StatusCode::UNAUTHORIZED);
-    let gone = cli(&server, &["sessions", "revoke", "--id", &bob_session]);
+    let gone = server.cli(&["sessions", "revoke", "--id", &bob_session]);
     assert_eq!(gone.status.code(), Some(2));
 
     assert_eq!(
-        ok(
-            &server,
-            &["sessions", "revoke", "--user", "alice@example.com"]
-        ),
+        server.cli_ok(&["sessions", "revoke", "--user", "alice@example.com"]),
         "Revoked 2 sessions of alice.\n"
     );
     assert_eq!(
@@ -375,46 +329,41 @@ async fn sessions_list_and_revoke_by_id_and_user() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(alice_phone.session_status().await, StatusCode::UNAUTHORIZED);
-    assert_eq!(ok(&server, &["sessions", "list"]), "No active sessions.\n");
+    assert_eq!(
+        server.cli_ok(&["sessions", "list"]),
+        "No active sessions.\n"
+    );
 
     // --execute belongs to the bulk revocations only.
-    let misuse = cli(
-        &server,
-        &["sessions", "revoke", "--user", "bob", "--execute"],
-    );
+    let misuse = server.cli(&["sessions", "revoke", "--user", "bob", "--execute"]);
     assert_eq!(misuse.status.code(), Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_create_share_and_list_refuse_bad_input() {
     let server = spawn().await;
-    let orphan = cli(&server, &["groups", "create", "acme/platform"]);
+    let orphan = server.cli(&["groups", "create", "acme/platform"]);
     assert_eq!(orphan.status.code(), Some(2));
     assert!(text(&orphan.stderr).contains("the parent group 'acme' does not exist"));
     assert!(text(&orphan.stderr).contains("--parents"));
-    ok(&server, &["groups", "create", "acme"]);
-    ok(
-        &server,
-        &["groups", "create", "acme/platform", "--name", "Platform"],
-    );
-    let duplicate = cli(&server, &["groups", "create", "acme"]);
+    server.cli_ok(&["groups", "create", "acme"]);
+    server.cli_ok(&["groups", "create", "acme/platform", "--name", "Platform"]);
+    let duplicate = server.cli(&["groups", "create", "acme"]);
     assert_eq!(duplicate.status.code(), Some(2));
     assert!(text(&duplicate.stderr).contains("already exists"));
-    let bad = cli(&server, &["groups", "create", "Acme Corp"]);
+    let bad = server.cli(&["groups", "create", "Acme Corp"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("invalid group path"));
-    let itself = cli(&server, &["groups", "share", "acme", "--with", "1"]);
+    let itself = server.cli(&["groups", "share", "acme", "--with", "1"]);
     assert_eq!(itself.status.code(), Some(2));
-    let nobody = cli(&server, &["groups", "add-member", "acme", "nobody"]);
+    let nobody = server.cli(&["groups", "add-member", "acme", "nobody"]);
     assert_eq!(nobody.status.code(), Some(2));
 
     server.create_user("alice", false).await;
-    ok(&server, &["groups", "add-member", "acme/platform", "alice"]);
-    ok(
-        &server,
-        &["groups", "share", "acme", "--with", "acme/platform"],
-    );
-    let listed: Value = serde_json::from_str(&ok(&server, &["groups", "list", "--json"])).unwrap();
+    server.cli_ok(&["groups", "add-member", "acme/platform", "alice"]);
+    server.cli_ok(&["groups", "share", "acme", "--with", "acme/platform"]);
+    let listed: Value =
+        serde_json::from_str(&server.cli_ok(&["groups", "list", "--json"])).unwrap();
     assert_eq!(
         listed,
         json!([
@@ -425,14 +374,14 @@ async fn groups_create_share_and_list_refuse_bad_input() {
              "created_at": listed[1]["created_at"], "members": ["alice"], "shared_with": []},
         ])
     );
-    let table = ok(&server, &["groups", "list"]);
+    let table = server.cli_ok(&["groups", "list"]);
     assert!(table.lines().nth(2).unwrap().contains("acme/platform"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_loads_everything_or_nothing() {
     let server = spawn().await;
-    let dir = server.db_path.parent().unwrap();
+    let dir = server.dir();
     server.create_user("existing", false).await;
     let hash =
         sessiond::domain::password::hash(&sessiond::domain::password::Password::new(PASSWORD));
@@ -452,7 +401,7 @@ async fn import_loads_everything_or_nothing() {
     let mut bad_entry = good.clone();
     bad_entry["memberships"][1]["user"] = json!("ghost");
     let file = write_file(dir, "bad.json", &bad_entry);
-    let refused = cli(&server, &["import", &file]);
+    let refused = server.cli(&["import", &file]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
         text(&refused.stderr).contains("memberships[1].user: no user 'ghost'"),
@@ -462,12 +411,12 @@ async fn import_loads_everything_or_nothing() {
     let mut bad_email = good.clone();
     bad_email["users"][1]["email"] = json!("not-an-address");
     let file = write_file(dir, "bad-email.json", &bad_email);
-    let refused = cli(&server, &["import", &file]);
+    let refused = server.cli(&["import", &file]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("users[1].email: invalid e-mail address"));
     let broken = dir.join("broken.json");
     std::fs::write(&broken, "{\n  \"users\": [\n    {\"username\": 1}\n  ]\n}").unwrap();
-    let refused = cli(&server, &["import", broken.to_str().unwrap()]);
+    let refused = server.cli(&["import", broken.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
         text(&refused.stderr).contains("line 3"),
@@ -481,7 +430,7 @@ async fn import_loads_everything_or_nothing() {
 
     let file = write_file(dir, "good.json", &good);
     assert_eq!(
-        ok(&server, &["import", &file]),
+        server.cli_ok(&["import", &file]),
         format!("Imported 2 users, 2 groups, 2 memberships and 0 shares from {file}.\n")
     );
     // The imported hash signs in; the bot counts in no group.
@@ -489,7 +438,7 @@ async fn import_loads_everything_or_nothing() {
     let acme = server.service.find_group("acme").await.unwrap();
     assert_eq!(acme.name, "ACME");
     assert_eq!(member_names(&server, "acme").await, ["alice", "existing"]);
-    let twice = cli(&server, &["import", &file]);
+    let twice = server.cli(&["import", &file]);
     assert_eq!(twice.status.code(), Some(2));
     assert!(text(&twice.stderr).contains("users[0].username: 'alice' already exists"));
 }
@@ -535,25 +484,13 @@ async fn store_import_is_one_transaction() {
     assert!(server.service.list_groups().await.unwrap().is_empty());
 }
 
-/// The acceptance test of the issue: `serve` and the CLI as separate processes on one store.
+/// `serve` and the CLI as separate processes on one store: a CLI revocation is seen at once.
 #[test]
 fn a_running_server_rejects_a_session_right_after_the_cli_revokes_its_group() {
     let dir = TempDir::new().unwrap();
     let dir = dir.path();
     for user in ["alice", "bob"] {
-        let email = format!("{user}@example.com");
-        let created = run_with_stdin(
-            dir,
-            &[
-                "users",
-                "create",
-                user,
-                "--email",
-                &email,
-                "--password-stdin",
-            ],
-            &format!("{PASSWORD}\n"),
-        );
+        let created = create_user(dir, user, PASSWORD, &[]);
         assert!(created.status.success(), "{}", text(&created.stderr));
     }
     for args in [
@@ -565,23 +502,11 @@ fn a_running_server_rejects_a_session_right_after_the_cli_revokes_its_group() {
     }
 
     let mut server = serve(dir);
-    let address = BufReader::new(server.stdout.take().unwrap())
-        .lines()
-        .map(Result::unwrap)
-        .find_map(|line| line.strip_prefix("Listening on ").map(str::to_owned))
-        .expect("the server's address");
+    let address = listening_address(&mut server);
     let client = reqwest::blocking::Client::new();
     let login = |user: &str| -> String {
-        let response = client
-            .post(format!("{address}/api/login"))
-            .json(&json!({"login": user, "password": PASSWORD}))
-            .send()
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json::<Value>().unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let body = blocking_login(&address, user, PASSWORD);
+        body["token"].as_str().unwrap().to_owned()
     };
     let check = |token: &str| {
         client
@@ -626,7 +551,8 @@ fn a_running_server_rejects_a_session_right_after_the_cli_revokes_its_group() {
 /// The group events of the audit trail, oldest first: kind, subject, reason.
 fn group_audit(server: &TestServer) -> Vec<(String, String, String)> {
     let events: Value =
-        serde_json::from_str(&ok(server, &["audit", "list", "--limit", "500", "--json"])).unwrap();
+        serde_json::from_str(&server.cli_ok(&["audit", "list", "--limit", "500", "--json"]))
+            .unwrap();
     let mut found: Vec<(String, String, String)> = events
         .as_array()
         .unwrap()
@@ -648,21 +574,19 @@ async fn group_edits_are_audited_from_the_command_line_and_the_import() {
     for user in ["alice", "bob"] {
         server.create_user(user, false).await;
     }
-    ok(&server, &["groups", "create", "acme/platform", "--parents"]);
-    ok(&server, &["groups", "add-member", "acme/platform", "alice"]);
+    server.cli_ok(&["groups", "create", "acme/platform", "--parents"]);
+    server.cli_ok(&["groups", "add-member", "acme/platform", "alice"]);
     // What changes nothing is not audited: a repeated membership, a refused share.
-    ok(&server, &["groups", "add-member", "acme/platform", "alice"]);
+    server.cli_ok(&["groups", "add-member", "acme/platform", "alice"]);
     assert!(
-        !cli(&server, &["groups", "share", "acme", "--with", "acme"])
+        !server
+            .cli(&["groups", "share", "acme", "--with", "acme"])
             .status
             .success()
     );
-    ok(
-        &server,
-        &["groups", "share", "acme", "--with", "acme/platform"],
-    );
+    server.cli_ok(&["groups", "share", "acme", "--with", "acme/platform"]);
     let file = write_file(
-        server.db_path.parent().unwrap(),
+        server.dir(),
         "more.json",
         &json!({
             "groups": [{"path": "partners"}],
@@ -676,7 +600,7 @@ async fn group_edits_are_audited_from_the_command_line_and_the_import() {
             ]
         }),
     );
-    ok(&server, &["import", &file]);
+    server.cli_ok(&["import", &file]);
 
     let expected = [
         ("group_created", "", "group 'acme' (ID: 1)"),

@@ -1,7 +1,8 @@
 //! Spawning the real server on a random loopback port over a temporary SQLite file.
 
+use crate::browser::Chromium;
 use reqwest::header::HeaderMap;
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use sessiond::config::Settings;
 use sessiond::domain::password::Password;
@@ -14,11 +15,13 @@ use sessiond::http::{AppState, Application};
 use sessiond::service::users::CreateUser;
 use sessiond::service::{Policy, Service};
 use sessiond::store::SessionLimit;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::sync::Arc;
 use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery staple";
+pub const WRONG_PASSWORD: &str = "wrong password here";
 pub const FIREFOX_UBUNTU: &str =
     "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 pub const CHROME_ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36";
@@ -101,9 +104,77 @@ impl TestServer {
         }
     }
 
+    /// Blocks a user straight through the service.
+    pub async fn block(&self, username: &str) {
+        let user = self.service.find_user(username).await.unwrap();
+        self.service
+            .block_user(&user, &"test".into())
+            .await
+            .unwrap();
+    }
+
+    /// A new browser signed in as `login` with [`PASSWORD`].
+    pub async fn signed_in(&self, user_agent: &str, login: &str) -> Browser {
+        let browser = self.browser(user_agent);
+        browser.login(login).await;
+        browser
+    }
+
+    /// A client with no cookie jar and no user agent, as a script calls the API.
+    pub fn plain(&self) -> Browser {
+        Browser {
+            client: Client::new(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// A client that sends `token` as its bearer credential.
+    pub fn bearer(&self, token: &str) -> Bearer {
+        Bearer::new(&self.base, token)
+    }
+
+    /// The status of `GET /api/session` for a client carrying only the cookie `name=value`.
+    pub async fn status_with_cookie(&self, name: &str, value: &str) -> StatusCode {
+        self.plain()
+            .client
+            .get(self.url("/api/session"))
+            .header("cookie", format!("{name}={value}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     /// Opens the SQLite file the server uses, to look at what is really stored.
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(&self.db_path).unwrap()
+    }
+
+    /// The one value `sql` reads from the server's SQLite file.
+    pub fn query_one<T: rusqlite::types::FromSql>(&self, sql: &str) -> T {
+        self.db().query_row(sql, [], |row| row.get(0)).unwrap()
+    }
+
+    /// The folder of the server's SQLite file, where the binary finds the same store.
+    pub fn dir(&self) -> &Path {
+        self.db_path.parent().unwrap()
+    }
+
+    /// Runs the binary on the server's store.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        crate::cli::run(self.dir(), args)
+    }
+
+    /// Runs the binary on the server's store and asserts it exited 0; returns stdout.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let output = self.cli(args);
+        let text = crate::cli::text;
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        text(&output.stdout)
     }
 }
 
@@ -117,13 +188,16 @@ impl Browser {
         format!("{}{path}", self.base)
     }
 
-    pub async fn login_as(&self, login: &str, password: &str, remember_me: bool) -> Response {
+    /// A `POST /api/login` not yet sent, for a caller to add headers to.
+    pub fn login_request(&self, login: &str, password: &str, remember_me: bool) -> RequestBuilder {
         self.client
             .post(self.url("/api/login"))
             .json(&json!({"login": login, "password": password, "remember_me": remember_me}))
-            .send()
-            .await
-            .unwrap()
+    }
+
+    pub async fn login_as(&self, login: &str, password: &str, remember_me: bool) -> Response {
+        let request = self.login_request(login, password, remember_me);
+        request.send().await.unwrap()
     }
 
     /// Signs in and asserts it worked; returns the login response's JSON.
@@ -133,8 +207,50 @@ impl Browser {
         response.json().await.unwrap()
     }
 
+    /// Signs in with "Remember me" and asserts it worked; returns the response for its cookies.
+    pub async fn login_remembered(&self, login: &str) -> Response {
+        let response = self.login_as(login, PASSWORD, true).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response
+    }
+
+    /// Signs in and asserts it worked; returns the session's bearer token.
+    pub async fn login_token(&self, login: &str) -> String {
+        let body = self.login(login).await;
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in and asserts it worked; returns the new session's id.
+    pub async fn login_session_id(&self, login: &str) -> String {
+        let body = self.login(login).await;
+        body["session"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in with [`PASSWORD`] from `ip`, as a trusted proxy forwards it.
+    pub async fn login_from(&self, login: &str, ip: &str) -> Response {
+        let request = self.login_request(login, PASSWORD, false);
+        request.header("x-forwarded-for", ip).send().await.unwrap()
+    }
+
+    /// A sign-in with [`WRONG_PASSWORD`], which counts against the user.
+    pub async fn fail_login(&self, login: &str) -> Response {
+        self.login_as(login, WRONG_PASSWORD, false).await
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// `GET path`: the status and the JSON body (`Null` when there is none).
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A `POST` with no body.
+    pub async fn post(&self, path: &str) -> Response {
+        self.client.post(self.url(path)).send().await.unwrap()
     }
 
     pub async fn session_status(&self) -> StatusCode {
@@ -164,10 +280,71 @@ impl Browser {
     }
 }
 
-/// The `error.code` of a SPEC error body.
-pub async fn error_code(response: Response) -> String {
+/// A client without cookies that sends a token as its bearer credential.
+pub struct Bearer {
+    client: Client,
+    base: String,
+    token: String,
+}
+
+impl Bearer {
+    /// A client of the node at `base`.
+    pub fn new(base: &str, token: &str) -> Bearer {
+        Bearer {
+            client: Client::new(),
+            base: base.to_owned(),
+            token: token.to_owned(),
+        }
+    }
+
+    pub async fn send(&self, method: Method, path: &str) -> Response {
+        let url = format!("{}{path}", self.base);
+        let request = self.client.request(method, url).bearer_auth(&self.token);
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(Method::GET, path).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(Method::DELETE, path).await
+    }
+
+    /// The status of the forward-auth check, `GET /api/session`.
+    pub async fn session_status(&self) -> StatusCode {
+        self.get("/api/session").await.status()
+    }
+
+    /// The status of `POST /api/logout`.
+    pub async fn logout(&self) -> StatusCode {
+        self.send(Method::POST, "/api/logout").await.status()
+    }
+}
+
+/// Asserts an error answer's status and `error.code`; returns its `error.message`.
+pub async fn assert_error(response: Response, status: StatusCode, code: &str) -> String {
+    let url = response.url().clone();
+    assert_eq!(response.status(), status, "{url}");
     let body: Value = response.json().await.unwrap();
-    body["error"]["code"].as_str().unwrap().to_owned()
+    assert_eq!(body["error"]["code"], code, "{url}");
+    body["error"]["message"].as_str().unwrap().to_owned()
+}
+
+/// Asserts a 303 and returns where it points.
+pub fn redirect_target(response: &Response) -> String {
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        response.url()
+    );
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Asserts a 303 to exactly `location`.
+pub fn assert_is_redirect_to(response: &Response, location: &str) {
+    assert_eq!(redirect_target(response), location);
 }
 
 /// The value of `name=...` among a response's Set-Cookie headers.
@@ -251,7 +428,46 @@ pub async fn seed_sessions(
 /// Signs in a new administrator `root` in a browser of its own.
 pub async fn admin_browser(server: &TestServer) -> Browser {
     server.create_user("root", true).await;
-    let admin = server.browser(FIREFOX_UBUNTU);
-    admin.login("root").await;
-    admin
+    server.signed_in(FIREFOX_UBUNTU, "root").await
+}
+
+/// Signs in through the login form Chromium shows, then waits until it lands on `url`.
+pub async fn sign_in_with_chromium(chromium: &Chromium, login: &str, url: &str) {
+    chromium
+        .type_into(&chromium.find("#login").await, login)
+        .await;
+    let password = chromium.find("#password").await;
+    chromium.type_into(&password, PASSWORD).await;
+    chromium.click(&chromium.find("button.primary").await).await;
+    let landed = async || chromium.current_url().await == url;
+    chromium
+        .wait_for(&format!("{url} after signing in"), landed)
+        .await;
+}
+
+/// Asserts the open confirmation asks about `question`, accepts it and waits for the page's
+/// banner; returns the banner's text.
+pub async fn confirm_and_read_banner(chromium: &Chromium, question: &str) -> String {
+    let dialog = chromium.dialog_text().await;
+    assert!(dialog.contains(question), "{dialog}");
+    chromium.accept_dialog().await;
+    let shown = async || !chromium.find_all(".alert-ok").await.is_empty();
+    chromium.wait_for("the banner", shown).await;
+    chromium.text(&chromium.find(".alert-ok").await).await
+}
+
+/// The kinds of the audit trail, oldest first.
+pub fn audit_kinds(server: &TestServer) -> Vec<String> {
+    let db = server.db();
+    let mut stmt = db
+        .prepare("SELECT kind FROM audit_events ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+pub fn duration(text: &str) -> sessiond::domain::duration::HumanDuration {
+    sessiond::domain::duration::HumanDuration::parse(text).unwrap()
 }

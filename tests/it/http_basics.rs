@@ -1,8 +1,26 @@
 //! Forms and CSRF, client addresses behind proxies, error bodies, size limits, health.
 
 use crate::helpers::*;
+use reqwest::Response;
 use reqwest::StatusCode;
 use serde_json::Value;
+
+/// Posts the login form with this CSRF token, and `return_to` when given.
+async fn post_login_form(
+    browser: &Browser,
+    csrf: &str,
+    login: &str,
+    password: &str,
+    return_to: Option<&str>,
+) -> Response {
+    let mut form = vec![
+        ("csrf_token", csrf),
+        ("login", login),
+        ("password", password),
+    ];
+    form.extend(return_to.map(|to| ("return_to", to)));
+    browser.post_form("/login", &form).await
+}
 
 #[tokio::test]
 async fn the_login_form_signs_in_and_logout_form_signs_out() {
@@ -15,17 +33,7 @@ async fn the_login_form_signs_in_and_logout_form_signs_out() {
     assert!(html.contains("Remember me"));
     let csrf = csrf_field(&html);
 
-    let wrong = browser
-        .client
-        .post(browser.url("/login"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "alice"),
-            ("password", "nope nope nope"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let wrong = post_login_form(&browser, &csrf, "alice", "nope nope nope", None).await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert!(
         wrong
@@ -35,31 +43,15 @@ async fn the_login_form_signs_in_and_logout_form_signs_out() {
             .contains("invalid login or password")
     );
 
-    let signed_in = browser
-        .client
-        .post(browser.url("/login"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "alice@example.com"),
-            ("password", PASSWORD),
-            ("return_to", "/api/session"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
-    assert_eq!(signed_in.headers()["location"], "/api/session");
+    let to = Some("/api/session");
+    let signed_in = post_login_form(&browser, &csrf, "alice@example.com", PASSWORD, to).await;
+    assert_is_redirect_to(&signed_in, "/api/session");
     assert_eq!(browser.session_status().await, StatusCode::OK);
 
     let logout = browser
-        .client
-        .post(browser.url("/logout"))
-        .form(&[("csrf_token", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(logout.status(), StatusCode::SEE_OTHER);
-    assert_eq!(logout.headers()["location"], "/login");
+        .post_form("/logout", &[("csrf_token", csrf.as_str())])
+        .await;
+    assert_is_redirect_to(&logout, "/login");
     assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
 }
 
@@ -69,25 +61,14 @@ async fn forms_without_a_matching_csrf_token_are_refused() {
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
     browser.get("/login").await;
-    let forged = browser
-        .client
-        .post(browser.url("/login"))
-        .form(&[
-            ("csrf_token", "forged-token-forged-token-forged"),
-            ("login", "alice"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let forged = "forged-token-forged-token-forged";
+    let forged = post_login_form(&browser, forged, "alice", PASSWORD, None).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
 
     let cross_site = browser
-        .client
-        .post(browser.url("/api/login"))
+        .login_request("alice", PASSWORD, false)
         .header("origin", "https://evil.example")
-        .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
         .send()
         .await
         .unwrap();
@@ -100,19 +81,9 @@ async fn return_to_never_leaves_the_site() {
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
     let csrf = csrf_field(&browser.get("/login").await.text().await.unwrap());
-    let response = browser
-        .client
-        .post(browser.url("/login"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("login", "alice"),
-            ("password", PASSWORD),
-            ("return_to", "//evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["location"], "/-/user/sessions");
+    let to = Some("//evil.example/");
+    let response = post_login_form(&browser, &csrf, "alice", PASSWORD, to).await;
+    assert_is_redirect_to(&response, "/-/user/sessions");
 }
 
 #[tokio::test]
@@ -122,13 +93,10 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
     let distrusting = spawn().await;
     for (server, expected) in [(&trusting, "203.0.113.7"), (&distrusting, "127.0.0.1")] {
         server.create_user("alice", false).await;
-        let response = reqwest::Client::new()
-            .post(server.url("/api/login"))
-            .header("x-forwarded-for", "198.51.100.1, 203.0.113.7")
-            .json(&serde_json::json!({"login": "alice", "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
+        let response = server
+            .plain()
+            .login_from("alice", "198.51.100.1, 203.0.113.7")
+            .await;
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["session"]["ip_address"], expected);
     }
@@ -137,7 +105,8 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
 #[tokio::test]
 async fn bad_input_gets_a_json_error_body() {
     let server = spawn().await;
-    let client = reqwest::Client::new();
+    let plain = server.plain();
+    let client = &plain.client;
     let malformed = client
         .post(server.url("/api/login"))
         .header("content-type", "application/json")
@@ -145,8 +114,7 @@ async fn bad_input_gets_a_json_error_body() {
         .send()
         .await
         .unwrap();
-    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(error_code(malformed).await, "bad_request");
+    assert_error(malformed, StatusCode::BAD_REQUEST, "bad_request").await;
 
     let missing_field = client
         .post(server.url("/api/login"))
@@ -154,8 +122,12 @@ async fn bad_input_gets_a_json_error_body() {
         .send()
         .await
         .unwrap();
-    assert_eq!(missing_field.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_code(missing_field).await, "bad_request");
+    assert_error(
+        missing_field,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "bad_request",
+    )
+    .await;
 
     let too_big = client
         .post(server.url("/api/login"))
@@ -180,49 +152,25 @@ async fn bad_input_gets_a_json_error_body() {
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
     );
 
-    let unknown = client
-        .get(server.url("/api/nothing-here"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    assert_eq!(error_code(unknown).await, "not_found");
-
-    let wrong_method = client
-        .delete(server.url("/api/login"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(error_code(wrong_method).await, "method_not_allowed");
-
-    let unauthenticated = client.get(server.url("/api/session")).send().await.unwrap();
-    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(error_code(unauthenticated).await, "unauthorized");
+    let unknown = plain.get("/api/nothing-here").await;
+    assert_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
+    let wrong_method = plain.delete("/api/login").await;
+    assert_error(
+        wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+    let unauthenticated = plain.get("/api/session").await;
+    assert_error(unauthenticated, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
 #[tokio::test]
 async fn health_and_readiness() {
     let server = spawn().await;
-    let client = reqwest::Client::new();
-    assert_eq!(
-        client
-            .get(server.url("/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        client
-            .get(server.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    let plain = server.plain();
+    assert_eq!(plain.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(plain.get("/readyz").await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -230,14 +178,12 @@ async fn metrics_count_logins_checks_and_activity_writes() {
     let server = spawn().await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
-    browser
-        .login_as("alice", "wrong password here", false)
-        .await;
+    browser.fail_login("alice").await;
     browser.login("alice").await;
     for _ in 0..5 {
         browser.session_status().await;
     }
-    let response = reqwest::get(server.url("/metrics")).await.unwrap();
+    let response = server.plain().get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
     for line in [

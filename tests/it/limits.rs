@@ -1,9 +1,7 @@
 //! The concurrent-session limit in both modes, and the owner who is never refused.
 
-use crate::auth::{audit_kinds, duration};
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::Value;
 use sessiond::config::OnLimit;
 use std::time::Duration;
 
@@ -13,16 +11,15 @@ async fn reject_mode_refuses_the_eleventh_login_with_a_message() {
     server.create_user("alice", false).await;
     let mut browsers = Vec::new();
     for _ in 0..10 {
-        let browser = server.browser(FIREFOX_UBUNTU);
-        browser.login("alice").await;
-        browsers.push(browser);
+        browsers.push(server.signed_in(FIREFOX_UBUNTU, "alice").await);
     }
     let eleventh = server.browser(CHROME_ANDROID);
     let response = eleventh.login_as("alice", PASSWORD, true).await;
-    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let message = assert_error(response, StatusCode::CONFLICT, "session_limit").await;
+    assert!(message.contains("10 active sessions"));
     // Refused: audited as such, and no remember-me token is left behind.
-    let db = server.db();
-    let (kind, reason): (String, String) = db
+    let (kind, reason): (String, String) = server
+        .db()
         .query_row(
             "SELECT kind, reason FROM audit_events ORDER BY id DESC LIMIT 1",
             [],
@@ -33,18 +30,8 @@ async fn reject_mode_refuses_the_eleventh_login_with_a_message() {
         (kind.as_str(), reason.as_str()),
         ("login_failure", "session limit reached")
     );
-    let tokens: i64 = db
-        .query_row("SELECT COUNT(*) FROM remember_tokens", [], |r| r.get(0))
-        .unwrap();
+    let tokens: i64 = server.query_one("SELECT COUNT(*) FROM remember_tokens");
     assert_eq!(tokens, 0);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "session_limit");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("10 active sessions")
-    );
     for browser in &browsers {
         assert_eq!(browser.session_status().await, StatusCode::OK);
     }
@@ -72,20 +59,13 @@ async fn evict_oldest_mode_drops_the_least_recently_active() {
     // The first signed in earliest but is used now, so the second is least recently active.
     assert_eq!(first.session_status().await, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let fourth = server.browser(FIREFOX_UBUNTU);
-    fourth.login("alice").await;
+    let fourth = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     assert_eq!(second.session_status().await, StatusCode::UNAUTHORIZED);
     for browser in [&first, &third, &fourth] {
         assert_eq!(browser.session_status().await, StatusCode::OK);
     }
-    let evictions: i64 = server
-        .db()
-        .query_row(
-            "SELECT COUNT(*) FROM audit_events WHERE kind = 'session_evicted'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let evictions: i64 =
+        server.query_one("SELECT COUNT(*) FROM audit_events WHERE kind = 'session_evicted'");
     assert_eq!(evictions, 1);
     let kinds = audit_kinds(&server);
     assert_eq!(

@@ -56,15 +56,10 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
     assert_eq!(phone.session_status().await, StatusCode::OK);
     third.login("alice").await;
 
-    let user = server.service.find_user("alice").await.unwrap();
-    server
-        .service
-        .block_user(&user, &"test".into())
-        .await
-        .unwrap();
+    server.block("alice").await;
     assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
     assert_eq!(third.session_status().await, StatusCode::UNAUTHORIZED);
-    let ready = reqwest::get(server.url("/readyz")).await.unwrap();
+    let ready = server.plain().get("/readyz").await;
     assert_eq!(ready.status(), StatusCode::OK);
 }
 
@@ -104,18 +99,17 @@ async fn a_redis_outage_fails_closed_and_the_node_recovers_by_itself() {
     })
     .await;
     server.create_user("alice", false).await;
-    let browser = server.browser(FIREFOX_UBUNTU);
-    browser.login("alice").await;
+    let browser = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     assert_eq!(browser.session_status().await, StatusCode::OK);
-    let ready = || async { reqwest::get(server.url("/readyz")).await.unwrap().status() };
+    let plain = server.plain();
+    let ready = async || plain.get("/readyz").await.status();
     assert_eq!(ready().await, StatusCode::OK);
 
     redis.stop();
     for _ in 0..3 {
         let started = Instant::now();
         let check = browser.get("/api/session").await;
-        assert_eq!(check.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(error_code(check).await, "store_unavailable");
+        assert_error(check, StatusCode::SERVICE_UNAVAILABLE, "store_unavailable").await;
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "answers promptly"
@@ -247,24 +241,12 @@ async fn two_nodes_behind_nginx_share_sessions_and_revocations() {
     node_a.create_user("alice", false).await;
 
     // Signed in on node A, the session works on node B.
-    let login = node_a.browser(FIREFOX_UBUNTU).login("alice").await;
-    let token = login["token"].as_str().unwrap().to_owned();
-    let client = reqwest::Client::new();
-    let on_b = client
-        .get(node_b.url("/api/session"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(on_b.status(), StatusCode::OK);
+    let token = node_a.browser(FIREFOX_UBUNTU).login_token("alice").await;
+    assert_eq!(node_b.bearer(&token).session_status().await, StatusCode::OK);
 
-    let through_nginx = || async {
-        let response = client
-            .get(format!("http://127.0.0.1:{}/app/hello", nginx.port))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+    let via_nginx = Bearer::new(&format!("http://127.0.0.1:{}", nginx.port), &token);
+    let through_nginx = async || {
+        let response = via_nginx.get("/app/hello").await;
         let node = response.headers()["x-sessiond-node"]
             .to_str()
             .unwrap()
@@ -284,13 +266,7 @@ async fn two_nodes_behind_nginx_share_sessions_and_revocations() {
     );
 
     // Revoked on node A: the very next check that node B answers through nginx is a 401.
-    let revoked = client
-        .post(node_a.url("/api/logout"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    assert_eq!(node_a.bearer(&token).logout().await, StatusCode::NO_CONTENT);
     let mut answered_by_b = false;
     for _ in 0..2 {
         let (status, node, _) = through_nginx().await;

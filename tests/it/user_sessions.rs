@@ -1,6 +1,5 @@
 //! Active sessions for users: the self-service API and the page's forms, over the real server.
 
-use crate::auth::duration;
 use crate::browser::Chromium;
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -181,15 +180,8 @@ async fn the_current_session_cannot_be_revoked_from_the_list() {
         .laptop
         .delete(&format!("/api/user/sessions/{own}"))
         .await;
-    assert_eq!(response.status(), StatusCode::CONFLICT);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "current_session");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("log out")
-    );
+    let message = assert_error(response, StatusCode::CONFLICT, "current_session").await;
+    assert!(message.contains("log out"));
 
     assert_eq!(alice.statuses().await, [StatusCode::OK; 3]);
     assert_eq!(sessions(&alice.laptop).await.len(), 3);
@@ -206,8 +198,7 @@ async fn another_users_session_is_not_found_like_an_unknown_one_and_stays() {
     let alice_id = server.create_user("alice", false).await;
     server.create_user("bob", false).await;
     let alice = Devices::sign_in(&server, "alice", true).await;
-    let bob = server.browser(FIREFOX_UBUNTU);
-    bob.login("bob").await;
+    let bob = server.signed_in(FIREFOX_UBUNTU, "bob").await;
 
     let theirs = bob
         .delete(&format!("/api/user/sessions/{}", alice.ids[1]))
@@ -265,13 +256,7 @@ async fn revoke_all_others_leaves_exactly_the_current_one() {
 
 /// A client that carries nothing but this remember-me cookie.
 async fn remember_me_status(server: &TestServer, cookie: &str) -> StatusCode {
-    reqwest::Client::new()
-        .get(server.url("/api/session"))
-        .header("cookie", format!("sessiond_remember={cookie}"))
-        .send()
-        .await
-        .unwrap()
-        .status()
+    server.status_with_cookie("sessiond_remember", cookie).await
 }
 
 #[tokio::test]
@@ -307,15 +292,13 @@ async fn remember_me_logins_of_the_user_stop_working_after_any_revocation() {
 #[tokio::test]
 async fn the_user_api_needs_a_session() {
     let server = spawn().await;
-    let client = reqwest::Client::new();
-    for request in [
-        client.get(server.url("/api/user/sessions")),
-        client.delete(server.url("/api/user/sessions")),
-        client.delete(server.url("/api/user/sessions/some-id")),
+    let plain = server.plain();
+    for response in [
+        plain.get("/api/user/sessions").await,
+        plain.delete("/api/user/sessions").await,
+        plain.delete("/api/user/sessions/some-id").await,
     ] {
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(error_code(response).await, "unauthorized");
+        assert_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
     }
 }
 
@@ -374,25 +357,16 @@ async fn signed_out_the_page_redirects_to_login_and_back() {
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
     let response = browser.get("/-/user/sessions?revoked=1").await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        response.headers()["location"],
-        "/login?return_to=/-/user/sessions%3Frevoked%3D1"
-    );
+    assert_is_redirect_to(&response, "/login?return_to=/-/user/sessions%3Frevoked%3D1");
     let form = page(&browser, "/login?return_to=/-/user/sessions%3Frevoked%3D1").await;
     assert!(form.contains("value=\"/-/user/sessions?revoked=1\""));
 
     // After a revocation the old cookie is no session either.
     browser.login("alice").await;
-    let other = server.browser(CHROME_ANDROID);
-    other.login("alice").await;
+    let other = server.signed_in(CHROME_ANDROID, "alice").await;
     other.delete("/api/user/sessions").await;
     let response = browser.get("/-/user/sessions").await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        response.headers()["location"],
-        "/login?return_to=/-/user/sessions"
-    );
+    assert_is_redirect_to(&response, "/login?return_to=/-/user/sessions");
 }
 
 #[tokio::test]
@@ -401,8 +375,7 @@ async fn the_revoke_form_needs_the_csrf_token_and_then_revokes() {
     server.create_user("alice", false).await;
     server.create_user("bob", false).await;
     let alice = Devices::sign_in(&server, "alice", false).await;
-    let bobs = server.browser(FIREFOX_UBUNTU);
-    bobs.login("bob").await;
+    let bobs = server.signed_in(FIREFOX_UBUNTU, "bob").await;
     let csrf = csrf_field(&page(&alice.laptop, "/-/user/sessions").await);
     let revoke_phone = format!("/-/user/sessions/{}/revoke", alice.ids[1]);
 
@@ -419,8 +392,7 @@ async fn the_revoke_form_needs_the_csrf_token_and_then_revokes() {
         .laptop
         .post_form(&revoke_phone, &[("csrf_token", &csrf)])
         .await;
-    assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    assert_eq!(done.headers()["location"], "/-/user/sessions?revoked=1");
+    assert_is_redirect_to(&done, "/-/user/sessions?revoked=1");
     assert_eq!(
         alice.statuses().await,
         [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::OK]
@@ -432,17 +404,11 @@ async fn the_revoke_form_needs_the_csrf_token_and_then_revokes() {
     // Through the form too, the current session and other users' sessions stay.
     let own = format!("/-/user/sessions/{}/revoke", alice.ids[0]);
     let response = alice.laptop.post_form(&own, &[("csrf_token", &csrf)]).await;
-    assert_eq!(
-        response.headers()["location"],
-        "/-/user/sessions?error=current_session"
-    );
+    assert_is_redirect_to(&response, "/-/user/sessions?error=current_session");
     let bobs_csrf = csrf_field(&page(&bobs, "/-/user/sessions").await);
     let theirs = format!("/-/user/sessions/{}/revoke", alice.ids[2]);
     let response = bobs.post_form(&theirs, &[("csrf_token", &bobs_csrf)]).await;
-    assert_eq!(
-        response.headers()["location"],
-        "/-/user/sessions?error=not_found"
-    );
+    assert_is_redirect_to(&response, "/-/user/sessions?error=not_found");
     assert_eq!(
         alice.statuses().await,
         [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::OK]
@@ -469,8 +435,7 @@ async fn the_revoke_others_form_leaves_only_this_device() {
         .tablet
         .post_form("/-/user/sessions/revoke-others", &[("csrf_token", &csrf)])
         .await;
-    assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    assert_eq!(done.headers()["location"], "/-/user/sessions?revoked=2");
+    assert_is_redirect_to(&done, "/-/user/sessions?revoked=2");
     assert_eq!(
         alice.statuses().await,
         [
@@ -499,8 +464,7 @@ async fn signed_out_forms_go_to_login_and_change_nothing() {
             &[("csrf_token", &csrf)],
         )
         .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(response.headers()["location"], "/login");
+    assert_is_redirect_to(&response, "/login");
     assert_eq!(alice.statuses().await, [StatusCode::OK; 3]);
 }
 
@@ -522,19 +486,7 @@ async fn in_chromium_the_user_signs_in_and_revokes_another_session() {
             .await
             .ends_with("/login?return_to=/-/user/sessions")
     );
-    chromium
-        .type_into(&chromium.find("#login").await, "alice")
-        .await;
-    chromium
-        .type_into(&chromium.find("#password").await, PASSWORD)
-        .await;
-    chromium.click(&chromium.find("button.primary").await).await;
-    let sessions_page = server.url("/-/user/sessions");
-    chromium
-        .wait_for("the sessions page", async || {
-            chromium.current_url().await == sessions_page
-        })
-        .await;
+    sign_in_with_chromium(&chromium, "alice", &server.url("/-/user/sessions")).await;
 
     assert_eq!(chromium.find_all(".session").await.len(), 4, "alice's only");
     let current = chromium.find_all(".session.is-current").await;
@@ -553,12 +505,7 @@ async fn in_chromium_the_user_signs_in_and_revokes_another_session() {
     assert_eq!(chromium.find_all(".session").await.len(), 4);
     assert_eq!(elsewhere.phone.session_status().await, StatusCode::OK);
     chromium.click(&revoke).await;
-    chromium.accept_dialog().await;
-    chromium
-        .wait_for("the banner after revoking", async || {
-            !chromium.find_all(".alert-ok").await.is_empty()
-        })
-        .await;
+    confirm_and_read_banner(&chromium, "Chrome on Android").await;
 
     let rows = chromium.find_all(".session").await;
     assert_eq!(rows.len(), 3);

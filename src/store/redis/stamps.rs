@@ -19,14 +19,15 @@
 //! subscribed again. Redis Cluster orders messages per shard only, so there nodes read every
 //! stamp from Redis (in batches) instead.
 
+use super::scripts::{PENDING, RENEW};
 use super::{Keys, query_on, unavailable};
 use crate::domain::token::new_public_id;
 use crate::store::{StoreError, StoreResult, bounded};
 use redis::aio::ConnectionLike;
-use redis::{Script, Value, cmd, pipe};
+use redis::{Value, cmd, pipe};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
@@ -46,37 +47,6 @@ const NAMED_AT_MOST: usize = 1000;
 const STAMP_BATCH: usize = 256;
 /// How long an acknowledgement set outlives its announcement.
 const ACK_TTL_MS: u64 = 10_000;
-
-/// KEYS: leases. ARGV: node id, lease in ms. Renews the node's lease by Redis's clock and
-/// drops leases that ran out.
-static RENEW: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r#"
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
-return 1
-"#,
-    )
-});
-
-/// KEYS: leases, acknowledgements. Returns how many nodes hold a lease and have not
-/// acknowledged.
-static PENDING: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r#"
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local pending = 0
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
-  if redis.call('SISMEMBER', KEYS[2], node) == 0 then pending = pending + 1 end
-end
-return pending
-"#,
-    )
-});
 
 /// What a node remembers of stamps, and whether it may answer from that.
 struct Memory {

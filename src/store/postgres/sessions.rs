@@ -1,0 +1,245 @@
+//! Sessions on PostgreSQL: each user's limit enforced in one transaction under a per-user
+//! advisory lock.
+
+use super::{all_rows, as_params, open_pool, optional_row, ping, with_client, with_client_for};
+use crate::domain::session::Session;
+use crate::domain::time::Timestamp;
+use crate::domain::token::TokenHash;
+use crate::store::migrations::POSTGRES_SESSIONS;
+use crate::store::sql::{SESSION_COLUMNS, SqlRow, placeholders, session_from_row, session_values};
+use crate::store::{
+    CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreResult, UserActivity,
+};
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Pool};
+use std::collections::BTreeMap;
+use tokio_postgres::Row;
+
+fn sessions_from(rows: Vec<Row>) -> StoreResult<Vec<Session>> {
+    rows.iter().map(session_from_row).collect()
+}
+
+pub struct PgSessionStore {
+    pool: Pool,
+}
+
+impl PgSessionStore {
+    pub async fn open(url: &str) -> Result<Self, String> {
+        Ok(PgSessionStore {
+            pool: open_pool(url, "sessions", POSTGRES_SESSIONS).await?,
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(
+        &self,
+        session: &Session,
+        limit: SessionLimit,
+        now: Timestamp,
+    ) -> StoreResult<CreateOutcome> {
+        with_client(&self.pool, async |mut client| {
+            let tx = client.transaction().await?;
+            // Serialises one user's logins so two cannot both pass the limit.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&session.user_id])
+                .await?;
+            let mut active = sessions_from(
+                tx.query(
+                    &format!(
+                        "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 \
+                         AND expires_at > $2 ORDER BY last_active_at ASC"
+                    ),
+                    &[&session.user_id, &now.0],
+                )
+                .await?,
+            )?;
+            let Some(excess) = limit.excess(active.len()) else {
+                return Ok(CreateOutcome::LimitReached);
+            };
+            let evicted_ids: Vec<&str> =
+                active.iter().take(excess).map(|s| s.id.as_str()).collect();
+            tx.execute("DELETE FROM sessions WHERE id = ANY($1)", &[&evicted_ids])
+                .await?;
+            tx.execute(
+                &format!(
+                    "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
+                    placeholders('$', 14)
+                ),
+                &as_params(&session_values(session)),
+            )
+            .await?;
+            tx.commit().await?;
+            let kept = active.split_off(excess);
+            Ok(CreateOutcome::created(
+                active,
+                kept.into_iter().map(|s| s.ip_address),
+                session,
+            ))
+        })
+        .await
+    }
+
+    async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1");
+        optional_row(&self.pool, &sql, &[&hash.0.as_slice()], session_from_row).await
+    }
+
+    async fn touch(
+        &self,
+        id: &str,
+        last_active_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        with_client(&self.pool, async |client| {
+            client
+                .execute(
+                    "UPDATE sessions SET last_active_at = $2, expires_at = $3 WHERE id = $1",
+                    &[&id, &last_active_at.0, &expires_at.0],
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_ip_address(&self, id: &str, ip_address: &str) -> StoreResult<()> {
+        with_client(&self.pool, async |client| {
+            client
+                .execute(
+                    "UPDATE sessions SET ip_address = $2 WHERE id = $1",
+                    &[&id, &ip_address],
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn activity_by_users(
+        &self,
+        user_ids: &[i64],
+        now: Timestamp,
+    ) -> StoreResult<BTreeMap<i64, UserActivity>> {
+        with_client_for(&self.pool, user_ids.len(), async |client| {
+            activity_of(&client, user_ids, now).await
+        })
+        .await
+    }
+
+    async fn delete_by_users(
+        &self,
+        user_ids: &[i64],
+        now: Timestamp,
+    ) -> StoreResult<BTreeMap<i64, u64>> {
+        with_client_for(&self.pool, user_ids.len(), async |mut client| {
+            // One transaction: the counts are exactly what the delete removed.
+            let tx = client.transaction().await?;
+            let counts = activity_of(&tx, user_ids, now).await?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ANY($1)", &[&user_ids])
+                .await?;
+            tx.commit().await?;
+            Ok(UserActivity::counts(counts))
+        })
+        .await
+    }
+
+    async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+             ORDER BY last_active_at DESC, created_at DESC"
+        );
+        all_rows(&self.pool, &sql, &[&user_id, &now.0], session_from_row).await
+    }
+
+    async fn delete(&self, id: &str) -> StoreResult<Option<Session>> {
+        let sql = format!("DELETE FROM sessions WHERE id = $1 RETURNING {SESSION_COLUMNS}");
+        optional_row(&self.pool, &sql, &[&id], session_from_row).await
+    }
+
+    async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
+        with_client(&self.pool, async |client| {
+            let row = client
+                .query_one(
+                    "WITH gone AS (DELETE FROM sessions WHERE user_id = $1 RETURNING expires_at) \
+                     SELECT COUNT(*) FILTER (WHERE expires_at > $2) FROM gone",
+                    &[&user_id, &now.0],
+                )
+                .await?;
+            Ok(row.try_get::<_, i64>(0)? as u64)
+        })
+        .await
+    }
+
+    async fn scan(
+        &self,
+        filter: &SessionFilter,
+        now: Timestamp,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Page<Session>> {
+        with_client(&self.pool, async |client| {
+            let condition = "expires_at > $1 AND ($2::BIGINT IS NULL OR user_id = $2) \
+                             AND ($3::TEXT IS NULL OR ip_address = $3)";
+            let (limit, offset) = (i64::from(limit), offset as i64);
+            let total: i64 = client
+                .query_one(
+                    &format!("SELECT COUNT(*) FROM sessions WHERE {condition}"),
+                    &[&now.0, &filter.user_id, &filter.ip_address],
+                )
+                .await?
+                .try_get(0)?;
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition} \
+                         ORDER BY last_active_at DESC, id LIMIT $4 OFFSET $5"
+                    ),
+                    &[&now.0, &filter.user_id, &filter.ip_address, &limit, &offset],
+                )
+                .await?;
+            Ok(Page {
+                items: sessions_from(rows)?,
+                total: total as u64,
+            })
+        })
+        .await
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
+        with_client(&self.pool, async |client| {
+            Ok(client
+                .execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now.0])
+                .await?)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        ping(&self.pool).await
+    }
+}
+
+/// Unexpired sessions per user, for the users that have any.
+async fn activity_of(
+    client: &impl GenericClient,
+    user_ids: &[i64],
+    now: Timestamp,
+) -> StoreResult<BTreeMap<i64, UserActivity>> {
+    let rows = client
+        .query(
+            "SELECT user_id, COUNT(*), MAX(last_active_at) FROM sessions \
+             WHERE user_id = ANY($1) AND expires_at > $2 GROUP BY user_id",
+            &[&user_ids, &now.0],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let found = UserActivity {
+                sessions: row.int(1)? as u64,
+                last_active_at: Timestamp(row.int(2)?),
+            };
+            Ok((row.int(0)?, found))
+        })
+        .collect()
+}

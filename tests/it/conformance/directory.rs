@@ -1,0 +1,458 @@
+//! The directory checks: each takes a fresh directory of one backend, through the traits only.
+
+use super::{HOUR, MINUTE, now};
+use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
+use sessiond::domain::group::{GroupPath, NewGroup};
+use sessiond::domain::time::Timestamp;
+use sessiond::domain::token::{SecretToken, TokenHash};
+use sessiond::domain::user::{Email, NewUser, UserKind, UserState, Username};
+use sessiond::store::{Directory, DirectoryImport, LockoutPolicy, RememberToken, StoreError};
+use std::time::Duration;
+
+pub(super) async fn ping(d: &dyn Directory) {
+    d.ping().await.unwrap();
+}
+
+fn new_user(name: &str) -> NewUser {
+    NewUser {
+        username: Username::parse(name).unwrap(),
+        name: format!("{name} Example"),
+        email: Email::parse(&format!("{name}@Example.com")).unwrap(),
+        kind: UserKind::Human,
+        is_admin: false,
+        is_owner: false,
+        password_hash: Some("$argon2id$stub".into()),
+    }
+}
+
+fn new_group(path: &str) -> NewGroup {
+    let path = GroupPath::parse(path).unwrap();
+    NewGroup {
+        name: path.as_str().rsplit('/').next().unwrap().to_owned(),
+        path,
+    }
+}
+
+pub(super) async fn groups(d: &dyn Directory) {
+    let base = now();
+    let carol = d.create_user(&new_user("carol"), base).await.unwrap();
+    let dave = d.create_user(&new_user("dave"), base).await.unwrap();
+    let acme = d.create_group(&new_group("acme"), base).await.unwrap();
+    let platform = d
+        .create_group(&new_group("acme/platform"), base)
+        .await
+        .unwrap();
+    let outside = d.create_group(&new_group("42"), base).await.unwrap();
+    assert_eq!(platform.parent_id, Some(acme.id));
+    assert_eq!(acme.parent_id, None);
+    for bad in ["acme", "nowhere/child"] {
+        assert!(
+            matches!(
+                d.create_group(&new_group(bad), base).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{bad}"
+        );
+    }
+    assert!(d.add_member(platform.id, carol.id).await.unwrap());
+    assert!(
+        !d.add_member(platform.id, carol.id).await.unwrap(),
+        "already a member"
+    );
+    assert!(d.add_member(acme.id, dave.id).await.unwrap());
+    assert!(d.add_member(outside.id, dave.id).await.unwrap());
+    assert!(d.share_group(platform.id, outside.id).await.unwrap());
+    assert!(!d.share_group(platform.id, outside.id).await.unwrap());
+    let graph = d.group_graph().await.unwrap();
+    let paths: Vec<&str> = graph.groups.iter().map(|g| g.path.as_str()).collect();
+    assert_eq!(paths, ["42", "acme", "acme/platform"]);
+    assert_eq!(graph.shares.len(), 1);
+    assert_eq!(
+        (graph.shares[0].group_id, graph.shares[0].shared_with_id),
+        (platform.id, outside.id)
+    );
+    let members = d.direct_members(&[platform.id, outside.id]).await.unwrap();
+    let pairs: Vec<(i64, &str)> = members
+        .iter()
+        .map(|(g, u)| (*g, u.username.as_str()))
+        .collect();
+    let mut expected = vec![(platform.id, "carol"), (outside.id, "dave")];
+    expected.sort();
+    let mut pairs = pairs;
+    pairs.sort();
+    assert_eq!(pairs, expected);
+    assert!(d.direct_members(&[]).await.unwrap().is_empty());
+}
+
+pub(super) async fn import(d: &dyn Directory) {
+    let base = now();
+    let before = d.count_users().await.unwrap();
+    let good = DirectoryImport {
+        users: vec![new_user("erin"), new_user("frank")],
+        groups: vec![new_group("beta"), new_group("beta/ops")],
+        memberships: vec![(
+            GroupPath::parse("beta/ops").unwrap(),
+            Username::parse("erin").unwrap(),
+        )],
+        shares: vec![],
+    };
+    let imported = d.import(&good, base).await.unwrap();
+    assert_eq!(imported.users.len(), 2);
+    assert_eq!(d.count_users().await.unwrap(), before + 2);
+    let paths: Vec<&str> = imported.groups.iter().map(|g| g.path.as_str()).collect();
+    assert_eq!(paths, ["beta", "beta/ops"]);
+    let erin = &imported.users[0];
+    assert_eq!(
+        imported.memberships,
+        [(
+            good.memberships[0].0.clone(),
+            erin.id,
+            erin.username.clone()
+        )]
+    );
+    assert!(imported.shares.is_empty());
+    // What an import adds is reported; a membership that already existed is not.
+    let again = DirectoryImport {
+        shares: vec![(
+            GroupPath::parse("beta/ops").unwrap(),
+            GroupPath::parse("beta").unwrap(),
+        )],
+        ..DirectoryImport {
+            users: vec![],
+            groups: vec![],
+            ..good.clone()
+        }
+    };
+    let imported = d.import(&again, base).await.unwrap();
+    assert!(imported.users.is_empty() && imported.groups.is_empty());
+    assert!(imported.memberships.is_empty());
+    assert_eq!(imported.shares, again.shares);
+    // A later error (an unknown member) takes the whole import back.
+    let bad = DirectoryImport {
+        users: vec![new_user("grace")],
+        groups: vec![new_group("gamma")],
+        memberships: vec![(
+            GroupPath::parse("gamma").unwrap(),
+            Username::parse("nobody").unwrap(),
+        )],
+        shares: vec![],
+    };
+    assert!(d.import(&bad, base).await.is_err());
+    assert_eq!(d.count_users().await.unwrap(), before + 2);
+    assert!(d.user_by_username("grace").await.unwrap().is_none());
+    let graph = d.group_graph().await.unwrap();
+    assert!(!graph.groups.iter().any(|g| g.path.as_str() == "gamma"));
+}
+
+pub(super) async fn api_tokens(d: &dyn Directory) {
+    let base = now();
+    let secret = SecretToken::generate();
+    let token = d
+        .create_api_token("ci", &secret.hash(), base)
+        .await
+        .unwrap();
+    assert_eq!((token.name.as_str(), token.last_used_at), ("ci", None));
+    let again = d
+        .create_api_token("ci", &SecretToken::generate().hash(), base)
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))));
+    let used = d
+        .use_api_token(&secret.hash(), base)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(used.id, token.id);
+    let listed = d.list_api_tokens().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_at, Some(base), "the first use is noted");
+    let soon = Timestamp(base.0 + 1000);
+    d.use_api_token(&secret.hash(), soon).await.unwrap();
+    assert_eq!(
+        d.list_api_tokens().await.unwrap()[0].last_used_at,
+        Some(base),
+        "not every use writes"
+    );
+    assert!(
+        d.use_api_token(&SecretToken::generate().hash(), base)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        d.delete_api_token(token.id).await.unwrap().map(|t| t.id),
+        Some(token.id)
+    );
+    assert!(d.delete_api_token(token.id).await.unwrap().is_none());
+    assert!(
+        d.use_api_token(&secret.hash(), base)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub(super) async fn alarms(d: &dyn Directory) {
+    let base = now();
+    let ips = |n: usize| (1..=n).map(|i| format!("192.0.2.{i}")).collect::<Vec<_>>();
+    let (alarm, raised) = d.record_ip_spread(7, "user7", &ips(4), base).await.unwrap();
+    assert!(raised);
+    assert_eq!(alarm.ip_addresses, ips(4));
+    let later = Timestamp(base.0 + 1000);
+    let (same, raised) = d
+        .record_ip_spread(7, "user7", &ips(5), later)
+        .await
+        .unwrap();
+    assert!(!raised, "one open alarm per user");
+    assert_eq!(
+        (same.id, same.first_seen_at, same.last_seen_at),
+        (alarm.id, base, later)
+    );
+    assert_eq!(same.ip_addresses, ips(5));
+    d.record_ip_spread(8, "user8", &ips(4), base).await.unwrap();
+    assert_eq!(d.list_alarms(true, 10, 0).await.unwrap().total, 2);
+    let acknowledged = d
+        .acknowledge_alarm(alarm.id, "user:root", later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(acknowledged.acknowledged_by.as_deref(), Some("user:root"));
+    assert!(
+        d.acknowledge_alarm(alarm.id, "user:root", later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let open = d.list_alarms(true, 10, 0).await.unwrap();
+    assert_eq!(open.total, 1);
+    assert_eq!(open.items[0].user_id, 8);
+    let (fresh, raised) = d
+        .record_ip_spread(7, "user7", &ips(4), later)
+        .await
+        .unwrap();
+    assert!(
+        raised && fresh.id != alarm.id,
+        "a later spread raises a new alarm"
+    );
+    let all = d.list_alarms(false, 10, 0).await.unwrap();
+    assert_eq!(all.total, 3);
+    assert_eq!(all.items[0].id, fresh.id, "newest first");
+    assert_eq!(d.list_alarms(false, 1, 1).await.unwrap().items.len(), 1);
+}
+
+pub(super) async fn users(d: &dyn Directory) {
+    let base = now();
+    assert_eq!(d.count_users().await.unwrap(), 0);
+    let alice = d.create_user(&new_user("alice"), base).await.unwrap();
+    let bob = d.create_user(&new_user("bob"), base).await.unwrap();
+    assert_eq!(alice.email.as_str(), "alice@example.com");
+    assert_eq!(
+        (alice.state, alice.failed_logins, alice.locked_until),
+        (UserState::Active, 0, None)
+    );
+    assert_eq!(alice.password_hash.as_deref(), Some("$argon2id$stub"));
+    assert_eq!(alice.created_at, base);
+    assert!(matches!(
+        d.create_user(&new_user("alice"), base).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut same_email = new_user("alice2");
+    same_email.email = alice.email.clone();
+    assert!(matches!(
+        d.create_user(&same_email, base).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let by_id = d.user_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(by_id.username.as_str(), "alice");
+    let by_name = d.user_by_username("bob").await.unwrap().unwrap();
+    assert_eq!(by_name.id, bob.id);
+    let by_email = d.user_by_email("ALICE@example.com").await.unwrap().unwrap();
+    assert_eq!(by_email.id, alice.id);
+    assert!(d.user_by_username("carol").await.unwrap().is_none());
+    let names: Vec<String> = d
+        .list_users()
+        .await
+        .unwrap()
+        .iter()
+        .map(|u| u.username.to_string())
+        .collect();
+    assert_eq!(names, ["alice", "bob"]);
+    assert_eq!(d.count_users().await.unwrap(), 2);
+
+    d.set_user_state(alice.id, UserState::Blocked)
+        .await
+        .unwrap();
+    d.set_password_hash(alice.id, "$argon2id$new")
+        .await
+        .unwrap();
+    let alice = d.user_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(alice.state, UserState::Blocked);
+    assert_eq!(alice.password_hash.as_deref(), Some("$argon2id$new"));
+}
+
+pub(super) async fn lockout(d: &dyn Directory) {
+    let base = now();
+    let user = d.create_user(&new_user("locky"), base).await.unwrap();
+    let policy = LockoutPolicy {
+        threshold: 3,
+        duration: Duration::from_secs(60),
+    };
+    for expected in 1..=2 {
+        let record = d.record_login_failure(user.id, policy, base).await.unwrap();
+        assert_eq!(
+            (record.failed_logins, record.locked_until),
+            (expected, None)
+        );
+    }
+    let third = d.record_login_failure(user.id, policy, base).await.unwrap();
+    let until = Timestamp(base.0 + MINUTE);
+    assert_eq!(third.locked_until, Some(until));
+    let stored = d.user_by_id(user.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.failed_logins, stored.locked_until),
+        (3, Some(until))
+    );
+    // After the lock ran out, counting starts again.
+    let later = Timestamp(until.0 + 1);
+    let again = d
+        .record_login_failure(user.id, policy, later)
+        .await
+        .unwrap();
+    assert_eq!((again.failed_logins, again.locked_until), (1, None));
+    d.clear_login_failures(user.id).await.unwrap();
+    let cleared = d.user_by_id(user.id).await.unwrap().unwrap();
+    assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
+}
+
+pub(super) async fn remember_tokens(d: &dyn Directory) {
+    let base = now();
+    let user = d.create_user(&new_user("remy"), base).await.unwrap();
+    let (a, b, stale) = (
+        SecretToken::generate().hash(),
+        SecretToken::generate().hash(),
+        SecretToken::generate().hash(),
+    );
+    let expires = Timestamp(base.0 + HOUR);
+    let remember = async |hash: &TokenHash, expires_at| {
+        let token = RememberToken {
+            hash: *hash,
+            user_id: user.id,
+            expires_at,
+        };
+        d.record_login(Some(&token), &[]).await.unwrap();
+    };
+    for hash in [&a, &b] {
+        remember(hash, expires).await;
+    }
+    remember(&stale, Timestamp(base.0 - 1)).await;
+    assert_eq!(
+        d.take_remember_token(&a, base).await.unwrap(),
+        Some(user.id)
+    );
+    assert_eq!(
+        d.take_remember_token(&a, base).await.unwrap(),
+        None,
+        "single use"
+    );
+    assert_eq!(d.purge_expired_remember_tokens(base).await.unwrap(), 1);
+    assert_eq!(d.take_remember_token(&stale, base).await.unwrap(), None);
+    assert_eq!(d.revoke_remember_tokens(&[user.id]).await.unwrap(), 1);
+    assert_eq!(d.take_remember_token(&b, base).await.unwrap(), None);
+    // An expired token is refused even before it is purged.
+    remember(&stale, expires).await;
+    let after = Timestamp(expires.0 + 1);
+    assert_eq!(d.take_remember_token(&stale, after).await.unwrap(), None);
+}
+
+/// A login's token and audit events are written together, or neither is.
+pub(super) async fn login_record(d: &dyn Directory) {
+    let base = now();
+    let user = d.create_user(&new_user("logan"), base).await.unwrap();
+    let events = |n: i64| -> Vec<AuditEvent> {
+        (0..n)
+            .map(|i| {
+                AuditEvent::new(
+                    Timestamp(base.0 + i),
+                    AuditKind::LoginSuccess,
+                    "user:logan",
+                    Outcome::Success,
+                )
+                .subject(user.id, "logan")
+            })
+            .collect()
+    };
+    let logged = async || {
+        let mine = AuditFilter {
+            user_id: Some(user.id),
+            ..AuditFilter::default()
+        };
+        d.list_audit(&mine, 0, 0).await.unwrap().total
+    };
+    let token = RememberToken {
+        hash: SecretToken::generate().hash(),
+        user_id: user.id,
+        expires_at: Timestamp(base.0 + HOUR),
+    };
+    d.record_login(Some(&token), &events(2)).await.unwrap();
+    assert_eq!(logged().await, 2);
+    d.record_login(None, &events(1)).await.unwrap();
+    assert_eq!(logged().await, 3);
+    // The same token hash again is refused, and the events with it are not written.
+    assert!(d.record_login(Some(&token), &events(1)).await.is_err());
+    assert_eq!(logged().await, 3);
+    assert_eq!(
+        d.take_remember_token(&token.hash, base).await.unwrap(),
+        Some(user.id)
+    );
+}
+
+pub(super) async fn audit(d: &dyn Directory) {
+    let base = now();
+    let event = |i: i64, kind, user: i64| {
+        AuditEvent::new(Timestamp(base.0 + i), kind, "cli:test", Outcome::Success)
+            .subject(user, &format!("user{user}"))
+    };
+    d.append_audit(&[event(0, AuditKind::LoginFailure, 1)
+        .session("sid")
+        .reason("wrong password")
+        .count(2)])
+        .await
+        .unwrap();
+    // Several at once, in order.
+    d.append_audit(&[
+        event(1, AuditKind::LoginSuccess, 2),
+        event(2, AuditKind::Logout, 1),
+    ])
+    .await
+    .unwrap();
+    let all = d.list_audit(&AuditFilter::default(), 10, 0).await.unwrap();
+    assert_eq!(all.total, 3);
+    let kinds: Vec<AuditKind> = all.items.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            AuditKind::Logout,
+            AuditKind::LoginSuccess,
+            AuditKind::LoginFailure
+        ]
+    );
+    let first = &all.items[2];
+    assert_eq!(first.at, base);
+    assert_eq!(first.actor, "cli:test");
+    assert_eq!(first.subject_username.as_deref(), Some("user1"));
+    assert_eq!(first.session_id.as_deref(), Some("sid"));
+    assert_eq!(first.reason.as_deref(), Some("wrong password"));
+    assert_eq!(first.session_count, Some(2));
+    assert_eq!(first.ip_address, None);
+    let of_user = AuditFilter {
+        user_id: Some(1),
+        ..AuditFilter::default()
+    };
+    let page = d.list_audit(&of_user, 1, 1).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items[0].kind, AuditKind::LoginFailure);
+    let of_kind = AuditFilter {
+        kind: Some(AuditKind::LoginSuccess),
+        ..AuditFilter::default()
+    };
+    assert_eq!(d.list_audit(&of_kind, 10, 0).await.unwrap().total, 1);
+}
