@@ -9,7 +9,7 @@ pub use admin::{
     RevocationReportView, SessionPage, UserPage,
 };
 pub use query::{
-    BadQuery, DEFAULT_PAGE, Paging, parse_alarm_state, parse_audit_kind, parse_dry_run,
+    BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, parse_alarm_state, parse_audit_kind, parse_dry_run,
     parse_user_id,
 };
 

@@ -7,12 +7,15 @@ use crate::service::admin::MAX_PAGE;
 /// The default page size of every admin listing.
 pub const DEFAULT_PAGE: u32 = 50;
 
+/// The largest `offset` a listing takes: the SQL stores count rows in signed 64-bit integers.
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
+
 /// A paging or filter value that is not one of those accepted; the text says which are.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct BadQuery(pub String);
 
-/// `limit` (default 50, 1 to 500) and `offset` (default 0), checked.
+/// `limit` (default 50, 1 to 500) and `offset` (default 0, at most [`MAX_OFFSET`]), checked.
 #[derive(Debug, Clone, Copy)]
 pub struct Paging {
     pub limit: u32,
@@ -35,11 +38,15 @@ impl Paging {
         };
         let offset = match offset {
             None => 0,
-            Some(text) => text.parse::<u64>().map_err(|_| {
-                BadQuery(format!(
-                    "offset must be a whole number from 0, not {text:?}"
-                ))
-            })?,
+            Some(text) => text
+                .parse::<u64>()
+                .ok()
+                .filter(|o| *o <= MAX_OFFSET)
+                .ok_or_else(|| {
+                    BadQuery(format!(
+                        "offset must be a whole number from 0 to {MAX_OFFSET}, not {text:?}"
+                    ))
+                })?,
         };
         Ok(Paging { limit, offset })
     }
@@ -87,5 +94,27 @@ pub fn parse_dry_run(text: Option<&str>) -> Result<bool, BadQuery> {
         Some(other) => Err(BadQuery(format!(
             "dry_run must be true or false, not {other:?}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_takes_only_values_within_its_bounds() {
+        let paging = Paging::parse(Some("500"), Some(&MAX_OFFSET.to_string())).unwrap();
+        assert_eq!((paging.limit, paging.offset), (500, MAX_OFFSET));
+        for (limit, offset) in [
+            (Some("0"), None),
+            (Some("501"), None),
+            (None, Some("-1")),
+            (None, Some("9223372036854775808")),
+        ] {
+            assert!(
+                Paging::parse(limit, offset).is_err(),
+                "{limit:?} {offset:?}"
+            );
+        }
     }
 }

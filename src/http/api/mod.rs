@@ -66,6 +66,7 @@ where
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size (default 50).
+    // The bounds are `Paging::parse`'s, held to it by the test below.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// How many to skip (default 0).
@@ -76,5 +77,27 @@ pub struct PageQuery {
 impl PageQuery {
     pub fn paging(&self) -> Result<Paging, BadQuery> {
         Paging::parse(self.limit.as_deref(), self.offset.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::admin::MAX_PAGE;
+    use crate::views::MAX_OFFSET;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn the_documented_paging_bounds_are_those_checked() {
+        let bounds = |name: &str| -> (Value, Value) {
+            let parameter = PageQuery::into_params(|| None)
+                .into_iter()
+                .find(|p| p.name == name)
+                .unwrap();
+            let schema = serde_json::to_value(parameter.schema).unwrap();
+            (schema["minimum"].clone(), schema["maximum"].clone())
+        };
+        assert_eq!(bounds("limit"), (json!(1), json!(MAX_PAGE)));
+        assert_eq!(bounds("offset"), (json!(0), json!(MAX_OFFSET)));
     }
 }
