@@ -211,12 +211,17 @@ impl FromRequestParts<AppState> for AdminCaller {
         }
         let ApiSession(auth) = ApiSession::from_request_parts(parts, state).await?;
         if !auth.user.is_admin {
-            return Err(ApiError::forbidden("administrators only"));
+            return Err(not_admin());
         }
         Ok(AdminCaller {
             actor: Actor::from_client(format!("user:{}", auth.user.username), &client),
         })
     }
+}
+
+/// The answer to a signed-in caller of the admin API who is not an administrator.
+pub fn not_admin() -> ApiError {
+    ApiError::forbidden("administrators only")
 }
 
 /// A rejection that can be answered with the JSON error body.

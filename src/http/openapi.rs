@@ -4,7 +4,9 @@
 pub mod examples;
 mod responses;
 
-pub use responses::{AdminErrors, BadRequest, JsonBodyErrors, SignedInErrors, Unavailable};
+pub use responses::{
+    AdminErrors, BadRequest, CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable,
+};
 
 use crate::views::ErrorBody;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};

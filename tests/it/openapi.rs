@@ -75,6 +75,60 @@ async fn every_documented_endpoint_is_there_with_errors_and_auth() {
     }
 }
 
+#[tokio::test]
+async fn every_operation_has_examples_and_the_answers_it_can_give() {
+    let server = spawn().await;
+    let doc = document(&server).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let statuses: Vec<&str> = operation["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let mut examples = 0;
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if let Some(content) = response["content"].get("application/json") {
+                    let example = content["example"].is_object();
+                    assert!(
+                        example || !status.starts_with('2'),
+                        "{method} {path} {status} has no example"
+                    );
+                    examples += usize::from(example);
+                }
+            }
+            assert!(examples > 0, "{method} {path} has no example");
+            let wanted: &[&str] = match (method.as_str(), path.as_str()) {
+                (_, "/healthz") => &[],
+                (_, "/readyz") => &["503"],
+                ("post", "/api/login") => &["400", "403", "413", "415", "422", "503"],
+                (_, admin) if admin.starts_with("/api/admin/") => &["400", "401", "403", "503"],
+                ("get", _) => &["401", "503"],
+                _ => &["401", "403", "503"],
+            };
+            for status in wanted {
+                assert!(
+                    statuses.contains(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let schema = &parameter["schema"];
+                match parameter["name"].as_str().unwrap() {
+                    "limit" => assert_eq!(
+                        (&schema["minimum"], &schema["maximum"]),
+                        (&1.into(), &500.into())
+                    ),
+                    "offset" => assert!(schema["maximum"].is_u64(), "{method} {path} offset"),
+                    "state" | "kind" => assert!(schema["enum"].is_array(), "{method} {path}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
 /// Whether Python's `openapi_spec_validator` (PyPI's `openapi-spec-validator`) is installed.
 fn validator_installed() -> bool {
     Command::new("python3")

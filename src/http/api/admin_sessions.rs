@@ -101,7 +101,7 @@ async fn terminate_user_sessions(
 #[utoipa::path(
     delete, path = "/api/admin/sessions/{id}", tag = "admin",
     summary = "Terminate one session",
-    params(("id" = String, Path, description = "The session's public id")),
+    params(("id" = String, Path, description = "The session's public id", example = "k3Jd9sQx2LmA0pVz")),
     responses(
         (status = 204, description = "Terminated; that device is signed out"),
         BadRequest, AdminErrors,

@@ -47,7 +47,7 @@ async fn list_users(
 #[utoipa::path(
     post, path = "/api/admin/users/{id}/block", tag = "admin",
     summary = "Block a user: no more logins, every session ends now",
-    params(("id" = i64, Path, description = "The user's numeric id")),
+    params(("id" = i64, Path, description = "The user's numeric id", example = 7)),
     responses(
         (status = 200, body = Revoked, description = "Blocked; how many sessions ended",
          example = json!(Revoked { revoked: 2 })),
@@ -69,7 +69,7 @@ async fn block_user(
 #[utoipa::path(
     post, path = "/api/admin/users/{id}/unblock", tag = "admin",
     summary = "Let a blocked user sign in again",
-    params(("id" = i64, Path, description = "The user's numeric id")),
+    params(("id" = i64, Path, description = "The user's numeric id", example = 7)),
     responses(
         (status = 204, description = "Unblocked"),
         BadRequest, AdminErrors,
@@ -90,7 +90,7 @@ async fn unblock_user(
 #[utoipa::path(
     post, path = "/api/admin/users/{id}/unlock", tag = "admin",
     summary = "Lift a lockout after failed logins",
-    params(("id" = i64, Path, description = "The user's numeric id")),
+    params(("id" = i64, Path, description = "The user's numeric id", example = 7)),
     responses(
         (status = 204, description = "Unlocked"),
         BadRequest, AdminErrors,

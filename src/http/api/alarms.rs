@@ -56,7 +56,7 @@ async fn list_alarms(
 #[utoipa::path(
     post, path = "/api/admin/alarms/{id}/acknowledge", tag = "admin",
     summary = "Acknowledge (close) an open alarm",
-    params(("id" = i64, Path, description = "The alarm's id")),
+    params(("id" = i64, Path, description = "The alarm's id", example = 3)),
     responses(
         (status = 200, body = AlarmView, description = "The alarm, now closed",
          example = json!(examples::acknowledged_alarm())),

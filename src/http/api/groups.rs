@@ -30,7 +30,8 @@ pub struct DryRunQuery {
     summary = "Revoke every session of a group's members (sub-groups and shares included)",
     description = "A dry run unless `dry_run=false`. A missing group is 404 and revokes nothing.",
     params(
-        ("group" = String, Path, description = "Full path (URL-encoded, e.g. `acme%2Fplatform`), else numeric id"),
+        ("group" = String, Path, description = "Full path (URL-encoded, e.g. `acme%2Fplatform`), else numeric id",
+         example = "acme/platform"),
         DryRunQuery,
     ),
     responses(

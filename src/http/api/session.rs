@@ -6,7 +6,7 @@ use crate::http::AppState;
 use crate::http::api::JsonBody;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiSession;
-use crate::http::openapi::{JsonBodyErrors, SignedInErrors, Unavailable, examples};
+use crate::http::openapi::{CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable, examples};
 use crate::http::respond::{clearing_cookies, send_renewal, session_cookie_headers};
 use crate::service::auth::LoginRequest;
 use crate::service::authenticated::Authenticated;
@@ -56,7 +56,8 @@ pub struct LoginBody {
          example = json!(examples::login())),
         JsonBodyErrors,
         (status = 401, body = ErrorBody, description = "Bad credentials"),
-        (status = 403, body = ErrorBody, description = "Blocked"),
+        (status = 403, body = ErrorBody,
+         description = "The account is blocked, or a browser sent the request from another origin"),
         (status = 409, body = ErrorBody, description = "Session limit reached"),
         (status = 423, body = ErrorBody, description = "Locked after failed logins"),
         Unavailable,
@@ -86,7 +87,10 @@ async fn login(
 #[utoipa::path(
     post, path = "/api/logout", tag = "session",
     summary = "End the current session (and every remember-me login of the user)",
-    responses((status = 204, description = "Signed out; session cookies cleared"), SignedInErrors),
+    responses(
+        (status = 204, description = "Signed out; session cookies cleared"),
+        SignedInErrors, CrossOrigin,
+    ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
 async fn logout(

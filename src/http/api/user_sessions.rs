@@ -4,7 +4,7 @@ use crate::domain::session::ClientInfo;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiSession, Checked};
-use crate::http::openapi::{BadRequest, SignedInErrors, examples};
+use crate::http::openapi::{BadRequest, CrossOrigin, SignedInErrors, examples};
 use crate::views::{ErrorBody, OwnSessions, Revoked, SessionView};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -45,10 +45,10 @@ async fn list(
 #[utoipa::path(
     delete, path = "/api/user/sessions/{id}", tag = "self-service",
     summary = "Revoke one of the caller's other sessions",
-    params(("id" = String, Path, description = "The session's public id")),
+    params(("id" = String, Path, description = "The session's public id", example = "k3Jd9sQx2LmA0pVz")),
     responses(
         (status = 204, description = "Revoked; that device is signed out"),
-        BadRequest, SignedInErrors,
+        BadRequest, SignedInErrors, CrossOrigin,
         (status = 404, body = ErrorBody, description = "Not one of the caller's sessions"),
         (status = 409, body = ErrorBody, description = "The current session: log out instead"),
     ),
@@ -73,7 +73,7 @@ async fn revoke_one(
     responses(
         (status = 200, body = Revoked, description = "How many sessions ended",
          example = json!(Revoked { revoked: 2 })),
-        SignedInErrors,
+        SignedInErrors, CrossOrigin,
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]

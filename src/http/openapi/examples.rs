@@ -9,6 +9,9 @@ use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use crate::domain::user::{Email, User, UserKind, UserState, Username};
 use crate::domain::user_agent::DeviceType;
+use crate::http::csrf::cross_origin_refused;
+use crate::http::error::ApiError;
+use crate::http::extract;
 use crate::service::admin::UserOverview;
 use crate::service::groups::{AffectedUser, RevocationReport};
 use crate::store::Page;
@@ -16,6 +19,8 @@ use crate::views::{
     AlarmPage, AlarmView, AuditPage, LoginResponse, OwnSessions, Paging, RevocationReportView,
     SessionPage, SessionView, UserPage, UserView, Whoami,
 };
+use axum::http::StatusCode;
+use serde_json::Value;
 
 /// 2023-11-14T22:13:20Z, and minutes after it.
 fn at(minutes: i64) -> Timestamp {
@@ -171,4 +176,59 @@ pub fn revocation_report() -> Option<RevocationReportView> {
         users_skipped: 1,
     };
     RevocationReportView::new(&report)
+}
+
+pub fn unauthorized() -> Value {
+    ApiError::unauthorized().body()
+}
+
+pub fn not_admin() -> Value {
+    extract::not_admin().body()
+}
+
+pub fn cross_origin() -> Value {
+    cross_origin_refused().body()
+}
+
+pub fn store_unavailable() -> Value {
+    ApiError::store_unavailable().body()
+}
+
+pub fn bad_query() -> Value {
+    let refused = Paging::parse(Some("0"), None).expect_err("a limit of 0 is refused");
+    ApiError::from(refused).body()
+}
+
+/// A JSON body refused before the handler runs, with the text Axum's rejection gives.
+fn bad_body(status: StatusCode, message: &str) -> Value {
+    ApiError::new(status, "bad_request", message).body()
+}
+
+pub fn malformed_json() -> Value {
+    bad_body(
+        StatusCode::BAD_REQUEST,
+        "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 1",
+    )
+}
+
+pub fn body_too_large() -> Value {
+    bad_body(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Failed to buffer the request body: length limit exceeded",
+    )
+}
+
+pub fn not_json() -> Value {
+    bad_body(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Expected request with `Content-Type: application/json`",
+    )
+}
+
+pub fn wrong_fields() -> Value {
+    bad_body(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Failed to deserialize the JSON body into the target type: missing field `password` \
+         at line 1 column 17",
+    )
 }
