@@ -62,11 +62,11 @@ where
 }
 
 /// The paging values every admin listing takes; checked by [`PageQuery::paging`].
+// The documented bounds are `Paging::parse`'s; a test below holds them to it.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size (default 50).
-    // The bounds are `Paging::parse`'s, held to it by the test below.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
     /// How many to skip (default 0).
