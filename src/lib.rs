@@ -7,3 +7,4 @@ pub mod domain;
 pub mod http;
 pub mod service;
 pub mod store;
+pub mod views;

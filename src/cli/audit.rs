@@ -3,6 +3,7 @@
 use super::{CliResult, print_json};
 use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::service::Service;
+use crate::views::AuditView;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -32,7 +33,8 @@ pub async fn run(command: AuditCommand, service: &Service) -> CliResult {
     };
     let events = service.audit_trail(&filter, limit, 0).await?.items;
     if json {
-        print_json(&events)
+        let views: Vec<AuditView> = events.iter().map(AuditView::from).collect();
+        print_json(&views)
     } else {
         print_table(&events);
         Ok(())

@@ -3,8 +3,8 @@
 
 use super::{CliError, CliResult, cli_actor, print_json};
 use crate::domain::session::Session;
-use crate::http::api::SessionView;
 use crate::service::{Progress, Service};
+use crate::views::SessionView;
 use clap::{ArgGroup, Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{BTreeMap, HashMap};

@@ -1,5 +1,5 @@
-//! Cookie names and attributes per SPEC: HttpOnly, SameSite=Lax, Path=/, and on https
-//! `Secure` with the `__Host-` prefix.
+//! Cookie names and attributes as the README gives them: HttpOnly, SameSite=Lax, Path=/, and
+//! on https `Secure` with the `__Host-` prefix.
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;

@@ -73,12 +73,14 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
         .get("sec-fetch-site")
         .is_some_and(|v| v == "cross-site");
     if !safe && (cross_origin || cross_site) {
-        return ApiError::forbidden(
-            "cross-origin request refused; send it from the sessiond origin",
-        )
-        .into_response();
+        return cross_origin_refused().into_response();
     }
     next.run(request).await
+}
+
+/// The answer to a state-changing request from another origin.
+pub fn cross_origin_refused() -> ApiError {
+    ApiError::forbidden("cross-origin request refused; send it from the sessiond origin")
 }
 
 /// The public URL's origin, or the origin of the host the browser addressed.

@@ -1,7 +1,8 @@
-//! The one mapping from failures to HTTP status codes and SPEC's JSON error body.
+//! The one mapping from failures to HTTP status codes and the JSON error body.
 
 use crate::service::ServiceError;
 use crate::store::StoreError;
+use crate::views::BadQuery;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -43,12 +44,25 @@ impl ApiError {
     pub fn forbidden(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
+
+    /// A store did not answer; what went wrong is for the log, not for the client.
+    pub fn store_unavailable() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the session store is unavailable; try again shortly",
+        )
+    }
+
+    /// The JSON body this error answers with.
+    pub fn body(&self) -> serde_json::Value {
+        json!({"error": {"code": self.code, "message": self.message}})
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        (self.status, Json(self.body())).into_response()
     }
 }
 
@@ -68,13 +82,15 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(StoreError::Unavailable(detail)) => {
                 // The detail goes to the log, not to the client.
                 tracing::error!(%detail, "store unavailable");
-                return ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "store_unavailable",
-                    "the session store is unavailable; try again shortly",
-                );
+                return ApiError::store_unavailable();
             }
         };
         ApiError::new(status, code, message)
+    }
+}
+
+impl From<BadQuery> for ApiError {
+    fn from(error: BadQuery) -> Self {
+        ApiError::bad_request(error.0)
     }
 }

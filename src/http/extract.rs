@@ -3,16 +3,18 @@
 use super::AppState;
 use super::cookies::CookieKind;
 use super::error::ApiError;
+use super::respond::{message_page, redirect, send_renewal};
 use crate::domain::api_token;
 use crate::domain::audit::Actor;
 use crate::domain::session::ClientInfo;
 use crate::domain::token::SecretToken;
-use crate::service::auth::{Authenticated, Credentials};
+use crate::service::auth::Credentials;
+use crate::service::authenticated::Authenticated;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::header::{AUTHORIZATION, SET_COOKIE, USER_AGENT};
+use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
@@ -127,11 +129,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         // Fail closed either way; people on a page get a page, not JSON.
         Err(error) if parts.uri.path().starts_with("/api/") => return error.into_response(),
         Err(error) => {
-            return super::pages::message_page(
-                error.status,
-                "Temporarily unavailable",
-                &error.message,
-            );
+            return message_page(error.status, "Temporarily unavailable", &error.message);
         }
     };
     parts.extensions.insert(SessionContext(found.clone()));
@@ -152,18 +150,6 @@ async fn resolve(state: &AppState, parts: &Parts) -> Result<Option<Arc<Authentic
     Ok(state.service.authenticate(&credentials, &client).await?)
 }
 
-/// When remember-me renewed the session just now, hands the new cookies to the browser.
-pub fn send_renewal(state: &AppState, auth: &Authenticated, response: &mut Response) {
-    let Some(renewed) = &auth.renewed else {
-        return;
-    };
-    for cookie in super::api::session_cookies(state, renewed) {
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(SET_COOKIE, value);
-        }
-    }
-}
-
 /// The session [`authenticate`] found for this request; none when the route lacks that layer.
 fn signed_in(parts: &Parts) -> Option<Arc<Authenticated>> {
     parts
@@ -172,7 +158,7 @@ fn signed_in(parts: &Parts) -> Option<Arc<Authenticated>> {
         .and_then(|context| context.0.clone())
 }
 
-/// A signed-in caller of the JSON API; absent → 401 with SPEC's error body. Behind the
+/// A signed-in caller of the JSON API; absent → 401 with the JSON error body. Behind the
 /// [`authenticate`] layer it takes that layer's answer; on a route without it (the
 /// forward-auth check, the hottest path, spared the layer's per-request cost) it asks the
 /// service itself, and the handler sends any renewal with [`send_renewal`].
@@ -225,7 +211,7 @@ impl FromRequestParts<AppState> for AdminCaller {
         }
         let ApiSession(auth) = ApiSession::from_request_parts(parts, state).await?;
         if !auth.user.is_admin {
-            return Err(ApiError::forbidden("administrators only"));
+            return Err(not_admin());
         }
         Ok(AdminCaller {
             actor: Actor::from_client(format!("user:{}", auth.user.username), &client),
@@ -233,7 +219,12 @@ impl FromRequestParts<AppState> for AdminCaller {
     }
 }
 
-/// A rejection that can be answered with SPEC's error body.
+/// The answer to a signed-in caller of the admin API who is not an administrator.
+pub fn not_admin() -> ApiError {
+    ApiError::forbidden("administrators only")
+}
+
+/// A rejection that can be answered with the JSON error body.
 pub trait ExplainedRejection {
     fn body_text(&self) -> String;
 }
@@ -250,7 +241,7 @@ impl ExplainedRejection for PathRejection {
     }
 }
 
-/// Wraps `Query` or `Path` so a malformed value answers 400 with SPEC's JSON error body.
+/// Wraps `Query` or `Path` so a malformed value answers 400 with the JSON error body.
 pub struct Checked<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for Checked<T>
@@ -284,7 +275,7 @@ impl FromRequestParts<AppState> for PageUser {
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
         signed_in(parts)
             .map(PageUser)
-            .ok_or_else(|| super::pages::redirect(&login_url(parts)))
+            .ok_or_else(|| redirect(&login_url(parts)))
     }
 }
 

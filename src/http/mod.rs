@@ -1,13 +1,13 @@
 //! The HTTP server: state, router, and the start-up that binds it (port 0 in tests).
 
-mod admin_api;
-pub mod api;
+mod api;
 pub mod cookies;
 mod csrf;
 pub mod error;
 mod extract;
 mod openapi;
 mod pages;
+mod respond;
 
 use crate::config::Settings;
 use crate::service::Service;
@@ -103,7 +103,6 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api::routes(state.clone()))
-        .merge(admin_api::routes(state.clone()))
         .split_for_parts();
     let document = Arc::new(document);
     Router::new()
@@ -161,7 +160,7 @@ async fn not_found(request: Request) -> Response {
     if request.uri().path().starts_with("/api/") {
         ApiError::not_found("no such endpoint").into_response()
     } else {
-        pages::not_found_page().into_response()
+        respond::not_found_page().into_response()
     }
 }
 

@@ -1,5 +1,14 @@
-//! The OpenAPI 3 document, collected from the handlers' own annotations so it cannot drift.
+//! The OpenAPI 3.1 document, collected from the handlers' own annotations so it cannot drift;
+//! its licence is Cargo.toml's.
 
+pub mod examples;
+mod responses;
+
+pub use responses::{
+    AdminErrors, BadRequest, CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable,
+};
+
+use crate::views::ErrorBody;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -10,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         description = "Session server with active-session management. Every error has the body \
                        ErrorBody; times are RFC 3339 UTC."
     ),
+    components(schemas(ErrorBody)),
     modifiers(&SecuritySchemes),
     tags(
         (name = "session", description = "Sign in, sign out, forward-auth"),

@@ -19,7 +19,7 @@
 //! index): a hit then hashes ~40 bytes with SipHash instead of running SHA-256, which on a
 //! CPU without SHA instructions was the largest single part of a remembered check.
 
-use super::auth::Authenticated;
+use super::authenticated::Authenticated;
 use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
 use crate::domain::token::{SecretToken, random_bytes};

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod authenticated;
 pub mod check_cache;
 pub mod groups;
 pub mod import;

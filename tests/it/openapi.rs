@@ -1,11 +1,14 @@
-//! The OpenAPI document: every JSON endpoint of SPEC.md is in it, and everything in it exists.
+//! The OpenAPI document: every JSON endpoint the README and docs/ describe is in it, everything
+//! in it exists, and it passes an OpenAPI 3.1 validator.
 
 use crate::helpers::*;
+use crate::services::skip_unless;
 use reqwest::StatusCode;
 use serde_json::Value;
+use std::process::Command;
 
-/// SPEC.md's JSON endpoints that exist so far, as (method, OpenAPI path).
-const SPEC_ENDPOINTS: &[(&str, &str)] = &[
+/// The JSON endpoints the documentation describes, as (method, OpenAPI path).
+const DOCUMENTED_ENDPOINTS: &[(&str, &str)] = &[
     ("post", "/api/login"),
     ("post", "/api/logout"),
     ("get", "/api/session"),
@@ -30,11 +33,11 @@ async fn document(server: &TestServer) -> Value {
 }
 
 #[tokio::test]
-async fn every_spec_endpoint_is_documented_with_errors_and_auth() {
+async fn every_documented_endpoint_is_there_with_errors_and_auth() {
     let server = spawn().await;
     let doc = document(&server).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for (method, path) in SPEC_ENDPOINTS {
+    for (method, path) in DOCUMENTED_ENDPOINTS {
         let operation = &doc["paths"][path][method];
         assert!(
             operation.is_object(),
@@ -73,6 +76,101 @@ async fn every_spec_endpoint_is_documented_with_errors_and_auth() {
 }
 
 #[tokio::test]
+async fn every_operation_has_examples_and_the_answers_it_can_give() {
+    let server = spawn().await;
+    let doc = document(&server).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let statuses: Vec<&str> = operation["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let mut examples = 0;
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if let Some(content) = response["content"].get("application/json") {
+                    let example = content["example"].is_object();
+                    assert!(
+                        example || !status.starts_with('2'),
+                        "{method} {path} {status} has no example"
+                    );
+                    examples += usize::from(example);
+                }
+            }
+            assert!(examples > 0, "{method} {path} has no example");
+            let wanted: &[&str] = match (method.as_str(), path.as_str()) {
+                (_, "/healthz") => &[],
+                (_, "/readyz") => &["503"],
+                ("post", "/api/login") => &["400", "403", "413", "415", "422", "503"],
+                (_, admin) if admin.starts_with("/api/admin/") => &["400", "401", "403", "503"],
+                ("get", _) => &["401", "503"],
+                _ => &["401", "403", "503"],
+            };
+            for status in wanted {
+                assert!(
+                    statuses.contains(status),
+                    "{method} {path} does not document {status}"
+                );
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let schema = &parameter["schema"];
+                match parameter["name"].as_str().unwrap() {
+                    "limit" => assert_eq!(
+                        (&schema["minimum"], &schema["maximum"]),
+                        (&1.into(), &500.into())
+                    ),
+                    "offset" => assert!(schema["maximum"].is_u64(), "{method} {path} offset"),
+                    "state" | "kind" => assert!(schema["enum"].is_array(), "{method} {path}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Whether Python's `openapi_spec_validator` (PyPI's `openapi-spec-validator`) is installed.
+fn validator_installed() -> bool {
+    Command::new("python3")
+        .args(["-c", "import openapi_spec_validator"])
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+#[tokio::test]
+async fn the_document_passes_an_openapi_validator() {
+    if skip_unless(
+        validator_installed(),
+        "python3 -m openapi_spec_validator is not installed (pip install openapi-spec-validator)",
+    )
+    .is_none()
+    {
+        return;
+    }
+    let server = spawn().await;
+    let doc = document(&server).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        doc["info"]["license"]["identifier"],
+        env!("CARGO_PKG_LICENSE")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let output = Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the OpenAPI document does not validate:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
 async fn everything_documented_is_served() {
     let server = spawn().await;
     server.create_user("root", true).await;
@@ -80,7 +178,7 @@ async fn everything_documented_is_served() {
     admin.login("root").await;
     let doc = document(&server).await;
     let paths = doc["paths"].as_object().unwrap();
-    assert!(paths.len() >= SPEC_ENDPOINTS.len());
+    assert!(paths.len() >= DOCUMENTED_ENDPOINTS.len());
     for (path, item) in paths {
         // Path parameters get values that exist nowhere: the answer must be the handler's, not
         // the router's "no such endpoint".

@@ -1,15 +1,14 @@
 //! The self-service API: the caller's sessions, and revoking them. Rules live in the service.
 
-use super::{ErrorBody, SessionView};
 use crate::domain::session::ClientInfo;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiSession, Checked};
+use crate::http::openapi::{BadRequest, CrossOrigin, SignedInErrors, examples};
+use crate::views::{ErrorBody, OwnSessions, Revoked, SessionView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,22 +18,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_one))
 }
 
-/// The caller's sessions, most recently active first, each with `current`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OwnSessions {
-    sessions: Vec<SessionView>,
-}
-
-/// How many sessions an action ended.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Revoked {
-    pub revoked: u64,
-}
-
 #[utoipa::path(
     get, path = "/api/user/sessions", tag = "self-service",
     summary = "The caller's active sessions",
-    responses((status = 200, body = OwnSessions), (status = 401, body = ErrorBody)),
+    responses(
+        (status = 200, body = OwnSessions, description = "The caller's sessions, the current one marked",
+         example = json!(examples::own_sessions())),
+        SignedInErrors,
+    ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
 async fn list(
@@ -54,10 +45,10 @@ async fn list(
 #[utoipa::path(
     delete, path = "/api/user/sessions/{id}", tag = "self-service",
     summary = "Revoke one of the caller's other sessions",
-    params(("id" = String, Path, description = "The session's public id")),
+    params(("id" = String, Path, description = "The session's public id", example = "k3Jd9sQx2LmA0pVz")),
     responses(
         (status = 204, description = "Revoked; that device is signed out"),
-        (status = 401, body = ErrorBody),
+        BadRequest, SignedInErrors, CrossOrigin,
         (status = 404, body = ErrorBody, description = "Not one of the caller's sessions"),
         (status = 409, body = ErrorBody, description = "The current session: log out instead"),
     ),
@@ -79,7 +70,11 @@ async fn revoke_one(
 #[utoipa::path(
     delete, path = "/api/user/sessions", tag = "self-service",
     summary = "Revoke all of the caller's sessions but the current one",
-    responses((status = 200, body = Revoked), (status = 401, body = ErrorBody)),
+    responses(
+        (status = 200, body = Revoked, description = "How many sessions ended",
+         example = json!(Revoked { revoked: 2 })),
+        SignedInErrors, CrossOrigin,
+    ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
 async fn revoke_others(

@@ -2,7 +2,7 @@
 //! **Revoke all other sessions**. Forms post a CSRF token, then redirect back (POST-redirect-GET).
 
 use super::times::TimeView;
-use super::{FormBody, Nav, message_page, redirect, refused_form, render_with_token};
+use super::{FormBody, refused_form, render_with_token};
 use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
 use crate::domain::user_agent::DeviceType;
@@ -10,6 +10,7 @@ use crate::http::AppState;
 use crate::http::csrf::{form_token, form_token_valid};
 use crate::http::error::ApiError;
 use crate::http::extract::PageUser;
+use crate::http::respond::{Nav, message_page, redirect};
 use crate::service::ServiceResult;
 use crate::service::user_sessions::OwnSession;
 use askama::Template;
@@ -83,7 +84,7 @@ impl Row {
 }
 
 /// "Firefox on Ubuntu", leaving out what the User-Agent did not tell.
-pub(super) fn device_name(browser: &str, os: &str) -> String {
+pub fn device_name(browser: &str, os: &str) -> String {
     let known = |name: &str| name != "Unknown" && !name.is_empty();
     match (known(browser), known(os)) {
         (true, true) => format!("{browser} on {os}"),

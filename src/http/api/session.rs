@@ -1,174 +1,38 @@
-//! The JSON API: login, logout, the forward-auth check, health; self-service in submodules.
+//! Signing in and out, and the session check (forward-auth and whoami).
 
-mod user_sessions;
-
-pub use user_sessions::Revoked;
-
-use super::AppState;
-use super::cookies::CookieKind;
-use super::error::ApiError;
-use super::extract::{ApiSession, authenticate, send_renewal};
 use crate::domain::password::Password;
-use crate::domain::session::{ClientInfo, Session};
-use crate::domain::time::Timestamp;
-use crate::domain::user::User;
-use crate::domain::user_agent::DeviceType;
-use crate::service::auth::{Authenticated, LoginRequest, NewSession};
+use crate::domain::session::ClientInfo;
+use crate::http::AppState;
+use crate::http::api::JsonBody;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiSession;
+use crate::http::openapi::{CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable, examples};
+use crate::http::respond::{clearing_cookies, send_renewal, session_cookie_headers};
+use crate::service::auth::LoginRequest;
+use crate::service::authenticated::Authenticated;
+use crate::views::{ErrorBody, LoginResponse, SessionView, UserView, Whoami};
+use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request, State};
-use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
-use axum::{Json, middleware};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::sync::LazyLock;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
-    let signed_in = OpenApiRouter::new()
-        .routes(routes!(logout))
-        .merge(user_sessions::routes())
-        .route_layer(middleware::from_fn_with_state(state, authenticate));
+/// Signing in, and the session check, which resolves its own session.
+pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(whoami))
         .routes(routes!(login))
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
-        .merge(signed_in)
 }
 
-/// SPEC's error body: `{"error": {"code": "...", "message": "..."}}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable, e.g. `invalid_credentials`, `session_limit`, `not_found`.
-    code: String,
-    /// For people: what went wrong and what to do next.
-    message: String,
-}
-
-/// A JSON body whose parse errors answer with SPEC's error body instead of plain text.
-pub struct JsonBody<T>(pub T);
-
-impl<T, S> FromRequest<S> for JsonBody<T>
-where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => Err(ApiError::new(
-                rejection.status(),
-                "bad_request",
-                rejection.body_text(),
-            )),
-        }
-    }
-}
-
-/// A session as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
-    /// Public random id, unrelated to the token.
-    pub id: String,
-    pub user_id: i64,
-    pub username: String,
-    pub ip_address: String,
-    /// The raw User-Agent header.
-    pub user_agent: String,
-    pub browser: String,
-    pub os: String,
-    /// `desktop`, `smartphone`, `tablet`, `bot` or `other`.
-    #[schema(value_type = String)]
-    pub device_type: DeviceType,
-    #[schema(value_type = String, format = DateTime)]
-    pub created_at: Timestamp,
-    #[schema(value_type = String, format = DateTime)]
-    pub last_active_at: Timestamp,
-    /// The earlier of idle and absolute expiry.
-    #[schema(value_type = String, format = DateTime)]
-    pub expires_at: Timestamp,
-    pub remember_me: bool,
-    /// In the self-service list only: whether this is the caller's own session.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current: Option<bool>,
-}
-
-impl SessionView {
-    pub fn new(session: &Session, current: Option<bool>) -> Self {
-        SessionView {
-            id: session.id.clone(),
-            user_id: session.user_id,
-            username: session.username.clone(),
-            ip_address: session.ip_address.clone(),
-            user_agent: session.user_agent.clone(),
-            browser: session.browser.clone(),
-            os: session.os.clone(),
-            device_type: session.device_type,
-            created_at: session.created_at,
-            last_active_at: session.last_active_at,
-            expires_at: session.expires_at,
-            remember_me: session.remember_me,
-            current,
-        }
-    }
-}
-
-/// A user as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    pub id: i64,
-    pub username: String,
-    pub name: String,
-    pub email: String,
-    pub is_admin: bool,
-}
-
-impl From<&User> for UserView {
-    fn from(user: &User) -> Self {
-        UserView {
-            id: user.id,
-            username: user.username.to_string(),
-            name: user.name.clone(),
-            email: user.email.as_str().to_owned(),
-            is_admin: user.is_admin,
-        }
-    }
-}
-
-/// The `Set-Cookie` values that hand a new session (and remember-me token) to the browser.
-pub fn session_cookies(state: &AppState, new: &NewSession) -> Vec<String> {
-    let mut cookies = vec![
-        state
-            .cookies
-            .set(CookieKind::Session, new.token.expose(), None),
-    ];
-    if let Some(remember) = &new.remember_token {
-        cookies.push(state.cookies.set(
-            CookieKind::Remember,
-            remember.expose(),
-            Some(state.service.policy.remember_me_lifetime),
-        ));
-    }
-    cookies
-}
-
-/// The `Set-Cookie` values that remove our session cookies.
-pub fn clearing_cookies(state: &AppState) -> [(HeaderName, String); 2] {
-    [
-        (SET_COOKIE, state.cookies.clear(CookieKind::Session)),
-        (SET_COOKIE, state.cookies.clear(CookieKind::Remember)),
-    ]
+/// Signing out, behind the layer that resolves the session.
+pub fn signed_in_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(logout))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -181,37 +45,22 @@ pub struct LoginBody {
     remember_me: bool,
 }
 
-/// A new session: who, which session, and its bearer token (also set as a cookie).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LoginResponse {
-    user: UserView,
-    session: SessionView,
-    /// The session token, for `Authorization: Bearer`; shown only here.
-    token: String,
-}
-
-/// Who is signed in, and with which session.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Whoami {
-    user: UserView,
-    session: SessionView,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Status {
-    status: String,
-}
-
 #[utoipa::path(
     post, path = "/api/login", tag = "session",
     summary = "Sign in",
-    request_body = LoginBody,
+    request_body(content = LoginBody, example = json!({
+        "login": "alice", "password": "correct horse battery staple", "remember_me": false
+    })),
     responses(
-        (status = 201, body = LoginResponse, description = "Signed in; session (and remember-me) cookies set"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "Bad credentials"),
-        (status = 403, body = ErrorBody, description = "Blocked"),
+        (status = 201, body = LoginResponse, description = "Signed in; session (and remember-me) cookies set",
+         example = json!(examples::login())),
+        JsonBodyErrors,
+        (status = 401, body = ErrorBody, description = "Bad credentials"),
+        (status = 403, body = ErrorBody,
+         description = "The account is blocked, or a browser sent the request from another origin"),
         (status = 409, body = ErrorBody, description = "Session limit reached"),
         (status = 423, body = ErrorBody, description = "Locked after failed logins"),
+        Unavailable,
     )
 )]
 async fn login(
@@ -226,10 +75,7 @@ async fn login(
         client,
     };
     let new = state.service.login(request).await?;
-    let cookies: Vec<_> = session_cookies(&state, &new)
-        .into_iter()
-        .map(|cookie| (SET_COOKIE, cookie))
-        .collect();
+    let cookies = session_cookie_headers(&state, &new);
     let body = LoginResponse {
         user: UserView::from(&new.user),
         session: SessionView::new(&new.session, None),
@@ -241,7 +87,10 @@ async fn login(
 #[utoipa::path(
     post, path = "/api/logout", tag = "session",
     summary = "End the current session (and every remember-me login of the user)",
-    responses((status = 204, description = "Signed out"), (status = 401, body = ErrorBody)),
+    responses(
+        (status = 204, description = "Signed out; session cookies cleared"),
+        SignedInErrors, CrossOrigin,
+    ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
 async fn logout(
@@ -262,13 +111,14 @@ async fn logout(
     get, path = "/api/session", tag = "session",
     summary = "Forward-auth and whoami",
     responses(
-        (status = 200, body = Whoami, headers(
+        (status = 200, body = Whoami, description = "Signed in: who, and with which session",
+         headers(
             ("X-Sessiond-User" = String, description = "Username"),
             ("X-Sessiond-User-Id" = String, description = "Numeric user id"),
             ("X-Sessiond-Session-Id" = String, description = "Public session id"),
-        )),
-        (status = 401, body = ErrorBody),
-        (status = 503, body = ErrorBody, description = "A store is unreachable"),
+         ),
+         example = json!(examples::whoami())),
+        SignedInErrors,
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -388,29 +238,6 @@ fn whoami_response(rendered: &Bytes) -> Response {
     }
     *response.headers_mut() = headers;
     response
-}
-
-#[utoipa::path(
-    get, path = "/healthz", tag = "health",
-    summary = "Liveness",
-    responses((status = 200, body = Status))
-)]
-async fn healthz() -> Json<Status> {
-    Json(Status {
-        status: "ok".into(),
-    })
-}
-
-#[utoipa::path(
-    get, path = "/readyz", tag = "health",
-    summary = "Readiness: both stores answer",
-    responses((status = 200, body = Status), (status = 503, body = ErrorBody))
-)]
-async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
-    state.service.ready().await?;
-    Ok(Json(Status {
-        status: "ready".into(),
-    }))
 }
 
 #[cfg(test)]

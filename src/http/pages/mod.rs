@@ -2,23 +2,25 @@
 //! the signed-in pages in submodules.
 
 mod admin;
-mod times;
-mod user_sessions;
+pub(super) mod times;
+pub(super) mod user_sessions;
 
 use super::AppState;
-use super::api::{clearing_cookies, session_cookies};
 use super::csrf::{form_token, form_token_valid};
+use super::error::ApiError;
 use super::extract::{SessionContext, authenticate};
+use super::respond::{
+    Nav, clearing_cookies, message_page, redirect, render, session_cookie_headers,
+};
 use crate::domain::password::Password;
 use crate::domain::session::ClientInfo;
-use crate::domain::user::User;
 use crate::service::auth::LoginRequest;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{AppendHeaders, Html, IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
 use serde::Deserialize;
@@ -41,27 +43,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(with_session)
 }
 
-/// The header's navigation for a signed-in person.
-pub struct Nav {
-    pub display_name: String,
-    pub csrf_token: String,
-    pub section: &'static str,
-    /// Administrators also see the admin console's pages.
-    pub is_admin: bool,
-}
-
-impl Nav {
-    /// The header for `user` on the page `section`; its Log out form carries `csrf_token`.
-    pub fn new(user: &User, csrf_token: &str, section: &'static str) -> Nav {
-        Nav {
-            display_name: user.name.clone(),
-            csrf_token: csrf_token.to_owned(),
-            section,
-            is_admin: user.is_admin,
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -70,25 +51,6 @@ struct LoginPage {
     return_to: String,
     login: String,
     error: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessagePage {
-    nav: Option<Nav>,
-    heading: String,
-    message: String,
-}
-
-/// Renders a template; a template error is a bug, shown as a plain 500 without details.
-pub fn render(template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(error) => {
-            tracing::error!(%error, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
 }
 
 /// Renders a page whose forms carry a CSRF token, setting the token's cookie when it is new.
@@ -101,29 +63,6 @@ pub fn render_with_token(
     let cookie = set_cookie.map(|c| (SET_COOKIE, c));
     let no_store = [(CACHE_CONTROL, "no-store")];
     (status, no_store, AppendHeaders(cookie), render(page)).into_response()
-}
-
-/// A `303 See Other`, the redirect that turns a form POST into a GET.
-pub fn redirect(location: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response()
-}
-
-/// A readable error page with the given status.
-pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
-    let page = MessagePage {
-        nav: None,
-        heading: heading.into(),
-        message: message.into(),
-    };
-    (status, render(&page)).into_response()
-}
-
-pub fn not_found_page() -> Response {
-    message_page(
-        StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is nothing at this address.",
-    )
 }
 
 /// A form body whose parse errors answer with a readable page.
@@ -235,14 +174,11 @@ async fn login_submit(
     };
     match state.service.login(request).await {
         Ok(new) => {
-            let cookies: Vec<_> = session_cookies(&state, &new)
-                .into_iter()
-                .map(|c| (SET_COOKIE, c))
-                .collect();
+            let cookies = session_cookie_headers(&state, &new);
             (AppendHeaders(cookies), redirect(return_to)).into_response()
         }
         Err(error) => {
-            let api = super::error::ApiError::from(error);
+            let api = ApiError::from(error);
             login_form(
                 &state,
                 &headers,
@@ -273,7 +209,7 @@ async fn logout(
     if let Some(auth) = context.0
         && let Err(error) = state.service.logout(&auth.session, &client).await
     {
-        return super::error::ApiError::from(error).into_response();
+        return ApiError::from(error).into_response();
     }
     (AppendHeaders(clearing_cookies(&state)), redirect("/login")).into_response()
 }
@@ -281,14 +217,14 @@ async fn logout(
 async fn stylesheet() -> Response {
     static_asset(
         "text/css; charset=utf-8",
-        include_str!("../../static/app.css"),
+        include_str!("../../../static/app.css"),
     )
 }
 
 async fn script() -> Response {
     static_asset(
         "text/javascript; charset=utf-8",
-        include_str!("../../static/app.js"),
+        include_str!("../../../static/app.js"),
     )
 }
 

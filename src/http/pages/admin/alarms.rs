@@ -1,0 +1,117 @@
+//! The admin console's Alarms page: IP-spread alarms, open ones or all, with **Acknowledge**.
+
+use super::{ActionForm, AdminPage, Listing, PageState, Pager, back, banner, show};
+use crate::http::AppState;
+use crate::http::csrf::form_token_valid;
+use crate::http::error::ApiError;
+use crate::http::extract::query_value;
+use crate::http::pages::times::TimeView;
+use crate::http::pages::{FormBody, refused_form};
+use crate::http::respond::{Nav, redirect};
+use crate::views::{DEFAULT_PAGE, parse_alarm_state};
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+
+struct AlarmRow {
+    id: i64,
+    username: String,
+    addresses: Vec<String>,
+    first_seen: TimeView,
+    last_seen: TimeView,
+    open: bool,
+    acknowledged_by: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/alarms.html")]
+struct AlarmsPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    notice: Option<String>,
+    problem: Option<String>,
+    threshold: u32,
+    show_all: bool,
+    rows: Vec<AlarmRow>,
+    pager: Pager,
+}
+
+#[derive(Deserialize)]
+pub(super) struct AlarmsQuery {
+    state: Option<String>,
+    #[serde(flatten)]
+    page: PageState,
+}
+
+pub(super) async fn page(
+    State(state): State<AppState>,
+    AdminPage(auth, _): AdminPage,
+    query: Result<Query<AlarmsQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return redirect("/admin/alarms");
+    };
+    let now = state.service.now();
+    let open_only = parse_alarm_state(query.state.as_deref()).unwrap_or(true);
+    let base = if open_only {
+        "/admin/alarms?"
+    } else {
+        "/admin/alarms?state=all&"
+    };
+    let fetch = async |offset| {
+        state
+            .service
+            .list_alarms(open_only, DEFAULT_PAGE, offset)
+            .await
+            .map_err(banner)
+    };
+    let listing = Listing::load(&query.page, base, fetch, |a| AlarmRow {
+        id: a.id,
+        username: a.username.clone(),
+        addresses: a.ip_addresses.clone(),
+        first_seen: TimeView::new(a.first_seen_at, now),
+        last_seen: TimeView::new(a.last_seen_at, now),
+        open: a.is_open(),
+        acknowledged_by: a.acknowledged_by.clone(),
+    })
+    .await;
+    show(
+        &state,
+        &headers,
+        &auth,
+        "admin-alarms",
+        |nav, csrf_token| AlarmsPage {
+            nav: Some(nav),
+            csrf_token,
+            notice: listing.notice,
+            problem: listing.problem,
+            threshold: state.service.policy.ip_spread_threshold,
+            show_all: !open_only,
+            pager: listing.pager,
+            rows: listing.rows,
+        },
+    )
+}
+
+pub(super) async fn acknowledge(
+    State(state): State<AppState>,
+    AdminPage(_, actor): AdminPage,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    FormBody(form): FormBody<ActionForm>,
+) -> Response {
+    if !form_token_valid(&state, &headers, &form.csrf_token) {
+        return refused_form();
+    }
+    let result = state.service.acknowledge_alarm(id, &actor).await;
+    back(
+        "/admin/alarms",
+        result
+            .map(|a| format!("done=acknowledged&who={}", query_value(&a.username)))
+            .map_err(ApiError::from),
+    )
+}

@@ -1,0 +1,137 @@
+//! The admin console's Sessions page: every active session, filtered by user or address,
+//! with **Terminate** on each.
+
+use super::{
+    ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, back, banner, resolve_user,
+    show,
+};
+use crate::http::AppState;
+use crate::http::csrf::form_token_valid;
+use crate::http::error::ApiError;
+use crate::http::extract::query_value;
+use crate::http::pages::times::TimeView;
+use crate::http::pages::user_sessions::device_name;
+use crate::http::pages::{FormBody, refused_form};
+use crate::http::respond::{Nav, redirect};
+use crate::store::SessionFilter;
+use crate::views::DEFAULT_PAGE;
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+
+struct SessionRow {
+    id: String,
+    username: String,
+    ip_address: String,
+    device: String,
+    user_agent: String,
+    remember_me: bool,
+    created: TimeView,
+    last_active: TimeView,
+    expires: TimeView,
+}
+
+#[derive(Template)]
+#[template(path = "admin/sessions.html")]
+struct SessionsPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    notice: Option<String>,
+    problem: Option<String>,
+    filter_user: String,
+    filter_ip: String,
+    return_to: String,
+    rows: Vec<SessionRow>,
+    pager: Pager,
+}
+
+#[derive(Deserialize)]
+pub(super) struct SessionsQuery {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    ip: String,
+    #[serde(flatten)]
+    page: PageState,
+}
+
+pub(super) async fn page(
+    State(state): State<AppState>,
+    AdminPage(auth, _): AdminPage,
+    query: Result<Query<SessionsQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return redirect("/admin/sessions");
+    };
+    let now = state.service.now();
+    let base = format!(
+        "/admin/sessions?user={}&ip={}&",
+        query_value(query.user.trim()),
+        query_value(query.ip.trim())
+    );
+    let fetch = async |offset| {
+        let user = resolve_user(&state, &query.user).await?;
+        let filter = SessionFilter {
+            user_id: user.map(|u| u.id),
+            ip_address: Some(query.ip.trim().to_owned()).filter(|ip| !ip.is_empty()),
+        };
+        state
+            .service
+            .list_sessions(&filter, DEFAULT_PAGE, offset)
+            .await
+            .map_err(banner)
+    };
+    let listing = Listing::load(&query.page, &base, fetch, |s| SessionRow {
+        id: s.id.clone(),
+        username: s.username.clone(),
+        ip_address: s.ip_address.clone(),
+        device: device_name(&s.browser, &s.os),
+        user_agent: s.user_agent.clone(),
+        remember_me: s.remember_me,
+        created: TimeView::new(s.created_at, now),
+        last_active: TimeView::new(s.last_active_at, now),
+        expires: TimeView::new(s.expires_at, now),
+    })
+    .await;
+    show(
+        &state,
+        &headers,
+        &auth,
+        "admin-sessions",
+        |nav, csrf_token| SessionsPage {
+            nav: Some(nav),
+            csrf_token,
+            notice: listing.notice,
+            problem: listing.problem,
+            return_to: format!("{base}offset={}", query.page.offset()),
+            pager: listing.pager,
+            rows: listing.rows,
+            filter_user: query.user,
+            filter_ip: query.ip,
+        },
+    )
+}
+
+pub(super) async fn terminate(
+    State(state): State<AppState>,
+    AdminPage(_, actor): AdminPage,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    FormBody(form): FormBody<ActionForm>,
+) -> Response {
+    if !form_token_valid(&state, &headers, &form.csrf_token) {
+        return refused_form();
+    }
+    let result = state.service.terminate_session(&id, &actor).await;
+    let return_to = admin_return_to(form.return_to.as_deref(), "/admin/sessions");
+    back(
+        &return_to,
+        result
+            .map(|s| format!("done=terminated&who={}&count=1", query_value(&s.username)))
+            .map_err(ApiError::from),
+    )
+}

@@ -1,0 +1,121 @@
+//! The admin console's Users page: every user with their sessions, and **Logout all devices**,
+//! **Block**, **Unblock** and **Unlock**.
+
+use super::{ActionForm, AdminPage, Listing, PageState, Pager, back, banner, show};
+use crate::domain::user::{UserKind, UserState};
+use crate::http::AppState;
+use crate::http::csrf::form_token_valid;
+use crate::http::error::ApiError;
+use crate::http::extract::query_value;
+use crate::http::pages::times::TimeView;
+use crate::http::pages::{FormBody, refused_form};
+use crate::http::respond::{Nav, redirect};
+use crate::service::ServiceError;
+use crate::views::DEFAULT_PAGE;
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+struct UserRow {
+    id: i64,
+    username: String,
+    name: String,
+    email: String,
+    is_admin: bool,
+    is_owner: bool,
+    is_bot: bool,
+    blocked: bool,
+    locked_until: Option<TimeView>,
+    active_sessions: u64,
+    last_active: Option<TimeView>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    nav: Option<Nav>,
+    csrf_token: String,
+    notice: Option<String>,
+    problem: Option<String>,
+    rows: Vec<UserRow>,
+    pager: Pager,
+}
+
+pub(super) async fn page(
+    State(state): State<AppState>,
+    AdminPage(auth, _): AdminPage,
+    query: Result<Query<PageState>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return redirect("/admin/users");
+    };
+    let now = state.service.now();
+    let fetch = async |offset| {
+        state
+            .service
+            .list_user_overviews(DEFAULT_PAGE, offset)
+            .await
+            .map_err(banner)
+    };
+    let listing = Listing::load(&query, "/admin/users?", fetch, |o| UserRow {
+        id: o.user.id,
+        username: o.user.username.to_string(),
+        name: o.user.name.clone(),
+        email: o.user.email.as_str().to_owned(),
+        is_admin: o.user.is_admin,
+        is_owner: o.user.is_owner,
+        is_bot: o.user.kind == UserKind::Bot,
+        blocked: o.user.state == UserState::Blocked,
+        locked_until: o
+            .user
+            .locked_until
+            .filter(|_| o.user.is_locked(now))
+            .map(|t| TimeView::new(t, now)),
+        active_sessions: o.active_sessions,
+        last_active: o.last_active_at.map(|t| TimeView::new(t, now)),
+    })
+    .await;
+    show(&state, &headers, &auth, "admin-users", |nav, csrf_token| {
+        UsersPage {
+            nav: Some(nav),
+            csrf_token,
+            notice: listing.notice,
+            problem: listing.problem,
+            pager: listing.pager,
+            rows: listing.rows,
+        }
+    })
+}
+
+pub(super) async fn action(
+    State(state): State<AppState>,
+    AdminPage(_, actor): AdminPage,
+    Path((id, action)): Path<(i64, String)>,
+    headers: HeaderMap,
+    FormBody(form): FormBody<ActionForm>,
+) -> Response {
+    if !form_token_valid(&state, &headers, &form.csrf_token) {
+        return refused_form();
+    }
+    let service = &state.service;
+    let outcome = async {
+        let user = service.user(id).await?;
+        let count = match action.as_str() {
+            "logout-all" => service.terminate_user_sessions(&user, &actor).await?,
+            "block" => service.block_user(&user, &actor).await?,
+            "unblock" => service.unblock_user(&user, &actor).await.map(|()| 0)?,
+            "unlock" => service.unlock_user(&user, &actor).await.map(|()| 0)?,
+            _ => return Err(ServiceError::NotFound(format!("no action {action:?}"))),
+        };
+        let done = action.replace('-', "_");
+        Ok(format!(
+            "done={done}&who={}&count={count}",
+            query_value(user.username.as_str())
+        ))
+    }
+    .await;
+    back("/admin/users", outcome.map_err(ApiError::from))
+}

@@ -1,0 +1,119 @@
+//! What the JSON API, the pages and the extractors all answer with: the cookies of a new or
+//! ended session, redirects, and the plain page that carries an error.
+
+use super::AppState;
+use super::cookies::CookieKind;
+use crate::domain::user::User;
+use crate::service::authenticated::{Authenticated, NewSession};
+use askama::Template;
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+/// The `Set-Cookie` values that hand a new session (and remember-me token) to the browser.
+pub fn session_cookies(state: &AppState, new: &NewSession) -> Vec<String> {
+    let mut cookies = vec![
+        state
+            .cookies
+            .set(CookieKind::Session, new.token.expose(), None),
+    ];
+    if let Some(remember) = &new.remember_token {
+        cookies.push(state.cookies.set(
+            CookieKind::Remember,
+            remember.expose(),
+            Some(state.service.policy.remember_me_lifetime),
+        ));
+    }
+    cookies
+}
+
+/// `session_cookies` as headers, for a response that signs someone in.
+pub fn session_cookie_headers(state: &AppState, new: &NewSession) -> Vec<(HeaderName, String)> {
+    session_cookies(state, new)
+        .into_iter()
+        .map(|cookie| (SET_COOKIE, cookie))
+        .collect()
+}
+
+/// The `Set-Cookie` values that remove our session cookies.
+pub fn clearing_cookies(state: &AppState) -> [(HeaderName, String); 2] {
+    [
+        (SET_COOKIE, state.cookies.clear(CookieKind::Session)),
+        (SET_COOKIE, state.cookies.clear(CookieKind::Remember)),
+    ]
+}
+
+/// When remember-me renewed the session just now, hands the new cookies to the browser.
+pub fn send_renewal(state: &AppState, auth: &Authenticated, response: &mut Response) {
+    let Some(renewed) = &auth.renewed else {
+        return;
+    };
+    for cookie in session_cookies(state, renewed) {
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(SET_COOKIE, value);
+        }
+    }
+}
+
+/// A `303 See Other`, the redirect that turns a form POST into a GET.
+pub fn redirect(location: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, location.to_owned())]).into_response()
+}
+
+/// The header's navigation for a signed-in person.
+pub struct Nav {
+    pub display_name: String,
+    pub csrf_token: String,
+    pub section: &'static str,
+    /// Administrators also see the admin console's pages.
+    pub is_admin: bool,
+}
+
+impl Nav {
+    /// The header for `user` on the page `section`; its Log out form carries `csrf_token`.
+    pub fn new(user: &User, csrf_token: &str, section: &'static str) -> Nav {
+        Nav {
+            display_name: user.name.clone(),
+            csrf_token: csrf_token.to_owned(),
+            section,
+            is_admin: user.is_admin,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    nav: Option<Nav>,
+    heading: String,
+    message: String,
+}
+
+/// Renders a template; a template error is a bug, shown as a plain 500 without details.
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// A readable error page with the given status.
+pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = MessagePage {
+        nav: None,
+        heading: heading.into(),
+        message: message.into(),
+    };
+    (status, render(&page)).into_response()
+}
+
+pub fn not_found_page() -> Response {
+    message_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address.",
+    )
+}
