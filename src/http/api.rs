@@ -7,7 +7,7 @@ pub use user_sessions::Revoked;
 use super::AppState;
 use super::cookies::CookieKind;
 use super::error::ApiError;
-use super::extract::{ApiSession, authenticate, send_renewal};
+use super::extract::{ApiSession, ForwardedRequest, authenticate, send_renewal};
 use crate::domain::password::Password;
 use crate::domain::session::{ClientInfo, Session};
 use crate::domain::time::Timestamp;
@@ -257,7 +257,7 @@ async fn logout(
         .into_response())
 }
 
-/// Forward-auth and whoami: 200 with identity headers, or 401.
+/// Forward-auth and whoami: 200 with identity headers, or 401 naming the sign-in page.
 #[utoipa::path(
     get, path = "/api/session", tag = "session",
     summary = "Forward-auth and whoami",
@@ -267,12 +267,29 @@ async fn logout(
             ("X-Sessiond-User-Id" = String, description = "Numeric user id"),
             ("X-Sessiond-Session-Id" = String, description = "Public session id"),
         )),
-        (status = 401, body = ErrorBody),
+        (status = 401, body = ErrorBody, headers(
+            ("X-Sessiond-Login" = String, description = "The sign-in page, coming back to X-Forwarded-Uri"),
+        )),
         (status = 503, body = ErrorBody, description = "A store is unreachable"),
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
-async fn whoami(State(state): State<AppState>, ApiSession(auth): ApiSession) -> Response {
+async fn whoami(
+    State(state): State<AppState>,
+    forwarded: ForwardedRequest,
+    session: Result<ApiSession, ApiError>,
+) -> Response {
+    let auth = match session {
+        Ok(ApiSession(auth)) => auth,
+        Err(error) if error.status == StatusCode::UNAUTHORIZED => {
+            let mut response = error.into_response();
+            if let Ok(login) = HeaderValue::from_str(&forwarded.sign_in_url()) {
+                response.headers_mut().insert("x-sessiond-login", login);
+            }
+            return response;
+        }
+        Err(error) => return error.into_response(),
+    };
     let mut response = whoami_response(auth.check_answer.get_or_init(|| render_whoami(&auth)));
     send_renewal(&state, &auth, &mut response);
     response
