@@ -1,5 +1,5 @@
 //! One integration-test binary: the real server, the real binary, real stores (SQLite files,
-//! PostgreSQL, Redis and a Redis Cluster), a real nginx.
+//! PostgreSQL, Redis and a Redis Cluster), a real nginx and a real Caddy.
 
 mod admin_api;
 mod admin_pages;
@@ -13,6 +13,8 @@ mod helpers;
 mod http_basics;
 mod limits;
 mod openapi;
+mod proxies;
+mod proxy_servers;
 mod reference;
 mod scale_out;
 mod services;
