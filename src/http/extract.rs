@@ -14,7 +14,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::{IpAddr, SocketAddr};
@@ -283,10 +283,42 @@ impl FromRequestParts<AppState> for PageUser {
 /// back to, so those land on the default page instead.
 fn login_url(parts: &Parts) -> String {
     match parts.uri.path_and_query() {
-        Some(here) if parts.method == Method::GET => {
-            format!("/login?return_to={}", query_value(here.as_str()))
-        }
+        Some(here) if parts.method == Method::GET => sign_in_url(here.as_str()),
         _ => "/login".to_owned(),
+    }
+}
+
+fn sign_in_url(return_to: &str) -> String {
+    format!("/login?return_to={}", query_value(return_to))
+}
+
+/// The request a forward-auth proxy is checking, as nginx, Caddy and Traefik name it in
+/// `X-Forwarded-Uri` and `X-Forwarded-Method`.
+pub struct ForwardedRequest {
+    uri: Option<HeaderValue>,
+    method: Option<HeaderValue>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ForwardedRequest {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ForwardedRequest {
+            uri: parts.headers.get("x-forwarded-uri").cloned(),
+            method: parts.headers.get("x-forwarded-method").cloned(),
+        })
+    }
+}
+
+impl ForwardedRequest {
+    /// The sign-in page, coming back to the forwarded request afterwards when that is a GET
+    /// of a page of this site. Proxies cannot URL-encode it themselves, so sessiond does.
+    pub fn sign_in_url(&self) -> String {
+        let get = self.method.as_ref().is_none_or(|method| method == "GET");
+        match self.uri.as_ref().and_then(|uri| uri.to_str().ok()) {
+            Some(uri) if get && super::pages::safe_return_to(Some(uri)) == uri => sign_in_url(uri),
+            _ => "/login".to_owned(),
+        }
     }
 }
 
@@ -304,7 +336,8 @@ pub(crate) fn query_value(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{ip_text, query_value};
+    use super::{ForwardedRequest, ip_text, query_value};
+    use axum::http::HeaderValue;
     use std::net::IpAddr;
 
     #[test]
@@ -315,6 +348,25 @@ mod tests {
             "/admin/sessions%3Fuser%3Da%20b%26ip%3D1"
         );
         assert_eq!(query_value("/é"), "/%C3%A9");
+    }
+
+    #[test]
+    fn a_forwarded_get_of_a_page_comes_back_after_sign_in() {
+        let forwarded = |method: Option<&'static str>, uri: Option<&'static str>| {
+            ForwardedRequest {
+                uri: uri.map(HeaderValue::from_static),
+                method: method.map(HeaderValue::from_static),
+            }
+            .sign_in_url()
+        };
+        assert_eq!(
+            forwarded(Some("GET"), Some("/app/x?a=1&b=2")),
+            "/login?return_to=/app/x%3Fa%3D1%26b%3D2"
+        );
+        assert_eq!(forwarded(None, Some("/app/")), "/login?return_to=/app/");
+        assert_eq!(forwarded(Some("POST"), Some("/app/x")), "/login");
+        assert_eq!(forwarded(Some("GET"), Some("//evil.example/")), "/login");
+        assert_eq!(forwarded(None, None), "/login");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! One integration-test binary: the real server, the real binary, real stores (SQLite files,
-//! PostgreSQL, Redis and a Redis Cluster), a real nginx.
+//! PostgreSQL, Redis and a Redis Cluster), a real nginx and a real Caddy.
 
 mod admin_api;
 mod admin_pages;
@@ -15,6 +15,8 @@ mod limits;
 mod migrations;
 mod openapi;
 mod postgres_migrations;
+mod proxies;
+mod proxy_servers;
 mod redis_layout;
 mod reference;
 mod scale_out;

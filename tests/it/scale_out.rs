@@ -2,11 +2,11 @@
 //! and two nodes behind a real nginx sharing one Redis and one PostgreSQL.
 
 use crate::helpers::*;
-use crate::services::{Backend, Isolated, PrivateRedis, free_port, skip_unless, wait_for_port};
+use crate::proxy_servers::{nginx, spawn_app};
+use crate::services::{Backend, Isolated, PrivateRedis};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Isolated stores for sessions and directory, or `None` when a service is absent.
@@ -140,89 +140,6 @@ async fn a_redis_outage_fails_closed_and_the_node_recovers_by_itself() {
     assert_eq!(ready().await, StatusCode::OK);
 }
 
-/// A real nginx on a free port running `examples/nginx/sessiond.conf` with its addresses
-/// replaced, stopped when dropped.
-struct Nginx {
-    port: u16,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Nginx {
-    fn start(node_a: &str, node_b: &str, app: &str) -> Option<Nginx> {
-        let binary = ["nginx", "/usr/sbin/nginx"]
-            .into_iter()
-            .find(|b| Command::new(b).arg("-v").output().is_ok());
-        skip_unless(binary.is_some(), "nginx is not installed")?;
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let example = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/examples/nginx/sessiond.conf"
-        ))
-        .unwrap();
-        let site = example
-            .replace("10.0.0.11:8080", node_a)
-            .replace("10.0.0.12:8080", node_b)
-            .replace("10.0.0.21:3000", app)
-            .replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
-        std::fs::write(dir.path().join("sessiond.conf"), site).unwrap();
-        let temp = |name: &str| format!("{name} {}/{name};", dir.path().display());
-        let main = format!(
-            "daemon off;\nmaster_process off;\nerror_log stderr warn;\npid {dir}/nginx.pid;\n\
-             events {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  {}\n  {}\n  {}\n  {}\n  {}\n  include {dir}/sessiond.conf;\n}}\n",
-            temp("client_body_temp_path"),
-            temp("proxy_temp_path"),
-            temp("fastcgi_temp_path"),
-            temp("uwsgi_temp_path"),
-            temp("scgi_temp_path"),
-            dir = dir.path().display(),
-        );
-        let config = dir.path().join("nginx.conf");
-        std::fs::write(&config, main).unwrap();
-        let child = Command::new(binary.unwrap())
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&config)
-            .args(["-e", "stderr"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(port);
-        Some(Nginx {
-            port,
-            child,
-            _dir: dir,
-        })
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The protected application: says hello to whoever nginx says the user is.
-async fn spawn_app() -> String {
-    use axum::http::HeaderMap;
-    let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
-        let user = headers
-            .get("x-sessiond-user")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("nobody")
-            .to_owned();
-        format!("hello {user}")
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    address
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_behind_nginx_share_sessions_and_revocations() {
     let Some(stores) = pair(Backend::Redis, Backend::Postgres) else {
@@ -235,7 +152,7 @@ async fn two_nodes_behind_nginx_share_sessions_and_revocations() {
         node_a.base.replace("http://", ""),
         node_b.base.replace("http://", ""),
     );
-    let Some(nginx) = Nginx::start(&a, &b, &app) else {
+    let Some(nginx) = nginx(&a, &b, &app) else {
         return;
     };
     node_a.create_user("alice", false).await;
@@ -244,19 +161,25 @@ async fn two_nodes_behind_nginx_share_sessions_and_revocations() {
     let token = node_a.browser(FIREFOX_UBUNTU).login_token("alice").await;
     assert_eq!(node_b.bearer(&token).session_status().await, StatusCode::OK);
 
-    let via_nginx = Bearer::new(&format!("http://127.0.0.1:{}", nginx.port), &token);
+    let via_nginx = Bearer::new(&nginx.url(""), &token);
     let through_nginx = async || {
         let response = via_nginx.get("/app/hello").await;
         let node = response.headers()["x-sessiond-node"]
             .to_str()
             .unwrap()
             .to_owned();
-        (response.status(), node, response.text().await.unwrap())
+        let status = response.status();
+        let user = response
+            .json::<Value>()
+            .await
+            .ok()
+            .map(|body| body["user"].clone());
+        (status, node, user)
     };
     let mut nodes = HashSet::new();
     for _ in 0..4 {
-        let (status, node, body) = through_nginx().await;
-        assert_eq!((status, body.as_str()), (StatusCode::OK, "hello alice"));
+        let (status, node, user) = through_nginx().await;
+        assert_eq!((status, user), (StatusCode::OK, Some("alice".into())));
         nodes.insert(node);
     }
     assert_eq!(

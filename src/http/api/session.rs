@@ -5,7 +5,7 @@ use crate::domain::session::ClientInfo;
 use crate::http::AppState;
 use crate::http::api::JsonBody;
 use crate::http::error::ApiError;
-use crate::http::extract::ApiSession;
+use crate::http::extract::{ApiSession, ForwardedRequest};
 use crate::http::openapi::{CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable, examples};
 use crate::http::respond::{clearing_cookies, send_renewal, session_cookie_headers};
 use crate::service::auth::LoginRequest;
@@ -106,7 +106,7 @@ async fn logout(
         .into_response())
 }
 
-/// Forward-auth and whoami: 200 with identity headers, or 401.
+/// Forward-auth and whoami: 200 with identity headers, or 401 naming the sign-in page.
 #[utoipa::path(
     get, path = "/api/session", tag = "session",
     summary = "Forward-auth and whoami",
@@ -118,11 +118,33 @@ async fn logout(
             ("X-Sessiond-Session-Id" = String, description = "Public session id"),
          ),
          example = json!(examples::whoami())),
-        SignedInErrors,
+        (status = 401, body = ErrorBody,
+         description = "No valid session or token: sign in first",
+         headers(
+            ("X-Sessiond-Login" = String,
+             description = "The sign-in page for a forward-auth proxy to send a browser to, coming back to X-Forwarded-Uri"),
+         ),
+         example = json!(examples::unauthorized())),
+        Unavailable,
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
-async fn whoami(State(state): State<AppState>, ApiSession(auth): ApiSession) -> Response {
+async fn whoami(
+    State(state): State<AppState>,
+    forwarded: ForwardedRequest,
+    session: Result<ApiSession, ApiError>,
+) -> Response {
+    let auth = match session {
+        Ok(ApiSession(auth)) => auth,
+        Err(error) if error.status == StatusCode::UNAUTHORIZED => {
+            let mut response = error.into_response();
+            if let Ok(login) = HeaderValue::from_str(&forwarded.sign_in_url()) {
+                response.headers_mut().insert("x-sessiond-login", login);
+            }
+            return response;
+        }
+        Err(error) => return error.into_response(),
+    };
     let mut response = whoami_response(auth.check_answer.get_or_init(|| render_whoami(&auth)));
     send_renewal(&state, &auth, &mut response);
     response
