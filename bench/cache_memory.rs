@@ -11,7 +11,6 @@ use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use sessiond::domain::time::{Clock, SystemClock};
 use sessiond::domain::token::SecretToken;
-use std::collections::HashMap;
 use std::path::Path;
 
 /// `sessions.check_cache_capacity`'s default; one token per member is checked.
@@ -43,14 +42,7 @@ pub fn run(dir: &Path) {
     std::fs::write(&import, seed::import_document(&sizes, "").to_string())
         .expect("writing the import file");
     config.cli(&["import", import.to_str().expect("a UTF-8 path")]);
-    let (listing, _) = config.cli(&["users", "list", "--json"]);
-    let users: Vec<serde_json::Value> =
-        serde_json::from_slice(&listing.stdout).expect("users list --json");
-    let ids: HashMap<String, i64> = users
-        .iter()
-        .filter_map(|user| Some((user["username"].as_str()?.to_owned(), user["id"].as_i64()?)))
-        .collect();
-    let plan = Plan::new(sizes, ids, SystemClock.now());
+    let plan = Plan::new(sizes, config.user_ids(), SystemClock.now());
     // A member's first session is the one whose token the plan holds.
     let path = sqlite.to_str().expect("a UTF-8 path");
     seed::sqlite_insert(path, CAPACITY, |i| {

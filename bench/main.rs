@@ -19,7 +19,6 @@ use sessiond::domain::session::Session;
 use sessiond::domain::time::{Clock, SystemClock, Timestamp};
 use stats::{Samples, micros, ms};
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -200,15 +199,7 @@ fn run(args: &Args, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<
         sessions: sessions_url.to_owned(),
         directory: directory_url.to_owned(),
     };
-    // Ids through the binary under test, so an older build (SESSIOND_BIN) keeps its schema.
-    let (listing, _) = config.cli(&["users", "list", "--json"]);
-    let users: Vec<serde_json::Value> =
-        serde_json::from_slice(&listing.stdout).expect("users list --json");
-    let ids: HashMap<String, i64> = users
-        .iter()
-        .filter_map(|user| Some((user["username"].as_str()?.to_owned(), user["id"].as_i64()?)))
-        .collect();
-    let plan = Arc::new(Plan::new(*sizes, ids, SystemClock.now()));
+    let plan = Arc::new(Plan::new(*sizes, config.user_ids(), SystemClock.now()));
     let sqlite_path = sessions_url.strip_prefix("sqlite://");
     let size_before = sqlite_path.map(file_size);
     let redis_before = redis_used_memory(sessions_url);

@@ -2,6 +2,7 @@
 //! `wrk` against it.
 
 use serde_json::Value;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -31,6 +32,17 @@ impl Config {
     /// Runs `sessiond --config FILE ARGS...`, failing the benchmark if it fails.
     pub fn cli(&self, args: &[&str]) -> (Output, Duration) {
         self.cli_of(&sessiond(), args)
+    }
+
+    /// Every user's id by username, read through the binary under test, so an older build
+    /// (`SESSIOND_BIN`) keeps its schema.
+    pub fn user_ids(&self) -> HashMap<String, i64> {
+        let (listing, _) = self.cli(&["users", "list", "--json"]);
+        let users: Vec<Value> = serde_json::from_slice(&listing.stdout).expect("users list --json");
+        users
+            .iter()
+            .filter_map(|user| Some((user["username"].as_str()?.to_owned(), user["id"].as_i64()?)))
+            .collect()
     }
 
     /// [`Self::cli`] of a given build.
