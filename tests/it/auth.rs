@@ -140,6 +140,49 @@ async fn remember_me_recreates_the_session_after_idle_expiry() {
 }
 
 #[tokio::test]
+async fn a_replayed_remember_me_token_ends_its_family() {
+    let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let phone = server.browser(CHROME_ANDROID);
+    let login = browser.login_remembered("alice").await;
+    let remember = set_cookie(login.headers(), "sessiond_remember").expect("remember-me cookie");
+    phone.login_remembered("alice").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let renewal = browser.get("/api/session").await;
+    assert_eq!(renewal.status(), StatusCode::OK);
+    let renewed = set_cookie(renewal.headers(), "sessiond_session").expect("a new session");
+    let rotated = set_cookie(renewal.headers(), "sessiond_remember").expect("a rotated token");
+
+    // The spent token from elsewhere: one of the two holders of the chain is a thief.
+    let replay = server.status_with_cookie("sessiond_remember", &remember);
+    assert_eq!(replay.await, StatusCode::UNAUTHORIZED);
+    let session = server.status_with_cookie("sessiond_session", &renewed);
+    assert_eq!(
+        session.await,
+        StatusCode::UNAUTHORIZED,
+        "the renewed session ended"
+    );
+    let successor = server.status_with_cookie("sessiond_remember", &rotated);
+    assert_eq!(
+        successor.await,
+        StatusCode::UNAUTHORIZED,
+        "the successor is revoked"
+    );
+    assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        phone.session_status().await,
+        StatusCode::OK,
+        "another family of the user renews as before"
+    );
+    let event: String = server.query_one(
+        "SELECT actor || ' ' || subject_username || ' ' || ip_address || ' ' || session_count \
+         FROM audit_events WHERE kind = 'remember_me_reuse'",
+    );
+    assert_eq!(event, "system alice 127.0.0.1 1");
+}
+
+#[tokio::test]
 async fn any_logout_revokes_every_remember_me_token_of_the_user() {
     let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
     server.create_user("alice", false).await;
