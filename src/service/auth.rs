@@ -3,10 +3,11 @@
 use super::authenticated::{Authenticated, CheckAnswer, NewSession};
 use super::check_cache::Judgement;
 use super::metrics::bump;
+use super::users::hash_password;
 use super::{Service, ServiceError, ServiceResult};
 use crate::blocking::run_blocking;
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
-use crate::domain::password::{self, DUMMY_HASH, Password};
+use crate::domain::password::{self, DUMMY_HASH, Match, Password};
 use crate::domain::session::{ClientInfo, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::{SecretToken, TokenHash, new_public_id};
@@ -65,7 +66,8 @@ impl Service {
             .as_ref()
             .and_then(|u| u.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.clone());
-        let password_ok = verify_password(request.password.clone(), stored_hash).await;
+        let matched = verify_password(request.password.clone(), stored_hash).await;
+        let password_ok = matched != Match::No;
         let now = self.now();
         let failure = |reason: &str| {
             AuditEvent::new(now, AuditKind::LoginFailure, "anonymous", Outcome::Failure)
@@ -110,6 +112,11 @@ impl Service {
         if user.failed_logins > 0 || user.locked_until.is_some() {
             self.directory.clear_login_failures(user.id).await?;
             self.user_changed(user.id).await?;
+        }
+        // A hash made before passwords were normalised: replaced while the password is known.
+        if matched == Match::YesUnnormalized {
+            let hash = hash_password(request.password.clone()).await?;
+            self.directory.set_password_hash(user.id, &hash).await?;
         }
         let (session, token) = self.new_session(&user, &request.client, request.remember_me);
         // Written with the remember-me token, in the same directory write.
@@ -516,9 +523,10 @@ impl Drop for WriteUnderWay<'_> {
     }
 }
 
-/// Argon2 verification, ~10 ms of CPU.
-async fn verify_password(typed: Password, stored_hash: String) -> bool {
-    run_blocking(move || password::verify(&typed, &stored_hash))
+/// Argon2 verification, ~10 ms of CPU (twice for a password whose NFKC form differs and
+/// does not match: see [`password::check`]).
+async fn verify_password(typed: Password, stored_hash: String) -> Match {
+    run_blocking(move || password::check(&typed, &stored_hash))
         .await
-        .unwrap_or(false)
+        .unwrap_or(Match::No)
 }

@@ -203,6 +203,75 @@ async fn any_logout_revokes_every_remember_me_token_of_the_user() {
     );
 }
 
+/// Signs `login` in with `password` from a new browser; the status.
+async fn sign_in_status(server: &TestServer, login: &str, password: &str) -> StatusCode {
+    let browser = server.browser(FIREFOX_UBUNTU);
+    browser.login_as(login, password, false).await.status()
+}
+
+#[tokio::test]
+async fn a_password_signs_in_whatever_its_unicode_form() {
+    let server = spawn().await;
+    // Composed accents at creation; decomposed ones, as some keyboards and systems send.
+    server
+        .create_user_with("amelie", false, "Am\u{e9}lie cr\u{e8}me br\u{fb}l\u{e9}e")
+        .await;
+    let decomposed = "Ame\u{301}lie cre\u{300}me bru\u{302}le\u{301}e";
+    let status = sign_in_status(&server, "amelie", decomposed).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Fullwidth letters, as an East Asian input method types them, are the ASCII ones.
+    server.create_user_with("wide", false, PASSWORD).await;
+    let fullwidth: String = PASSWORD
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(c as u32 - 'a' as u32 + 0xFF41).unwrap(),
+            other => other,
+        })
+        .collect();
+    assert_ne!(fullwidth, PASSWORD);
+    let status = sign_in_status(&server, "wide", &fullwidth).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let wrong = sign_in_status(&server, "wide", "ｗｒｏｎｇ ｐａｓｓｗｏｒｄ ｈｅｒｅ").await;
+    assert_eq!(wrong, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_hash_made_before_normalisation_signs_in_and_is_rewritten() {
+    use argon2::password_hash::PasswordHasher;
+    use sessiond::domain::password::{self, Match, Password};
+    let server = spawn().await;
+    let id = server.create_user("legacy", false).await;
+    // Hashed as typed, decomposed, as sessiond did before it normalised passwords.
+    let typed = "Ame\u{301}lie cre\u{300}me bru\u{302}le\u{301}e";
+    let old = argon2::Argon2::default()
+        .hash_password(typed.as_bytes())
+        .unwrap()
+        .to_string();
+    server
+        .service
+        .directory
+        .set_password_hash(id, &old)
+        .await
+        .unwrap();
+    let composed = "Am\u{e9}lie cr\u{e8}me br\u{fb}l\u{e9}e";
+    let status = sign_in_status(&server, "legacy", typed).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let stored: String =
+        server.query_one("SELECT password_hash FROM users WHERE username = 'legacy'");
+    assert_ne!(stored, old, "rewritten at sign-in");
+    assert_eq!(
+        password::check(&Password::new(composed), &stored),
+        Match::Yes
+    );
+    for form in [composed, typed] {
+        let status = sign_in_status(&server, "legacy", form).await;
+        assert_eq!(status, StatusCode::CREATED, "{form:?}");
+    }
+    let unchanged: String =
+        server.query_one("SELECT password_hash FROM users WHERE username = 'legacy'");
+    assert_eq!(unchanged, stored, "rewritten once");
+}
+
 #[tokio::test]
 async fn lockout_after_ten_failures_and_release_after_the_duration() {
     let server = spawn_with(|s| s.login.lockout_duration = duration("2s")).await;

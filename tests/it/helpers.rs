@@ -74,13 +74,18 @@ impl TestServer {
 
     /// Adds a user with [`PASSWORD`] straight through the service.
     pub async fn create_user(&self, username: &str, admin: bool) -> i64 {
+        self.create_user_with(username, admin, PASSWORD).await
+    }
+
+    /// Adds a user with `password` straight through the service.
+    pub async fn create_user_with(&self, username: &str, admin: bool, password: &str) -> i64 {
         let request = CreateUser {
             username: username.into(),
             email: format!("{username}@example.com"),
             name: Some(format!("{username} Example")),
             is_admin: admin,
             is_bot: false,
-            password: Some(Password::new(PASSWORD)),
+            password: Some(Password::new(password)),
         };
         self.service
             .create_user(request, &"test".into())
