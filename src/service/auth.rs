@@ -289,8 +289,10 @@ impl Service {
         else {
             return Ok(None);
         };
-        if taken.reused {
-            self.end_remember_family(&taken, client, now).await?;
+        if let Some(used_at) = taken.used_at {
+            if now >= used_at.plus(self.policy.remember_me_reuse_grace) {
+                self.end_remember_family(&taken, client, now).await?;
+            }
             return Ok(None);
         }
         let Some(user) = self.active_user(taken.user_id).await? else {
@@ -333,9 +335,9 @@ impl Service {
         })))
     }
 
-    /// A used remember-me token presented again means two holders of one chain, its owner
-    /// and a thief, and no telling which is which: the family ends, its tokens and every
-    /// session it opened, and the audit trail says so.
+    /// A used remember-me token presented again, past the grace for requests sent together,
+    /// means two holders of one chain, its owner and a thief, and no telling which is which:
+    /// the family ends, its tokens and every session it opened, and the audit trail says so.
     async fn end_remember_family(
         &self,
         taken: &TakenRememberToken,

@@ -105,8 +105,9 @@ pub struct RememberToken {
 pub struct TakenRememberToken {
     pub user_id: i64,
     pub family_id: String,
-    /// It had been used before: a copy of a token already rotated is being presented.
-    pub reused: bool,
+    /// When it was first used, if this is not its first use: a copy of a token already
+    /// rotated is being presented.
+    pub used_at: Option<Timestamp>,
 }
 
 /// A page of results with the total before paging.
@@ -312,8 +313,8 @@ pub trait RememberTokenStore: Send + Sync {
         remember: Option<&RememberToken>,
         events: &[AuditEvent],
     ) -> StoreResult<()>;
-    /// Marks an unexpired remember-me token used (each is good once) and says whose it is
-    /// and whether it had been used before; `None` when it is unknown or expired.
+    /// Marks an unexpired remember-me token used at `now` (each is good once) and says whose
+    /// it is and when it had been used before; `None` when it is unknown or expired.
     async fn take_remember_token(
         &self,
         hash: &TokenHash,

@@ -142,13 +142,18 @@ async fn remember_me_recreates_the_session_after_idle_expiry() {
 
 #[tokio::test]
 async fn a_replayed_remember_me_token_ends_its_family() {
-    let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
+    let server = spawn_with_policy(
+        |s| s.sessions.idle_timeout = duration("1s"),
+        |p| p.remember_me_reuse_grace = Duration::ZERO,
+    )
+    .await;
     replaying_a_remember_me_token_ends_its_family(&server).await;
 }
 
 /// A remember-me token presented again after its renewal, on `server`, whose sessions idle
-/// out after a second: the renewed session and the successor token end, another family of
-/// the user lives on, and the audit trail has the event.
+/// out after a second and which gives no grace to a token sent twice at once: the renewed
+/// session and the successor token end, another family of the user lives on, and the audit
+/// trail has the event.
 pub async fn replaying_a_remember_me_token_ends_its_family(server: &TestServer) {
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
@@ -198,6 +203,27 @@ pub async fn replaying_a_remember_me_token_ends_its_family(server: &TestServer) 
         event.session_count,
     );
     assert_eq!(event, ("system", Some("alice"), Some("127.0.0.1"), Some(1)));
+}
+
+#[tokio::test]
+async fn a_remember_me_token_sent_twice_at_once_leaves_its_family_alone() {
+    let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let login = browser.login_remembered("alice").await;
+    let remember = set_cookie(login.headers(), "sessiond_remember").expect("remember-me cookie");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let renewal = browser.get("/api/session").await;
+    assert_eq!(renewal.status(), StatusCode::OK);
+    let rotated = set_cookie(renewal.headers(), "sessiond_remember").expect("a rotated token");
+
+    // The same spent token right after, as from a second tab restored with the first.
+    let again = server.status_with_cookie("sessiond_remember", &remember);
+    assert_eq!(again.await, StatusCode::UNAUTHORIZED, "a spent token");
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+    let successor = server.status_with_cookie("sessiond_remember", &rotated);
+    assert_eq!(successor.await, StatusCode::OK, "the successor renews");
+    assert!(!audit_kinds(&server).contains(&"remember_me_reuse".to_owned()));
 }
 
 #[tokio::test]

@@ -122,7 +122,7 @@ async fn the_release_file_upgrades_and_keeps_every_row() {
         .unwrap()
         .query_row(
             "SELECT count(*) FROM remember_tokens \
-             WHERE family_id = lower(hex(token_hash)) AND NOT used",
+             WHERE family_id = lower(hex(token_hash)) AND used_at IS NULL",
             [],
             |row| row.get(0),
         )

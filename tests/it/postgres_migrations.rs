@@ -110,7 +110,7 @@ async fn the_first_schema_upgrades_to_the_latest_and_keeps_its_rows() {
         Some(TakenRememberToken {
             user_id: alice.id,
             family_id: "ab".repeat(32),
-            reused: false,
+            used_at: None,
         }),
         "a token stored before families starts one of its own"
     );

@@ -90,11 +90,14 @@ async fn a_replayed_remember_me_token_ends_its_family_on_redis_and_postgres() {
         return;
     };
     let (sessions, directory) = (stores.0.url.clone(), stores.1.url.clone());
-    let server = spawn_with(move |s| {
-        s.storage.sessions = sessions;
-        s.storage.directory = directory;
-        s.sessions.idle_timeout = duration("1s");
-    })
+    let server = spawn_with_policy(
+        move |s| {
+            s.storage.sessions = sessions;
+            s.storage.directory = directory;
+            s.sessions.idle_timeout = duration("1s");
+        },
+        |p| p.remember_me_reuse_grace = Duration::ZERO,
+    )
     .await;
     crate::auth::replaying_a_remember_me_token_ends_its_family(&server).await;
 }

@@ -29,11 +29,11 @@ impl RememberTokenStore for PgDirectory {
             // presentations of one token, the second is a reuse.
             let row = client
                 .query_opt(
-                    "WITH found AS (SELECT user_id, family_id, used FROM remember_tokens \
+                    "WITH found AS (SELECT user_id, family_id, used_at FROM remember_tokens \
                      WHERE token_hash = $1 AND expires_at > $2 FOR UPDATE), \
-                     marked AS (UPDATE remember_tokens SET used = TRUE FROM found \
-                     WHERE token_hash = $1 AND NOT found.used) \
-                     SELECT user_id, family_id, used FROM found",
+                     marked AS (UPDATE remember_tokens SET used_at = $2 FROM found \
+                     WHERE token_hash = $1 AND found.used_at IS NULL) \
+                     SELECT user_id, family_id, used_at FROM found",
                     &[&hash.0.as_slice(), &now.0],
                 )
                 .await?;
@@ -41,7 +41,7 @@ impl RememberTokenStore for PgDirectory {
             Ok(Some(TakenRememberToken {
                 user_id: row.int(0)?,
                 family_id: row.text(1)?,
-                reused: row.flag(2)?,
+                used_at: row.opt_int(2)?.map(Timestamp),
             }))
         })
         .await

@@ -53,22 +53,22 @@ impl RememberTokenStore for SqliteDirectory {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let found = tx
                 .query_row(
-                    "SELECT user_id, family_id, used FROM remember_tokens \
+                    "SELECT user_id, family_id, used_at FROM remember_tokens \
                      WHERE token_hash = ?1 AND expires_at > ?2",
                     params![hash.0.as_slice(), now.0],
                     |row| {
                         Ok(TakenRememberToken {
                             user_id: row.get(0)?,
                             family_id: row.get(1)?,
-                            reused: row.get(2)?,
+                            used_at: row.get::<_, Option<i64>>(2)?.map(Timestamp),
                         })
                     },
                 )
                 .optional()?;
-            if found.as_ref().is_some_and(|taken| !taken.reused) {
+            if found.as_ref().is_some_and(|taken| taken.used_at.is_none()) {
                 tx.execute(
-                    "UPDATE remember_tokens SET used = 1 WHERE token_hash = ?1",
-                    [hash.0.as_slice()],
+                    "UPDATE remember_tokens SET used_at = ?2 WHERE token_hash = ?1",
+                    params![hash.0.as_slice(), now.0],
                 )?;
             }
             tx.commit()?;

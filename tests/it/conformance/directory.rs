@@ -347,18 +347,19 @@ pub(super) async fn remember_tokens(d: &dyn Directory) {
     };
     let (a, b) = (remember("fa", expires).await, remember("fb", expires).await);
     let stale = remember("fs", Timestamp(base.0 - 1)).await;
-    let taken = |reused| {
+    let taken = |used_at| {
         Some(TakenRememberToken {
             user_id: user.id,
             family_id: "fa".into(),
-            reused,
+            used_at,
         })
     };
-    assert_eq!(d.take_remember_token(&a, base).await.unwrap(), taken(false));
+    assert_eq!(d.take_remember_token(&a, base).await.unwrap(), taken(None));
+    let later = Timestamp(base.0 + MINUTE);
     assert_eq!(
-        d.take_remember_token(&a, base).await.unwrap(),
-        taken(true),
-        "single use: taken again, it is known as used"
+        d.take_remember_token(&a, later).await.unwrap(),
+        taken(Some(base)),
+        "single use: taken again, it is known as used, and when"
     );
     assert_eq!(d.purge_expired_remember_tokens(base).await.unwrap(), 1);
     assert_eq!(d.take_remember_token(&stale, base).await.unwrap(), None);
@@ -385,13 +386,8 @@ pub(super) async fn remember_token_families(d: &dyn Directory) {
     for token in [&first, &other] {
         d.record_login(Some(token), &[]).await.unwrap();
     }
-    assert!(
-        !d.take_remember_token(&first.hash, base)
-            .await
-            .unwrap()
-            .unwrap()
-            .reused
-    );
+    let taken = d.take_remember_token(&first.hash, base).await.unwrap();
+    assert_eq!(taken.unwrap().used_at, None);
     // The renewal's token joins the family and extends it, the used token included.
     let second = remember_token(user.id, "family", "s2", Timestamp(base.0 + 2 * HOUR));
     d.record_login(Some(&second), &[]).await.unwrap();
@@ -410,7 +406,7 @@ pub(super) async fn remember_token_families(d: &dyn Directory) {
         Some(TakenRememberToken {
             user_id: user.id,
             family_id: "family".into(),
-            reused: true,
+            used_at: Some(base),
         })
     );
     let mut opened = d.delete_remember_family("family").await.unwrap();
@@ -467,7 +463,7 @@ pub(super) async fn login_record(d: &dyn Directory) {
     assert!(d.record_login(Some(&token), &events(1)).await.is_err());
     assert_eq!(logged().await, 3);
     let taken = d.take_remember_token(&token.hash, base).await.unwrap();
-    assert_eq!(taken.map(|t| (t.user_id, t.reused)), Some((user.id, false)));
+    assert_eq!(taken.map(|t| (t.user_id, t.used_at)), Some((user.id, None)));
 }
 
 pub(super) async fn audit(d: &dyn Directory) {
