@@ -357,14 +357,12 @@ impl Service {
             }
         }
         self.metrics.sessions_revoked.add(ended);
-        let username = match self.directory.user_by_id(taken.user_id).await? {
-            Some(user) => user.username.to_string(),
-            None => String::new(),
-        };
+        let user = self.directory.user_by_id(taken.user_id).await?;
+        let username = user.as_ref().map_or("", |user| user.username.as_str());
         let event = AuditEvent::new(now, AuditKind::RememberMeReuse, "system", Outcome::Success)
-            .subject(taken.user_id, &username)
+            .subject(taken.user_id, username)
             .client(client)
-            .reason("a used remember-me token was presented again; its family's tokens and sessions ended")
+            .reason("a used remember-me token presented again; its family's sessions ended")
             .count(ended);
         self.audit(event).await
     }
