@@ -626,7 +626,9 @@ fn login(server: &Server, client: &Client, sizes: &Sizes) -> Row {
     // other processes comes and goes.
     let (mut verify, mut logins) = (Vec::new(), Vec::new());
     for user in 0..sizes.login_users {
-        verify.push(stats::time(|| assert!(password::verify(&typed, &hash))));
+        verify.push(stats::time(|| {
+            assert_eq!(password::check(&typed, &hash), password::Match::Yes)
+        }));
         let body = serde_json::json!({
             "login": seed::login_name(user),
             "password": seed::LOGIN_PASSWORD,

@@ -24,10 +24,11 @@ pub enum AuditKind {
     GroupCreated,
     GroupMemberAdded,
     GroupShared,
+    RememberMeReuse,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 17] = [
+    pub const ALL: [AuditKind; 18] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -45,6 +46,7 @@ impl AuditKind {
         AuditKind::GroupCreated,
         AuditKind::GroupMemberAdded,
         AuditKind::GroupShared,
+        AuditKind::RememberMeReuse,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +68,7 @@ impl AuditKind {
             AuditKind::GroupCreated => "group_created",
             AuditKind::GroupMemberAdded => "group_member_added",
             AuditKind::GroupShared => "group_shared",
+            AuditKind::RememberMeReuse => "remember_me_reuse",
         }
     }
 

@@ -1,4 +1,6 @@
-//! Passwords: the NIST SP 800-63B aligned policy and Argon2id hashing.
+//! Passwords: the NIST SP 800-63B aligned policy and Argon2id hashing, both of the NFKC
+//! form of what was typed (SP 800-63B 5.1.1.2), so that one password typed in different
+//! Unicode forms (composed or decomposed accents, fullwidth letters) is the same password.
 
 use crate::domain::token::constant_time_eq;
 use argon2::password_hash::PasswordHasher;
@@ -7,6 +9,7 @@ use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::{LazyLock, Mutex};
+use unicode_normalization::UnicodeNormalization;
 
 /// Longest password accepted; SP 800-63B asks for at least 64.
 pub const MAX_LENGTH: usize = 128;
@@ -22,6 +25,11 @@ impl Password {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The NFKC form: what the policy judges and what is hashed.
+    fn normalized(&self) -> Password {
+        Password(self.0.nfkc().collect())
     }
 }
 
@@ -40,6 +48,8 @@ pub enum PolicyViolation {
     TooLong,
     #[error("this password is too common; choose one that is not on lists of leaked passwords")]
     TooCommon,
+    #[error("the password must not be only spaces or other whitespace")]
+    OnlyWhitespace,
 }
 
 /// Leaked-password list bundled with the binary (Django's 20k list, itself from Royce Williams).
@@ -51,14 +61,18 @@ static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Length in characters, not bytes, and no composition rules.
+/// Length in characters, not bytes, and no composition rules; of the NFKC form.
 pub fn check_policy(password: &Password, min_length: usize) -> Result<(), PolicyViolation> {
+    let password = password.normalized();
     let length = password.0.chars().count();
     if length < min_length {
         return Err(PolicyViolation::TooShort(min_length));
     }
     if length > MAX_LENGTH {
         return Err(PolicyViolation::TooLong);
+    }
+    if password.0.chars().all(char::is_whitespace) {
+        return Err(PolicyViolation::OnlyWhitespace);
     }
     if COMMON_PASSWORDS.contains(password.0.trim().to_lowercase().as_str()) {
         return Err(PolicyViolation::TooCommon);
@@ -72,12 +86,35 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes a password to a PHC string with a fresh random salt.
+/// Hashes a password's NFKC form to a PHC string with a fresh random salt.
 pub fn hash(password: &Password) -> String {
     argon2()
-        .hash_password(password.0.as_bytes())
+        .hash_password(password.normalized().0.as_bytes())
         .expect("Argon2 hashing with valid parameters cannot fail")
         .to_string()
+}
+
+/// How a typed password matched a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    No,
+    Yes,
+    /// Only as typed, not in its NFKC form: the hash was made before passwords were
+    /// normalised. It should be replaced by [`hash`] of the password.
+    YesUnnormalized,
+}
+
+/// Checks a typed password against a stored hash: its NFKC form, and when that differs and
+/// does not match, the password as typed, as hashes made before normalisation have it.
+pub fn check(password: &Password, phc: &str) -> Match {
+    let normalized = password.normalized();
+    if verify(&normalized, phc) {
+        Match::Yes
+    } else if normalized.0 != password.0 && verify(password, phc) {
+        Match::YesUnnormalized
+    } else {
+        Match::No
+    }
 }
 
 /// Argon2 working memories (19 MiB each at our parameters) kept between verifications, at
@@ -86,9 +123,10 @@ pub fn hash(password: &Password) -> String {
 static SPARE_MEMORIES: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 const MAX_SPARE_MEMORIES: usize = 4;
 
-/// Checks a password against a PHC string in constant time; a malformed stored hash never
-/// matches. Works like `PasswordVerifier::verify_password`, on reused memory.
-pub fn verify(password: &Password, phc: &str) -> bool {
+/// Checks the password's bytes, as they are, against a PHC string in constant time; a
+/// malformed stored hash never matches. Works like `PasswordVerifier::verify_password`, on
+/// reused memory.
+fn verify(password: &Password, phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
@@ -147,6 +185,35 @@ mod tests {
         assert!(check(&"é".repeat(64)).is_ok());
         assert_eq!(check("password1234"), Err(PolicyViolation::TooCommon));
         assert!(check("correct horse battery staple").is_ok());
+        assert_eq!(check(&" ".repeat(12)), Err(PolicyViolation::OnlyWhitespace));
+        assert_eq!(
+            check("\t\n\u{a0}\u{3000}        "),
+            Err(PolicyViolation::OnlyWhitespace)
+        );
+        // Judged in NFKC form: fullwidth letters are the common password they spell.
+        assert_eq!(
+            check("ｐａｓｓｗｏｒｄ１２３４"),
+            Err(PolicyViolation::TooCommon)
+        );
+    }
+
+    #[test]
+    fn unicode_forms_match_and_unnormalized_hashes_are_told() {
+        let composed = Password::new("Am\u{e9}lie cr\u{e8}me br\u{fb}l\u{e9}e");
+        let decomposed = Password::new("Ame\u{301}lie cre\u{300}me bru\u{302}le\u{301}e");
+        let phc = hash(&decomposed);
+        assert_eq!(check(&composed, &phc), Match::Yes);
+        assert_eq!(check(&decomposed, &phc), Match::Yes);
+        assert_eq!(
+            check(&Password::new("Amelie creme brulee"), &phc),
+            Match::No
+        );
+        let unnormalized = argon2()
+            .hash_password(decomposed.expose().as_bytes())
+            .unwrap()
+            .to_string();
+        assert_eq!(check(&decomposed, &unnormalized), Match::YesUnnormalized);
+        assert_eq!(check(&composed, &unnormalized), Match::No);
     }
 
     #[test]

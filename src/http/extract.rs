@@ -184,6 +184,8 @@ impl FromRequestParts<AppState> for ApiSession {
 pub struct AdminCaller {
     /// How the audit trail names the caller (`user:NAME` or `token:NAME`) and where from.
     pub actor: Actor,
+    /// The public id of the caller's own session; `None` for an API token.
+    pub session_id: Option<String>,
 }
 
 impl FromRequestParts<AppState> for AdminCaller {
@@ -205,6 +207,7 @@ impl FromRequestParts<AppState> for AdminCaller {
             return match state.service.authenticate_api_token(&secret).await? {
                 Some(token) => Ok(AdminCaller {
                     actor: Actor::from_client(format!("token:{}", token.name), &client),
+                    session_id: None,
                 }),
                 None => Err(ApiError::unauthorized()),
             };
@@ -215,6 +218,7 @@ impl FromRequestParts<AppState> for AdminCaller {
         }
         Ok(AdminCaller {
             actor: Actor::from_client(format!("user:{}", auth.user.username), &client),
+            session_id: Some(auth.session.id.clone()),
         })
     }
 }

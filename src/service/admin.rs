@@ -37,8 +37,17 @@ impl Service {
             .await?)
     }
 
-    /// Terminates one session by public id; 404 when there is no such session.
-    pub async fn terminate_session(&self, id: &str, actor: &Actor) -> ServiceResult<Session> {
+    /// Terminates one session by public id; 404 when there is no such session. The caller's
+    /// own `current` session is refused, as in self-service: ending it is logging out.
+    pub async fn terminate_session(
+        &self,
+        id: &str,
+        actor: &Actor,
+        current: Option<&str>,
+    ) -> ServiceResult<Session> {
+        if current == Some(id) {
+            return Err(ServiceError::CurrentSession);
+        }
         self.revoke_session_by_id(id, actor, "terminated by an administrator")
             .await
     }

@@ -3,16 +3,17 @@
 use super::authenticated::{Authenticated, CheckAnswer, NewSession};
 use super::check_cache::Judgement;
 use super::metrics::bump;
+use super::users::hash_password;
 use super::{Service, ServiceError, ServiceResult};
 use crate::blocking::run_blocking;
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
-use crate::domain::password::{self, DUMMY_HASH, Password};
+use crate::domain::password::{self, DUMMY_HASH, Match, Password};
 use crate::domain::session::{ClientInfo, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::{SecretToken, TokenHash, new_public_id};
 use crate::domain::user::{User, UserState};
 use crate::domain::user_agent;
-use crate::store::{CreateOutcome, RememberToken, SessionLimit};
+use crate::store::{CreateOutcome, RememberToken, SessionLimit, TakenRememberToken};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -65,7 +66,8 @@ impl Service {
             .as_ref()
             .and_then(|u| u.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.clone());
-        let password_ok = verify_password(request.password.clone(), stored_hash).await;
+        let matched = verify_password(request.password.clone(), stored_hash).await;
+        let password_ok = matched != Match::No;
         let now = self.now();
         let failure = |reason: &str| {
             AuditEvent::new(now, AuditKind::LoginFailure, "anonymous", Outcome::Failure)
@@ -111,6 +113,11 @@ impl Service {
             self.directory.clear_login_failures(user.id).await?;
             self.user_changed(user.id).await?;
         }
+        // A hash made before passwords were normalised: replaced while the password is known.
+        if matched == Match::YesUnnormalized {
+            let hash = hash_password(request.password.clone()).await?;
+            self.directory.set_password_hash(user.id, &hash).await?;
+        }
         let (session, token) = self.new_session(&user, &request.client, request.remember_me);
         // Written with the remember-me token, in the same directory write.
         let success = AuditEvent::new(
@@ -123,7 +130,7 @@ impl Service {
         .session(&session.id)
         .client(&request.client);
         match self
-            .store_session(user, session, token, Some(success))
+            .store_session(user, session, token, Some(success), None)
             .await
         {
             Err(ServiceError::SessionLimit(max)) => {
@@ -134,15 +141,17 @@ impl Service {
         }
     }
 
-    /// Creates a session (and a remember-me token if asked) under the per-user limit.
-    async fn open_session(
+    /// Creates a session under the per-user limit, with a remember-me token that joins
+    /// `remember_family`.
+    async fn renew_session(
         &self,
         user: User,
         client: &ClientInfo,
-        remember_me: bool,
+        remember_family: String,
     ) -> ServiceResult<NewSession> {
-        let (session, token) = self.new_session(&user, client, remember_me);
-        self.store_session(user, session, token, None).await
+        let (session, token) = self.new_session(&user, client, true);
+        self.store_session(user, session, token, None, Some(remember_family))
+            .await
     }
 
     /// A session for `user` from `client`, not yet stored, and its token.
@@ -176,15 +185,17 @@ impl Service {
     }
 
     /// Stores `session` under the per-user limit, then in one directory write its remember-me
-    /// token (if the session asks for one) and the audit events: evictions, a newly raised
-    /// IP-spread alarm and `success`. If that write fails the session is deleted again, so
-    /// a failed login leaves none behind.
+    /// token (if the session asks for one; it joins `remember_family`, or starts a family
+    /// when `None`) and the audit events: evictions, a newly raised IP-spread alarm and
+    /// `success`. If that write fails the session is deleted again, so a failed login leaves
+    /// none behind.
     async fn store_session(
         &self,
         user: User,
         session: Session,
         token: SecretToken,
         success: Option<AuditEvent>,
+        remember_family: Option<String>,
     ) -> ServiceResult<NewSession> {
         let now = session.created_at;
         // The owner is never refused: the oldest of its sessions makes room instead.
@@ -216,6 +227,8 @@ impl Service {
             let remember = remember_token.as_ref().map(|token| RememberToken {
                 hash: token.hash(),
                 user_id: user.id,
+                family_id: remember_family.unwrap_or_else(new_public_id),
+                session_id: session.id.clone(),
                 expires_at: now.plus(self.policy.remember_me_lifetime),
             });
             self.directory
@@ -269,20 +282,38 @@ impl Service {
         let Some(remember) = &credentials.remember_token else {
             return Ok(None);
         };
-        let Some(user_id) = self
+        let Some(taken) = self
             .directory
             .take_remember_token(&remember.hash(), now)
             .await?
         else {
             return Ok(None);
         };
-        let Some(user) = self.active_user(user_id).await? else {
+        if let Some(used_at) = taken.used_at {
+            if now >= used_at.plus(self.policy.remember_me_reuse_grace) {
+                self.end_remember_family(&taken, client, now).await?;
+            }
+            return Ok(None);
+        }
+        let Some(user) = self.active_user(taken.user_id).await? else {
             return Ok(None);
         };
-        let renewed = match self.open_session(user, client, true).await {
+        let renewed = match self
+            .renew_session(user, client, taken.family_id.clone())
+            .await
+        {
             Ok(renewed) => renewed,
-            Err(ServiceError::SessionLimit(_)) => return Ok(None),
-            Err(other) => return Err(other),
+            Err(error) => {
+                // The token is spent and has no successor: its family goes, so that the
+                // browser presenting it again is not taken for a thief.
+                self.directory
+                    .delete_remember_family(&taken.family_id)
+                    .await?;
+                return match error {
+                    ServiceError::SessionLimit(_) => Ok(None),
+                    other => Err(other),
+                };
+            }
         };
         let event = AuditEvent::new(
             now,
@@ -302,6 +333,38 @@ impl Service {
             renewed: Some(Box::new(renewed)),
             check_answer: CheckAnswer::default(),
         })))
+    }
+
+    /// A used remember-me token presented again, past the grace for requests sent together,
+    /// means two holders of one chain, its owner and a thief, and no telling which is which:
+    /// the family ends, its tokens and every session it opened, and the audit trail says so.
+    async fn end_remember_family(
+        &self,
+        taken: &TakenRememberToken,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) -> ServiceResult<()> {
+        let opened = self
+            .directory
+            .delete_remember_family(&taken.family_id)
+            .await?;
+        let mut ended = 0;
+        for id in &opened {
+            if let Some(session) = self.sessions.delete(id).await?
+                && !session.is_expired(now)
+            {
+                ended += 1;
+            }
+        }
+        self.metrics.sessions_revoked.add(ended);
+        let user = self.directory.user_by_id(taken.user_id).await?;
+        let username = user.as_ref().map_or("", |user| user.username.as_str());
+        let event = AuditEvent::new(now, AuditKind::RememberMeReuse, "system", Outcome::Success)
+            .subject(taken.user_id, username)
+            .client(client)
+            .reason("a used remember-me token presented again; its family's sessions ended")
+            .count(ended);
+        self.audit(event).await
     }
 
     async fn valid_session(
@@ -460,9 +523,10 @@ impl Drop for WriteUnderWay<'_> {
     }
 }
 
-/// Argon2 verification, ~10 ms of CPU.
-async fn verify_password(typed: Password, stored_hash: String) -> bool {
-    run_blocking(move || password::verify(&typed, &stored_hash))
+/// Argon2 verification, ~10 ms of CPU (twice for a password whose NFKC form differs and
+/// does not match: see [`password::check`]).
+async fn verify_password(typed: Password, stored_hash: String) -> Match {
+    run_blocking(move || password::check(&typed, &stored_hash))
         .await
-        .unwrap_or(false)
+        .unwrap_or(Match::No)
 }

@@ -50,6 +50,12 @@ pub enum ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// A browser restoring its tabs, or a page firing requests together, sends the same
+/// remember-me token several times at once: the first renews it, and those arriving within
+/// this time of that use are answered as signed out, as a spent token always was, without
+/// ending the family as a replay by a thief does.
+pub const REMEMBER_ME_REUSE_GRACE: Duration = Duration::from_secs(10);
+
 /// The session and login rules from configuration, in the units the service uses.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -57,6 +63,9 @@ pub struct Policy {
     pub limit: SessionLimit,
     pub activity_write_interval: Duration,
     pub remember_me_lifetime: Duration,
+    /// How long after its use a remember-me token presented again is taken for a request
+    /// the browser sent at once with the first, not for theft ([`REMEMBER_ME_REUSE_GRACE`]).
+    pub remember_me_reuse_grace: Duration,
     pub password_min_length: usize,
     pub lockout: LockoutPolicy,
     pub ip_spread_threshold: u32,
@@ -78,6 +87,7 @@ impl Policy {
             },
             activity_write_interval: s.activity_write_interval(),
             remember_me_lifetime: s.remember_me_lifetime.0,
+            remember_me_reuse_grace: REMEMBER_ME_REUSE_GRACE,
             password_min_length: settings.login.password_min_length,
             lockout: LockoutPolicy {
                 threshold: settings.login.lockout_threshold,

@@ -27,6 +27,13 @@ pub struct CreatedUser {
     pub generated_password: Option<Password>,
 }
 
+/// Argon2 hashing (see [`password::hash`]), ~10 ms of CPU, off the async threads.
+pub(super) async fn hash_password(password: Password) -> ServiceResult<String> {
+    run_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| ServiceError::Store(StoreError::Unavailable(e.to_string())))
+}
+
 /// The name of the owner account `serve` creates on a new store.
 pub const OWNER_USERNAME: &str = "admin";
 
@@ -57,9 +64,7 @@ impl Service {
         };
         password::check_policy(&password, self.policy.password_min_length)
             .map_err(|violation| ServiceError::BadInput(violation.to_string()))?;
-        let password_hash = run_blocking(move || password::hash(&password))
-            .await
-            .map_err(|e| ServiceError::Store(StoreError::Unavailable(e.to_string())))?;
+        let password_hash = hash_password(password).await?;
         let new = NewUser {
             name: request.name.unwrap_or_else(|| username.to_string()),
             username,

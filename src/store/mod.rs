@@ -85,12 +85,29 @@ impl CreateOutcome {
     }
 }
 
-/// A remember-me token to store: only its hash, whose it is and until when.
-#[derive(Debug, Clone, Copy)]
+/// A remember-me token to store: only its hash, whose it is, its family, the session it
+/// opened and until when.
+#[derive(Debug, Clone)]
 pub struct RememberToken {
     pub hash: TokenHash,
     pub user_id: i64,
+    /// The chain of renewals it belongs to: a sign-in starts one, and the token a renewal
+    /// issues joins the family of the token it replaces.
+    pub family_id: String,
+    /// The session opened with it: the sign-in's, or the renewal's.
+    pub session_id: String,
+    /// Storing it extends its whole family to this time.
     pub expires_at: Timestamp,
+}
+
+/// A presented remember-me token, as [`RememberTokenStore::take_remember_token`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenRememberToken {
+    pub user_id: i64,
+    pub family_id: String,
+    /// When it was first used, if this is not its first use: a copy of a token already
+    /// rotated is being presented.
+    pub used_at: Option<Timestamp>,
 }
 
 /// A page of results with the total before paging.
@@ -296,15 +313,18 @@ pub trait RememberTokenStore: Send + Sync {
         remember: Option<&RememberToken>,
         events: &[AuditEvent],
     ) -> StoreResult<()>;
-    /// Consumes a remember-me token (single use): its user, if it was valid.
+    /// Marks an unexpired remember-me token used at `now` (each is good once) and says whose
+    /// it is and when it had been used before; `None` when it is unknown or expired.
     async fn take_remember_token(
         &self,
         hash: &TokenHash,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>>;
-    /// Revokes every remember-me token of these users at once; how many.
+    ) -> StoreResult<Option<TakenRememberToken>>;
+    /// Deletes every token of a family, used or not; the ids of the sessions they opened.
+    async fn delete_remember_family(&self, family_id: &str) -> StoreResult<Vec<String>>;
+    /// Revokes every remember-me token of these users at once, used ones included; how many.
     async fn revoke_remember_tokens(&self, user_ids: &[i64]) -> StoreResult<u64>;
-    /// Removes expired remember-me tokens; how many.
+    /// Removes expired remember-me tokens, used ones included; how many.
     async fn purge_expired_remember_tokens(&self, now: Timestamp) -> StoreResult<u64>;
 }
 

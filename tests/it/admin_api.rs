@@ -202,6 +202,29 @@ async fn logout_all_devices_ends_all_five() {
 }
 
 #[tokio::test]
+async fn an_admin_cannot_terminate_their_own_current_session() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    let (_, whoami) = admin.get_json("/api/session").await;
+    let own = whoami["session"]["id"].as_str().unwrap();
+    let response = admin.delete(&format!("/api/admin/sessions/{own}")).await;
+    let message = assert_error(response, StatusCode::CONFLICT, "current_session").await;
+    assert!(message.contains("log out"), "{message}");
+    assert_eq!(
+        admin.session_status().await,
+        StatusCode::OK,
+        "still signed in"
+    );
+    // Another session of the same administrator ends as any other.
+    let laptop = server.signed_in(CHROME_ANDROID, "root").await;
+    let (_, other) = laptop.get_json("/api/session").await;
+    let other = other["session"]["id"].as_str().unwrap();
+    let response = admin.delete(&format!("/api/admin/sessions/{other}")).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(laptop.session_status().await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn the_owner_can_be_terminated_and_log_in_again() {
     let server = spawn().await;
     let password = server.service.ensure_owner().await.unwrap().unwrap();

@@ -3,6 +3,7 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
+use sessiond::domain::audit::{AuditFilter, AuditKind};
 use std::time::{Duration, Instant};
 
 #[tokio::test]
@@ -140,6 +141,92 @@ async fn remember_me_recreates_the_session_after_idle_expiry() {
 }
 
 #[tokio::test]
+async fn a_replayed_remember_me_token_ends_its_family() {
+    let server = spawn_with_policy(
+        |s| s.sessions.idle_timeout = duration("1s"),
+        |p| p.remember_me_reuse_grace = Duration::ZERO,
+    )
+    .await;
+    replaying_a_remember_me_token_ends_its_family(&server).await;
+}
+
+/// A remember-me token presented again after its renewal, on `server`, whose sessions idle
+/// out after a second and which gives no grace to a token sent twice at once: the renewed
+/// session and the successor token end, another family of the user lives on, and the audit
+/// trail has the event.
+pub async fn replaying_a_remember_me_token_ends_its_family(server: &TestServer) {
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let phone = server.browser(CHROME_ANDROID);
+    let login = browser.login_remembered("alice").await;
+    let remember = set_cookie(login.headers(), "sessiond_remember").expect("remember-me cookie");
+    phone.login_remembered("alice").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let renewal = browser.get("/api/session").await;
+    assert_eq!(renewal.status(), StatusCode::OK);
+    let renewed = set_cookie(renewal.headers(), "sessiond_session").expect("a new session");
+    let rotated = set_cookie(renewal.headers(), "sessiond_remember").expect("a rotated token");
+
+    // The spent token from elsewhere: one of the two holders of the chain is a thief.
+    let replay = server.status_with_cookie("sessiond_remember", &remember);
+    assert_eq!(replay.await, StatusCode::UNAUTHORIZED);
+    let session = server.status_with_cookie("sessiond_session", &renewed);
+    assert_eq!(
+        session.await,
+        StatusCode::UNAUTHORIZED,
+        "the renewed session ended"
+    );
+    let successor = server.status_with_cookie("sessiond_remember", &rotated);
+    assert_eq!(
+        successor.await,
+        StatusCode::UNAUTHORIZED,
+        "the successor is revoked"
+    );
+    assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        phone.session_status().await,
+        StatusCode::OK,
+        "another family of the user renews as before"
+    );
+    let reuse = AuditFilter {
+        kind: Some(AuditKind::RememberMeReuse),
+        ..AuditFilter::default()
+    };
+    let events = server.service.audit_trail(&reuse, 10, 0).await.unwrap();
+    let [event] = &events.items[..] else {
+        panic!("one remember_me_reuse event: {events:?}")
+    };
+    let event = (
+        event.actor.as_str(),
+        event.subject_username.as_deref(),
+        event.ip_address.as_deref(),
+        event.session_count,
+    );
+    assert_eq!(event, ("system", Some("alice"), Some("127.0.0.1"), Some(1)));
+}
+
+#[tokio::test]
+async fn a_remember_me_token_sent_twice_at_once_leaves_its_family_alone() {
+    let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let login = browser.login_remembered("alice").await;
+    let remember = set_cookie(login.headers(), "sessiond_remember").expect("remember-me cookie");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let renewal = browser.get("/api/session").await;
+    assert_eq!(renewal.status(), StatusCode::OK);
+    let rotated = set_cookie(renewal.headers(), "sessiond_remember").expect("a rotated token");
+
+    // The same spent token right after, as from a second tab restored with the first.
+    let again = server.status_with_cookie("sessiond_remember", &remember);
+    assert_eq!(again.await, StatusCode::UNAUTHORIZED, "a spent token");
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+    let successor = server.status_with_cookie("sessiond_remember", &rotated);
+    assert_eq!(successor.await, StatusCode::OK, "the successor renews");
+    assert!(!audit_kinds(&server).contains(&"remember_me_reuse".to_owned()));
+}
+
+#[tokio::test]
 async fn any_logout_revokes_every_remember_me_token_of_the_user() {
     let server = spawn_with(|s| s.sessions.idle_timeout = duration("1s")).await;
     server.create_user("alice", false).await;
@@ -158,6 +245,75 @@ async fn any_logout_revokes_every_remember_me_token_of_the_user() {
         StatusCode::OK,
         "other users keep theirs"
     );
+}
+
+/// Signs `login` in with `password` from a new browser; the status.
+async fn sign_in_status(server: &TestServer, login: &str, password: &str) -> StatusCode {
+    let browser = server.browser(FIREFOX_UBUNTU);
+    browser.login_as(login, password, false).await.status()
+}
+
+#[tokio::test]
+async fn a_password_signs_in_whatever_its_unicode_form() {
+    let server = spawn().await;
+    // Composed accents at creation; decomposed ones, as some keyboards and systems send.
+    server
+        .create_user_with("amelie", false, "Am\u{e9}lie cr\u{e8}me br\u{fb}l\u{e9}e")
+        .await;
+    let decomposed = "Ame\u{301}lie cre\u{300}me bru\u{302}le\u{301}e";
+    let status = sign_in_status(&server, "amelie", decomposed).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Fullwidth letters, as an East Asian input method types them, are the ASCII ones.
+    server.create_user_with("wide", false, PASSWORD).await;
+    let fullwidth: String = PASSWORD
+        .chars()
+        .map(|c| match c {
+            'a'..='z' => char::from_u32(c as u32 - 'a' as u32 + 0xFF41).unwrap(),
+            other => other,
+        })
+        .collect();
+    assert_ne!(fullwidth, PASSWORD);
+    let status = sign_in_status(&server, "wide", &fullwidth).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let wrong = sign_in_status(&server, "wide", "ｗｒｏｎｇ ｐａｓｓｗｏｒｄ ｈｅｒｅ").await;
+    assert_eq!(wrong, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_hash_made_before_normalisation_signs_in_and_is_rewritten() {
+    use argon2::password_hash::PasswordHasher;
+    use sessiond::domain::password::{self, Match, Password};
+    let server = spawn().await;
+    let id = server.create_user("legacy", false).await;
+    // Hashed as typed, decomposed, as sessiond did before it normalised passwords.
+    let typed = "Ame\u{301}lie cre\u{300}me bru\u{302}le\u{301}e";
+    let old = argon2::Argon2::default()
+        .hash_password(typed.as_bytes())
+        .unwrap()
+        .to_string();
+    server
+        .service
+        .directory
+        .set_password_hash(id, &old)
+        .await
+        .unwrap();
+    let composed = "Am\u{e9}lie cr\u{e8}me br\u{fb}l\u{e9}e";
+    let status = sign_in_status(&server, "legacy", typed).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let stored: String =
+        server.query_one("SELECT password_hash FROM users WHERE username = 'legacy'");
+    assert_ne!(stored, old, "rewritten at sign-in");
+    assert_eq!(
+        password::check(&Password::new(composed), &stored),
+        Match::Yes
+    );
+    for form in [composed, typed] {
+        let status = sign_in_status(&server, "legacy", form).await;
+        assert_eq!(status, StatusCode::CREATED, "{form:?}");
+    }
+    let unchanged: String =
+        server.query_one("SELECT password_hash FROM users WHERE username = 'legacy'");
+    assert_eq!(unchanged, stored, "rewritten once");
 }
 
 #[tokio::test]

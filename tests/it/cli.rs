@@ -160,6 +160,15 @@ fn bad_usage_and_unknown_users_exit_2() {
     assert_eq!(common.status.code(), Some(2));
     assert!(text(&common.stderr).contains("too common"));
 
+    // Spaces, a tab and ideographic spaces: long enough, and nothing but whitespace.
+    let blank = create_user(dir.path(), "bob", "      \t\u{3000}\u{3000}      ", &[]);
+    assert_eq!(blank.status.code(), Some(2));
+    assert!(
+        text(&blank.stderr).contains("must not be only spaces or other whitespace"),
+        "{}",
+        text(&blank.stderr)
+    );
+
     let bad_name = run(
         dir.path(),
         &["users", "create", "Bob Smith", "--email", "bob@example.com"],

@@ -36,6 +36,15 @@ pub struct TestServer {
 
 /// Starts a server with default settings changed by `configure`.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
+    spawn_with_policy(configure, |_| {}).await
+}
+
+/// [`spawn_with`], with the service's policy `adjust`ed once read from the settings: for
+/// rules no setting reaches, such as the remember-me reuse grace.
+pub async fn spawn_with_policy(
+    configure: impl FnOnce(&mut Settings),
+    adjust: impl FnOnce(&mut Policy),
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("sessiond.db");
     let mut settings = Settings::default();
@@ -48,11 +57,9 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
     let address = app.local_addr().unwrap();
     settings.server.public_url = format!("http://{address}");
     let stores = sessiond::store::open(&settings.storage).await.unwrap();
-    let service = Arc::new(Service::new(
-        stores,
-        Arc::new(SystemClock),
-        Policy::from_settings(&settings),
-    ));
+    let mut policy = Policy::from_settings(&settings);
+    adjust(&mut policy);
+    let service = Arc::new(Service::new(stores, Arc::new(SystemClock), policy));
     let state = AppState::new(service.clone(), &settings);
     tokio::spawn(app.run(state, std::future::pending()));
     TestServer {
@@ -74,13 +81,18 @@ impl TestServer {
 
     /// Adds a user with [`PASSWORD`] straight through the service.
     pub async fn create_user(&self, username: &str, admin: bool) -> i64 {
+        self.create_user_with(username, admin, PASSWORD).await
+    }
+
+    /// Adds a user with `password` straight through the service.
+    pub async fn create_user_with(&self, username: &str, admin: bool, password: &str) -> i64 {
         let request = CreateUser {
             username: username.into(),
             email: format!("{username}@example.com"),
             name: Some(format!("{username} Example")),
             is_admin: admin,
             is_bot: false,
-            password: Some(Password::new(PASSWORD)),
+            password: Some(Password::new(password)),
         };
         self.service
             .create_user(request, &"test".into())

@@ -118,6 +118,16 @@ async fn the_release_file_upgrades_and_keeps_every_row() {
         assert_eq!(after.get(table), Some(rows), "the rows of {table}");
     }
     assert_eq!(recorded(&path), every_version());
+    let own_families: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM remember_tokens \
+             WHERE family_id = lower(hex(token_hash)) AND used_at IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(own_families, 4, "the release's tokens start a family each");
 
     let d = &stores.directory;
     let now = SystemClock.now();

@@ -7,7 +7,7 @@ use sessiond::domain::audit::AuditFilter;
 use sessiond::domain::group::{GroupPath, NewGroup};
 use sessiond::domain::time::Timestamp;
 use sessiond::domain::token::TokenHash;
-use sessiond::store::{Stores, open};
+use sessiond::store::{Stores, TakenRememberToken, open};
 
 /// Each component's first migration, as the oldest release shipped it.
 const FIRST: [(&str, &str); 2] = [
@@ -107,7 +107,12 @@ async fn the_first_schema_upgrades_to_the_latest_and_keeps_its_rows() {
         d.take_remember_token(&TokenHash([0xab; 32]), Timestamp(2000))
             .await
             .unwrap(),
-        Some(alice.id)
+        Some(TakenRememberToken {
+            user_id: alice.id,
+            family_id: "ab".repeat(32),
+            used_at: None,
+        }),
+        "a token stored before families starts one of its own"
     );
     let audit = d.list_audit(&AuditFilter::default(), 10, 0).await.unwrap();
     assert_eq!(audit.items[0].subject_username.as_deref(), Some("alice"));

@@ -83,6 +83,25 @@ async fn http_on_postgres_alone() {
     representative_flow(Backend::Postgres, Backend::Postgres).await;
 }
 
+/// The remember-me family rule ends sessions held in Redis through the stores' traits.
+#[tokio::test]
+async fn a_replayed_remember_me_token_ends_its_family_on_redis_and_postgres() {
+    let Some(stores) = pair(Backend::Redis, Backend::Postgres) else {
+        return;
+    };
+    let (sessions, directory) = (stores.0.url.clone(), stores.1.url.clone());
+    let server = spawn_with_policy(
+        move |s| {
+            s.storage.sessions = sessions;
+            s.storage.directory = directory;
+            s.sessions.idle_timeout = duration("1s");
+        },
+        |p| p.remember_me_reuse_grace = Duration::ZERO,
+    )
+    .await;
+    crate::auth::replaying_a_remember_me_token_ends_its_family(&server).await;
+}
+
 #[tokio::test]
 async fn a_redis_outage_fails_closed_and_the_node_recovers_by_itself() {
     let Some(mut redis) = PrivateRedis::start() else {

@@ -106,6 +106,8 @@ async fn terminate_user_sessions(
         (status = 204, description = "Terminated; that device is signed out"),
         BadRequest, AdminErrors,
         (status = 404, body = ErrorBody, description = "No such active session"),
+        (status = 409, body = ErrorBody, description = "The caller's own current session: log out instead",
+         example = json!(examples::current_session())),
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -114,6 +116,9 @@ async fn terminate_session(
     admin: AdminCaller,
     Checked(Path(id)): Checked<Path<String>>,
 ) -> Result<StatusCode, ApiError> {
-    state.service.terminate_session(&id, &admin.actor).await?;
+    state
+        .service
+        .terminate_session(&id, &admin.actor, admin.session_id.as_deref())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -50,7 +50,8 @@ async fn list(
         (status = 204, description = "Revoked; that device is signed out"),
         BadRequest, SignedInErrors, CrossOrigin,
         (status = 404, body = ErrorBody, description = "Not one of the caller's sessions"),
-        (status = 409, body = ErrorBody, description = "The current session: log out instead"),
+        (status = 409, body = ErrorBody, description = "The current session: log out instead",
+         example = json!(examples::current_session())),
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]

@@ -12,6 +12,7 @@ use crate::domain::user_agent::DeviceType;
 use crate::http::csrf::cross_origin_refused;
 use crate::http::error::ApiError;
 use crate::http::extract;
+use crate::service::ServiceError;
 use crate::service::admin::UserOverview;
 use crate::service::groups::{AffectedUser, RevocationReport};
 use crate::store::Page;
@@ -188,6 +189,10 @@ pub fn not_admin() -> Value {
 
 pub fn cross_origin() -> Value {
     cross_origin_refused().body()
+}
+
+pub fn current_session() -> Value {
+    ApiError::from(ServiceError::CurrentSession).body()
 }
 
 pub fn store_unavailable() -> Value {

@@ -10,13 +10,17 @@ use std::sync::LazyLock;
 use tokio_postgres::types::ToSql;
 
 /// [`PgDirectory::write_audit`]'s one statement, so one round trip and an implicit
-/// transaction: the remember-me token ($12–$14, skipped when NULL) in a data-modifying
-/// WITH, and any number of events, their order kept, from arrays ($1–$11): a group
-/// revocation's thousands cost one insert, not one each.
+/// transaction: the remember-me token ($12–$16, skipped when NULL) and its family's new
+/// expiry in data-modifying WITHs, and any number of events, their order kept, from arrays
+/// ($1–$11): a group revocation's thousands cost one insert, not one each.
 static WRITE_AUDIT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH token AS (INSERT INTO remember_tokens (token_hash, user_id, expires_at) \
-         SELECT $12::BYTEA, $13::BIGINT, $14::BIGINT WHERE $12::BYTEA IS NOT NULL) \
+        "WITH token AS (INSERT INTO remember_tokens \
+         (token_hash, user_id, family_id, session_id, expires_at) \
+         SELECT $12::BYTEA, $13::BIGINT, $15::TEXT, $16::TEXT, $14::BIGINT \
+         WHERE $12::BYTEA IS NOT NULL), \
+         family AS (UPDATE remember_tokens SET expires_at = $14::BIGINT \
+         WHERE family_id = $15::TEXT) \
          INSERT INTO audit_events ({AUDIT_INSERT_COLUMNS}) \
          SELECT {AUDIT_INSERT_COLUMNS} FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], \
          $4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], \
@@ -52,9 +56,11 @@ impl PgDirectory {
         let token_hash = remember.map(|t| t.hash.0.as_slice());
         let token_user = remember.map(|t| t.user_id);
         let token_expiry = remember.map(|t| t.expires_at.0);
+        let token_family = remember.map(|t| t.family_id.as_str());
+        let token_session = remember.map(|t| t.session_id.as_str());
         with_client_for(&self.pool, events.len(), async |client| {
             let statement = client.prepare_cached(&WRITE_AUDIT).await?;
-            let params: [&(dyn ToSql + Sync); 14] = [
+            let params: [&(dyn ToSql + Sync); 16] = [
                 &at,
                 &kind,
                 &actor,
@@ -69,6 +75,8 @@ impl PgDirectory {
                 &token_hash,
                 &token_user,
                 &token_expiry,
+                &token_family,
+                &token_session,
             ];
             client.execute(&statement, &params).await?;
             Ok(())

@@ -4,9 +4,11 @@ use super::{HOUR, MINUTE, now};
 use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
 use sessiond::domain::group::{GroupPath, NewGroup};
 use sessiond::domain::time::Timestamp;
-use sessiond::domain::token::{SecretToken, TokenHash};
+use sessiond::domain::token::SecretToken;
 use sessiond::domain::user::{Email, NewUser, UserKind, UserState, Username};
-use sessiond::store::{Directory, DirectoryImport, LockoutPolicy, RememberToken, StoreError};
+use sessiond::store::{
+    Directory, DirectoryImport, LockoutPolicy, RememberToken, StoreError, TakenRememberToken,
+};
 use std::time::Duration;
 
 pub(super) async fn ping(d: &dyn Directory) {
@@ -323,44 +325,109 @@ pub(super) async fn lockout(d: &dyn Directory) {
     assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
 }
 
+/// A remember-me token of `user` in `family`, opened with `session`, until `expires_at`.
+fn remember_token(user: i64, family: &str, session: &str, expires_at: Timestamp) -> RememberToken {
+    RememberToken {
+        hash: SecretToken::generate().hash(),
+        user_id: user,
+        family_id: family.into(),
+        session_id: session.into(),
+        expires_at,
+    }
+}
+
 pub(super) async fn remember_tokens(d: &dyn Directory) {
     let base = now();
     let user = d.create_user(&new_user("remy"), base).await.unwrap();
-    let (a, b, stale) = (
-        SecretToken::generate().hash(),
-        SecretToken::generate().hash(),
-        SecretToken::generate().hash(),
-    );
     let expires = Timestamp(base.0 + HOUR);
-    let remember = async |hash: &TokenHash, expires_at| {
-        let token = RememberToken {
-            hash: *hash,
-            user_id: user.id,
-            expires_at,
-        };
+    let remember = async |family: &str, expires_at| {
+        let token = remember_token(user.id, family, "s", expires_at);
         d.record_login(Some(&token), &[]).await.unwrap();
+        token.hash
     };
-    for hash in [&a, &b] {
-        remember(hash, expires).await;
-    }
-    remember(&stale, Timestamp(base.0 - 1)).await;
+    let (a, b) = (remember("fa", expires).await, remember("fb", expires).await);
+    let stale = remember("fs", Timestamp(base.0 - 1)).await;
+    let taken = |used_at| {
+        Some(TakenRememberToken {
+            user_id: user.id,
+            family_id: "fa".into(),
+            used_at,
+        })
+    };
+    assert_eq!(d.take_remember_token(&a, base).await.unwrap(), taken(None));
+    let later = Timestamp(base.0 + MINUTE);
     assert_eq!(
-        d.take_remember_token(&a, base).await.unwrap(),
-        Some(user.id)
-    );
-    assert_eq!(
-        d.take_remember_token(&a, base).await.unwrap(),
-        None,
-        "single use"
+        d.take_remember_token(&a, later).await.unwrap(),
+        taken(Some(base)),
+        "single use: taken again, it is known as used, and when"
     );
     assert_eq!(d.purge_expired_remember_tokens(base).await.unwrap(), 1);
     assert_eq!(d.take_remember_token(&stale, base).await.unwrap(), None);
-    assert_eq!(d.revoke_remember_tokens(&[user.id]).await.unwrap(), 1);
+    assert_eq!(
+        d.revoke_remember_tokens(&[user.id]).await.unwrap(),
+        2,
+        "the used token goes too"
+    );
+    assert_eq!(d.take_remember_token(&a, base).await.unwrap(), None);
     assert_eq!(d.take_remember_token(&b, base).await.unwrap(), None);
     // An expired token is refused even before it is purged.
-    remember(&stale, expires).await;
+    let late = remember("fl", expires).await;
     let after = Timestamp(expires.0 + 1);
-    assert_eq!(d.take_remember_token(&stale, after).await.unwrap(), None);
+    assert_eq!(d.take_remember_token(&late, after).await.unwrap(), None);
+}
+
+/// A family: the tokens of one sign-in and its renewals, kept (used ones marked) until the
+/// last renewal's expiry, and deleted together with the sessions they opened named.
+pub(super) async fn remember_token_families(d: &dyn Directory) {
+    let base = now();
+    let user = d.create_user(&new_user("fay"), base).await.unwrap();
+    let first = remember_token(user.id, "family", "s1", Timestamp(base.0 + HOUR));
+    let other = remember_token(user.id, "other", "s9", Timestamp(base.0 + HOUR));
+    for token in [&first, &other] {
+        d.record_login(Some(token), &[]).await.unwrap();
+    }
+    let taken = d.take_remember_token(&first.hash, base).await.unwrap();
+    assert_eq!(taken.unwrap().used_at, None);
+    // The renewal's token joins the family and extends it, the used token included.
+    let second = remember_token(user.id, "family", "s2", Timestamp(base.0 + 2 * HOUR));
+    d.record_login(Some(&second), &[]).await.unwrap();
+    let past_first = Timestamp(base.0 + HOUR + MINUTE);
+    assert_eq!(
+        d.purge_expired_remember_tokens(past_first).await.unwrap(),
+        1,
+        "other only"
+    );
+    let replayed = d
+        .take_remember_token(&first.hash, past_first)
+        .await
+        .unwrap();
+    assert_eq!(
+        replayed,
+        Some(TakenRememberToken {
+            user_id: user.id,
+            family_id: "family".into(),
+            used_at: Some(base),
+        })
+    );
+    let mut opened = d.delete_remember_family("family").await.unwrap();
+    opened.sort();
+    assert_eq!(opened, ["s1", "s2"]);
+    assert_eq!(
+        d.take_remember_token(&second.hash, base).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        d.take_remember_token(&first.hash, base).await.unwrap(),
+        None
+    );
+    assert!(d.delete_remember_family("family").await.unwrap().is_empty());
+    // The purge takes a whole expired family, used tokens and all.
+    let third = remember_token(user.id, "third", "s3", Timestamp(base.0 + HOUR));
+    d.record_login(Some(&third), &[]).await.unwrap();
+    d.take_remember_token(&third.hash, base).await.unwrap();
+    let past = Timestamp(base.0 + HOUR);
+    assert_eq!(d.purge_expired_remember_tokens(past).await.unwrap(), 1);
+    assert!(d.delete_remember_family("third").await.unwrap().is_empty());
 }
 
 /// A login's token and audit events are written together, or neither is.
@@ -387,11 +454,7 @@ pub(super) async fn login_record(d: &dyn Directory) {
         };
         d.list_audit(&mine, 0, 0).await.unwrap().total
     };
-    let token = RememberToken {
-        hash: SecretToken::generate().hash(),
-        user_id: user.id,
-        expires_at: Timestamp(base.0 + HOUR),
-    };
+    let token = remember_token(user.id, "login", "s", Timestamp(base.0 + HOUR));
     d.record_login(Some(&token), &events(2)).await.unwrap();
     assert_eq!(logged().await, 2);
     d.record_login(None, &events(1)).await.unwrap();
@@ -399,10 +462,8 @@ pub(super) async fn login_record(d: &dyn Directory) {
     // The same token hash again is refused, and the events with it are not written.
     assert!(d.record_login(Some(&token), &events(1)).await.is_err());
     assert_eq!(logged().await, 3);
-    assert_eq!(
-        d.take_remember_token(&token.hash, base).await.unwrap(),
-        Some(user.id)
-    );
+    let taken = d.take_remember_token(&token.hash, base).await.unwrap();
+    assert_eq!(taken.map(|t| (t.user_id, t.used_at)), Some((user.id, None)));
 }
 
 pub(super) async fn audit(d: &dyn Directory) {

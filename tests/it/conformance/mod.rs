@@ -58,6 +58,7 @@ macro_rules! directory_checks {
             users,
             lockout,
             remember_tokens,
+            remember_token_families,
             audit,
             login_record,
             groups,

@@ -126,7 +126,8 @@ pub(super) async fn terminate(
     if !form_token_valid(&state, &headers, &form.csrf_token) {
         return refused_form();
     }
-    let result = state.service.terminate_session(&id, &actor).await;
+    // The console's Terminate ends any row, the administrator's own session included.
+    let result = state.service.terminate_session(&id, &actor, None).await;
     let return_to = admin_return_to(form.return_to.as_deref(), "/admin/sessions");
     back(
         &return_to,

@@ -1,0 +1,11 @@
+-- A remember-me token belongs to a family: a sign-in starts one, and the token each renewal
+-- issues joins the family of the one it replaces. A used token stays, with the time of its
+-- use, until its family expires, so that presenting it again is recognised; each token
+-- names the session it opened, so that the family's sessions can be ended. Tokens stored before this step
+-- start a family each, named by their own hash; the session they opened is not known.
+ALTER TABLE remember_tokens ADD COLUMN family_id TEXT;
+ALTER TABLE remember_tokens ADD COLUMN session_id TEXT;
+ALTER TABLE remember_tokens ADD COLUMN used_at BIGINT;
+UPDATE remember_tokens SET family_id = encode(token_hash, 'hex');
+ALTER TABLE remember_tokens ALTER COLUMN family_id SET NOT NULL;
+CREATE INDEX remember_tokens_by_family ON remember_tokens (family_id);
