@@ -446,6 +446,16 @@ pub async fn bounded_for<T>(
     })
 }
 
+/// For tests only: with `SESSIOND_TEST_PAUSE_AFTER` set to `point`, says so on stderr
+/// (`paused after POINT`) and waits for ever there, so that a test can kill the process at
+/// that very step. Unset, as it always is outside the tests, it does nothing.
+pub(crate) async fn pause_point(point: &str) {
+    if std::env::var("SESSIOND_TEST_PAUSE_AFTER").is_ok_and(|at| at == point) {
+        eprintln!("paused after {point}");
+        std::future::pending::<()>().await;
+    }
+}
+
 /// The stores named by the configuration, opened and migrated.
 pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
