@@ -503,23 +503,39 @@ pub struct Stores {
     pub directory: Arc<dyn Directory>,
 }
 
-/// Opens the backends named by `storage.sessions` and `storage.directory` (see README).
+/// Opens the backends named by `storage.sessions` and `storage.directory` (see README). An
+/// error is one line that names the setting.
 pub async fn open(settings: &crate::config::StorageSettings) -> Result<Stores, String> {
-    let sessions: Arc<dyn SessionStore> =
-        match Backend::parse(&settings.sessions, "storage.sessions")? {
-            Backend::Sqlite(path) => Arc::new(sqlite::SqliteSessionStore::open(path)?),
-            Backend::Postgres(url) => Arc::new(postgres::PgSessionStore::open(url).await?),
-            Backend::Redis(url) => redis::open(url).await?,
-        };
-    let directory: Arc<dyn Directory> = match Backend::parse(
-        &settings.directory,
-        "storage.directory",
-    )? {
-        Backend::Sqlite(path) => Arc::new(sqlite::SqliteDirectory::open(path)?),
-        Backend::Postgres(url) => Arc::new(postgres::PgDirectory::open(url).await?),
+    let sessions_setting = "storage.sessions";
+    let directory_setting = "storage.directory";
+    // Both read before either is opened, so a mistyped one costs nothing.
+    let sessions_backend = Backend::parse(&settings.sessions, sessions_setting)?;
+    let directory_backend = Backend::parse(&settings.directory, directory_setting)?;
+    let in_sessions = |e: String| format!("{sessions_setting}: {e}");
+    let sessions: Arc<dyn SessionStore> = match sessions_backend {
+        Backend::Sqlite(path) => {
+            Arc::new(sqlite::SqliteSessionStore::open(path).map_err(in_sessions)?)
+        }
+        Backend::Postgres(url) => Arc::new(
+            postgres::PgSessionStore::open(url)
+                .await
+                .map_err(in_sessions)?,
+        ),
+        Backend::Redis(url) => redis::open(url).await.map_err(in_sessions)?,
+    };
+    let in_directory = |e: String| format!("{directory_setting}: {e}");
+    let directory: Arc<dyn Directory> = match directory_backend {
+        Backend::Sqlite(path) => {
+            Arc::new(sqlite::SqliteDirectory::open(path).map_err(in_directory)?)
+        }
+        Backend::Postgres(url) => Arc::new(
+            postgres::PgDirectory::open(url)
+                .await
+                .map_err(in_directory)?,
+        ),
         Backend::Redis(_) => {
             return Err(format!(
-                "storage.directory = {:?}: Redis holds sessions only; use sqlite://PATH or postgres://...",
+                "{directory_setting} = {:?}: Redis holds sessions only; use sqlite://PATH or postgres://...",
                 settings.directory
             ));
         }

@@ -113,7 +113,7 @@ pub fn services_required() -> bool {
 }
 
 /// Whether `address` accepts connections; a notice or a failure when it does not.
-fn available(service: &str, address: &str) -> Option<()> {
+pub fn available(service: &str, address: &str) -> Option<()> {
     let reachable =
         TcpStream::connect_timeout(&address.parse().unwrap(), Duration::from_secs(1)).is_ok();
     skip_unless(
