@@ -214,9 +214,13 @@ where
 
     async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
         let hash = hash.to_hex();
-        let user: Option<i64> = self.query(cmd("GET").arg(self.keys.token(&hash))).await?;
-        let Some(user) = user else { return Ok(None) };
-        self.read_session(user, &hash).await
+        Deadline::start()
+            .bound(async {
+                let user: Option<i64> = self.query(cmd("GET").arg(self.keys.token(&hash))).await?;
+                let Some(user) = user else { return Ok(None) };
+                self.read_session(user, &hash).await
+            })
+            .await
     }
 
     async fn touch(
@@ -225,24 +229,29 @@ where
         last_active_at: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        let Some((user, hash)) = self.locate(id).await? else {
-            return Ok(());
-        };
-        let mut invocation = TOUCH.key(self.keys.user_index(user));
-        invocation
-            .key(self.keys.session(user, &hash))
-            .arg(&hash)
-            .arg(last_active_at.0)
-            .arg(expires_at.0);
-        if self.run::<i64>(invocation).await? == 1 {
-            self.list_in_shard(user, &hash, last_active_at, expires_at, None)
-                .await?;
-        }
-        Ok(())
+        Deadline::start()
+            .bound(async {
+                let Some((user, hash)) = self.locate(id).await? else {
+                    return Ok(());
+                };
+                let mut invocation = TOUCH.key(self.keys.user_index(user));
+                invocation
+                    .key(self.keys.session(user, &hash))
+                    .arg(&hash)
+                    .arg(last_active_at.0)
+                    .arg(expires_at.0);
+                if self.run::<i64>(invocation).await? == 1 {
+                    self.list_in_shard(user, &hash, last_active_at, expires_at, None)
+                        .await?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     async fn set_ip_address(&self, id: &str, ip_address: &str) -> StoreResult<()> {
-        let Some((user, hash)) = self.locate(id).await? else {
+        let deadline = Deadline::start();
+        let Some((user, hash)) = deadline.bound(self.locate(id)).await? else {
             return Ok(());
         };
         let mut invocation = SET_IP.key(self.keys.session(user, &hash));
@@ -250,7 +259,7 @@ where
             .key(self.keys.user_stamp(user))
             .arg(ip_address)
             .arg(fresh_stamp());
-        let set = self.run::<(i64, String)>(invocation).await;
+        let set = deadline.bound(self.run::<(i64, String)>(invocation)).await;
         let (absolute, before) = self.announced(&[user], set, |set| set.0 != 0).await?;
         if absolute != 0 {
             let member = listing_member(user, &hash);
