@@ -357,6 +357,33 @@ mod tests {
     }
 
     #[test]
+    fn a_mistyped_value_is_named_by_its_setting_in_one_line() {
+        let from_env = Settings::from_sources(
+            "[login]\nlockout_threshold = 3\n",
+            env(&[("SESSIOND_SESSIONS__MAX_PER_USER", "ten")]),
+        )
+        .unwrap_err();
+        assert!(
+            from_env.starts_with("sessions.max_per_user: "),
+            "{from_env}"
+        );
+        let from_file =
+            Settings::from_sources("[alarms]\nip_spread_threshold = true\n", env(&[])).unwrap_err();
+        assert!(
+            from_file.starts_with("alarms.ip_spread_threshold: "),
+            "{from_file}"
+        );
+        let broken = Settings::from_sources("[login\n", env(&[])).unwrap_err();
+        assert!(
+            broken.starts_with("bad configuration file, line 1: "),
+            "{broken}"
+        );
+        for message in [from_env, from_file, broken] {
+            assert_eq!(message.lines().count(), 1, "{message}");
+        }
+    }
+
+    #[test]
     fn the_activity_write_interval_stays_within_half_the_idle_timeout() {
         let read = |file: &str| Settings::from_sources(file, env(&[]));
         let interval = |file: &str| read(file).unwrap().sessions.activity_write_interval();
