@@ -2,8 +2,10 @@
 //! variables.
 
 use crate::domain::duration::HumanDuration;
+use crate::domain::password::MAX_LENGTH;
 use ipnet::IpNet;
 use serde::Deserialize;
+use std::net::ToSocketAddrs;
 use std::path::Path;
 use std::time::Duration;
 
@@ -159,8 +161,13 @@ impl Settings {
         toml_text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, String> {
-        let mut table: toml::Table =
-            toml::from_str(toml_text).map_err(|e| format!("bad configuration file: {e}"))?;
+        let mut table: toml::Table = toml::from_str(toml_text).map_err(|e| {
+            let line = e.span().map_or(0, |span| line_at(toml_text, span.start).0);
+            format!(
+                "bad configuration file, line {line}: {}",
+                e.message().trim()
+            )
+        })?;
         for (name, value) in env {
             let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
@@ -176,9 +183,15 @@ impl Settings {
                 .ok_or_else(|| format!("{name}: [{}] is not a section", section.to_lowercase()))?;
             section_table.insert(key.to_lowercase(), env_value(&value));
         }
-        let settings: Settings = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("bad configuration: {}", e.message()))?;
+        // Read back from text, so that an error's position names the setting it is about.
+        let text = toml::to_string(&table).map_err(|e| format!("bad configuration: {e}"))?;
+        let settings: Settings = toml::from_str(&text).map_err(|e| {
+            let message = e.message().trim();
+            match e.span().map(|span| setting_at(&text, span.start)) {
+                Some(setting) => format!("{setting}: {message}"),
+                None => format!("bad configuration: {message}"),
+            }
+        })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -200,14 +213,39 @@ impl Settings {
                 s.idle_timeout
             ));
         }
+        for (setting, duration) in [
+            (
+                "sessions.remember_me_lifetime",
+                Some(&s.remember_me_lifetime),
+            ),
+            (
+                "sessions.activity_write_interval",
+                s.activity_write_interval.as_ref(),
+            ),
+            ("login.lockout_duration", Some(&self.login.lockout_duration)),
+        ] {
+            if duration.is_some_and(|d| d.0.is_zero()) {
+                return Err(format!("{setting} must be above 0"));
+            }
+        }
         if s.max_per_user == 0 {
             return Err("sessions.max_per_user must be at least 1".into());
         }
-        if self.login.password_min_length < 8 {
-            return Err("login.password_min_length must be at least 8".into());
+        if !(8..=MAX_LENGTH).contains(&self.login.password_min_length) {
+            return Err(format!(
+                "login.password_min_length = {} must be from 8 to {MAX_LENGTH}, the longest \
+                 password accepted",
+                self.login.password_min_length
+            ));
         }
         if self.login.lockout_threshold == 0 {
             return Err("login.lockout_threshold must be at least 1".into());
+        }
+        if let Err(error) = self.server.listen.to_socket_addrs() {
+            return Err(format!(
+                "server.listen = {:?} is not an address to listen on (HOST:PORT): {error}",
+                self.server.listen
+            ));
         }
         if !(self.server.public_url.starts_with("http://")
             || self.server.public_url.starts_with("https://"))
@@ -218,6 +256,34 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+}
+
+/// The line of `text` holding byte `offset`: its number (from 1) and its text.
+fn line_at(text: &str, offset: usize) -> (usize, &str) {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    (text[..start].matches('\n').count() + 1, line)
+}
+
+/// The setting (`section.key`, or a section) written at byte `offset` of TOML `text` as
+/// `toml::to_string` writes a table: one `[section]` header, then its `key = value` lines.
+fn setting_at(text: &str, offset: usize) -> String {
+    let (number, line) = line_at(text, offset);
+    let header = |line: &str| {
+        let name = line.trim().strip_prefix('[')?.strip_suffix(']')?;
+        Some(name.trim().to_owned())
+    };
+    if let Some(section) = header(line) {
+        return section;
+    }
+    let key = line.split('=').next().unwrap_or("").trim();
+    let section = text.lines().take(number).filter_map(header).last();
+    match section {
+        Some(section) => format!("{section}.{key}"),
+        None => key.to_owned(),
     }
 }
 
@@ -288,6 +354,33 @@ mod tests {
         assert!(
             Settings::from_sources("", env(&[("SESSIOND_SESSIONS__MAX_PER_USER", "0")])).is_err()
         );
+    }
+
+    #[test]
+    fn a_mistyped_value_is_named_by_its_setting_in_one_line() {
+        let from_env = Settings::from_sources(
+            "[login]\nlockout_threshold = 3\n",
+            env(&[("SESSIOND_SESSIONS__MAX_PER_USER", "ten")]),
+        )
+        .unwrap_err();
+        assert!(
+            from_env.starts_with("sessions.max_per_user: "),
+            "{from_env}"
+        );
+        let from_file =
+            Settings::from_sources("[alarms]\nip_spread_threshold = true\n", env(&[])).unwrap_err();
+        assert!(
+            from_file.starts_with("alarms.ip_spread_threshold: "),
+            "{from_file}"
+        );
+        let broken = Settings::from_sources("[login\n", env(&[])).unwrap_err();
+        assert!(
+            broken.starts_with("bad configuration file, line 1: "),
+            "{broken}"
+        );
+        for message in [from_env, from_file, broken] {
+            assert_eq!(message.lines().count(), 1, "{message}");
+        }
     }
 
     #[test]

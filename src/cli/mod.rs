@@ -137,11 +137,12 @@ async fn run(cli: Cli) -> CliResult {
     }
 }
 
-/// The service over the configured stores, as every command uses it.
+/// The service over the configured stores, as every command uses it. A store that cannot
+/// be opened is a configuration to correct: exit 2.
 pub async fn open_service(settings: &Settings) -> Result<Arc<Service>, CliError> {
     let stores = store::open(&settings.storage)
         .await
-        .map_err(CliError::Failed)?;
+        .map_err(CliError::Usage)?;
     Ok(Arc::new(Service::new(
         stores,
         Arc::new(SystemClock),

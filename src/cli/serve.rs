@@ -12,6 +12,15 @@ use std::time::Duration;
 const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
 pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
+    // Bound first: a port that is taken must not cost the one showing of the owner's password.
+    let app = Application::bind(&settings.server.listen)
+        .await
+        .map_err(|e| {
+            CliError::Failed(format!(
+                "server.listen = {:?}: cannot listen there: {e}",
+                settings.server.listen
+            ))
+        })?;
     if let Some(password) = service.ensure_owner().await? {
         println!(
             "Created the owner account '{OWNER_USERNAME}'. Its password, shown only this once:\n\n    {}\n\nSign in at {}/login and keep it somewhere safe.",
@@ -19,11 +28,6 @@ pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
             settings.server.public_url.trim_end_matches('/')
         );
     }
-    let app = Application::bind(&settings.server.listen)
-        .await
-        .map_err(|e| {
-            CliError::Failed(format!("cannot listen on {}: {e}", settings.server.listen))
-        })?;
     let address = app
         .local_addr()
         .map_err(|e| CliError::Failed(e.to_string()))?;

@@ -11,6 +11,10 @@ pub enum AuditKind {
     LoginFailure,
     Lockout,
     Logout,
+    /// Written before a revocation touches any session, so a revocation whose process dies
+    /// or whose store stops answering half-way still leaves a trace; its `session_revoked`
+    /// follows with the outcome.
+    RevocationRequested,
     SessionRevoked,
     SessionEvicted,
     UserCreated,
@@ -33,6 +37,7 @@ impl AuditKind {
         AuditKind::LoginFailure,
         AuditKind::Lockout,
         AuditKind::Logout,
+        AuditKind::RevocationRequested,
         AuditKind::SessionRevoked,
         AuditKind::SessionEvicted,
         AuditKind::UserCreated,
@@ -55,6 +60,7 @@ impl AuditKind {
             AuditKind::LoginFailure => "login_failure",
             AuditKind::Lockout => "lockout",
             AuditKind::Logout => "logout",
+            AuditKind::RevocationRequested => "revocation_requested",
             AuditKind::SessionRevoked => "session_revoked",
             AuditKind::SessionEvicted => "session_evicted",
             AuditKind::UserCreated => "user_created",

@@ -1,6 +1,12 @@
 //! Ending sessions: one, all of a user's (optionally but the current one), or all of many
 //! users' at once. Every path that ends sessions comes through here, so each also ends the
 //! users' remember-me logins and leaves an audit event per user.
+//!
+//! A revocation is audited twice: `revocation_requested` before any session is touched, and
+//! `session_revoked` after, with the outcome. A process that dies in between (or a store
+//! that stops answering) still leaves the request in the trail; a store call that failed
+//! changed nothing (SQLite rolls back; a Redis script refuses to run past the deadline its
+//! caller stops waiting at), so a failure is recorded as such.
 
 use super::metrics::bump;
 use super::{Progress, Service, ServiceError, ServiceResult};
@@ -15,6 +21,11 @@ fn revocation_event(now: Timestamp, actor: &Actor, reason: &str) -> AuditEvent {
     AuditEvent::by(now, AuditKind::SessionRevoked, actor, Outcome::Success).reason(reason)
 }
 
+/// The event written before a revocation starts, naming what it is about.
+fn request_event(now: Timestamp, actor: &Actor, reason: &str) -> AuditEvent {
+    AuditEvent::by(now, AuditKind::RevocationRequested, actor, Outcome::Success).reason(reason)
+}
+
 impl Service {
     /// Ends one session, its user's remember-me logins, and records who did it and why.
     pub async fn revoke_session(
@@ -23,8 +34,13 @@ impl Service {
         actor: &Actor,
         reason: &str,
     ) -> ServiceResult<bool> {
-        let event = revocation_event(self.now(), actor, reason);
-        self.end_session(session, event).await
+        let now = self.now();
+        let request = request_event(now, actor, reason)
+            .subject(session.user_id, &session.username)
+            .session(&session.id);
+        let event = revocation_event(now, actor, reason);
+        self.audited(vec![request], self.end_session(session, event))
+            .await
     }
 
     /// Ends the active session with this public id, like [`Service::revoke_session`]; an
@@ -36,15 +52,49 @@ impl Service {
         reason: &str,
     ) -> ServiceResult<Session> {
         let now = self.now();
-        let session = self
-            .sessions
-            .delete(id)
-            .await?
-            .filter(|session| !session.is_expired(now))
-            .ok_or_else(|| ServiceError::NotFound(format!("no active session with id {id:?}")))?;
-        self.after_session_ended(&session, true, revocation_event(now, actor, reason))
-            .await?;
-        Ok(session)
+        let request = request_event(now, actor, reason).session(id);
+        self.audited(vec![request], async {
+            let session = self
+                .sessions
+                .delete(id)
+                .await?
+                .filter(|session| !session.is_expired(now))
+                .ok_or_else(|| {
+                    ServiceError::NotFound(format!("no active session with id {id:?}"))
+                })?;
+            self.after_session_ended(&session, true, revocation_event(now, actor, reason))
+                .await?;
+            Ok(session)
+        })
+        .await
+    }
+
+    /// Runs `revocation` after writing `requests` to the audit trail; when it fails, writes
+    /// each request's outcome as a failed `session_revoked` naming the error.
+    async fn audited<T>(
+        &self,
+        requests: Vec<AuditEvent>,
+        revocation: impl Future<Output = ServiceResult<T>>,
+    ) -> ServiceResult<T> {
+        self.directory.append_audit(&requests).await?;
+        let error = match revocation.await {
+            Ok(done) => return Ok(done),
+            Err(error) => error,
+        };
+        let failures: Vec<AuditEvent> = requests
+            .into_iter()
+            .map(|mut event| {
+                event.kind = AuditKind::SessionRevoked;
+                event.outcome = Outcome::Failure;
+                event.at = self.now();
+                let reason = event.reason.take().unwrap_or_default();
+                event.reason(format!("{reason}: failed: {error}"))
+            })
+            .collect();
+        if let Err(audit_error) = self.directory.append_audit(&failures).await {
+            tracing::warn!(%error, %audit_error, "cannot audit a failed revocation");
+        }
+        Err(error)
     }
 
     /// Deletes a session and the user's remember-me tokens, then records `event` about it.
@@ -88,25 +138,30 @@ impl Service {
         reason: &str,
     ) -> ServiceResult<u64> {
         let now = self.now();
-        let revoked = match keep {
-            None => self.sessions.delete_by_user(user_id, now).await?,
-            Some(keep) => {
-                let mut revoked = 0;
-                for session in self.sessions.list_by_user(user_id, now).await? {
-                    if session.id != keep && self.sessions.delete(&session.id).await?.is_some() {
-                        revoked += 1;
+        let request = request_event(now, actor, reason).subject(user_id, username);
+        self.audited(vec![request], async {
+            let revoked = match keep {
+                None => self.sessions.delete_by_user(user_id, now).await?,
+                Some(keep) => {
+                    let mut revoked = 0;
+                    for session in self.sessions.list_by_user(user_id, now).await? {
+                        if session.id != keep && self.sessions.delete(&session.id).await?.is_some()
+                        {
+                            revoked += 1;
+                        }
                     }
+                    revoked
                 }
-                revoked
-            }
-        };
-        self.directory.revoke_remember_tokens(&[user_id]).await?;
-        self.metrics.sessions_revoked.add(revoked);
-        let event = revocation_event(now, actor, reason)
-            .subject(user_id, username)
-            .count(revoked);
-        self.audit(event).await?;
-        Ok(revoked)
+            };
+            self.directory.revoke_remember_tokens(&[user_id]).await?;
+            self.metrics.sessions_revoked.add(revoked);
+            let event = revocation_event(now, actor, reason)
+                .subject(user_id, username)
+                .count(revoked);
+            self.audit(event).await?;
+            Ok(revoked)
+        })
+        .await
     }
 
     /// Ends every session and remember-me login of these users, the sessions in one bulk
@@ -120,6 +175,25 @@ impl Service {
         progress: &dyn Progress,
     ) -> ServiceResult<BTreeMap<i64, u64>> {
         let now = self.now();
+        let requests = users
+            .iter()
+            .map(|user| request_event(now, actor, reason).subject(user.id, user.username.as_str()))
+            .collect();
+        self.audited(
+            requests,
+            self.revoke_many(users, now, actor, reason, progress),
+        )
+        .await
+    }
+
+    async fn revoke_many(
+        &self,
+        users: &[User],
+        now: Timestamp,
+        actor: &Actor,
+        reason: &str,
+        progress: &dyn Progress,
+    ) -> ServiceResult<BTreeMap<i64, u64>> {
         // Three bulk store calls whatever the number of users: a step per user and call.
         let steps = users.len() as u64;
         progress.begin(3 * steps);

@@ -466,29 +466,96 @@ pub async fn bounded_for<T>(
     })
 }
 
+/// How much sooner than its caller gives up a write must have reached a store to take effect:
+/// time for the answer to come back, and for the store's clock to run ahead of this one.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// When an operation of several store calls, begun at [`Deadline::start`], must have
+/// answered: [`OPERATION_TIMEOUT`] later, end to end.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(tokio::time::Instant);
+
+impl Deadline {
+    pub fn start() -> Deadline {
+        Deadline(tokio::time::Instant::now() + OPERATION_TIMEOUT)
+    }
+
+    /// Runs `work` until the deadline; after it, `Unavailable`.
+    pub async fn bound<T>(self, work: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+        tokio::time::timeout_at(self.0, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(format!(
+                    "no answer within {OPERATION_TIMEOUT:?}"
+                )))
+            })
+    }
+
+    /// The latest time, in milliseconds since the epoch by this machine's clock, at which a
+    /// write sent now may still take effect: [`DEADLINE_MARGIN`] before the deadline. A store
+    /// that gets the write later refuses it, so a write reported as failed for want of an
+    /// answer never happens afterwards (with clocks within the margin of each other).
+    pub fn write_by_millis(self) -> i64 {
+        let left = self
+            .0
+            .saturating_duration_since(tokio::time::Instant::now())
+            .saturating_sub(DEADLINE_MARGIN);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from((now + left).as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// For tests only: with `SESSIOND_TEST_PAUSE_AFTER` set to `point`, says so on stderr
+/// (`paused after POINT`) and waits for ever there, so that a test can kill the process at
+/// that very step. Unset, as it always is outside the tests, it does nothing.
+pub(crate) async fn pause_point(point: &str) {
+    if std::env::var("SESSIOND_TEST_PAUSE_AFTER").is_ok_and(|at| at == point) {
+        eprintln!("paused after {point}");
+        std::future::pending::<()>().await;
+    }
+}
+
 /// The stores named by the configuration, opened and migrated.
 pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     pub directory: Arc<dyn Directory>,
 }
 
-/// Opens the backends named by `storage.sessions` and `storage.directory` (see README).
+/// Opens the backends named by `storage.sessions` and `storage.directory` (see README). An
+/// error is one line that names the setting.
 pub async fn open(settings: &crate::config::StorageSettings) -> Result<Stores, String> {
-    let sessions: Arc<dyn SessionStore> =
-        match Backend::parse(&settings.sessions, "storage.sessions")? {
-            Backend::Sqlite(path) => Arc::new(sqlite::SqliteSessionStore::open(path)?),
-            Backend::Postgres(url) => Arc::new(postgres::PgSessionStore::open(url).await?),
-            Backend::Redis(url) => redis::open(url).await?,
-        };
-    let directory: Arc<dyn Directory> = match Backend::parse(
-        &settings.directory,
-        "storage.directory",
-    )? {
-        Backend::Sqlite(path) => Arc::new(sqlite::SqliteDirectory::open(path)?),
-        Backend::Postgres(url) => Arc::new(postgres::PgDirectory::open(url).await?),
+    let sessions_setting = "storage.sessions";
+    let directory_setting = "storage.directory";
+    // Both read before either is opened, so a mistyped one costs nothing.
+    let sessions_backend = Backend::parse(&settings.sessions, sessions_setting)?;
+    let directory_backend = Backend::parse(&settings.directory, directory_setting)?;
+    let in_sessions = |e: String| format!("{sessions_setting}: {e}");
+    let sessions: Arc<dyn SessionStore> = match sessions_backend {
+        Backend::Sqlite(path) => {
+            Arc::new(sqlite::SqliteSessionStore::open(path).map_err(in_sessions)?)
+        }
+        Backend::Postgres(url) => Arc::new(
+            postgres::PgSessionStore::open(url)
+                .await
+                .map_err(in_sessions)?,
+        ),
+        Backend::Redis(url) => redis::open(url).await.map_err(in_sessions)?,
+    };
+    let in_directory = |e: String| format!("{directory_setting}: {e}");
+    let directory: Arc<dyn Directory> = match directory_backend {
+        Backend::Sqlite(path) => {
+            Arc::new(sqlite::SqliteDirectory::open(path).map_err(in_directory)?)
+        }
+        Backend::Postgres(url) => Arc::new(
+            postgres::PgDirectory::open(url)
+                .await
+                .map_err(in_directory)?,
+        ),
         Backend::Redis(_) => {
             return Err(format!(
-                "storage.directory = {:?}: Redis holds sessions only; use sqlite://PATH or postgres://...",
+                "{directory_setting} = {:?}: Redis holds sessions only; use sqlite://PATH or postgres://...",
                 settings.directory
             ));
         }

@@ -67,6 +67,72 @@ async fn a_remembered_session_is_revoked_by_another_process_at_the_next_request(
     assert_eq!(bob.session_status().await, StatusCode::UNAUTHORIZED);
 }
 
+/// Runs the binary on `server`'s store with `args`, stopped right after its revocation's
+/// commit (see `store::pause_point`), and kills it there with SIGKILL.
+fn kill_after_the_revocation_commit(server: &TestServer, args: &[&str]) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cli::sessiond(server.dir())
+        .env("SESSIOND_TEST_PAUSE_AFTER", "revocation_commit")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let paused = stderr
+        .lines()
+        .map_while(Result::ok)
+        .any(|line| line == "paused after revocation_commit");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(paused, "{args:?} did not reach its commit");
+}
+
+/// The kinds and outcomes of the audit events about `username`, oldest first.
+fn audit_of(server: &TestServer, username: &str) -> Vec<(String, String)> {
+    let db = server.db();
+    let mut read = db
+        .prepare(
+            "SELECT kind, outcome FROM audit_events WHERE subject_username = ?1 \
+             AND kind IN ('revocation_requested', 'session_revoked') ORDER BY id",
+        )
+        .unwrap();
+    read.query_map([username], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_revocation_killed_right_after_its_commit_is_refused_at_once_and_in_the_audit() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let bob = server.signed_in(CHROME_ANDROID, "bob").await;
+    warm(&server, &alice).await;
+    warm(&server, &bob).await;
+
+    for (browser, args) in [
+        (&alice, &["sessions", "revoke", "--user", "alice"][..]),
+        (&bob, &["users", "block", "bob"]),
+    ] {
+        kill_after_the_revocation_commit(&server, args);
+        assert_eq!(
+            browser.session_status().await,
+            StatusCode::UNAUTHORIZED,
+            "{args:?}: the remembered session is refused at the next request"
+        );
+    }
+    // Killed before its outcome was written, each revocation's request is in the trail.
+    for username in ["alice", "bob"] {
+        assert_eq!(
+            audit_of(&server, username),
+            [("revocation_requested".to_owned(), "success".to_owned())]
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_failed_login_shows_in_the_next_check() {
     let server = spawn().await;

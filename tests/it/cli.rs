@@ -326,3 +326,148 @@ fn a_listing_piped_into_a_closed_reader_ends_quietly() {
         );
     }
 }
+
+/// Runs `args` with `env` on a new store in `dir` and asserts a start-up error: exit 2 within
+/// two seconds, one error line on stderr that contains each of `says`, and no password.
+fn assert_start_up_error(dir: &Path, env: &[(&str, &str)], args: &[&str], says: &[&str]) {
+    let started = std::time::Instant::now();
+    let output = sessiond(dir)
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{env:?}: {stderr}");
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "{env:?}: took {took:?}"
+    );
+    // `serve` logs what opening a new store does; nothing else but the error.
+    let said: Vec<&str> = stderr.lines().filter(|l| !l.contains(" INFO")).collect();
+    assert_eq!(said.len(), 1, "{env:?}: {stderr}");
+    assert!(said[0].starts_with("error: "), "{env:?}: {stderr}");
+    for said in says {
+        assert!(
+            stderr.contains(said),
+            "{env:?}: {stderr:?} does not say {said:?}"
+        );
+    }
+    assert!(!text(&output.stdout).contains("password"), "{env:?}");
+}
+
+#[test]
+fn start_up_errors_name_the_setting_in_one_line_and_exit_2_at_once() {
+    let dir = TempDir::new().unwrap();
+    // (variable, value, what the error says)
+    let cases: [(&str, &str, &[&str]); 7] = [
+        (
+            "SESSIOND_STORAGE__SESSIONS",
+            "sqlite:///nonexistent/dir/s.db",
+            &["storage.sessions", "unable to open database file"],
+        ),
+        (
+            "SESSIOND_STORAGE__DIRECTORY",
+            "mysql://localhost/sessiond",
+            &["storage.directory", "is not supported"],
+        ),
+        (
+            "SESSIOND_SERVER__LISTEN",
+            "localhost-8080",
+            &["server.listen", "not an address"],
+        ),
+        (
+            "SESSIOND_SESSIONS__MAX_PER_USER",
+            "ten",
+            &["sessions.max_per_user", "invalid type"],
+        ),
+        (
+            "SESSIOND_LOGIN__PASSWORD_MIN_LENGTH",
+            "129",
+            &["login.password_min_length", "from 8 to 128"],
+        ),
+        (
+            "SESSIOND_LOGIN__LOCKOUT_DURATION",
+            "0s",
+            &["login.lockout_duration", "above 0"],
+        ),
+        (
+            "SESSIOND_SESSIONS__REMEMBER_ME_LIFETIME",
+            "0m",
+            &["sessions.remember_me_lifetime", "above 0"],
+        ),
+    ];
+    for (variable, value, says) in cases {
+        assert_start_up_error(dir.path(), &[(variable, value)], &["serve"], says);
+    }
+    // A mistyped value in the file is named the same way.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[login]\nlockout_threshold = \"ten\"\n",
+    )
+    .unwrap();
+    assert_start_up_error(
+        dir.path(),
+        &[],
+        &["--config", "bad.toml", "users", "list"],
+        &["login.lockout_threshold", "invalid type"],
+    );
+}
+
+#[test]
+fn postgres_start_up_errors_say_why() {
+    if crate::services::available("PostgreSQL", crate::services::POSTGRES).is_none() {
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let closed = crate::services::free_port();
+    let cases = [
+        (
+            "postgres://postgres@127.0.0.1:5432/nosuchdb".to_owned(),
+            r#"database "nosuchdb" does not exist"#,
+        ),
+        (
+            "postgres://nosuchrole@127.0.0.1:5432/test".to_owned(),
+            r#"role "nosuchrole" does not exist"#,
+        ),
+        (
+            format!("postgres://postgres@127.0.0.1:{closed}/test"),
+            "Connection refused",
+        ),
+    ];
+    for (url, cause) in &cases {
+        assert_start_up_error(
+            dir.path(),
+            &[("SESSIOND_STORAGE__DIRECTORY", url)],
+            &["serve"],
+            &["storage.directory", cause],
+        );
+    }
+}
+
+/// The port is bound before the owner is made: a taken port costs nothing, the one showing
+/// of the owner's password included.
+#[test]
+fn a_taken_port_fails_before_the_owner_is_created() {
+    let dir = TempDir::new().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = sessiond(dir.path())
+        .env("SESSIOND_SERVER__LISTEN", &address)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("server.listen"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(
+        !text(&output.stdout).contains("password"),
+        "{}",
+        text(&output.stdout)
+    );
+    let users = run(dir.path(), &["users", "list", "--json"]);
+    assert_eq!(text(&users.stdout).trim(), "[]", "no owner was created");
+}

@@ -159,6 +159,108 @@ async fn a_redis_outage_fails_closed_and_the_node_recovers_by_itself() {
     assert_eq!(ready().await, StatusCode::OK);
 }
 
+/// The audit events about session `id`, oldest first: kind and outcome.
+async fn audit_of_session(server: &TestServer, id: &str) -> Vec<(String, String)> {
+    let trail = server
+        .service
+        .audit_trail(&Default::default(), 100, 0)
+        .await
+        .unwrap();
+    let about = trail.items.iter().rev();
+    about
+        .filter(|event| event.session_id.as_deref() == Some(id))
+        .map(|event| {
+            (
+                event.kind.as_str().to_owned(),
+                event.outcome.as_str().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_hung_redis_answers_within_the_bound_and_a_revocation_agrees_with_its_audit() {
+    let Some(redis) = PrivateRedis::start() else {
+        return;
+    };
+    let Some(directory) = Backend::Sqlite.isolated() else {
+        return;
+    };
+    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
+    let directory = directory.url.clone();
+    let server = spawn_with(move |s| {
+        s.storage.sessions = sessions;
+        s.storage.directory = directory;
+    })
+    .await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let id = browser.login("alice").await["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An admin token is checked in the directory, so the revocation is what meets Redis.
+    let (_, secret) = server
+        .service
+        .create_api_token("ops", &"test".into())
+        .await
+        .unwrap();
+    let admin = server.bearer(secret.expose());
+    let terminate = format!("/api/admin/sessions/{id}");
+
+    redis.pause();
+    let bound = Duration::from_millis(3500);
+    let started = Instant::now();
+    let login = server
+        .browser(SAFARI_IPAD)
+        .login_as("alice", PASSWORD, false)
+        .await;
+    let took = started.elapsed();
+    assert_error(login, StatusCode::SERVICE_UNAVAILABLE, "store_unavailable").await;
+    assert!(took < bound, "a login answered after {took:?}");
+    let started = Instant::now();
+    let revocation = admin.delete(&terminate).await;
+    let took = started.elapsed();
+    assert_error(
+        revocation,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+    )
+    .await;
+    assert!(took < bound, "a revocation answered after {took:?}");
+
+    // Let go, Redis runs what it was sent meanwhile: the revocation arrives past its
+    // deadline and changes nothing, as its audit says.
+    redis.unpause();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while browser.session_status().await != StatusCode::OK {
+        assert!(Instant::now() < deadline, "the session did not come back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let event = |kind: &str, outcome: &str| (kind.to_owned(), outcome.to_owned());
+    assert_eq!(
+        audit_of_session(&server, &id).await,
+        [
+            event("login_success", "success"),
+            event("revocation_requested", "success"),
+            event("session_revoked", "failure")
+        ]
+    );
+    // Done again with Redis answering, it takes effect and says so.
+    assert_eq!(
+        admin.delete(&terminate).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(browser.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        audit_of_session(&server, &id).await[3..],
+        [
+            event("revocation_requested", "success"),
+            event("session_revoked", "success")
+        ]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_behind_nginx_share_sessions_and_revocations() {
     let Some(stores) = pair(Backend::Redis, Backend::Postgres) else {

@@ -113,7 +113,7 @@ pub fn services_required() -> bool {
 }
 
 /// Whether `address` accepts connections; a notice or a failure when it does not.
-fn available(service: &str, address: &str) -> Option<()> {
+pub fn available(service: &str, address: &str) -> Option<()> {
     let reachable =
         TcpStream::connect_timeout(&address.parse().unwrap(), Duration::from_secs(1)).is_ok();
     skip_unless(
@@ -285,6 +285,25 @@ impl PrivateRedis {
         wait_for_port(self.port);
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing answers, as when
+    /// Redis hangs. [`PrivateRedis::unpause`] lets it go on with what it was sent.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn unpause(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("a running redis-server");
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill {signal}");
+    }
+
     /// Stops the server (SIGTERM: it saves, then exits) and waits until it is gone.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -297,6 +316,10 @@ impl PrivateRedis {
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
         if let Some(child) = &mut self.child {
+            // A paused server does not die of SIGKILL until it is let go on.
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
         }

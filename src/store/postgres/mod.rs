@@ -70,7 +70,7 @@ async fn open_pool(
         .map_err(|e| format!("cannot set up the PostgreSQL pool: {e}"))?;
     migrate(&pool, component, schema.as_deref(), migrations)
         .await
-        .map_err(|e| format!("cannot migrate PostgreSQL {component} store: {e}"))?;
+        .map_err(|e| format!("cannot open the PostgreSQL {component} store: {e}"))?;
     Ok(pool)
 }
 
@@ -90,18 +90,33 @@ impl From<tokio_postgres::Error> for StoreError {
             Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
                 StoreError::Conflict(error.to_string())
             }
-            // The server's own message says more than the driver's "db error".
-            _ => match error.as_db_error() {
-                Some(db) => StoreError::Unavailable(format!("PostgreSQL: {db}")),
-                None => StoreError::Unavailable(format!("PostgreSQL: {error}")),
-            },
+            _ => StoreError::Unavailable(format!("PostgreSQL: {}", cause(&error))),
         }
     }
 }
 
+/// What went wrong, in full: the server's own message rather than the driver's "db
+/// error", and the reason a connection failed ("Connection refused") after the driver's
+/// "error connecting to server".
+fn cause(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return db.to_string();
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        text = format!("{text}: {inner}");
+        source = inner.source();
+    }
+    text
+}
+
 impl From<PoolError> for StoreError {
     fn from(error: PoolError) -> Self {
-        StoreError::Unavailable(format!("PostgreSQL: {error}"))
+        match error {
+            PoolError::Backend(error) => error.into(),
+            other => StoreError::Unavailable(format!("PostgreSQL: {other}")),
+        }
     }
 }
 

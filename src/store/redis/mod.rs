@@ -99,7 +99,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
 pub struct RedisSessionStore<C> {
     conn: C,
     keys: Keys,
-    stamps: Stamps<C>,
+    /// Shared with the announcements that outlive a failed write (see [`Self::announced`]).
+    stamps: Arc<Stamps<C>>,
     /// Whether this process has seen [`Keys::address_index_built`].
     address_index_seen: AtomicBool,
     /// Where [`Self::sweep_addresses`] goes on: a shard and its `ZSCAN` cursor.
@@ -112,7 +113,7 @@ where
 {
     fn new(conn: C, keys: Keys, subscribe_at: Option<redis::Client>) -> Self {
         RedisSessionStore {
-            stamps: Stamps::new(conn.clone(), keys.clone(), subscribe_at),
+            stamps: Arc::new(Stamps::new(conn.clone(), keys.clone(), subscribe_at)),
             conn,
             keys,
             address_index_seen: AtomicBool::new(false),
@@ -138,23 +139,28 @@ where
         query_on(&self.conn, command).await
     }
 
-    /// `written`, after [`Stamps::announce`] of `users` when it may have replaced their stamps:
-    /// when it failed (it may have happened anyway) or `replaced` says so.
+    /// `written`, after [`Stamps::announce`] of `users` when `replaced` says it replaced
+    /// their stamps. A failed write is announced too (its answer may be what was lost), but
+    /// without waiting: its failure is reported at once, within the store's time bound.
     async fn announced<T>(
         &self,
         users: &[i64],
         written: StoreResult<T>,
         replaced: impl FnOnce(&T) -> bool,
     ) -> StoreResult<T> {
-        let may_have_replaced = match &written {
-            Ok(value) => replaced(value),
-            Err(_) => true,
-        };
-        if may_have_replaced {
-            let announced = self.stamps.announce(users).await;
-            return written.and_then(|value| announced.map(|()| value));
+        match written {
+            Ok(value) if replaced(&value) => self.stamps.announce(users).await.map(|()| value),
+            Ok(value) => Ok(value),
+            Err(error) => {
+                let (stamps, users) = (self.stamps.clone(), users.to_vec());
+                tokio::spawn(async move {
+                    if let Err(error) = stamps.announce(&users).await {
+                        tracing::warn!(%error, "cannot announce the users of a failed write");
+                    }
+                });
+                Err(error)
+            }
         }
-        written
     }
 
     /// Runs a script.

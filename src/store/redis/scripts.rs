@@ -12,6 +12,11 @@ use std::sync::LazyLock;
 /// (the index of a user with a thousand sessions is walked at every login), a list all.
 const LIVE_MEMBERS: &str = include_str!("scripts/live_members.lua");
 
+/// Defines `refuse_past(deadline)`: an error reply once Redis's clock is past `deadline`,
+/// else nothing. A write the caller may give up on begins with
+/// `local late = refuse_past(ARGV[n]) if late then return late end`.
+const PAST_DEADLINE: &str = include_str!("scripts/past_deadline.lua");
+
 /// A script whose body follows the shared fragments: the session fields, the position of
 /// `expires_at` among them and [`LIVE_MEMBERS`].
 fn script(body: &str) -> Script {
@@ -25,11 +30,11 @@ fn script(body: &str) -> Script {
 }
 
 /// KEYS: index, new session, stamp. ARGV: now, max, evict (1/0), session prefix, member,
-/// last active, expires at, absolute expiry, fresh stamp, then the session's field/value
-/// pairs. Returns {0} when refused, else {1, {address of each kept session…}, the evicted
+/// last active, expires at, absolute expiry, fresh stamp, deadline, then the session's
+/// field/value pairs. Returns {0} when refused, else {1, {address of each kept session…}, the evicted
 /// sessions (JSON)}.
 pub(super) static CREATE: LazyLock<Script> =
-    LazyLock::new(|| script(include_str!("scripts/create.lua")));
+    LazyLock::new(|| script(&[PAST_DEADLINE, include_str!("scripts/create.lua")].concat()));
 
 /// KEYS: index, session. ARGV: member, last active, expires at. Returns 1 if it exists.
 pub(super) static TOUCH: LazyLock<Script> =
@@ -52,19 +57,20 @@ pub(super) static AT_ADDRESS: LazyLock<Script> =
 pub(super) static LIST: LazyLock<Script> =
     LazyLock::new(|| script(include_str!("scripts/list.lua")));
 
-/// KEYS: index, session, stamp. ARGV: member, fresh stamp. Returns the deleted sessions
-/// (JSON): that one, or none.
+/// KEYS: index, session, stamp. ARGV: member, fresh stamp, deadline. Returns the deleted
+/// sessions (JSON): that one, or none.
 pub(super) static DELETE: LazyLock<Script> =
-    LazyLock::new(|| script(include_str!("scripts/delete.lua")));
+    LazyLock::new(|| script(&[PAST_DEADLINE, include_str!("scripts/delete.lua")].concat()));
 
 /// KEYS: index, stamp. ARGV: now, session prefix, fresh stamp, '1' for the sessions' public
-/// ids and expiry too. Returns {live count, {token hash, last activity} of every deleted
+/// ids and expiry too, deadline. Returns {live count, {token hash, last activity} of every deleted
 /// session, and if asked {public id, expiry} of each ('' each when its hash had already
 /// expired)}: all that points at it from outside the slot, and where it sits in the admin
 /// listing. A bulk revocation asks only for what it removes at once (`Forget::Visible`):
 /// half the fields for Redis to send and this process to read, one fewer to look up.
-pub(super) static DELETE_USER: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("scripts/delete_user.lua")));
+pub(super) static DELETE_USER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&[PAST_DEADLINE, include_str!("scripts/delete_user.lua")].concat())
+});
 
 /// KEYS: index. ARGV: now, session prefix. Returns {how many of the user's sessions are
 /// live, the latest activity among them (0 with none)}.

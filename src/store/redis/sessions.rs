@@ -12,8 +12,8 @@ use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use crate::store::{
-    CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    UserActivity, fresh_stamp, sort_for_user,
+    CreateOutcome, Deadline, Page, SessionFilter, SessionLimit, SessionStore, StoreError,
+    StoreResult, UserActivity, fresh_stamp, sort_for_user,
 };
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -50,36 +50,49 @@ where
             .map(|(user, hash)| (user, hash.to_owned())))
     }
 
-    /// Deletes one session in its user's slot (not what points at it): the deleted session,
-    /// if it was there.
-    async fn delete_in_place(&self, user_id: i64, hash: &str) -> StoreResult<Vec<Session>> {
+    /// Deletes one session in its user's slot (not what points at it), unless that is past
+    /// `deadline`: the deleted session, if it was there.
+    async fn delete_in_place(
+        &self,
+        user_id: i64,
+        hash: &str,
+        deadline: Deadline,
+    ) -> StoreResult<Vec<Session>> {
         let mut invocation = DELETE.key(self.keys.user_index(user_id));
         invocation
             .key(self.keys.session(user_id, hash))
             .key(self.keys.user_stamp(user_id))
             .arg(hash)
-            .arg(fresh_stamp());
-        sessions_from_json(&self.run::<String>(invocation).await?)
+            .arg(fresh_stamp())
+            .arg(deadline.write_by_millis());
+        let deleted = deadline.bound(self.run::<String>(invocation)).await?;
+        sessions_from_json(&deleted)
     }
 
-    /// Deletes every session of a user in the user's slot: how many were live, and what
-    /// [`Self::forget`] must remove (public ids and expiry only for [`Forget::All`]).
+    /// Deletes every session of a user in the user's slot, within [`OPERATION_TIMEOUT`]
+    /// (and not at all after it): how many were live, and what [`Self::forget`] must remove
+    /// (public ids and expiry only for [`Forget::All`]).
+    ///
+    /// [`OPERATION_TIMEOUT`]: crate::store::OPERATION_TIMEOUT
     async fn delete_in_slot(
         &self,
         user_id: i64,
         now: Timestamp,
         forget: Forget,
     ) -> StoreResult<(u64, Vec<Leftover>)> {
+        let deadline = Deadline::start();
         let mut invocation = DELETE_USER.key(self.keys.user_index(user_id));
         invocation
             .key(self.keys.user_stamp(user_id))
             .arg(now.0)
             .arg(self.keys.session_prefix(user_id))
             .arg(fresh_stamp())
-            .arg(u8::from(forget == Forget::All));
+            .arg(u8::from(forget == Forget::All))
+            .arg(deadline.write_by_millis());
         // Flat `[a, b, c, d, …]` lists decode as `(a, b), (c, d), …`.
         type Pairs = Vec<(String, String)>;
-        let (live, listed, details): (u64, Pairs, Pairs) = self.run(invocation).await?;
+        let (live, listed, details): (u64, Pairs, Pairs) =
+            deadline.bound(self.run(invocation)).await?;
         let score = |text: &str| text.parse().unwrap_or(0);
         let mut details = details.into_iter();
         let leftovers = listed
@@ -126,6 +139,7 @@ where
         let pointers = async {
             tokio::try_join!(self.query::<()>(&token), self.query::<()>(&public_id)).map(drop)
         };
+        let deadline = Deadline::start();
         let mut invocation = CREATE.key(self.keys.user_index(user));
         invocation
             .key(self.keys.session(user, &hash))
@@ -138,7 +152,8 @@ where
             .arg(session.last_active_at.0)
             .arg(session.expires_at.0)
             .arg(absolute)
-            .arg(fresh_stamp());
+            .arg(fresh_stamp())
+            .arg(deadline.write_by_millis());
         for (field, value) in session_fields(session) {
             invocation.arg(field).arg(value);
         }
@@ -172,14 +187,19 @@ where
                 return Ok(CreateOutcome::LimitReached);
             }
             Err(error) => {
-                self.forget(&[new_session()], Forget::All).await;
+                // Only while the login may still wait: what is left expires by itself.
+                let cleanup = async {
+                    self.forget(&[new_session()], Forget::All).await;
+                    Ok(())
+                };
+                let _ = deadline.bound(cleanup).await;
                 return Err(error);
             }
         };
         let mut leftovers: Vec<Leftover> = evicted.iter().map(Leftover::from).collect();
         if let Err(error) = pointers {
             // Unreachable by its token: the session must not stay and count against the limit.
-            self.delete_in_place(user, &hash).await?;
+            self.delete_in_place(user, &hash, Deadline::start()).await?;
             leftovers.push(new_session());
             self.forget(&leftovers, Forget::All).await;
             return Err(error);
@@ -194,9 +214,13 @@ where
 
     async fn get_by_token_hash(&self, hash: &TokenHash) -> StoreResult<Option<Session>> {
         let hash = hash.to_hex();
-        let user: Option<i64> = self.query(cmd("GET").arg(self.keys.token(&hash))).await?;
-        let Some(user) = user else { return Ok(None) };
-        self.read_session(user, &hash).await
+        Deadline::start()
+            .bound(async {
+                let user: Option<i64> = self.query(cmd("GET").arg(self.keys.token(&hash))).await?;
+                let Some(user) = user else { return Ok(None) };
+                self.read_session(user, &hash).await
+            })
+            .await
     }
 
     async fn touch(
@@ -205,24 +229,29 @@ where
         last_active_at: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        let Some((user, hash)) = self.locate(id).await? else {
-            return Ok(());
-        };
-        let mut invocation = TOUCH.key(self.keys.user_index(user));
-        invocation
-            .key(self.keys.session(user, &hash))
-            .arg(&hash)
-            .arg(last_active_at.0)
-            .arg(expires_at.0);
-        if self.run::<i64>(invocation).await? == 1 {
-            self.list_in_shard(user, &hash, last_active_at, expires_at, None)
-                .await?;
-        }
-        Ok(())
+        Deadline::start()
+            .bound(async {
+                let Some((user, hash)) = self.locate(id).await? else {
+                    return Ok(());
+                };
+                let mut invocation = TOUCH.key(self.keys.user_index(user));
+                invocation
+                    .key(self.keys.session(user, &hash))
+                    .arg(&hash)
+                    .arg(last_active_at.0)
+                    .arg(expires_at.0);
+                if self.run::<i64>(invocation).await? == 1 {
+                    self.list_in_shard(user, &hash, last_active_at, expires_at, None)
+                        .await?;
+                }
+                Ok(())
+            })
+            .await
     }
 
     async fn set_ip_address(&self, id: &str, ip_address: &str) -> StoreResult<()> {
-        let Some((user, hash)) = self.locate(id).await? else {
+        let deadline = Deadline::start();
+        let Some((user, hash)) = deadline.bound(self.locate(id)).await? else {
             return Ok(());
         };
         let mut invocation = SET_IP.key(self.keys.session(user, &hash));
@@ -230,7 +259,7 @@ where
             .key(self.keys.user_stamp(user))
             .arg(ip_address)
             .arg(fresh_stamp());
-        let set = self.run::<(i64, String)>(invocation).await;
+        let set = deadline.bound(self.run::<(i64, String)>(invocation)).await;
         let (absolute, before) = self.announced(&[user], set, |set| set.0 != 0).await?;
         if absolute != 0 {
             let member = listing_member(user, &hash);
@@ -321,11 +350,12 @@ where
     }
 
     async fn delete(&self, id: &str) -> StoreResult<Option<Session>> {
-        let Some((user, hash)) = self.locate(id).await? else {
+        let deadline = Deadline::start();
+        let Some((user, hash)) = deadline.bound(self.locate(id)).await? else {
             return Ok(None);
         };
         // Announced here, not when a login undoes its own session: nobody has seen that one.
-        let deleted = self.delete_in_place(user, &hash).await;
+        let deleted = self.delete_in_place(user, &hash, deadline).await;
         let deleted = self.announced(&[user], deleted, |d| !d.is_empty()).await?;
         self.forget(
             &deleted.iter().map(Leftover::from).collect::<Vec<_>>(),

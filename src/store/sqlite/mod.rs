@@ -34,26 +34,34 @@ type Pool = r2d2::Pool<SqliteConnectionManager>;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A pool of connections to the file at `path`, with `component`'s migrations applied.
+/// How every pooled connection is set up.
+fn prepare_connection(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )?;
+    // A bulk revocation rewrites pages of four indexes: read them through the memory map,
+    // and keep the changed ones in a cache big enough not to spill mid-transaction.
+    conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+    // Commits leave the log to the store's checkpointer (see `Checkpointer`).
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+}
+
 fn open_pool(path: &str, component: Component) -> Result<Pool, String> {
-    let manager = SqliteConnectionManager::file(path).with_init(|conn| {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-        )?;
-        // A bulk revocation rewrites pages of four indexes: read them through the memory map,
-        // and keep the changed ones in a cache big enough not to spill mid-transaction.
-        conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
-        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
-        // Commits leave the log to the store's checkpointer (see `Checkpointer`).
-        conn.pragma_update(None, "wal_autocheckpoint", 0)
-    });
+    let cannot_open =
+        |e: &dyn std::fmt::Display| format!("cannot open SQLite database {path:?}: {e}");
+    // One connection first, so that a file that cannot be opened or written is reported once
+    // and at once, not retried by the pool for its whole timeout.
+    Connection::open(path)
+        .and_then(|mut conn| prepare_connection(&mut conn))
+        .map_err(|e| cannot_open(&e))?;
+    let manager = SqliteConnectionManager::file(path).with_init(prepare_connection);
     let pool = r2d2::Pool::builder()
         .max_size(8)
         .build(manager)
-        .map_err(|e| format!("cannot open SQLite database {path:?}: {e}"))?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| format!("cannot open SQLite database {path:?}: {e}"))?;
+        .map_err(|e| cannot_open(&e))?;
+    let mut conn = pool.get().map_err(|e| cannot_open(&e))?;
     migrate(&mut conn, component)
         .map_err(|e| format!("cannot bring the schema of {path:?} up to date: {e}"))?;
     Ok(pool)

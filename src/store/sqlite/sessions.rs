@@ -17,7 +17,7 @@ use crate::store::sql::{
 use crate::store::stamp_file::StampFile;
 use crate::store::{
     CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    UserActivity, sort_for_user,
+    UserActivity, pause_point, sort_for_user,
 };
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
@@ -109,6 +109,25 @@ impl SqliteSessionStore {
         self.stamps
             .bump(user_ids)
             .map_err(|e| StoreError::Unavailable(format!("cannot write the stamp file: {e}")))
+    }
+
+    /// Deletes sessions of `user_ids` by `delete`, with the users' stamps replaced both
+    /// before and after its commit: a process that dies between the commit and its second
+    /// write (or fails that write) has already made every remembered check of these users
+    /// stale, so no server answers a deleted session from memory. The second write covers
+    /// the checks that read the stamp while the deletion was under way.
+    async fn delete_with_stamps<T: Send + 'static>(
+        &self,
+        user_ids: &[i64],
+        delete: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.bump(user_ids.iter().copied())?;
+        let deleted = run(&self.pool, delete).await?;
+        pause_point("revocation_commit").await;
+        if let Err(error) = self.bump(user_ids.iter().copied()) {
+            tracing::warn!(%error, "sessions deleted; their users' stamps were replaced before only");
+        }
+        Ok(deleted)
     }
 }
 
@@ -225,17 +244,26 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn delete(&self, id: &str) -> StoreResult<Option<Session>> {
+        let owned = id.to_owned();
+        // A session never changes hands, so its user read first is its user at the delete.
+        let user_id = run(&self.pool, move |conn| {
+            conn.prepare_cached("SELECT user_id FROM sessions WHERE id = ?1")?
+                .query_row([owned], |row| row.get::<_, i64>(0))
+                .optional()
+        })
+        .await?;
+        let Some(user_id) = user_id else {
+            return Ok(None);
+        };
         let id = id.to_owned();
-        let deleted = run(&self.pool, move |conn| {
+        self.delete_with_stamps(&[user_id], move |conn| {
             conn.prepare_cached(&format!(
                 "DELETE FROM sessions WHERE id = ?1 RETURNING {SESSION_COLUMNS}"
             ))?
             .query_row([id], |row| session_from_row(row))
             .optional()
         })
-        .await?;
-        self.bump(deleted.iter().map(|s| s.user_id))?;
-        Ok(deleted)
+        .await
     }
 
     async fn delete_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<u64> {
@@ -258,7 +286,7 @@ impl SessionStore for SqliteSessionStore {
         now: Timestamp,
     ) -> StoreResult<BTreeMap<i64, u64>> {
         let owned = user_ids.to_vec();
-        let counts = run(&self.pool, move |conn| {
+        self.delete_with_stamps(user_ids, move |conn| {
             // Deleting many users' sessions changes pages all over four indexes:
             // with room for all of them none is written to the log half-done and then again.
             // The memory is handed back afterwards.
@@ -268,9 +296,7 @@ impl SessionStore for SqliteSessionStore {
             conn.execute_batch("PRAGMA shrink_memory")?;
             deleted
         })
-        .await?;
-        self.bump(user_ids.iter().copied())?;
-        Ok(counts)
+        .await
     }
 
     async fn scan(

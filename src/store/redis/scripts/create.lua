@@ -1,3 +1,4 @@
+local late = refuse_past(ARGV[10]) if late then return late end
 local index, session = KEYS[1], KEYS[2]
 local now, max, evict, prefix = tonumber(ARGV[1]), math.max(tonumber(ARGV[2]), 1), ARGV[3] == '1', ARGV[4]
 local live = live_members(index, prefix, now, {'expires_at', 'ip_address'}, 1)
@@ -17,7 +18,7 @@ end
 for i = excess + 1, #live do
   addresses[#addresses + 1] = live[i][2][2]
 end
-redis.call('HSET', session, unpack(ARGV, 10))
+redis.call('HSET', session, unpack(ARGV, 11))
 redis.call('PEXPIREAT', session, ARGV[7])
 redis.call('ZADD', index, ARGV[6], ARGV[5])
 redis.call('PEXPIREAT', index, ARGV[8], 'NX')

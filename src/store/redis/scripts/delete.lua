@@ -1,3 +1,4 @@
+local late = refuse_past(ARGV[3]) if late then return late end
 local fields = read_session(KEYS[2])
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])

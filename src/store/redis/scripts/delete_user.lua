@@ -1,3 +1,4 @@
+local late = refuse_past(ARGV[5]) if late then return late end
 local now, prefix, all = tonumber(ARGV[1]), ARGV[2], ARGV[4] == '1'
 redis.call('SET', KEYS[2], ARGV[3], 'XX', 'KEEPTTL')
 local live, doomed, details = 0, {KEYS[1]}, {}
