@@ -74,7 +74,7 @@ impl Service {
         let password_ok = verify_password(request.password.clone(), stored_hash).await;
         let result = match user {
             Some(user) => self.judge_login(user, password_ok, &request).await,
-            None => self.refuse_unknown_login(&request).await,
+            None => self.refuse_unknown_login(&request, &keys).await,
         };
         if let Err(ServiceError::InvalidCredentials | ServiceError::Locked) = result {
             self.count_failed_attempt(&keys).await?;
@@ -94,11 +94,22 @@ impl Service {
         .reason(reason)
     }
 
-    /// A login name that matches no account: refused like a wrong password.
-    async fn refuse_unknown_login(&self, request: &LoginRequest) -> ServiceResult<NewSession> {
+    /// A login name that matches no account answers as an account would: refused, and
+    /// after the lockout threshold of failures locked, with nothing stored but a counter.
+    async fn refuse_unknown_login(
+        &self,
+        request: &LoginRequest,
+        keys: &AttemptKeys,
+    ) -> ServiceResult<NewSession> {
+        let locked = self.counted_lockout_holds(&keys.lockout).await?
+            || self.count_towards_lockout(&keys.lockout).await?.is_some();
         self.audit(self.login_failure(request, "unknown login"))
             .await?;
-        Err(ServiceError::InvalidCredentials)
+        Err(if locked {
+            ServiceError::Locked
+        } else {
+            ServiceError::InvalidCredentials
+        })
     }
 
     /// Signs `user` in if the password was right and nothing holds them back.

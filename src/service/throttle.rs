@@ -1,10 +1,13 @@
 //! Slowing password guessing down, apart from the lockout: failed sign-ins are counted per
 //! client address and per account, and an attempt over either limit is refused before its
-//! password is looked at.
+//! password is looked at. The same counters hold the lockouts that have no account row to
+//! live in: those of login names that match no account, so that such a name answers
+//! exactly as a real one does.
 
 use super::{Service, ServiceError, ServiceResult};
 use crate::config::LoginSettings;
 use crate::domain::user::User;
+use crate::store::Tally;
 use std::time::Duration;
 
 /// At most `failures` failed sign-ins within `window`; 0 failures sets no limit.
@@ -45,6 +48,9 @@ pub(super) struct AttemptKeys {
     address: Option<String>,
     /// `u:ID` for an account; `n:NAME` for a login name that matches no account.
     account: String,
+    /// `l:` and the account key: where the lockout of a name that matches no account,
+    /// which has no account row to live in, is counted.
+    pub(super) lockout: String,
 }
 
 impl AttemptKeys {
@@ -56,6 +62,7 @@ impl AttemptKeys {
         };
         AttemptKeys {
             address: (!address.is_empty()).then(|| format!("a:{address}")),
+            lockout: format!("l:{account}"),
             account,
         }
     }
@@ -93,6 +100,24 @@ impl Service {
             self.counters.add_failure(key, limit.window, false).await?;
         }
         Ok(())
+    }
+
+    /// Whether the lockout counted under `key` holds.
+    pub(super) async fn counted_lockout_holds(&self, key: &str) -> ServiceResult<bool> {
+        let tally = self.counters.tally(key).await?;
+        Ok(tally.is_some_and(|t| t.count >= self.policy.lockout.threshold))
+    }
+
+    /// Counts one more consecutive failure towards the lockout under `key`, which, like an
+    /// account's, lasts the lockout duration from the failure that locks; the tally when this
+    /// one locked. Failures further apart than the lockout duration start the count afresh.
+    pub(super) async fn count_towards_lockout(&self, key: &str) -> ServiceResult<Option<Tally>> {
+        let lockout = self.policy.lockout;
+        let tally = self
+            .counters
+            .add_failure(key, lockout.duration, true)
+            .await?;
+        Ok((tally.count >= lockout.threshold).then_some(tally))
     }
 }
 

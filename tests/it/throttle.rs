@@ -1,9 +1,11 @@
-//! Throttling failed sign-ins per address and per account; counters shared through Redis.
+//! Throttling failed sign-ins per address and per account, lockouts of unknown names that
+//! match real ones; counters shared through Redis.
 
 use crate::helpers::*;
 use crate::scale_out::pair;
 use crate::services::Backend;
 use reqwest::{Response, StatusCode};
+use serde_json::Value;
 use sessiond::config::Settings;
 
 /// Settings where `X-Forwarded-For` from the loopback names the client, so a test can sign
@@ -104,6 +106,48 @@ async fn the_sign_in_page_says_how_long_to_wait() {
         page.contains("too many failed sign-ins; try again in 10 minutes"),
         "{page}"
     );
+}
+
+/// Status, error code and message of each of `tries` wrong passwords for `login` from `ip`.
+async fn answers(server: &TestServer, login: &str, ip: &str, tries: u32) -> Vec<(u16, Value)> {
+    let client = server.plain();
+    let mut seen = Vec::new();
+    for _ in 0..tries {
+        let response = attempt(&client, login, WRONG_PASSWORD, ip).await;
+        let status = response.status().as_u16();
+        seen.push((status, response.json().await.unwrap()));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn an_unknown_name_answers_exactly_as_a_real_one_up_to_the_lockout() {
+    let server = spawn_with(behind_proxy).await;
+    server.create_user("alice", false).await;
+    let users_before: i64 = server.query_one("SELECT COUNT(*) FROM users");
+    let real = answers(&server, "alice", "192.0.2.1", 11).await;
+    let unknown = answers(&server, "nobody", "192.0.2.2", 11).await;
+    assert_eq!(real, unknown);
+    let statuses: Vec<u16> = real.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses, [[401; 9].as_slice(), &[423, 423]].concat());
+    let users_after: i64 = server.query_one("SELECT COUNT(*) FROM users");
+    assert_eq!(users_before, users_after, "no user was made for the name");
+}
+
+#[tokio::test]
+async fn an_unknown_name_is_released_after_the_lockout_duration() {
+    let server = spawn_with(|s| s.login.lockout_duration = duration("1s")).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    for _ in 0..9 {
+        browser.fail_login("nobody").await;
+    }
+    assert_eq!(
+        browser.fail_login("nobody").await.status(),
+        StatusCode::LOCKED
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let after = browser.fail_login("nobody").await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
