@@ -87,6 +87,8 @@ impl From<ServiceError> for ApiError {
                 throttled.retry_after = Some(retry_after_seconds(*wait));
                 return throttled;
             }
+            ServiceError::OwnerProtected => (StatusCode::CONFLICT, "owner_protected"),
+            ServiceError::CannotBlockSelf => (StatusCode::CONFLICT, "cannot_block_self"),
             ServiceError::SessionLimit(_) => (StatusCode::CONFLICT, "session_limit"),
             ServiceError::CurrentSession => (StatusCode::CONFLICT, "current_session"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

@@ -214,7 +214,7 @@ impl FromRequestParts<AppState> for AdminCaller {
             return Err(not_admin());
         }
         Ok(AdminCaller {
-            actor: Actor::from_client(format!("user:{}", auth.user.username), &client),
+            actor: Actor::user(&auth.user, &client),
         })
     }
 }

@@ -73,7 +73,7 @@ impl Service {
             .unwrap_or_else(|| DUMMY_HASH.clone());
         let password_ok = verify_password(request.password.clone(), stored_hash).await;
         let result = match user {
-            Some(user) => self.judge_login(user, password_ok, &request).await,
+            Some(user) => self.judge_login(user, password_ok, &request, &keys).await,
             None => self.refuse_unknown_login(&request, &keys).await,
         };
         if let Err(ServiceError::InvalidCredentials | ServiceError::Locked) = result {
@@ -118,6 +118,7 @@ impl Service {
         user: User,
         password_ok: bool,
         request: &LoginRequest,
+        keys: &AttemptKeys,
     ) -> ServiceResult<NewSession> {
         let now = self.now();
         let (user_id, username) = (user.id, user.username.to_string());
@@ -125,17 +126,27 @@ impl Service {
             self.login_failure(request, reason)
                 .subject(user_id, &username)
         };
-        if user.is_locked(now) {
+        // The owner's lockout is counted per address, so that failures from one address
+        // never keep the owner out of the others.
+        let locked = if user.is_owner {
+            self.counted_lockout_holds(&keys.lockout).await?
+        } else {
+            user.is_locked(now)
+        };
+        if locked {
             self.audit(failure("account locked")).await?;
             return Err(ServiceError::Locked);
         }
         if !password_ok {
             self.audit(failure("wrong password")).await?;
-            return Err(self.count_wrong_password(&user, request).await?);
+            return Err(self.count_wrong_password(&user, request, keys).await?);
         }
         if user.state == UserState::Blocked {
             self.audit(failure("account blocked")).await?;
             return Err(ServiceError::Blocked);
+        }
+        if user.is_owner {
+            self.forget_failures(&keys.lockout).await?;
         }
         if user.failed_logins > 0 || user.locked_until.is_some() {
             self.directory.clear_login_failures(user.id).await?;
@@ -170,22 +181,33 @@ impl Service {
         &self,
         user: &User,
         request: &LoginRequest,
+        keys: &AttemptKeys,
     ) -> ServiceResult<ServiceError> {
         let now = self.now();
-        let record = self
-            .directory
-            .record_login_failure(user.id, self.policy.lockout, now)
-            .await?;
-        self.user_changed(user.id).await?;
-        let Some(until) = record.locked_until else {
+        let (failed_logins, locked_until, locked_out) = if user.is_owner {
+            let tally = self.count_towards_lockout(&keys.lockout).await?;
+            let until = tally.map(|tally| now.plus(tally.expires_in));
+            (
+                tally.map_or(0, |tally| tally.count),
+                until,
+                "this address is locked out",
+            )
+        } else {
+            let record = self
+                .directory
+                .record_login_failure(user.id, self.policy.lockout, now)
+                .await?;
+            self.user_changed(user.id).await?;
+            (record.failed_logins, record.locked_until, "locked")
+        };
+        let Some(until) = locked_until else {
             return Ok(ServiceError::InvalidCredentials);
         };
         let lockout = AuditEvent::new(now, AuditKind::Lockout, "system", Outcome::Success)
             .subject(user.id, user.username.as_str())
             .client(&request.client)
             .reason(format!(
-                "{} consecutive failed logins; locked until {}",
-                record.failed_logins,
+                "{failed_logins} consecutive failed logins; {locked_out} until {}",
                 until.to_rfc3339()
             ));
         self.audit(lockout).await?;

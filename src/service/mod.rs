@@ -35,6 +35,10 @@ pub enum ServiceError {
     Blocked,
     #[error("too many failed sign-ins; try again in {}", throttle::wait_text(*.0))]
     Throttled(Duration),
+    #[error("the owner account cannot be blocked")]
+    OwnerProtected,
+    #[error("you cannot block yourself")]
+    CannotBlockSelf,
     #[error(
         "you already have {0} active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again"
     )]

@@ -2,7 +2,8 @@
 //! client address and per account, and an attempt over either limit is refused before its
 //! password is looked at. The same counters hold the lockouts that have no account row to
 //! live in: those of login names that match no account, so that such a name answers
-//! exactly as a real one does.
+//! exactly as a real one does, and the owner's, which lock out only the address the
+//! failures came from.
 
 use super::{Service, ServiceError, ServiceResult};
 use crate::config::LoginSettings;
@@ -46,10 +47,11 @@ impl ThrottlePolicy {
 pub(super) struct AttemptKeys {
     /// `a:ADDRESS`; `None` when the client's address is unknown.
     address: Option<String>,
-    /// `u:ID` for an account; `n:NAME` for a login name that matches no account.
+    /// `u:ID` for an account; `u:ID@ADDRESS` for the owner, whom failures from one address
+    /// must not keep out of the others; `n:NAME` for a login name that matches no account.
     account: String,
-    /// `l:` and the account key: where the lockout of a name that matches no account,
-    /// which has no account row to live in, is counted.
+    /// `l:` and the account key: where a lockout that has no account row to live in is
+    /// counted, the owner's (so per address) or an unknown name's.
     pub(super) lockout: String,
 }
 
@@ -57,6 +59,7 @@ impl AttemptKeys {
     /// The keys of an attempt at `user` (`None`: no account matches `login`) from `address`.
     pub(super) fn new(user: Option<&User>, login: &str, address: &str) -> Self {
         let account = match user {
+            Some(user) if user.is_owner => format!("u:{}@{address}", user.id),
             Some(user) => format!("u:{}", user.id),
             None => format!("n:{}", login.trim().to_lowercase()),
         };
@@ -118,6 +121,11 @@ impl Service {
             .add_failure(key, lockout.duration, true)
             .await?;
         Ok((tally.count >= lockout.threshold).then_some(tally))
+    }
+
+    /// Forgets the failures counted under `key`, after a successful sign-in.
+    pub(super) async fn forget_failures(&self, key: &str) -> ServiceResult<()> {
+        Ok(self.counters.forget(key).await?)
     }
 }
 

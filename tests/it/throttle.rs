@@ -1,5 +1,5 @@
 //! Throttling failed sign-ins per address and per account, lockouts of unknown names that
-//! match real ones; counters shared through Redis.
+//! match real ones, and the owner's lockout by address; counters shared through Redis.
 
 use crate::helpers::*;
 use crate::scale_out::pair;
@@ -148,6 +148,23 @@ async fn an_unknown_name_is_released_after_the_lockout_duration() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let after = browser.fail_login("nobody").await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn failures_against_the_owner_lock_out_only_their_address() {
+    let server = spawn_with(behind_proxy).await;
+    let password = server.service.ensure_owner().await.unwrap().unwrap();
+    let client = server.plain();
+    let stranger = "203.0.113.66";
+    let statuses = answers(&server, "admin", stranger, 10).await;
+    assert_eq!(statuses.last().unwrap().0, 423);
+    let from_stranger = attempt(&client, "admin", password.expose(), stranger).await;
+    assert_error(from_stranger, StatusCode::LOCKED, "locked").await;
+    let owner = attempt(&client, "admin", password.expose(), "198.51.100.1").await;
+    assert_eq!(owner.status(), StatusCode::CREATED);
+    let failed: i64 = server.query_one("SELECT failed_logins FROM users WHERE is_owner = 1");
+    assert_eq!(failed, 0, "the owner's account itself is never locked");
+    assert!(audit_kinds(&server).contains(&"lockout".to_owned()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
