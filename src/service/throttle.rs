@@ -7,8 +7,10 @@
 
 use super::{Service, ServiceError, ServiceResult};
 use crate::config::LoginSettings;
+use crate::domain::token::TokenHash;
 use crate::domain::user::User;
 use crate::store::Tally;
+use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 /// At most `failures` failed sign-ins within `window`; 0 failures sets no limit.
@@ -48,7 +50,8 @@ pub(super) struct AttemptKeys {
     /// `a:ADDRESS`; `None` when the client's address is unknown.
     address: Option<String>,
     /// `u:ID` for an account; `u:ID@ADDRESS` for the owner, whom failures from one address
-    /// must not keep out of the others; `n:NAME` for a login name that matches no account.
+    /// must not keep out of the others; `n:DIGEST` for a login name that matches no account
+    /// ([`name_digest`]).
     account: String,
     /// `l:` and the account key: where a lockout that has no account row to live in is
     /// counted, the owner's (so per address) or an unknown name's.
@@ -61,7 +64,7 @@ impl AttemptKeys {
         let account = match user {
             Some(user) if user.is_owner => format!("u:{}@{address}", user.id),
             Some(user) => format!("u:{}", user.id),
-            None => format!("n:{}", login.trim().to_lowercase()),
+            None => format!("n:{}", name_digest(login)),
         };
         AttemptKeys {
             address: (!address.is_empty()).then(|| format!("a:{address}")),
@@ -78,6 +81,14 @@ impl AttemptKeys {
             .flatten()
             .filter(|(_, limit)| limit.failures > 0)
     }
+}
+
+/// A login name as the counters know it: the SHA-256 (hex) of its trimmed, lower-cased
+/// form, so that a key's size is bounded whatever was typed, and a password typed into the
+/// name field is never stored.
+fn name_digest(login: &str) -> String {
+    let digest = Sha256::digest(login.trim().to_lowercase().as_bytes());
+    TokenHash(digest.into()).to_hex()
 }
 
 impl Service {
@@ -147,6 +158,13 @@ pub fn retry_after_seconds(wait: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_counted_by_a_digest_of_fixed_size() {
+        assert_eq!(name_digest(" Alice "), name_digest("alice"));
+        assert_ne!(name_digest("alice"), name_digest("bob"));
+        assert_eq!(name_digest(&"x".repeat(10_000)).len(), 64);
+    }
 
     #[test]
     fn waits_are_rounded_up() {

@@ -167,9 +167,10 @@ async fn failures_against_the_owner_lock_out_only_their_address() {
     assert!(audit_kinds(&server).contains(&"lockout".to_owned()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nodes_on_one_redis_share_their_counts() {
-    let Some((sessions, directory)) = pair(Backend::Redis, Backend::Postgres) else {
+/// Two nodes on one Redis (standalone or Cluster) and one PostgreSQL: failures counted on
+/// either throttle both.
+async fn nodes_share_their_counts(redis: Backend) {
+    let Some((sessions, directory)) = pair(redis, Backend::Postgres) else {
         return;
     };
     let node = |_| {
@@ -189,4 +190,14 @@ async fn nodes_on_one_redis_share_their_counts() {
     }
     assert_throttled(on_a.login_as("alice", PASSWORD, false).await, 600).await;
     assert_throttled(on_b.login_as("alice", PASSWORD, false).await, 600).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_on_one_redis_share_their_counts() {
+    nodes_share_their_counts(Backend::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_on_one_redis_cluster_share_their_counts() {
+    nodes_share_their_counts(Backend::RedisCluster).await;
 }
