@@ -46,6 +46,13 @@ pub struct LoginSettings {
     pub password_min_length: usize,
     pub lockout_threshold: u32,
     pub lockout_duration: HumanDuration,
+    /// Failed sign-ins from one client address within the window before it is refused; 0 never.
+    pub address_failures: u32,
+    pub address_window: HumanDuration,
+    /// Failed sign-ins at one account, from any address, within the window before it is
+    /// refused; 0 never.
+    pub account_failures: u32,
+    pub account_window: HumanDuration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +116,10 @@ impl Default for LoginSettings {
             password_min_length: 12,
             lockout_threshold: 10,
             lockout_duration: minutes(15),
+            address_failures: 20,
+            address_window: minutes(10),
+            account_failures: 30,
+            account_window: minutes(60),
         }
     }
 }
@@ -247,6 +258,9 @@ impl Settings {
                 self.server.listen
             ));
         }
+        if self.login.address_window.0.is_zero() || self.login.account_window.0.is_zero() {
+            return Err("login.address_window and login.account_window must be above 0".into());
+        }
         if !(self.server.public_url.starts_with("http://")
             || self.server.public_url.starts_with("https://"))
         {
@@ -318,6 +332,10 @@ mod tests {
         assert_eq!(s.login.password_min_length, 12);
         assert_eq!(s.login.lockout_threshold, 10);
         assert_eq!(s.login.lockout_duration.0.as_secs(), 900);
+        assert_eq!(s.login.address_failures, 20);
+        assert_eq!(s.login.address_window.0.as_secs(), 600);
+        assert_eq!(s.login.account_failures, 30);
+        assert_eq!(s.login.account_window.0.as_secs(), 3600);
         assert_eq!(s.alarms.ip_spread_threshold, 4);
         assert_eq!(s.server.listen, "127.0.0.1:8080");
         assert_eq!(s.server.public_url, "http://localhost:8080");

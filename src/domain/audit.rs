@@ -125,6 +125,8 @@ pub struct Actor {
     /// `user:NAME`, `token:NAME`, `cli:NAME` or `system`.
     pub name: String,
     pub client: Option<super::session::ClientInfo>,
+    /// The signed-in user acting, when it is one.
+    pub user_id: Option<i64>,
 }
 
 impl Actor {
@@ -133,6 +135,15 @@ impl Actor {
         Actor {
             name: name.into(),
             client: Some(client.clone()),
+            user_id: None,
+        }
+    }
+
+    /// A signed-in user, `user:NAME`, whose request came from `client`.
+    pub fn user(user: &super::user::User, client: &super::session::ClientInfo) -> Self {
+        Actor {
+            user_id: Some(user.id),
+            ..Actor::from_client(format!("user:{}", user.username), client)
         }
     }
 }
@@ -142,13 +153,18 @@ impl From<&str> for Actor {
         Actor {
             name: name.to_owned(),
             client: None,
+            user_id: None,
         }
     }
 }
 
 impl From<String> for Actor {
     fn from(name: String) -> Self {
-        Actor { name, client: None }
+        Actor {
+            name,
+            client: None,
+            user_id: None,
+        }
     }
 }
 

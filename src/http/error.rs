@@ -1,10 +1,12 @@
 //! The one mapping from failures to HTTP status codes and the JSON error body.
 
 use crate::service::ServiceError;
+use crate::service::throttle::retry_after_seconds;
 use crate::store::StoreError;
 use crate::views::BadQuery;
 use axum::Json;
 use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -14,6 +16,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds to wait before asking again, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -22,6 +26,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -62,7 +67,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body())).into_response()
+        let retry_after = self
+            .retry_after
+            .map(|seconds| [(RETRY_AFTER, seconds.to_string())]);
+        (self.status, retry_after, Json(self.body())).into_response()
     }
 }
 
@@ -73,6 +81,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             ServiceError::Locked => (StatusCode::LOCKED, "locked"),
             ServiceError::Blocked => (StatusCode::FORBIDDEN, "blocked"),
+            ServiceError::Throttled(wait) => {
+                let mut throttled =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", message);
+                throttled.retry_after = Some(retry_after_seconds(*wait));
+                return throttled;
+            }
+            ServiceError::OwnerProtected => (StatusCode::CONFLICT, "owner_protected"),
+            ServiceError::CannotBlockSelf => (StatusCode::CONFLICT, "cannot_block_self"),
             ServiceError::SessionLimit(_) => (StatusCode::CONFLICT, "session_limit"),
             ServiceError::CurrentSession => (StatusCode::CONFLICT, "current_session"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),

@@ -217,7 +217,7 @@ impl FromRequestParts<AppState> for AdminCaller {
             return Err(not_admin());
         }
         Ok(AdminCaller {
-            actor: Actor::from_client(format!("user:{}", auth.user.username), &client),
+            actor: Actor::user(&auth.user, &client),
             session_id: Some(auth.session.id.clone()),
         })
     }

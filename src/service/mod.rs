@@ -10,6 +10,7 @@ pub mod import;
 pub mod metrics;
 pub mod revoke;
 pub mod sessions;
+pub mod throttle;
 pub mod user_sessions;
 pub mod users;
 
@@ -18,7 +19,7 @@ use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::domain::session::Lifetimes;
 use crate::domain::time::{Clock, Timestamp};
 use crate::store::{
-    Directory, LockoutPolicy, Page, SessionLimit, SessionStore, StoreError, Stores,
+    Directory, FailureCounters, LockoutPolicy, Page, SessionLimit, SessionStore, StoreError, Stores,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,12 @@ pub enum ServiceError {
     Locked,
     #[error("this account is blocked")]
     Blocked,
+    #[error("too many failed sign-ins; try again in {}", throttle::wait_text(*.0))]
+    Throttled(Duration),
+    #[error("the owner account cannot be blocked")]
+    OwnerProtected,
+    #[error("you cannot block yourself")]
+    CannotBlockSelf,
     #[error(
         "you already have {0} active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again"
     )]
@@ -68,6 +75,7 @@ pub struct Policy {
     pub remember_me_reuse_grace: Duration,
     pub password_min_length: usize,
     pub lockout: LockoutPolicy,
+    pub throttle: throttle::ThrottlePolicy,
     pub ip_spread_threshold: u32,
     /// Tokens the session check remembers per process; 0 remembers none.
     pub check_cache_capacity: usize,
@@ -93,6 +101,7 @@ impl Policy {
                 threshold: settings.login.lockout_threshold,
                 duration: settings.login.lockout_duration.0,
             },
+            throttle: throttle::ThrottlePolicy::from_settings(&settings.login),
             ip_spread_threshold: settings.alarms.ip_spread_threshold,
             check_cache_capacity: s.check_cache_capacity,
         }
@@ -117,6 +126,8 @@ impl Progress for NoProgress {}
 pub struct Service {
     pub sessions: Arc<dyn SessionStore>,
     pub directory: Arc<dyn Directory>,
+    /// Failed sign-ins by address, account and unknown name (see `throttle`).
+    counters: Arc<dyn FailureCounters>,
     pub clock: Arc<dyn Clock>,
     pub policy: Policy,
     pub metrics: metrics::Metrics,
@@ -139,6 +150,7 @@ impl Service {
         Service {
             sessions: stores.sessions,
             directory: stores.directory,
+            counters: stores.counters,
             clock,
             policy,
             metrics: metrics::Metrics::default(),

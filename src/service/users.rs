@@ -145,7 +145,15 @@ impl Service {
     }
 
     /// Blocks a user: no more logins, and every session and remember-me login ends now.
+    /// Never the owner, who can always sign in again, nor the acting administrator, who
+    /// would lock themselves out.
     pub async fn block_user(&self, user: &User, actor: &Actor) -> ServiceResult<u64> {
+        if user.is_owner {
+            return Err(ServiceError::OwnerProtected);
+        }
+        if actor.user_id == Some(user.id) {
+            return Err(ServiceError::CannotBlockSelf);
+        }
         self.directory
             .set_user_state(user.id, UserState::Blocked)
             .await?;

@@ -4,6 +4,7 @@
 //! tokens and the audit trail. Operations are the ones the domain needs, shaped so that a
 //! key-value backend (Redis) can implement them without a query language.
 
+mod memory_counters;
 mod migrations;
 pub mod postgres;
 pub mod redis;
@@ -280,6 +281,27 @@ impl LockoutPolicy {
     }
 }
 
+/// A count of failures kept for a while: how many, and how long until it is forgotten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub count: u32,
+    pub expires_in: Duration,
+}
+
+/// Failure counts by key, each forgotten a while after it began or after its last failure:
+/// what sign-in throttling and the lockouts kept without an account row count with. Shared
+/// by every node when sessions are kept in Redis, else kept by this process.
+#[async_trait]
+pub trait FailureCounters: Send + Sync {
+    /// The tally under `key`, if one is kept.
+    async fn tally(&self, key: &str) -> StoreResult<Option<Tally>>;
+    /// Counts one more failure under `key`. A new tally is forgotten `ttl` after its first
+    /// failure (a fixed window), or with `extend` `ttl` after its latest one.
+    async fn add_failure(&self, key: &str, ttl: Duration, extend: bool) -> StoreResult<Tally>;
+    /// Forgets the tally under `key`.
+    async fn forget(&self, key: &str) -> StoreResult<()>;
+}
+
 /// Users, their credentials and lockout state.
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -521,6 +543,7 @@ pub(crate) async fn pause_point(point: &str) {
 pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,
     pub directory: Arc<dyn Directory>,
+    pub counters: Arc<dyn FailureCounters>,
 }
 
 /// Opens the backends named by `storage.sessions` and `storage.directory` (see README). An
@@ -532,17 +555,23 @@ pub async fn open(settings: &crate::config::StorageSettings) -> Result<Stores, S
     let sessions_backend = Backend::parse(&settings.sessions, sessions_setting)?;
     let directory_backend = Backend::parse(&settings.directory, directory_setting)?;
     let in_sessions = |e: String| format!("{sessions_setting}: {e}");
-    let sessions: Arc<dyn SessionStore> = match sessions_backend {
-        Backend::Sqlite(path) => {
-            Arc::new(sqlite::SqliteSessionStore::open(path).map_err(in_sessions)?)
-        }
-        Backend::Postgres(url) => Arc::new(
-            postgres::PgSessionStore::open(url)
-                .await
-                .map_err(in_sessions)?,
-        ),
-        Backend::Redis(url) => redis::open(url).await.map_err(in_sessions)?,
-    };
+    let in_process = || Arc::new(memory_counters::MemoryCounters::default());
+    let (sessions, counters): (Arc<dyn SessionStore>, Arc<dyn FailureCounters>) =
+        match sessions_backend {
+            Backend::Sqlite(path) => (
+                Arc::new(sqlite::SqliteSessionStore::open(path).map_err(in_sessions)?),
+                in_process(),
+            ),
+            Backend::Postgres(url) => (
+                Arc::new(
+                    postgres::PgSessionStore::open(url)
+                        .await
+                        .map_err(in_sessions)?,
+                ),
+                in_process(),
+            ),
+            Backend::Redis(url) => redis::open_with_counters(url).await.map_err(in_sessions)?,
+        };
     let in_directory = |e: String| format!("{directory_setting}: {e}");
     let directory: Arc<dyn Directory> = match directory_backend {
         Backend::Sqlite(path) => {
@@ -563,6 +592,7 @@ pub async fn open(settings: &crate::config::StorageSettings) -> Result<Stores, S
     Ok(Stores {
         sessions,
         directory,
+        counters,
     })
 }
 

@@ -517,3 +517,46 @@ async fn group_revocation_over_http_dry_run_then_live() {
     let as_user = carols.post("/api/admin/groups/acme/revoke-sessions").await;
     assert_eq!(as_user.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn nobody_blocks_the_owner_and_no_administrator_blocks_themselves() {
+    let server = spawn().await;
+    server.service.ensure_owner().await.unwrap();
+    let id_of = async |name: &str| server.service.find_user(name).await.unwrap().id;
+    let owner = id_of("admin").await;
+    let root = admin_browser(&server).await;
+    let myself = id_of("root").await;
+    let state = |id: i64| -> String {
+        server.query_one(&format!("SELECT state FROM users WHERE id = {id}"))
+    };
+
+    let response = root.post(&format!("/api/admin/users/{owner}/block")).await;
+    let message = assert_error(response, StatusCode::CONFLICT, "owner_protected").await;
+    assert_eq!(message, "the owner account cannot be blocked");
+    let response = root.post(&format!("/api/admin/users/{myself}/block")).await;
+    let message = assert_error(response, StatusCode::CONFLICT, "cannot_block_self").await;
+    assert_eq!(message, "you cannot block yourself");
+
+    let html = root.get("/admin/users").await.text().await.unwrap();
+    let csrf = csrf_field(&html);
+    let form = [("csrf_token", csrf.as_str())];
+    let back = root
+        .post_form(&format!("/admin/users/{owner}/block"), &form)
+        .await;
+    let target = redirect_target(&back);
+    assert!(target.contains("error=owner_protected"), "{target}");
+    let page = root.get(&target).await.text().await.unwrap();
+    assert!(page.contains("The owner account cannot be blocked."));
+
+    let cli = server.cli(&["users", "block", "admin"]);
+    assert_eq!(cli.status.code(), Some(2));
+    let stderr = crate::cli::text(&cli.stderr);
+    assert!(
+        stderr.contains("the owner account cannot be blocked"),
+        "{stderr}"
+    );
+
+    assert_eq!(state(owner), "active");
+    assert_eq!(state(myself), "active");
+    assert_eq!(root.session_status().await, StatusCode::OK);
+}

@@ -21,4 +21,5 @@ mod redis_layout;
 mod reference;
 mod scale_out;
 mod services;
+mod throttle;
 mod user_sessions;

@@ -53,6 +53,9 @@ async fn list_users(
          example = json!(Revoked { revoked: 2 })),
         BadRequest, AdminErrors,
         (status = 404, body = ErrorBody, description = "No such user"),
+        (status = 409, body = ErrorBody,
+         description = "Refused: the user is the owner (`owner_protected`) or the caller \
+                        (`cannot_block_self`)"),
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]

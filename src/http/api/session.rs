@@ -60,6 +60,11 @@ pub struct LoginBody {
          description = "The account is blocked, or a browser sent the request from another origin"),
         (status = 409, body = ErrorBody, description = "Session limit reached"),
         (status = 423, body = ErrorBody, description = "Locked after failed logins"),
+        (status = 429, body = ErrorBody,
+         description = "Too many failed sign-ins from this address or at this account: refused \
+                        whatever the password, until the wait is over",
+         headers(("Retry-After" = u64, description = "Seconds to wait before trying again")),
+         example = json!(examples::throttled())),
         Unavailable,
     )
 )]

@@ -183,6 +183,11 @@ pub fn unauthorized() -> Value {
     ApiError::unauthorized().body()
 }
 
+pub fn throttled() -> Value {
+    let wait = std::time::Duration::from_secs(540);
+    ApiError::from(crate::service::ServiceError::Throttled(wait)).body()
+}
+
 pub fn not_admin() -> Value {
     extract::not_admin().body()
 }

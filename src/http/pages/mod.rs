@@ -18,7 +18,7 @@ use crate::service::auth::LoginRequest;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -179,14 +179,18 @@ async fn login_submit(
         }
         Err(error) => {
             let api = ApiError::from(error);
-            login_form(
+            let mut page = login_form(
                 &state,
                 &headers,
                 return_to,
                 &form.login,
                 Some(api.message),
                 api.status,
-            )
+            );
+            if let Some(seconds) = api.retry_after {
+                page.headers_mut().insert(RETRY_AFTER, seconds.into());
+            }
+            page
         }
     }
 }

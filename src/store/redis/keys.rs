@@ -54,6 +54,11 @@ impl Keys {
         format!("{}{{n}}:ack:{announcement}", self.prefix)
     }
 
+    /// A count of failed sign-ins ([`crate::store::FailureCounters`]).
+    pub(super) fn failures(&self, key: &str) -> String {
+        format!("{}f:{key}", self.prefix)
+    }
+
     pub(super) fn token(&self, hash: &str) -> String {
         format!("{}t:{hash}", self.prefix)
     }

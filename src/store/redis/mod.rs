@@ -9,7 +9,8 @@
 //! - `P:t:HASH` → `ID` and `P:i:PUBLIC_ID` → `ID:HASH`: how a token or a public id finds its user;
 //! - `P{a:N}:active` / `P{a:N}:expiry`: the admin listing, sharded by user over `SHARDS` slots;
 //! - `P{a:N}:ip`: the shard's sessions by address, for the listing's address filter;
-//! - `P:layout`: the version of this layout, checked when the store is opened (`layout`).
+//! - `P:layout`: the version of this layout, checked when the store is opened (`layout`);
+//! - `P:f:KEY`: a count of failed sign-ins (`counters`), expiring with its window.
 //!
 //! Everything of one user shares the hash tag `{u:ID}`, so the limit, eviction and revocation
 //! are one Lua script on one Cluster slot. The pointer and admin keys live elsewhere and are
@@ -18,6 +19,7 @@
 //! is cleaned up lazily.
 
 mod addresses;
+mod counters;
 mod fields;
 mod forget;
 mod keys;
@@ -29,7 +31,7 @@ mod search;
 mod sessions;
 mod stamps;
 
-use super::{SessionStore, StoreError, StoreResult, bounded, take_param};
+use super::{FailureCounters, SessionStore, StoreError, StoreResult, bounded, take_param};
 use futures_util::future::try_join_all;
 use keys::Keys;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
@@ -52,6 +54,14 @@ const REMOVE_CHUNK: usize = 1000;
 /// Opens `redis://HOST:PORT/DB` or `redis+cluster://HOST:PORT,HOST:PORT`, either with an
 /// optional `?prefix=NAME` that namespaces every key (default `sessiond`).
 pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
+    Ok(open_with_counters(url).await?.0)
+}
+
+/// [`open`], and failure counters on the same connection and under the same prefix, which
+/// every node sharing the store then shares.
+pub async fn open_with_counters(
+    url: &str,
+) -> Result<(Arc<dyn SessionStore>, Arc<dyn FailureCounters>), String> {
     let (url, prefix) = take_param(
         url,
         "prefix",
@@ -79,7 +89,11 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
             .build()
             .map_err(error)?;
         let conn = client.get_async_connection().await.map_err(error)?;
-        RedisSessionStore::new(conn, keys, None).opened().await
+        let counters = Arc::new(counters::RedisCounters::new(conn.clone(), keys.clone()));
+        Ok((
+            RedisSessionStore::new(conn, keys, None).opened().await?,
+            counters,
+        ))
     } else {
         let client = redis::Client::open(url.as_str()).map_err(error)?;
         let config = ConnectionManagerConfig::new()
@@ -90,9 +104,13 @@ pub async fn open(url: &str) -> Result<Arc<dyn SessionStore>, String> {
         let conn = ConnectionManager::new_with_config(client.clone(), config)
             .await
             .map_err(error)?;
-        RedisSessionStore::new(conn, keys, Some(client))
-            .opened()
-            .await
+        let counters = Arc::new(counters::RedisCounters::new(conn.clone(), keys.clone()));
+        Ok((
+            RedisSessionStore::new(conn, keys, Some(client))
+                .opened()
+                .await?,
+            counters,
+        ))
     }
 }
 

@@ -60,10 +60,7 @@ impl FromRequestParts<AppState> for AdminPage {
                 "This page is for administrators. Ask one if you need something done here.",
             ));
         }
-        let actor = Actor::from_client(
-            format!("user:{}", auth.user.username),
-            &client_info(state, parts),
-        );
+        let actor = Actor::user(&auth.user, &client_info(state, parts));
         Ok(AdminPage(auth, actor))
     }
 }
@@ -140,6 +137,8 @@ impl PageState {
         Some(
             match self.error.as_deref()? {
                 "not_found" => "That no longer exists; it may have ended or been handled already.",
+                "owner_protected" => "The owner account cannot be blocked.",
+                "cannot_block_self" => "You cannot block yourself.",
                 _ => "That action could not be done.",
             }
             .to_owned(),

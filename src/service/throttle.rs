@@ -1,0 +1,177 @@
+//! Slowing password guessing down, apart from the lockout: failed sign-ins are counted per
+//! client address and per account, and an attempt over either limit is refused before its
+//! password is looked at. The same counters hold the lockouts that have no account row to
+//! live in: those of login names that match no account, so that such a name answers
+//! exactly as a real one does, and the owner's, which lock out only the address the
+//! failures came from.
+
+use super::{Service, ServiceError, ServiceResult};
+use crate::config::LoginSettings;
+use crate::domain::token::TokenHash;
+use crate::domain::user::User;
+use crate::store::Tally;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// At most `failures` failed sign-ins within `window`; 0 failures sets no limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub failures: u32,
+    pub window: Duration,
+}
+
+/// The limits on failed sign-ins.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottlePolicy {
+    /// Per client address, whichever accounts it tries.
+    pub address: Limit,
+    /// Per account, from whichever addresses.
+    pub account: Limit,
+}
+
+impl ThrottlePolicy {
+    pub fn from_settings(login: &LoginSettings) -> Self {
+        ThrottlePolicy {
+            address: Limit {
+                failures: login.address_failures,
+                window: login.address_window.0,
+            },
+            account: Limit {
+                failures: login.account_failures,
+                window: login.account_window.0,
+            },
+        }
+    }
+}
+
+/// The counters one sign-in attempt is judged by and counted in.
+#[derive(Debug)]
+pub(super) struct AttemptKeys {
+    /// `a:ADDRESS`; `None` when the client's address is unknown.
+    address: Option<String>,
+    /// `u:ID` for an account; `u:ID@ADDRESS` for the owner, whom failures from one address
+    /// must not keep out of the others; `n:DIGEST` for a login name that matches no account
+    /// ([`name_digest`]).
+    account: String,
+    /// `l:` and the account key: where a lockout that has no account row to live in is
+    /// counted, the owner's (so per address) or an unknown name's.
+    pub(super) lockout: String,
+}
+
+impl AttemptKeys {
+    /// The keys of an attempt at `user` (`None`: no account matches `login`) from `address`.
+    pub(super) fn new(user: Option<&User>, login: &str, address: &str) -> Self {
+        let account = match user {
+            Some(user) if user.is_owner => format!("u:{}@{address}", user.id),
+            Some(user) => format!("u:{}", user.id),
+            None => format!("n:{}", name_digest(login)),
+        };
+        AttemptKeys {
+            address: (!address.is_empty()).then(|| format!("a:{address}")),
+            lockout: format!("l:{account}"),
+            account,
+        }
+    }
+
+    /// Each counter with a limit, and the limit.
+    fn limited<'a>(&'a self, policy: &ThrottlePolicy) -> impl Iterator<Item = (&'a str, Limit)> {
+        let address = self.address.as_deref().map(|key| (key, policy.address));
+        [address, Some((self.account.as_str(), policy.account))]
+            .into_iter()
+            .flatten()
+            .filter(|(_, limit)| limit.failures > 0)
+    }
+}
+
+/// A login name as the counters know it: the SHA-256 (hex) of its trimmed, lower-cased
+/// form, so that a key's size is bounded whatever was typed, and a password typed into the
+/// name field is never stored.
+fn name_digest(login: &str) -> String {
+    let digest = Sha256::digest(login.trim().to_lowercase().as_bytes());
+    TokenHash(digest.into()).to_hex()
+}
+
+impl Service {
+    /// Refuses an attempt whose address or account is over its limit, saying how long to wait.
+    pub(super) async fn check_throttle(&self, keys: &AttemptKeys) -> ServiceResult<()> {
+        let mut wait = None;
+        for (key, limit) in keys.limited(&self.policy.throttle) {
+            if let Some(tally) = self.counters.tally(key).await?
+                && tally.count >= limit.failures
+            {
+                wait = wait.max(Some(tally.expires_in));
+            }
+        }
+        match wait {
+            Some(wait) => Err(ServiceError::Throttled(wait)),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed attempt against its address and its account.
+    pub(super) async fn count_failed_attempt(&self, keys: &AttemptKeys) -> ServiceResult<()> {
+        for (key, limit) in keys.limited(&self.policy.throttle) {
+            self.counters.add_failure(key, limit.window, false).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the lockout counted under `key` holds.
+    pub(super) async fn counted_lockout_holds(&self, key: &str) -> ServiceResult<bool> {
+        let tally = self.counters.tally(key).await?;
+        Ok(tally.is_some_and(|t| t.count >= self.policy.lockout.threshold))
+    }
+
+    /// Counts one more consecutive failure towards the lockout under `key`, which, like an
+    /// account's, lasts the lockout duration from the failure that locks; the tally when this
+    /// one locked. Failures further apart than the lockout duration start the count afresh.
+    pub(super) async fn count_towards_lockout(&self, key: &str) -> ServiceResult<Option<Tally>> {
+        let lockout = self.policy.lockout;
+        let tally = self
+            .counters
+            .add_failure(key, lockout.duration, true)
+            .await?;
+        Ok((tally.count >= lockout.threshold).then_some(tally))
+    }
+
+    /// Forgets the failures counted under `key`, after a successful sign-in.
+    pub(super) async fn forget_failures(&self, key: &str) -> ServiceResult<()> {
+        Ok(self.counters.forget(key).await?)
+    }
+}
+
+/// How long `wait` is, for people: whole seconds up to a minute and a half, else minutes,
+/// always rounded up.
+pub(super) fn wait_text(wait: Duration) -> String {
+    match retry_after_seconds(wait) {
+        1 => "1 second".to_owned(),
+        seconds @ ..=90 => format!("{seconds} seconds"),
+        seconds => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}
+
+/// The whole seconds a `Retry-After` header gives for `wait`: rounded up, at least 1.
+pub fn retry_after_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_counted_by_a_digest_of_fixed_size() {
+        assert_eq!(name_digest(" Alice "), name_digest("alice"));
+        assert_ne!(name_digest("alice"), name_digest("bob"));
+        assert_eq!(name_digest(&"x".repeat(10_000)).len(), 64);
+    }
+
+    #[test]
+    fn waits_are_rounded_up() {
+        assert_eq!(wait_text(Duration::from_millis(300)), "1 second");
+        assert_eq!(wait_text(Duration::from_millis(44_100)), "45 seconds");
+        assert_eq!(wait_text(Duration::from_secs(91)), "2 minutes");
+        assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(2_001)), 3);
+    }
+}

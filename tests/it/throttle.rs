@@ -1,0 +1,203 @@
+//! Throttling failed sign-ins per address and per account, lockouts of unknown names that
+//! match real ones, and the owner's lockout by address; counters shared through Redis.
+
+use crate::helpers::*;
+use crate::scale_out::pair;
+use crate::services::Backend;
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use sessiond::config::Settings;
+
+/// Settings where `X-Forwarded-For` from the loopback names the client, so a test can sign
+/// in from many addresses.
+fn behind_proxy(settings: &mut Settings) {
+    settings.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+}
+
+/// A sign-in from `ip` with `password`.
+async fn attempt(browser: &Browser, login: &str, password: &str, ip: &str) -> Response {
+    let request = browser.login_request(login, password, false);
+    request.header("x-forwarded-for", ip).send().await.unwrap()
+}
+
+/// Asserts a 429 with a `Retry-After` of at most `window_seconds` and the JSON error body.
+async fn assert_throttled(response: Response, window_seconds: u64) {
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=window_seconds).contains(&wait), "Retry-After: {wait}");
+    let message = assert_error(response, StatusCode::TOO_MANY_REQUESTS, "throttled").await;
+    assert!(
+        message.starts_with("too many failed sign-ins; try again in"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn one_address_trying_many_names_is_throttled_and_the_check_is_not() {
+    let server = spawn_with(behind_proxy).await;
+    server.create_user("alice", false).await;
+    let signed_in = server.browser(FIREFOX_UBUNTU);
+    let token = server.bearer(&signed_in.login_token("alice").await);
+    let attacker = server.plain();
+    for n in 0..20 {
+        let name = format!("user{n}");
+        let response = attempt(&attacker, &name, WRONG_PASSWORD, "203.0.113.9").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{name}");
+    }
+    for name in ["user20", "user21", "alice"] {
+        let response = attempt(&attacker, name, WRONG_PASSWORD, "203.0.113.9").await;
+        assert_throttled(response, 600).await;
+    }
+    // The right password does not get through either while the address waits.
+    let right = attempt(&attacker, "alice", PASSWORD, "203.0.113.9").await;
+    assert_throttled(right, 600).await;
+    // Other addresses, and every session check, go on as before.
+    let elsewhere = attempt(&server.plain(), "alice", PASSWORD, "198.51.100.7").await;
+    assert_eq!(elsewhere.status(), StatusCode::CREATED);
+    assert_eq!(token.session_status().await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn failures_at_one_account_from_many_addresses_are_throttled() {
+    let server = spawn_with(|s| {
+        behind_proxy(s);
+        s.login.account_failures = 5;
+        s.login.lockout_threshold = 100;
+    })
+    .await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let client = server.plain();
+    for n in 1..=5 {
+        let ip = format!("192.0.2.{n}");
+        let response = attempt(&client, "alice", WRONG_PASSWORD, &ip).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{ip}");
+    }
+    // By e-mail address too: the count is the account's, not the name's.
+    let right = attempt(&client, "alice@example.com", PASSWORD, "192.0.2.99").await;
+    assert_throttled(right, 3600).await;
+    let bob = attempt(&client, "bob", PASSWORD, "192.0.2.1").await;
+    assert_eq!(bob.status(), StatusCode::CREATED, "other accounts sign in");
+}
+
+#[tokio::test]
+async fn the_sign_in_page_says_how_long_to_wait() {
+    let server = spawn_with(|s| s.login.address_failures = 2).await;
+    server.create_user("alice", false).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    for _ in 0..2 {
+        browser.fail_login("alice").await;
+    }
+    let form = browser.get("/login").await.text().await.unwrap();
+    let csrf = csrf_field(&form);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("login", "alice"),
+        ("password", PASSWORD),
+    ];
+    let response = browser.post_form("/login", &fields).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("too many failed sign-ins; try again in 10 minutes"),
+        "{page}"
+    );
+}
+
+/// Status, error code and message of each of `tries` wrong passwords for `login` from `ip`.
+async fn answers(server: &TestServer, login: &str, ip: &str, tries: u32) -> Vec<(u16, Value)> {
+    let client = server.plain();
+    let mut seen = Vec::new();
+    for _ in 0..tries {
+        let response = attempt(&client, login, WRONG_PASSWORD, ip).await;
+        let status = response.status().as_u16();
+        seen.push((status, response.json().await.unwrap()));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn an_unknown_name_answers_exactly_as_a_real_one_up_to_the_lockout() {
+    let server = spawn_with(behind_proxy).await;
+    server.create_user("alice", false).await;
+    let users_before: i64 = server.query_one("SELECT COUNT(*) FROM users");
+    let real = answers(&server, "alice", "192.0.2.1", 11).await;
+    let unknown = answers(&server, "nobody", "192.0.2.2", 11).await;
+    assert_eq!(real, unknown);
+    let statuses: Vec<u16> = real.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses, [[401; 9].as_slice(), &[423, 423]].concat());
+    let users_after: i64 = server.query_one("SELECT COUNT(*) FROM users");
+    assert_eq!(users_before, users_after, "no user was made for the name");
+}
+
+#[tokio::test]
+async fn an_unknown_name_is_released_after_the_lockout_duration() {
+    let server = spawn_with(|s| s.login.lockout_duration = duration("1s")).await;
+    let browser = server.browser(FIREFOX_UBUNTU);
+    for _ in 0..9 {
+        browser.fail_login("nobody").await;
+    }
+    assert_eq!(
+        browser.fail_login("nobody").await.status(),
+        StatusCode::LOCKED
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let after = browser.fail_login("nobody").await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn failures_against_the_owner_lock_out_only_their_address() {
+    let server = spawn_with(behind_proxy).await;
+    let password = server.service.ensure_owner().await.unwrap().unwrap();
+    let client = server.plain();
+    let stranger = "203.0.113.66";
+    let statuses = answers(&server, "admin", stranger, 10).await;
+    assert_eq!(statuses.last().unwrap().0, 423);
+    let from_stranger = attempt(&client, "admin", password.expose(), stranger).await;
+    assert_error(from_stranger, StatusCode::LOCKED, "locked").await;
+    let owner = attempt(&client, "admin", password.expose(), "198.51.100.1").await;
+    assert_eq!(owner.status(), StatusCode::CREATED);
+    let failed: i64 = server.query_one("SELECT failed_logins FROM users WHERE is_owner = 1");
+    assert_eq!(failed, 0, "the owner's account itself is never locked");
+    assert!(audit_kinds(&server).contains(&"lockout".to_owned()));
+}
+
+/// Two nodes on one Redis (standalone or Cluster) and one PostgreSQL: failures counted on
+/// either throttle both.
+async fn nodes_share_their_counts(redis: Backend) {
+    let Some((sessions, directory)) = pair(redis, Backend::Postgres) else {
+        return;
+    };
+    let node = |_| {
+        let (sessions, directory) = (sessions.url.clone(), directory.url.clone());
+        spawn_with(move |s| {
+            s.storage.sessions = sessions;
+            s.storage.directory = directory;
+            s.login.address_failures = 4;
+        })
+    };
+    let (a, b) = (node(0).await, node(1).await);
+    a.create_user("alice", false).await;
+    let (on_a, on_b) = (a.plain(), b.plain());
+    for node in [&on_a, &on_b, &on_a, &on_b] {
+        let response = node.fail_login("alice").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_throttled(on_a.login_as("alice", PASSWORD, false).await, 600).await;
+    assert_throttled(on_b.login_as("alice", PASSWORD, false).await, 600).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_on_one_redis_share_their_counts() {
+    nodes_share_their_counts(Backend::Redis).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_on_one_redis_cluster_share_their_counts() {
+    nodes_share_their_counts(Backend::RedisCluster).await;
+}
