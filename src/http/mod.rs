@@ -5,6 +5,7 @@ pub mod cookies;
 mod csrf;
 pub mod error;
 mod extract;
+mod headers;
 mod openapi;
 mod pages;
 mod respond;
@@ -105,12 +106,13 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes(state.clone()))
         .split_for_parts();
     let document = Arc::new(document);
-    Router::new()
-        .merge(api)
-        .route(
-            "/api/openapi.json",
-            get(move || async move { Json(document.as_ref().clone()) }),
-        )
+    let api = api.route(
+        "/api/openapi.json",
+        get(move || async move { Json(document.as_ref().clone()) }),
+    );
+    let https = state.public_origin.starts_with("https://");
+    let router = Router::new()
+        .merge(headers::not_stored(api))
         .route("/metrics", get(metrics))
         .merge(pages::routes(state.clone()))
         .fallback(not_found)
@@ -121,7 +123,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_header_size))
-        .with_state(state)
+        .with_state(state);
+    headers::secured(router, https)
 }
 
 async fn limit_header_size(request: Request, next: Next) -> Response {
@@ -158,17 +161,20 @@ async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) ->
 
 async fn not_found(request: Request) -> Response {
     if request.uri().path().starts_with("/api/") {
-        ApiError::not_found("no such endpoint").into_response()
+        let no_store = [(axum::http::header::CACHE_CONTROL, headers::NO_STORE)];
+        (no_store, ApiError::not_found("no such endpoint")).into_response()
     } else {
         respond::not_found_page().into_response()
     }
 }
 
+/// A JSON error, like the API's, and like theirs never stored.
 async fn method_not_allowed() -> Response {
-    ApiError::new(
+    let no_store = [(axum::http::header::CACHE_CONTROL, headers::NO_STORE)];
+    let error = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "this method is not allowed on this path",
-    )
-    .into_response()
+    );
+    (no_store, error).into_response()
 }

@@ -34,7 +34,8 @@ pub struct TestServer {
     _dir: TempDir,
 }
 
-/// Starts a server with default settings changed by `configure`.
+/// Starts a server with default settings changed by `configure`; the public URL is the
+/// server's own address unless `configure` sets another.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("sessiond.db");
@@ -46,7 +47,9 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
     configure(&mut settings);
     let app = Application::bind(&settings.server.listen).await.unwrap();
     let address = app.local_addr().unwrap();
-    settings.server.public_url = format!("http://{address}");
+    if settings.server.public_url == Settings::default().server.public_url {
+        settings.server.public_url = format!("http://{address}");
+    }
     let stores = sessiond::store::open(&settings.storage).await.unwrap();
     let service = Arc::new(Service::new(
         stores,
@@ -454,6 +457,15 @@ pub async fn confirm_and_read_banner(chromium: &Chromium, question: &str) -> Str
     let shown = async || !chromium.find_all(".alert-ok").await.is_empty();
     chromium.wait_for("the banner", shown).await;
     chromium.text(&chromium.find(".alert-ok").await).await
+}
+
+/// Whether a `<script>` written into the page (as an injection would) runs there.
+pub async fn inline_script_runs(chromium: &Chromium) -> bool {
+    let script = "var s = document.createElement('script');\
+         s.textContent = 'window.injected = true;';\
+         document.body.appendChild(s);\
+         return window.injected === true;";
+    chromium.execute(script).await == true
 }
 
 /// The kinds of the audit trail, oldest first.

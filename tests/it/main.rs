@@ -9,6 +9,7 @@ mod check_cache;
 mod cli;
 mod conformance;
 mod groups;
+mod headers;
 mod helpers;
 mod http_basics;
 mod limits;

@@ -6,6 +6,7 @@ use crate::http::AppState;
 use crate::http::api::JsonBody;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiSession, ForwardedRequest};
+use crate::http::headers::{NO_STORE, SECURITY_HEADERS};
 use crate::http::openapi::{CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable, examples};
 use crate::http::respond::{clearing_cookies, send_renewal, session_cookie_headers};
 use crate::service::auth::LoginRequest;
@@ -14,7 +15,7 @@ use crate::views::{ErrorBody, LoginResponse, SessionView, UserView, Whoami};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::Deserialize;
@@ -160,9 +161,13 @@ const IDENTITY_HEADERS: [&str; 3] = [
 /// Every `GET /api/session` answer's header map, identity values left empty. Each answer
 /// copies this one map, which every check keeps warm in the CPU's caches, instead of a map
 /// of its own session's, which with many sessions in turn is usually in none of them.
+/// The map also holds the headers every answer carries, so the layers that would add them
+/// find them present.
 static WHOAMI_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| {
-    let mut headers = HeaderMap::with_capacity(IDENTITY_HEADERS.len() + 1);
+    let mut headers = HeaderMap::with_capacity(IDENTITY_HEADERS.len() + SECURITY_HEADERS.len() + 2);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, NO_STORE);
+    headers.extend(SECURITY_HEADERS);
     for name in IDENTITY_HEADERS {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(""));
     }
