@@ -4,6 +4,7 @@
 mod admin_api;
 mod admin_pages;
 mod auth;
+mod bounds;
 mod browser;
 mod check_cache;
 mod cli;

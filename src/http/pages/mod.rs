@@ -89,17 +89,16 @@ where
 
 /// Only same-origin paths are followed after sign-in, never another site.
 pub fn safe_return_to(candidate: Option<&str>) -> &str {
-    match candidate {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.contains('\\')
-                && !path.chars().any(char::is_control) =>
-        {
-            path
-        }
-        _ => HOME,
-    }
+    candidate.filter(|path| is_site_path(path)).unwrap_or(HOME)
+}
+
+/// Whether `path` is a path of this site that a `Location` header can carry: not another
+/// host (`//host`, `/\\host`), no control characters (CR, LF, NUL).
+fn is_site_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
 }
 
 fn refused_form() -> Response {

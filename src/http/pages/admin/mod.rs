@@ -7,7 +7,7 @@ mod audit;
 mod sessions;
 mod users;
 
-use super::render_with_token;
+use super::{is_site_path, render_with_token};
 use crate::domain::audit::Actor;
 use crate::domain::user::{User, Username};
 use crate::http::AppState;
@@ -18,7 +18,7 @@ use crate::http::respond::{Nav, message_page, redirect};
 use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
 use crate::store::Page;
-use crate::views::DEFAULT_PAGE;
+use crate::views::{DEFAULT_PAGE, Paging};
 use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -128,12 +128,10 @@ impl PageState {
         })
     }
 
-    /// Where the page starts; anything unreadable starts at the top.
+    /// Where the page starts; anything unreadable or beyond what the stores count starts at
+    /// the top.
     fn offset(&self) -> u64 {
-        self.offset
-            .as_deref()
-            .and_then(|o| o.parse().ok())
-            .unwrap_or(0)
+        Paging::parse(None, self.offset.as_deref()).map_or(0, |paging| paging.offset)
     }
 
     fn problem(&self) -> Option<String> {
@@ -159,10 +157,10 @@ fn back(return_to: &str, outcome: Result<String, ApiError>) -> Response {
     }
 }
 
-/// Admin pages only come back to admin pages.
+/// Admin pages only come back to admin pages; anything else comes back to `default`.
 fn admin_return_to(candidate: Option<&str>, default: &'static str) -> String {
     match candidate {
-        Some(path) if path.starts_with("/admin/") && !path.contains("//") => {
+        Some(path) if path.starts_with("/admin/") && !path.contains("//") && is_site_path(path) => {
             // Drop a previous outcome so banners do not pile up.
             let (page, query) = path.split_once('?').unwrap_or((path, ""));
             let kept: Vec<&str> = query
@@ -308,5 +306,9 @@ mod tests {
             "/d"
         );
         assert_eq!(admin_return_to(Some("/-/user/sessions"), "/d"), "/d");
+        for control in ["\r\nSet-Cookie: x=1", "\n", "\0"] {
+            let path = format!("/admin/sessions{control}");
+            assert_eq!(admin_return_to(Some(&path), "/d"), "/d", "{path:?}");
+        }
     }
 }
