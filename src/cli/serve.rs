@@ -19,16 +19,19 @@ pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
             settings.server.public_url.trim_end_matches('/')
         );
     }
-    let app = Application::bind(&settings.server.listen)
+    let app = Application::bind(&settings.server)
         .await
-        .map_err(|e| {
-            CliError::Failed(format!("cannot listen on {}: {e}", settings.server.listen))
-        })?;
+        .map_err(CliError::Failed)?;
     let address = app
         .local_addr()
         .map_err(|e| CliError::Failed(e.to_string()))?;
     tracing::info!(%address, public_url = %settings.server.public_url, "sessiond listening");
     println!("Listening on http://{address}");
+    if let Some(metrics) = app.metrics_addr() {
+        let metrics = metrics.map_err(|e| CliError::Failed(e.to_string()))?;
+        tracing::info!(%metrics, "serving /metrics");
+        println!("Serving /metrics on http://{metrics}/metrics");
+    }
     tokio::spawn(purge_forever(service.clone()));
     let state = AppState::new(service.clone(), &settings);
     let served = app.run(state, shutdown_signal()).await;

@@ -10,9 +10,9 @@ mod openapi;
 mod pages;
 mod respond;
 
-use crate::config::Settings;
+use crate::config::{ServerSettings, Settings};
 use crate::service::Service;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use cookies::CookieConfig;
 use error::ApiError;
+use extract::AdminCaller;
+use futures_util::FutureExt;
 use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -72,18 +74,37 @@ impl AppState {
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
+    /// `server.metrics_listen`'s, which serves `/metrics` alone.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
-    /// Binds `server.listen`; port 0 picks a free port, read back with `local_addr`.
-    pub async fn bind(listen: &str) -> std::io::Result<Application> {
+    /// Binds `server.listen`, and `server.metrics_listen` when set; port 0 picks a free port,
+    /// read back with `local_addr` and `metrics_addr`. The error names the address.
+    pub async fn bind(server: &ServerSettings) -> Result<Application, String> {
+        let bind = async |address: &str| {
+            TcpListener::bind(address)
+                .await
+                .map_err(|e| format!("cannot listen on {address}: {e}"))
+        };
+        let listener = bind(&server.listen).await?;
+        let metrics_listener = match &server.metrics_listen {
+            Some(address) => Some(bind(address).await?),
+            None => None,
+        };
         Ok(Application {
-            listener: TcpListener::bind(listen).await?,
+            listener,
+            metrics_listener,
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address `/metrics` is served on alone, when `server.metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics_listener.as_ref().map(TcpListener::local_addr)
     }
 
     /// Serves until `shutdown` resolves.
@@ -92,16 +113,47 @@ impl Application {
         state: AppState,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        let shutdown = shutdown.shared();
+        let Some(metrics_listener) = self.metrics_listener else {
+            let app = router(state, MetricsRoute::ForAdministrators);
+            return serve(self.listener, app, shutdown).await;
+        };
+        let metrics = Router::new()
+            .route("/metrics", get(metrics))
+            .fallback(not_found)
+            .with_state(state.clone());
+        let app = router(state, MetricsRoute::Elsewhere);
+        tokio::try_join!(
+            serve(self.listener, app, shutdown.clone()),
+            serve(metrics_listener, metrics, shutdown),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .map(|_| ())
     }
 }
 
-pub fn router(state: AppState) -> Router {
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Whether the main listener serves `/metrics`.
+#[derive(PartialEq)]
+enum MetricsRoute {
+    /// To an administrator's session or an admin API token.
+    ForAdministrators,
+    /// Not at all: `server.metrics_listen` serves it.
+    Elsewhere,
+}
+
+fn router(state: AppState, metrics_route: MetricsRoute) -> Router {
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api::routes(state.clone()))
         .split_for_parts();
@@ -111,9 +163,11 @@ pub fn router(state: AppState) -> Router {
         get(move || async move { Json(document.as_ref().clone()) }),
     );
     let https = state.public_origin.starts_with("https://");
-    let router = Router::new()
-        .merge(headers::not_stored(api))
-        .route("/metrics", get(metrics))
+    let mut router = Router::new().merge(headers::not_stored(api));
+    if metrics_route == MetricsRoute::ForAdministrators {
+        router = router.route("/metrics", get(admin_metrics));
+    }
+    let router = router
         .merge(pages::routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -144,8 +198,13 @@ async fn limit_header_size(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// [`metrics`] on the main listener, where only administrators may read them.
+async fn admin_metrics(_: AdminCaller, state: State<AppState>) -> Response {
+    metrics(state).await
+}
+
 /// Prometheus metrics: counters since start and gauges read from the stores.
-async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>) -> Response {
     match state.service.metrics_text().await {
         Ok(text) => (
             [(

@@ -29,6 +29,8 @@ pub const SAFARI_IPAD: &str = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) App
 
 pub struct TestServer {
     pub base: String,
+    /// `http://ADDRESS` of `server.metrics_listen`, when set.
+    pub metrics_base: Option<String>,
     pub service: Arc<Service>,
     pub db_path: PathBuf,
     _dir: TempDir,
@@ -45,8 +47,11 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
     settings.storage.directory = url;
     settings.server.listen = "127.0.0.1:0".into();
     configure(&mut settings);
-    let app = Application::bind(&settings.server.listen).await.unwrap();
+    let app = Application::bind(&settings.server).await.unwrap();
     let address = app.local_addr().unwrap();
+    let metrics_base = app
+        .metrics_addr()
+        .map(|metrics| format!("http://{}", metrics.unwrap()));
     if settings.server.public_url == Settings::default().server.public_url {
         settings.server.public_url = format!("http://{address}");
     }
@@ -60,6 +65,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
     tokio::spawn(app.run(state, std::future::pending()));
     TestServer {
         base: format!("http://{address}"),
+        metrics_base,
         service,
         db_path,
         _dir: dir,
@@ -134,6 +140,16 @@ impl TestServer {
     /// A client that sends `token` as its bearer credential.
     pub fn bearer(&self, token: &str) -> Bearer {
         Bearer::new(&self.base, token)
+    }
+
+    /// A client with a new admin API token named `name`.
+    pub async fn admin_token(&self, name: &str) -> Bearer {
+        let (_, secret) = self
+            .service
+            .create_api_token(name, &"test".into())
+            .await
+            .unwrap();
+        self.bearer(secret.expose())
     }
 
     /// The status of `GET /api/session` for a client carrying only the cookie `name=value`.

@@ -183,7 +183,7 @@ async fn metrics_count_logins_checks_and_activity_writes() {
     for _ in 0..5 {
         browser.session_status().await;
     }
-    let response = server.plain().get("/metrics").await;
+    let response = server.admin_token("prometheus").await.get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
     for line in [
@@ -200,4 +200,67 @@ async fn metrics_count_logins_checks_and_activity_writes() {
             "missing {line:?} in\n{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn metrics_on_the_main_listener_are_for_administrators_only() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let anonymous = server.plain().get("/metrics").await;
+    assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let user = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    assert_error(
+        user.get("/metrics").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let session_token = server.plain().login_token("alice").await;
+    let by_user_token = server.bearer(&session_token).get("/metrics").await;
+    assert_error(by_user_token, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let by_token = server.admin_token("prometheus").await.get("/metrics").await;
+    assert_eq!(by_token.status(), StatusCode::OK);
+    assert!(
+        by_token
+            .text()
+            .await
+            .unwrap()
+            .contains("sessiond_logins_total")
+    );
+    let admin = admin_browser(&server).await;
+    assert_eq!(admin.get("/metrics").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_there_alone_and_without_credentials() {
+    let server = spawn_with(|s| s.server.metrics_listen = Some("127.0.0.1:0".into())).await;
+    let metrics = server.metrics_base.clone().expect("a metrics address");
+    let client = reqwest::Client::new();
+    let scraped = client
+        .get(format!("{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert!(
+        scraped.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    assert!(
+        scraped
+            .text()
+            .await
+            .unwrap()
+            .contains("sessiond_active_sessions")
+    );
+    for path in ["/api/session", "/login", "/healthz"] {
+        let elsewhere = client.get(format!("{metrics}{path}")).send().await.unwrap();
+        assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // The main listener no longer has it, not even for an administrator.
+    let by_token = server.admin_token("prometheus").await.get("/metrics").await;
+    assert_eq!(by_token.status(), StatusCode::NOT_FOUND);
 }
