@@ -43,8 +43,11 @@ pub struct Context {
     pub service: Arc<Service>,
     pub cookies: CookieConfig,
     pub trusted_proxies: Vec<IpNet>,
-    /// `scheme://host[:port]` of `server.public_url`, for Origin checks.
+    /// `server.public_url`'s origin as [`csrf::canonical_origin`] spells it, the one origin
+    /// state-changing requests may come from.
     pub public_origin: String,
+    /// The key of the CSRF form tokens, read from the directory when first needed.
+    pub csrf_key: tokio::sync::OnceCell<csrf::FormKey>,
 }
 
 impl std::ops::Deref for AppState {
@@ -57,16 +60,14 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(service: Arc<Service>, settings: &Settings) -> Self {
-        let url = settings.server.public_url.trim_end_matches('/');
-        let origin_end = url
-            .find("://")
-            .and_then(|scheme| url[scheme + 3..].find('/').map(|path| scheme + 3 + path))
-            .unwrap_or(url.len());
+        let url = &settings.server.public_url;
         AppState(Arc::new(Context {
             service,
             cookies: CookieConfig::for_public_url(url),
             trusted_proxies: settings.server.trusted_proxies.clone(),
-            public_origin: url[..origin_end].to_owned(),
+            // Settings admit only http(s) URLs; one without a host matches no request.
+            public_origin: csrf::canonical_origin(url).unwrap_or_default(),
+            csrf_key: tokio::sync::OnceCell::new(),
         }))
     }
 }

@@ -58,6 +58,7 @@ pub const POSTGRES_SESSIONS: &[Migration] =
 pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "postgres/directory": "0001_users_remember_tokens_audit",
     "0002_groups_api_tokens_alarms",
+    "0003_server_keys",
 );
 
 pub const SQLITE_SESSIONS: &[Migration] = migrations!(
@@ -72,12 +73,13 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "sqlite/directory": "0001_users_remember_tokens_audit",
     "0002_api_tokens_alarms",
     "0003_groups",
+    "0004_server_keys",
 );
 
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.
 pub const SQLITE_SESSIONS_VERSION: i64 = 6;
 /// The SQLite directory schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_DIRECTORY_VERSION: i64 = 3;
+pub const SQLITE_DIRECTORY_VERSION: i64 = 4;
 
 /// Every list above with its folder, for the test that holds them to the files.
 #[cfg(test)]

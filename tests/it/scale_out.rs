@@ -56,6 +56,17 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
     assert_eq!(phone.session_status().await, StatusCode::OK);
     third.login("alice").await;
 
+    // Every node makes the same form tokens: their key is the directory's.
+    let other_node = spawn_on(&stores, 2).await;
+    let form_token = async |url: String| {
+        let page = phone.client.get(url).send().await.unwrap();
+        csrf_field(&page.text().await.unwrap())
+    };
+    assert_eq!(
+        form_token(server.url("/-/user/sessions")).await,
+        form_token(other_node.url("/-/user/sessions")).await
+    );
+
     server.block("alice").await;
     assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
     assert_eq!(third.session_status().await, StatusCode::UNAUTHORIZED);

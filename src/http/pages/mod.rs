@@ -10,11 +10,12 @@ use super::csrf::{form_token, form_token_valid};
 use super::error::ApiError;
 use super::extract::{SessionContext, authenticate};
 use super::respond::{
-    Nav, clearing_cookies, message_page, redirect, render, session_cookie_headers,
+    Nav, clearing_cookies, failure_page, message_page, redirect, render, session_cookie_headers,
 };
 use crate::domain::password::Password;
 use crate::domain::session::ClientInfo;
 use crate::service::auth::LoginRequest;
+use crate::service::authenticated::Authenticated;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Query, Request, State};
@@ -101,6 +102,21 @@ fn is_site_path(path: &str) -> bool {
         && !path.chars().any(char::is_control)
 }
 
+/// Refuses a form whose token is not that of `signed_in`'s session, or when signed out of
+/// the browser's cookie.
+pub async fn check_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    signed_in: Option<&Authenticated>,
+    submitted: &str,
+) -> Result<(), Response> {
+    match form_token_valid(state, headers, signed_in, submitted).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(refused_form()),
+        Err(error) => Err(failure_page(&error)),
+    }
+}
+
 fn refused_form() -> Response {
     message_page(
         StatusCode::FORBIDDEN,
@@ -124,10 +140,10 @@ async fn login_page(
     if context.0.is_some() {
         return redirect(return_to);
     }
-    login_form(&state, &headers, return_to, "", None, StatusCode::OK)
+    login_form(&state, &headers, return_to, "", None, StatusCode::OK).await
 }
 
-fn login_form(
+async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     return_to: &str,
@@ -135,7 +151,10 @@ fn login_form(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let csrf = form_token(state, headers);
+    let csrf = match form_token(state, headers, None).await {
+        Ok(csrf) => csrf,
+        Err(error) => return failure_page(&error),
+    };
     let page = LoginPage {
         nav: None,
         csrf_token: csrf.token,
@@ -161,8 +180,8 @@ async fn login_submit(
     headers: HeaderMap,
     FormBody(form): FormBody<LoginForm>,
 ) -> Response {
-    if !form_token_valid(&state, &headers, &form.csrf_token) {
-        return refused_form();
+    if let Err(refused) = check_form(&state, &headers, None, &form.csrf_token).await {
+        return refused;
     }
     let return_to = safe_return_to(form.return_to.as_deref());
     let request = LoginRequest {
@@ -186,6 +205,7 @@ async fn login_submit(
                 Some(api.message),
                 api.status,
             )
+            .await
         }
     }
 }
@@ -202,10 +222,11 @@ async fn logout(
     headers: HeaderMap,
     FormBody(form): FormBody<LogoutForm>,
 ) -> Response {
-    if !form_token_valid(&state, &headers, &form.csrf_token) {
-        return refused_form();
+    let signed_in = context.0.as_deref();
+    if let Err(refused) = check_form(&state, &headers, signed_in, &form.csrf_token).await {
+        return refused;
     }
-    if let Some(auth) = context.0
+    if let Some(auth) = signed_in
         && let Err(error) = state.service.logout(&auth.session, &client).await
     {
         return ApiError::from(error).into_response();

@@ -14,7 +14,7 @@ use crate::http::AppState;
 use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
 use crate::http::extract::{PageUser, client_info};
-use crate::http::respond::{Nav, message_page, redirect};
+use crate::http::respond::{Nav, failure_page, message_page, redirect};
 use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
 use crate::store::Page;
@@ -153,7 +153,7 @@ fn back(return_to: &str, outcome: Result<String, ApiError>) -> Response {
         Err(error) if error.status.is_client_error() => {
             redirect(&format!("{return_to}{separator}error={}", error.code))
         }
-        Err(error) => message_page(error.status, "Something went wrong", &error.message),
+        Err(error) => failure_page(&error),
     }
 }
 
@@ -236,14 +236,17 @@ fn banner(error: ServiceError) -> String {
 
 /// Renders an admin page for `auth`'s user: `page` gets the header for `section` and the
 /// form token, whose cookie is set when the browser has none.
-fn show<P: Template>(
+async fn show<P: Template>(
     state: &AppState,
     headers: &HeaderMap,
     auth: &Authenticated,
     section: &'static str,
     page: impl FnOnce(Nav, String) -> P,
 ) -> Response {
-    let csrf = form_token(state, headers);
+    let csrf = match form_token(state, headers, Some(auth)).await {
+        Ok(csrf) => csrf,
+        Err(error) => return failure_page(&error),
+    };
     let page = page(Nav::new(&auth.user, &csrf.token, section), csrf.token);
     render_with_token(StatusCode::OK, csrf.set_cookie, &page)
 }
