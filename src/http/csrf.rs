@@ -48,20 +48,25 @@ async fn key(state: &AppState) -> Result<&FormKey, ApiError> {
         .await
 }
 
-/// The token of whoever fills in the form: the session, else the browser's random value.
-fn token_for(key: &FormKey, signed_in: Option<&Authenticated>, browser: &str) -> String {
-    let mut mac = key.clone();
-    match signed_in {
-        Some(auth) => {
-            mac.update(b"session\0");
-            mac.update(auth.session.id.as_bytes());
-        }
-        None => {
-            mac.update(b"browser\0");
-            mac.update(browser.as_bytes());
-        }
+/// Who fills in a form: a session, or a signed-out browser with the random value of its
+/// cookie.
+enum Holder<'a> {
+    Session(&'a str),
+    Browser(&'a str),
+}
+
+impl Holder<'_> {
+    /// The holder's token: the HMAC of what it is, kept apart by a prefix.
+    fn token(&self, key: &FormKey) -> String {
+        let mut mac = key.clone();
+        let (kind, value) = match self {
+            Holder::Session(id) => (b"session\0", id),
+            Holder::Browser(value) => (b"browser\0", value),
+        };
+        mac.update(kind);
+        mac.update(value.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
 /// The signed-out browser's random value, when its cookie holds a well-formed one.
@@ -79,28 +84,25 @@ pub async fn form_token(
     signed_in: Option<&Authenticated>,
 ) -> Result<FormToken, ApiError> {
     let key = key(state).await?;
-    if signed_in.is_some() {
+    if let Some(auth) = signed_in {
         return Ok(FormToken {
-            token: token_for(key, signed_in, ""),
+            token: Holder::Session(&auth.session.id).token(key),
             set_cookie: None,
         });
     }
-    Ok(match browser_value(state, headers) {
-        Some(value) => FormToken {
-            token: token_for(key, None, value),
+    if let Some(value) = browser_value(state, headers) {
+        return Ok(FormToken {
+            token: Holder::Browser(value).token(key),
             set_cookie: None,
-        },
-        None => {
-            let value = SecretToken::generate();
-            let set_cookie =
-                state
-                    .cookies
-                    .set(CookieKind::Csrf, value.expose(), Some(COOKIE_LIFETIME));
-            FormToken {
-                token: token_for(key, None, value.expose()),
-                set_cookie: Some(set_cookie),
-            }
-        }
+        });
+    }
+    let value = SecretToken::generate();
+    let cookie = state
+        .cookies
+        .set(CookieKind::Csrf, value.expose(), Some(COOKIE_LIFETIME));
+    Ok(FormToken {
+        token: Holder::Browser(value.expose()).token(key),
+        set_cookie: Some(cookie),
     })
 }
 
@@ -112,14 +114,14 @@ pub async fn form_token_valid(
     signed_in: Option<&Authenticated>,
     submitted: &str,
 ) -> Result<bool, ApiError> {
-    let key = key(state).await?;
-    let expected = match signed_in {
-        Some(_) => token_for(key, signed_in, ""),
+    let holder = match signed_in {
+        Some(auth) => Holder::Session(&auth.session.id),
         None => match browser_value(state, headers) {
-            Some(value) => token_for(key, None, value),
+            Some(value) => Holder::Browser(value),
             None => return Ok(false),
         },
     };
+    let expected = holder.token(key(state).await?);
     Ok(constant_time_eq(expected.as_bytes(), submitted.as_bytes()))
 }
 
