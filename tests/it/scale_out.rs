@@ -67,6 +67,18 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
         form_token(other_node.url("/-/user/sessions")).await
     );
 
+    // Text no session id holds is not found, never a store error (PostgreSQL refuses NUL).
+    let admin = server.admin_token("ops").await;
+    for id in ["%00", "a%0Ab"] {
+        let path = format!("/api/admin/sessions/{id}");
+        assert_error(
+            admin.delete(&path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+
     server.block("alice").await;
     assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
     assert_eq!(third.session_status().await, StatusCode::UNAUTHORIZED);
