@@ -67,7 +67,8 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
         form_token(other_node.url("/-/user/sessions")).await
     );
 
-    // Text no session id holds is not found, never a store error (PostgreSQL refuses NUL).
+    // Text no id, address or name holds finds nothing, never a store error (PostgreSQL
+    // refuses a NUL).
     let admin = server.admin_token("ops").await;
     for id in ["%00", "a%0Ab"] {
         let path = format!("/api/admin/sessions/{id}");
@@ -78,6 +79,13 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
         )
         .await;
     }
+    let nothing = admin.get("/api/admin/sessions?ip=%00").await;
+    assert_eq!(nothing.status(), StatusCode::OK);
+    assert_eq!(nothing.json::<Value>().await.unwrap()["total"], 0);
+    let root = admin_browser(&server).await;
+    let page = root.get("/admin/sessions?user=%00").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("No user"));
 
     server.block("alice").await;
     assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
