@@ -151,7 +151,40 @@ async fn no_page_holds_what_the_policy_blocks() {
         let url = page.url().clone();
         assert_ne!(page.status(), StatusCode::INTERNAL_SERVER_ERROR, "{url}");
         let html = page.text().await.unwrap();
-        assert!(html.contains("<script src=\"/static/app.js\""), "{url}");
+        assert!(html.contains("<script src=\"/static/app.js?v="), "{url}");
         assert_eq!(blocked_by_the_policy(&html), Vec::<String>::new(), "{url}");
+    }
+}
+
+/// The address of the asset `name` (`app.css`, `app.js`) in a page's `href` or `src`.
+fn asset_link(html: &str, name: &str) -> String {
+    let start = html
+        .find(&format!("/static/{name}?v="))
+        .expect("a versioned link");
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn pages_link_assets_by_version_which_caches_keep_for_a_year() {
+    let server = spawn().await;
+    let plain = server.plain();
+    let html = plain.get("/login").await.text().await.unwrap();
+    for name in ["app.css", "app.js"] {
+        let versioned = plain.get(&asset_link(&html, name)).await;
+        assert_eq!(versioned.status(), StatusCode::OK);
+        assert_eq!(
+            header(&versioned, "cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
+        let body = versioned.text().await.unwrap();
+        for other_version in [format!("/static/{name}"), format!("/static/{name}?v=1")] {
+            let response = plain.get(&other_version).await;
+            assert_eq!(
+                header(&response, "cache-control"),
+                Some("public, max-age=3600"),
+                "{other_version}"
+            );
+            assert_eq!(response.text().await.unwrap(), body);
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! the signed-in pages in submodules.
 
 mod admin;
+pub(in crate::http) mod assets;
 pub(super) mod times;
 pub(super) mod user_sessions;
 
@@ -19,8 +20,8 @@ use crate::service::authenticated::Authenticated;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{CACHE_CONTROL, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
@@ -234,29 +235,12 @@ async fn logout(
     (AppendHeaders(clearing_cookies(&state)), redirect("/login")).into_response()
 }
 
-async fn stylesheet() -> Response {
-    static_asset(
-        "text/css; charset=utf-8",
-        include_str!("../../../static/app.css"),
-    )
+async fn stylesheet(uri: Uri) -> Response {
+    assets::STYLESHEET.respond(&uri)
 }
 
-async fn script() -> Response {
-    static_asset(
-        "text/javascript; charset=utf-8",
-        include_str!("../../../static/app.js"),
-    )
-}
-
-fn static_asset(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (CONTENT_TYPE, content_type),
-            (CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+async fn script(uri: Uri) -> Response {
+    assets::SCRIPT.respond(&uri)
 }
 
 #[cfg(test)]
