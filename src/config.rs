@@ -65,6 +65,9 @@ pub struct AlarmSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     pub listen: String,
+    /// Where `/metrics` is served, alone and without credentials; unset, the main listener
+    /// serves it to administrators.
+    pub metrics_listen: Option<String>,
     pub public_url: String,
     pub trusted_proxies: Vec<IpNet>,
 }
@@ -136,6 +139,7 @@ impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings {
             listen: "127.0.0.1:8080".into(),
+            metrics_listen: None,
             public_url: "http://localhost:8080".into(),
             trusted_proxies: Vec::new(),
         }
@@ -338,6 +342,7 @@ mod tests {
         assert_eq!(s.login.account_window.0.as_secs(), 3600);
         assert_eq!(s.alarms.ip_spread_threshold, 4);
         assert_eq!(s.server.listen, "127.0.0.1:8080");
+        assert_eq!(s.server.metrics_listen, None);
         assert_eq!(s.server.public_url, "http://localhost:8080");
         assert!(s.server.trusted_proxies.is_empty());
         assert_eq!(s.storage.sessions, "sqlite://sessiond.db");

@@ -13,14 +13,9 @@ const PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
 pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
     // Bound first: a port that is taken must not cost the one showing of the owner's password.
-    let app = Application::bind(&settings.server.listen)
+    let app = Application::bind(&settings.server)
         .await
-        .map_err(|e| {
-            CliError::Failed(format!(
-                "server.listen = {:?}: cannot listen there: {e}",
-                settings.server.listen
-            ))
-        })?;
+        .map_err(CliError::Failed)?;
     if let Some(password) = service.ensure_owner().await? {
         println!(
             "Created the owner account '{OWNER_USERNAME}'. Its password, shown only this once:\n\n    {}\n\nSign in at {}/login and keep it somewhere safe.",
@@ -33,6 +28,11 @@ pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
         .map_err(|e| CliError::Failed(e.to_string()))?;
     tracing::info!(%address, public_url = %settings.server.public_url, "sessiond listening");
     println!("Listening on http://{address}");
+    if let Some(metrics) = app.metrics_addr() {
+        let metrics = metrics.map_err(|e| CliError::Failed(e.to_string()))?;
+        tracing::info!(%metrics, "serving /metrics");
+        println!("Serving /metrics on http://{metrics}/metrics");
+    }
     tokio::spawn(purge_forever(service.clone()));
     let state = AppState::new(service.clone(), &settings);
     let served = app.run(state, shutdown_signal()).await;

@@ -87,9 +87,28 @@ pub fn new_public_id() -> String {
     id
 }
 
+/// Whether `text` could be a session's public id, of this release or an earlier one: short
+/// base64url text. Anything else names no session, and is not worth a store's time (nor, with
+/// a NUL, an error from one).
+pub fn could_be_public_id(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_ids_are_short_base64url_text() {
+        assert!(could_be_public_id(&new_public_id()));
+        assert!(could_be_public_id("-Ab3_x"));
+        for not_an_id in ["", "a\0b", "a b", "a/b", "%00", &"a".repeat(65)] {
+            assert!(!could_be_public_id(not_an_id), "{not_an_id:?}");
+        }
+    }
 
     #[test]
     fn tokens_are_long_unique_and_redacted() {

@@ -5,13 +5,14 @@ pub mod cookies;
 mod csrf;
 pub mod error;
 mod extract;
+mod headers;
 mod openapi;
 mod pages;
 mod respond;
 
-use crate::config::Settings;
+use crate::config::{ServerSettings, Settings};
 use crate::service::Service;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use cookies::CookieConfig;
 use error::ApiError;
+use extract::AdminCaller;
+use futures_util::FutureExt;
 use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,8 +43,11 @@ pub struct Context {
     pub service: Arc<Service>,
     pub cookies: CookieConfig,
     pub trusted_proxies: Vec<IpNet>,
-    /// `scheme://host[:port]` of `server.public_url`, for Origin checks.
+    /// `server.public_url`'s origin as [`csrf::canonical_origin`] spells it, the one origin
+    /// state-changing requests may come from.
     pub public_origin: String,
+    /// The key of the CSRF form tokens, read from the directory when first needed.
+    pub csrf_key: tokio::sync::OnceCell<csrf::FormKey>,
 }
 
 impl std::ops::Deref for AppState {
@@ -54,16 +60,14 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(service: Arc<Service>, settings: &Settings) -> Self {
-        let url = settings.server.public_url.trim_end_matches('/');
-        let origin_end = url
-            .find("://")
-            .and_then(|scheme| url[scheme + 3..].find('/').map(|path| scheme + 3 + path))
-            .unwrap_or(url.len());
+        let url = &settings.server.public_url;
         AppState(Arc::new(Context {
             service,
             cookies: CookieConfig::for_public_url(url),
             trusted_proxies: settings.server.trusted_proxies.clone(),
-            public_origin: url[..origin_end].to_owned(),
+            // Settings admit only http(s) URLs; one without a host matches no request.
+            public_origin: csrf::canonical_origin(url).unwrap_or_default(),
+            csrf_key: tokio::sync::OnceCell::new(),
         }))
     }
 }
@@ -71,18 +75,37 @@ impl AppState {
 /// A bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
+    /// `server.metrics_listen`'s, which serves `/metrics` alone.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Application {
-    /// Binds `server.listen`; port 0 picks a free port, read back with `local_addr`.
-    pub async fn bind(listen: &str) -> std::io::Result<Application> {
+    /// Binds `server.listen`, and `server.metrics_listen` when set; port 0 picks a free port,
+    /// read back with `local_addr` and `metrics_addr`. The error names the address.
+    pub async fn bind(server: &ServerSettings) -> Result<Application, String> {
+        let bind = async |setting: &str, address: &str| {
+            TcpListener::bind(address)
+                .await
+                .map_err(|e| format!("{setting} = {address:?}: cannot listen there: {e}"))
+        };
+        let listener = bind("server.listen", &server.listen).await?;
+        let metrics_listener = match &server.metrics_listen {
+            Some(address) => Some(bind("server.metrics_listen", address).await?),
+            None => None,
+        };
         Ok(Application {
-            listener: TcpListener::bind(listen).await?,
+            listener,
+            metrics_listener,
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address `/metrics` is served on alone, when `server.metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics_listener.as_ref().map(TcpListener::local_addr)
     }
 
     /// Serves until `shutdown` resolves.
@@ -91,27 +114,61 @@ impl Application {
         state: AppState,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        let shutdown = shutdown.shared();
+        let Some(metrics_listener) = self.metrics_listener else {
+            let app = router(state, MetricsRoute::ForAdministrators);
+            return serve(self.listener, app, shutdown).await;
+        };
+        let metrics = Router::new()
+            .route("/metrics", get(metrics))
+            .fallback(not_found)
+            .with_state(state.clone());
+        let app = router(state, MetricsRoute::Elsewhere);
+        tokio::try_join!(
+            serve(self.listener, app, shutdown.clone()),
+            serve(metrics_listener, metrics, shutdown),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
+        .map(|_| ())
     }
 }
 
-pub fn router(state: AppState) -> Router {
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Whether the main listener serves `/metrics`.
+#[derive(PartialEq)]
+enum MetricsRoute {
+    /// To an administrator's session or an admin API token.
+    ForAdministrators,
+    /// Not at all: `server.metrics_listen` serves it.
+    Elsewhere,
+}
+
+fn router(state: AppState, metrics_route: MetricsRoute) -> Router {
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api::routes(state.clone()))
         .split_for_parts();
     let document = Arc::new(document);
-    Router::new()
-        .merge(api)
-        .route(
-            "/api/openapi.json",
-            get(move || async move { Json(document.as_ref().clone()) }),
-        )
-        .route("/metrics", get(metrics))
+    let api = api.route(
+        "/api/openapi.json",
+        get(move || async move { Json(document.as_ref().clone()) }),
+    );
+    let https = state.public_origin.starts_with("https://");
+    let mut router = Router::new().merge(headers::not_stored(api));
+    if metrics_route == MetricsRoute::ForAdministrators {
+        router = router.route("/metrics", get(admin_metrics));
+    }
+    let router = router
         .merge(pages::routes(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -121,7 +178,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_header_size))
-        .with_state(state)
+        .with_state(state);
+    headers::secured(router, https)
 }
 
 async fn limit_header_size(request: Request, next: Next) -> Response {
@@ -141,8 +199,13 @@ async fn limit_header_size(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// [`metrics`] on the main listener, where only administrators may read them.
+async fn admin_metrics(_: AdminCaller, state: State<AppState>) -> Response {
+    metrics(state).await
+}
+
 /// Prometheus metrics: counters since start and gauges read from the stores.
-async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+async fn metrics(State(state): State<AppState>) -> Response {
     match state.service.metrics_text().await {
         Ok(text) => (
             [(
@@ -158,17 +221,20 @@ async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) ->
 
 async fn not_found(request: Request) -> Response {
     if request.uri().path().starts_with("/api/") {
-        ApiError::not_found("no such endpoint").into_response()
+        let no_store = [(axum::http::header::CACHE_CONTROL, headers::NO_STORE)];
+        (no_store, ApiError::not_found("no such endpoint")).into_response()
     } else {
         respond::not_found_page().into_response()
     }
 }
 
+/// A JSON error, like the API's, and like theirs never stored.
 async fn method_not_allowed() -> Response {
-    ApiError::new(
+    let no_store = [(axum::http::header::CACHE_CONTROL, headers::NO_STORE)];
+    let error = ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "this method is not allowed on this path",
-    )
-    .into_response()
+    );
+    (no_store, error).into_response()
 }

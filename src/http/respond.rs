@@ -3,6 +3,7 @@
 
 use super::AppState;
 use super::cookies::CookieKind;
+use super::error::ApiError;
 use crate::domain::user::User;
 use crate::service::authenticated::{Authenticated, NewSession};
 use askama::Template;
@@ -108,6 +109,11 @@ pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Respons
         message: message.into(),
     };
     (status, render(&page)).into_response()
+}
+
+/// The page for a failure on the server's side (a store that did not answer).
+pub fn failure_page(error: &ApiError) -> Response {
+    message_page(error.status, "Something went wrong", &error.message)
 }
 
 pub fn not_found_page() -> Response {

@@ -31,6 +31,17 @@ impl Service {
         limit: u32,
         offset: u64,
     ) -> ServiceResult<Page<Session>> {
+        // No address holds a control character, and PostgreSQL refuses a NUL in a query.
+        if filter
+            .ip_address
+            .as_deref()
+            .is_some_and(|ip| ip.chars().any(char::is_control))
+        {
+            return Ok(Page {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
         Ok(self
             .sessions
             .scan(filter, self.now(), limit, offset)

@@ -206,6 +206,13 @@ impl Service {
         Ok(self.metrics.render(active, alarms))
     }
 
+    /// The 256-bit key named `name` that every node sharing the directory uses, drawn at
+    /// random by the first to ask.
+    pub async fn server_key(&self, name: &str) -> ServiceResult<Vec<u8>> {
+        let candidate = crate::domain::token::random_bytes::<32>();
+        Ok(self.directory.server_key(name, &candidate).await?)
+    }
+
     /// Whether both stores answer.
     pub async fn ready(&self) -> ServiceResult<()> {
         self.sessions.ping().await?;

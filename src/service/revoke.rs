@@ -13,6 +13,7 @@ use super::{Progress, Service, ServiceError, ServiceResult};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
+use crate::domain::token::could_be_public_id;
 use crate::domain::user::User;
 use std::collections::BTreeMap;
 
@@ -51,6 +52,10 @@ impl Service {
         actor: &Actor,
         reason: &str,
     ) -> ServiceResult<Session> {
+        let not_found = || ServiceError::NotFound(format!("no active session with id {id:?}"));
+        if !could_be_public_id(id) {
+            return Err(not_found());
+        }
         let now = self.now();
         let request = request_event(now, actor, reason).session(id);
         self.audited(vec![request], async {
@@ -59,9 +64,7 @@ impl Service {
                 .delete(id)
                 .await?
                 .filter(|session| !session.is_expired(now))
-                .ok_or_else(|| {
-                    ServiceError::NotFound(format!("no active session with id {id:?}"))
-                })?;
+                .ok_or_else(not_found)?;
             self.after_session_ended(&session, true, revocation_event(now, actor, reason))
                 .await?;
             Ok(session)

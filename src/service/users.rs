@@ -114,6 +114,15 @@ impl Service {
     /// Finds a user by username, numeric id or e-mail address, in that order.
     pub async fn find_user(&self, reference: &str) -> ServiceResult<User> {
         let reference = reference.trim();
+        let not_found = || {
+            ServiceError::NotFound(format!(
+                "no user {reference:?} (looked up as username, id and e-mail)"
+            ))
+        };
+        // No username or address holds a control character, and PostgreSQL refuses a NUL.
+        if reference.chars().any(char::is_control) {
+            return Err(not_found());
+        }
         if let Some(user) = self.directory.user_by_username(reference).await? {
             return Ok(user);
         }
@@ -127,9 +136,7 @@ impl Service {
         {
             return Ok(user);
         }
-        Err(ServiceError::NotFound(format!(
-            "no user {reference:?} (looked up as username, id and e-mail)"
-        )))
+        Err(not_found())
     }
 
     /// The user with this numeric id; `NotFound` otherwise.

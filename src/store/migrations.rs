@@ -59,6 +59,7 @@ pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "postgres/directory": "0001_users_remember_tokens_audit",
     "0002_groups_api_tokens_alarms",
     "0003_remember_token_families",
+    "0004_server_keys",
 );
 
 pub const SQLITE_SESSIONS: &[Migration] = migrations!(
@@ -74,12 +75,13 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "0002_api_tokens_alarms",
     "0003_groups",
     "0004_remember_token_families",
+    "0005_server_keys",
 );
 
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.
 pub const SQLITE_SESSIONS_VERSION: i64 = 6;
 /// The SQLite directory schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_DIRECTORY_VERSION: i64 = 4;
+pub const SQLITE_DIRECTORY_VERSION: i64 = 5;
 
 /// Every list above with its folder, for the test that holds them to the files.
 #[cfg(test)]

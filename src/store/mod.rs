@@ -437,6 +437,9 @@ pub trait Directory:
     /// Applies a checked import in one transaction: all of it, or on any error nothing.
     /// Returns the users created.
     async fn import(&self, import: &DirectoryImport, now: Timestamp) -> StoreResult<Imported>;
+    /// The key named `name` that every node sharing this directory uses: `candidate` becomes
+    /// it when there is none yet, else the stored one is kept.
+    async fn server_key(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
     async fn ping(&self) -> StoreResult<()>;
 }
 

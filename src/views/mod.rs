@@ -9,8 +9,8 @@ pub use admin::{
     RevocationReportView, SessionPage, UserPage,
 };
 pub use query::{
-    BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, parse_alarm_state, parse_audit_kind, parse_dry_run,
-    parse_user_id,
+    BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_alarm_state, parse_audit_kind,
+    parse_dry_run, parse_user_id,
 };
 
 use crate::domain::audit::{AuditKind, Outcome};

@@ -55,10 +55,34 @@ impl Paging {
 /// A `userId` filter: a numeric user id.
 pub fn parse_user_id(text: Option<&str>) -> Result<Option<i64>, BadQuery> {
     text.map(|t| {
-        t.parse::<i64>()
-            .map_err(|_| BadQuery(format!("userId must be a numeric user id, not {t:?}")))
+        RecordId::parse(t)
+            .map(|RecordId(id)| id)
+            .ok_or_else(|| BadQuery(format!("userId must be a numeric user id, not {t:?}")))
     })
     .transpose()
+}
+
+/// The id of a stored record (a user, an alarm): the stores number them from 1 in signed
+/// 64-bit integers, so any other text names none and is a bad request, not a missing record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordId(pub i64);
+
+impl RecordId {
+    pub fn parse(text: &str) -> Option<RecordId> {
+        text.parse().ok().filter(|id| *id > 0).map(RecordId)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecordId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        RecordId::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{text:?} is not an id: ids are whole numbers from 1 to {}",
+                i64::MAX
+            ))
+        })
+    }
 }
 
 /// An audit `kind` filter; empty means every kind.

@@ -269,6 +269,7 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
         .click(&chromium.find_in(&phone, "button").await)
         .await;
     let banner = confirm_and_read_banner(&chromium, "Terminate this session of alice?").await;
+    assert!(!inline_script_runs(&chromium).await, "an inline script ran");
     assert!(banner.contains("Terminated 1 session of alice."));
     assert_eq!(
         chromium.find_all("tbody tr").await.len(),

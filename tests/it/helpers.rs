@@ -29,12 +29,15 @@ pub const SAFARI_IPAD: &str = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) App
 
 pub struct TestServer {
     pub base: String,
+    /// `http://ADDRESS` of `server.metrics_listen`, when set.
+    pub metrics_base: Option<String>,
     pub service: Arc<Service>,
     pub db_path: PathBuf,
     _dir: TempDir,
 }
 
-/// Starts a server with default settings changed by `configure`.
+/// Starts a server with default settings changed by `configure`; the public URL is the
+/// server's own address unless `configure` sets another.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestServer {
     spawn_with_policy(configure, |_| {}).await
 }
@@ -53,9 +56,14 @@ pub async fn spawn_with_policy(
     settings.storage.directory = url;
     settings.server.listen = "127.0.0.1:0".into();
     configure(&mut settings);
-    let app = Application::bind(&settings.server.listen).await.unwrap();
+    let app = Application::bind(&settings.server).await.unwrap();
     let address = app.local_addr().unwrap();
-    settings.server.public_url = format!("http://{address}");
+    let metrics_base = app
+        .metrics_addr()
+        .map(|metrics| format!("http://{}", metrics.unwrap()));
+    if settings.server.public_url == Settings::default().server.public_url {
+        settings.server.public_url = format!("http://{address}");
+    }
     let stores = sessiond::store::open(&settings.storage).await.unwrap();
     let mut policy = Policy::from_settings(&settings);
     adjust(&mut policy);
@@ -64,6 +72,7 @@ pub async fn spawn_with_policy(
     tokio::spawn(app.run(state, std::future::pending()));
     TestServer {
         base: format!("http://{address}"),
+        metrics_base,
         service,
         db_path,
         _dir: dir,
@@ -143,6 +152,16 @@ impl TestServer {
     /// A client that sends `token` as its bearer credential.
     pub fn bearer(&self, token: &str) -> Bearer {
         Bearer::new(&self.base, token)
+    }
+
+    /// A client with a new admin API token named `name`.
+    pub async fn admin_token(&self, name: &str) -> Bearer {
+        let (_, secret) = self
+            .service
+            .create_api_token(name, &"test".into())
+            .await
+            .unwrap();
+        self.bearer(secret.expose())
     }
 
     /// The status of `GET /api/session` for a client carrying only the cookie `name=value`.
@@ -466,6 +485,15 @@ pub async fn confirm_and_read_banner(chromium: &Chromium, question: &str) -> Str
     let shown = async || !chromium.find_all(".alert-ok").await.is_empty();
     chromium.wait_for("the banner", shown).await;
     chromium.text(&chromium.find(".alert-ok").await).await
+}
+
+/// Whether a `<script>` written into the page (as an injection would) runs there.
+pub async fn inline_script_runs(chromium: &Chromium) -> bool {
+    let script = "var s = document.createElement('script');\
+         s.textContent = 'window.injected = true;';\
+         document.body.appendChild(s);\
+         return window.injected === true;";
+    chromium.execute(script).await == true
 }
 
 /// The kinds of the audit trail, oldest first.

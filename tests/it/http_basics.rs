@@ -48,6 +48,13 @@ async fn the_login_form_signs_in_and_logout_form_signs_out() {
     assert_is_redirect_to(&signed_in, "/api/session");
     assert_eq!(browser.session_status().await, StatusCode::OK);
 
+    // Signed in, forms carry the session's token: the sign-in form's is refused.
+    let stale = browser
+        .post_form("/logout", &[("csrf_token", csrf.as_str())])
+        .await;
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+    let page = browser.get("/-/user/sessions").await.text().await.unwrap();
+    let csrf = csrf_field(&page);
     let logout = browser
         .post_form("/logout", &[("csrf_token", csrf.as_str())])
         .await;
@@ -183,7 +190,7 @@ async fn metrics_count_logins_checks_and_activity_writes() {
     for _ in 0..5 {
         browser.session_status().await;
     }
-    let response = server.plain().get("/metrics").await;
+    let response = server.admin_token("prometheus").await.get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
     for line in [
@@ -200,4 +207,162 @@ async fn metrics_count_logins_checks_and_activity_writes() {
             "missing {line:?} in\n{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn metrics_on_the_main_listener_are_for_administrators_only() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let anonymous = server.plain().get("/metrics").await;
+    assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let user = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    assert_error(
+        user.get("/metrics").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let session_token = server.plain().login_token("alice").await;
+    let by_user_token = server.bearer(&session_token).get("/metrics").await;
+    assert_error(by_user_token, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let by_token = server.admin_token("prometheus").await.get("/metrics").await;
+    assert_eq!(by_token.status(), StatusCode::OK);
+    assert!(
+        by_token
+            .text()
+            .await
+            .unwrap()
+            .contains("sessiond_logins_total")
+    );
+    let admin = admin_browser(&server).await;
+    assert_eq!(admin.get("/metrics").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_there_alone_and_without_credentials() {
+    let server = spawn_with(|s| s.server.metrics_listen = Some("127.0.0.1:0".into())).await;
+    let metrics = server.metrics_base.clone().expect("a metrics address");
+    let client = reqwest::Client::new();
+    let scraped = client
+        .get(format!("{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), StatusCode::OK);
+    assert!(
+        scraped.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    assert!(
+        scraped
+            .text()
+            .await
+            .unwrap()
+            .contains("sessiond_active_sessions")
+    );
+    for path in ["/api/session", "/login", "/healthz"] {
+        let elsewhere = client.get(format!("{metrics}{path}")).send().await.unwrap();
+        assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // The main listener no longer has it, not even for an administrator.
+    let by_token = server.admin_token("prometheus").await.get("/metrics").await;
+    assert_eq!(by_token.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_form_token_of_one_session_is_refused_on_another() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let alice = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    alice.login("alice").await;
+    let bob = server.signed_in(FIREFOX_UBUNTU, "bob").await;
+    let page =
+        async |b: &Browser| csrf_field(&b.get("/-/user/sessions").await.text().await.unwrap());
+    let alices = page(&alice).await;
+    let bobs = page(&bob).await;
+    assert_ne!(alices, bobs);
+    let form = [("csrf_token", alices.as_str())];
+    let foreign = bob.post_form("/logout", &form).await;
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert_eq!(bob.session_status().await, StatusCode::OK);
+    // Alice's own token works for her, and only in the session it was made for.
+    let revoked = alice
+        .post_form("/-/user/sessions/revoke-others", &form)
+        .await;
+    assert_is_redirect_to(&revoked, "/-/user/sessions?revoked=1");
+    let again = alice.login_token("alice").await;
+    let other_session = server
+        .plain()
+        .client
+        .post(server.url("/logout"))
+        .bearer_auth(again)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_session.status(), StatusCode::FORBIDDEN);
+    // The key is the directory's, shared by every node.
+    assert_eq!(
+        server.query_one::<i64>("SELECT COUNT(*) FROM server_keys"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_planted_cookie_and_token_pair_is_refused() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let planted = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let response = server
+        .plain()
+        .client
+        .post(server.url("/login"))
+        .header("cookie", format!("sessiond_csrf={planted}"))
+        .form(&[
+            ("csrf_token", planted),
+            ("login", "alice"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(set_cookie(response.headers(), "sessiond_session"), None);
+}
+
+#[tokio::test]
+async fn the_origin_must_match_the_public_urls_scheme_host_and_port() {
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let browser = server.browser(FIREFOX_UBUNTU);
+    let other_port = if port == "1" { "2" } else { "1" };
+    for origin in [
+        format!("http://127.0.0.1:{other_port}"),
+        format!("https://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+        "null".to_owned(),
+    ] {
+        let response = browser
+            .login_request("alice", PASSWORD, false)
+            .header("origin", &origin)
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let own = browser
+        .login_request("alice", PASSWORD, false)
+        .header(
+            "origin",
+            server.base.to_uppercase().replace("HTTP://", "http://"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::CREATED);
 }

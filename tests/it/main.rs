@@ -4,11 +4,13 @@
 mod admin_api;
 mod admin_pages;
 mod auth;
+mod bounds;
 mod browser;
 mod check_cache;
 mod cli;
 mod conformance;
 mod groups;
+mod headers;
 mod helpers;
 mod http_basics;
 mod limits;

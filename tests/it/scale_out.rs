@@ -56,6 +56,37 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
     assert_eq!(phone.session_status().await, StatusCode::OK);
     third.login("alice").await;
 
+    // Every node makes the same form tokens: their key is the directory's.
+    let other_node = spawn_on(&stores, 2).await;
+    let form_token = async |url: String| {
+        let page = phone.client.get(url).send().await.unwrap();
+        csrf_field(&page.text().await.unwrap())
+    };
+    assert_eq!(
+        form_token(server.url("/-/user/sessions")).await,
+        form_token(other_node.url("/-/user/sessions")).await
+    );
+
+    // Text no id, address or name holds finds nothing, never a store error (PostgreSQL
+    // refuses a NUL).
+    let admin = server.admin_token("ops").await;
+    for id in ["%00", "a%0Ab"] {
+        let path = format!("/api/admin/sessions/{id}");
+        assert_error(
+            admin.delete(&path).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    let nothing = admin.get("/api/admin/sessions?ip=%00").await;
+    assert_eq!(nothing.status(), StatusCode::OK);
+    assert_eq!(nothing.json::<Value>().await.unwrap()["total"], 0);
+    let root = admin_browser(&server).await;
+    let page = root.get("/admin/sessions?user=%00").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("No user"));
+
     server.block("alice").await;
     assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
     assert_eq!(third.session_status().await, StatusCode::UNAUTHORIZED);

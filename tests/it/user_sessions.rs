@@ -506,6 +506,8 @@ async fn in_chromium_the_user_signs_in_and_revokes_another_session() {
     assert_eq!(elsewhere.phone.session_status().await, StatusCode::OK);
     chromium.click(&revoke).await;
     confirm_and_read_banner(&chromium, "Chrome on Android").await;
+    // The dialogs come from the page's script file under a policy that blocks inline script.
+    assert!(!inline_script_runs(&chromium).await, "an inline script ran");
 
     let rows = chromium.find_all(".session").await;
     assert_eq!(rows.len(), 3);

@@ -5,7 +5,7 @@ use crate::http::api::PageQuery;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminCaller, Checked};
 use crate::http::openapi::{AdminErrors, BadRequest, examples};
-use crate::views::{ErrorBody, Revoked, UserPage};
+use crate::views::{ErrorBody, RecordId, Revoked, UserPage};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -47,7 +47,7 @@ async fn list_users(
 #[utoipa::path(
     post, path = "/api/admin/users/{id}/block", tag = "admin",
     summary = "Block a user: no more logins, every session ends now",
-    params(("id" = i64, Path, description = "The user's numeric id", example = 7)),
+    params(("id" = i64, Path, minimum = 1, description = "The user's numeric id", example = 7)),
     responses(
         (status = 200, body = Revoked, description = "Blocked; how many sessions ended",
          example = json!(Revoked { revoked: 2 })),
@@ -62,7 +62,7 @@ async fn list_users(
 async fn block_user(
     State(state): State<AppState>,
     admin: AdminCaller,
-    Checked(Path(id)): Checked<Path<i64>>,
+    Checked(Path(RecordId(id))): Checked<Path<RecordId>>,
 ) -> Result<Json<Revoked>, ApiError> {
     let user = state.service.user(id).await?;
     let revoked = state.service.block_user(&user, &admin.actor).await?;
@@ -72,7 +72,7 @@ async fn block_user(
 #[utoipa::path(
     post, path = "/api/admin/users/{id}/unblock", tag = "admin",
     summary = "Let a blocked user sign in again",
-    params(("id" = i64, Path, description = "The user's numeric id", example = 7)),
+    params(("id" = i64, Path, minimum = 1, description = "The user's numeric id", example = 7)),
     responses(
         (status = 204, description = "Unblocked"),
         BadRequest, AdminErrors,
@@ -83,7 +83,7 @@ async fn block_user(
 async fn unblock_user(
     State(state): State<AppState>,
     admin: AdminCaller,
-    Checked(Path(id)): Checked<Path<i64>>,
+    Checked(Path(RecordId(id))): Checked<Path<RecordId>>,
 ) -> Result<StatusCode, ApiError> {
     let user = state.service.user(id).await?;
     state.service.unblock_user(&user, &admin.actor).await?;
@@ -93,7 +93,7 @@ async fn unblock_user(
 #[utoipa::path(
     post, path = "/api/admin/users/{id}/unlock", tag = "admin",
     summary = "Lift a lockout after failed logins",
-    params(("id" = i64, Path, description = "The user's numeric id", example = 7)),
+    params(("id" = i64, Path, minimum = 1, description = "The user's numeric id", example = 7)),
     responses(
         (status = 204, description = "Unlocked"),
         BadRequest, AdminErrors,
@@ -104,7 +104,7 @@ async fn unblock_user(
 async fn unlock_user(
     State(state): State<AppState>,
     admin: AdminCaller,
-    Checked(Path(id)): Checked<Path<i64>>,
+    Checked(Path(RecordId(id))): Checked<Path<RecordId>>,
 ) -> Result<StatusCode, ApiError> {
     let user = state.service.user(id).await?;
     state.service.unlock_user(&user, &admin.actor).await?;

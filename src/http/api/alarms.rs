@@ -5,7 +5,7 @@ use crate::http::api::PageQuery;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminCaller, Checked};
 use crate::http::openapi::{AdminErrors, BadRequest, examples};
-use crate::views::{AlarmPage, AlarmView, ErrorBody, alarm_states, parse_alarm_state};
+use crate::views::{AlarmPage, AlarmView, ErrorBody, RecordId, alarm_states, parse_alarm_state};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -56,7 +56,7 @@ async fn list_alarms(
 #[utoipa::path(
     post, path = "/api/admin/alarms/{id}/acknowledge", tag = "admin",
     summary = "Acknowledge (close) an open alarm",
-    params(("id" = i64, Path, description = "The alarm's id", example = 3)),
+    params(("id" = i64, Path, minimum = 1, description = "The alarm's id", example = 3)),
     responses(
         (status = 200, body = AlarmView, description = "The alarm, now closed",
          example = json!(examples::acknowledged_alarm())),
@@ -68,7 +68,7 @@ async fn list_alarms(
 async fn acknowledge_alarm(
     State(state): State<AppState>,
     admin: AdminCaller,
-    Checked(Path(id)): Checked<Path<i64>>,
+    Checked(Path(RecordId(id))): Checked<Path<RecordId>>,
 ) -> Result<Json<AlarmView>, ApiError> {
     let alarm = state.service.acknowledge_alarm(id, &admin.actor).await?;
     Ok(Json(AlarmView::from(&alarm)))

@@ -6,6 +6,7 @@ use crate::http::AppState;
 use crate::http::api::JsonBody;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiSession, ForwardedRequest};
+use crate::http::headers::{NO_STORE, SECURITY_HEADERS};
 use crate::http::openapi::{CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable, examples};
 use crate::http::respond::{clearing_cookies, send_renewal, session_cookie_headers};
 use crate::service::auth::LoginRequest;
@@ -14,7 +15,7 @@ use crate::views::{ErrorBody, LoginResponse, SessionView, UserView, Whoami};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::Deserialize;
@@ -165,14 +166,22 @@ const IDENTITY_HEADERS: [&str; 3] = [
 /// Every `GET /api/session` answer's header map, identity values left empty. Each answer
 /// copies this one map, which every check keeps warm in the CPU's caches, instead of a map
 /// of its own session's, which with many sessions in turn is usually in none of them.
+/// The map also holds the headers every answer carries, so the layers that would add them
+/// find them present. A map iterates in the order of insertion: the identity headers come
+/// right after the content type, so filling them in looks at the first few entries only.
 static WHOAMI_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| {
-    let mut headers = HeaderMap::with_capacity(IDENTITY_HEADERS.len() + 1);
+    let mut headers = HeaderMap::with_capacity(IDENTITY_HEADERS.len() + SECURITY_HEADERS.len() + 2);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for name in IDENTITY_HEADERS {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(""));
     }
+    headers.insert(CACHE_CONTROL, NO_STORE);
+    headers.extend(SECURITY_HEADERS);
     headers
 });
+
+/// How many of [`WHOAMI_HEADERS`]' entries, from the first, hold the identity headers.
+const IDENTITY_ENTRIES: usize = IDENTITY_HEADERS.len() + 1;
 
 /// A rendered answer ([`render_whoami`]) starts with where each identity value ends, a
 /// little-endian `u32` each.
@@ -254,7 +263,7 @@ fn whoami_response(rendered: &Bytes) -> Response {
     let body = rendered.slice(bounds[IDENTITY_HEADERS.len()]..);
     let mut response = Response::new(Body::from(body));
     let mut headers = WHOAMI_HEADERS.clone();
-    for (name, value) in headers.iter_mut() {
+    for (name, value) in headers.iter_mut().take(IDENTITY_ENTRIES) {
         if let Some(index) = IDENTITY_HEADERS.iter().position(|known| name == known) {
             let identity = rendered.slice(bounds[index]..bounds[index + 1]);
             // SAFETY: answers are rendered only by `render_whoami` (the one caller of
@@ -269,7 +278,15 @@ fn whoami_response(rendered: &Bytes) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::beside_count;
+    use super::*;
+
+    #[test]
+    fn the_identity_headers_are_among_the_first_entries() {
+        let first: Vec<_> = WHOAMI_HEADERS.keys().take(IDENTITY_ENTRIES).collect();
+        for name in IDENTITY_HEADERS {
+            assert!(first.iter().any(|known| *known == name), "{name}");
+        }
+    }
 
     #[test]
     fn answers_of_every_size_keep_their_bytes() {

@@ -2,6 +2,7 @@
 //! the signed-in pages in submodules.
 
 mod admin;
+pub(in crate::http) mod assets;
 pub(super) mod times;
 pub(super) mod user_sessions;
 
@@ -10,16 +11,17 @@ use super::csrf::{form_token, form_token_valid};
 use super::error::ApiError;
 use super::extract::{SessionContext, authenticate};
 use super::respond::{
-    Nav, clearing_cookies, message_page, redirect, render, session_cookie_headers,
+    Nav, clearing_cookies, failure_page, message_page, redirect, render, session_cookie_headers,
 };
 use crate::domain::password::Password;
 use crate::domain::session::ClientInfo;
 use crate::service::auth::LoginRequest;
+use crate::service::authenticated::Authenticated;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Query, Request, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{CACHE_CONTROL, RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
@@ -89,16 +91,30 @@ where
 
 /// Only same-origin paths are followed after sign-in, never another site.
 pub fn safe_return_to(candidate: Option<&str>) -> &str {
-    match candidate {
-        Some(path)
-            if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.contains('\\')
-                && !path.chars().any(char::is_control) =>
-        {
-            path
-        }
-        _ => HOME,
+    candidate.filter(|path| is_site_path(path)).unwrap_or(HOME)
+}
+
+/// Whether `path` is a path of this site that a `Location` header can carry: not another
+/// host (`//host`, `/\\host`), no control characters (CR, LF, NUL).
+fn is_site_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+}
+
+/// Refuses a form whose token is not that of `signed_in`'s session, or when signed out of
+/// the browser's cookie.
+pub async fn check_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    signed_in: Option<&Authenticated>,
+    submitted: &str,
+) -> Result<(), Response> {
+    match form_token_valid(state, headers, signed_in, submitted).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(refused_form()),
+        Err(error) => Err(failure_page(&error)),
     }
 }
 
@@ -125,10 +141,10 @@ async fn login_page(
     if context.0.is_some() {
         return redirect(return_to);
     }
-    login_form(&state, &headers, return_to, "", None, StatusCode::OK)
+    login_form(&state, &headers, return_to, "", None, StatusCode::OK).await
 }
 
-fn login_form(
+async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     return_to: &str,
@@ -136,7 +152,10 @@ fn login_form(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let csrf = form_token(state, headers);
+    let csrf = match form_token(state, headers, None).await {
+        Ok(csrf) => csrf,
+        Err(error) => return failure_page(&error),
+    };
     let page = LoginPage {
         nav: None,
         csrf_token: csrf.token,
@@ -162,8 +181,8 @@ async fn login_submit(
     headers: HeaderMap,
     FormBody(form): FormBody<LoginForm>,
 ) -> Response {
-    if !form_token_valid(&state, &headers, &form.csrf_token) {
-        return refused_form();
+    if let Err(refused) = check_form(&state, &headers, None, &form.csrf_token).await {
+        return refused;
     }
     let return_to = safe_return_to(form.return_to.as_deref());
     let request = LoginRequest {
@@ -186,7 +205,8 @@ async fn login_submit(
                 &form.login,
                 Some(api.message),
                 api.status,
-            );
+            )
+            .await;
             if let Some(seconds) = api.retry_after {
                 page.headers_mut().insert(RETRY_AFTER, seconds.into());
             }
@@ -207,10 +227,11 @@ async fn logout(
     headers: HeaderMap,
     FormBody(form): FormBody<LogoutForm>,
 ) -> Response {
-    if !form_token_valid(&state, &headers, &form.csrf_token) {
-        return refused_form();
+    let signed_in = context.0.as_deref();
+    if let Err(refused) = check_form(&state, &headers, signed_in, &form.csrf_token).await {
+        return refused;
     }
-    if let Some(auth) = context.0
+    if let Some(auth) = signed_in
         && let Err(error) = state.service.logout(&auth.session, &client).await
     {
         return ApiError::from(error).into_response();
@@ -218,29 +239,12 @@ async fn logout(
     (AppendHeaders(clearing_cookies(&state)), redirect("/login")).into_response()
 }
 
-async fn stylesheet() -> Response {
-    static_asset(
-        "text/css; charset=utf-8",
-        include_str!("../../../static/app.css"),
-    )
+async fn stylesheet(uri: Uri) -> Response {
+    assets::STYLESHEET.respond(&uri)
 }
 
-async fn script() -> Response {
-    static_asset(
-        "text/javascript; charset=utf-8",
-        include_str!("../../../static/app.js"),
-    )
-}
-
-fn static_asset(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (CONTENT_TYPE, content_type),
-            (CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+async fn script(uri: Uri) -> Response {
+    assets::SCRIPT.respond(&uri)
 }
 
 #[cfg(test)]

@@ -2,15 +2,15 @@
 //! **Revoke all other sessions**. Forms post a CSRF token, then redirect back (POST-redirect-GET).
 
 use super::times::TimeView;
-use super::{FormBody, refused_form, render_with_token};
+use super::{FormBody, check_form, render_with_token};
 use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
 use crate::domain::user_agent::DeviceType;
 use crate::http::AppState;
-use crate::http::csrf::{form_token, form_token_valid};
+use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
 use crate::http::extract::PageUser;
-use crate::http::respond::{Nav, message_page, redirect};
+use crate::http::respond::{Nav, failure_page, redirect};
 use crate::service::ServiceResult;
 use crate::service::user_sessions::OwnSession;
 use askama::Template;
@@ -154,7 +154,10 @@ async fn show(
             (error.status, Vec::new(), Some(error.message))
         }
     };
-    let csrf = form_token(&state, &headers);
+    let csrf = match form_token(&state, &headers, Some(&auth)).await {
+        Ok(csrf) => csrf,
+        Err(error) => return failure_page(&error),
+    };
     let page = SessionsPage {
         nav: Some(Nav::new(&auth.user, &csrf.token, "sessions")),
         csrf_token: csrf.token,
@@ -181,8 +184,8 @@ async fn revoke_one(
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
 ) -> Response {
-    if !form_token_valid(&state, &headers, &form.csrf_token) {
-        return refused_form();
+    if let Err(refused) = check_form(&state, &headers, Some(&auth), &form.csrf_token).await {
+        return refused;
     }
     let result = state
         .service
@@ -198,8 +201,8 @@ async fn revoke_others(
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
 ) -> Response {
-    if !form_token_valid(&state, &headers, &form.csrf_token) {
-        return refused_form();
+    if let Err(refused) = check_form(&state, &headers, Some(&auth), &form.csrf_token).await {
+        return refused;
     }
     let result = state
         .service
@@ -215,7 +218,7 @@ fn back_to_list(revoked: ServiceResult<u64>) -> Response {
         Err(error) if error.status.is_client_error() => {
             redirect(&format!("{PATH}?error={}", error.code))
         }
-        Err(error) => message_page(error.status, "Something went wrong", &error.message),
+        Err(error) => failure_page(&error),
     }
 }
 

@@ -1,8 +1,9 @@
-//! The directory as a whole: a bulk import in one transaction, and the health check.
+//! The directory as a whole: a bulk import in one transaction, the shared server keys, and
+//! the health check.
 
 use super::groups::{ADD_MEMBER, ADD_SHARE, group_id, insert_group, insert_pair};
 use super::users::insert_user;
-use super::{PgDirectory, ping, with_client_for};
+use super::{PgDirectory, ping, with_client, with_client_for};
 use crate::domain::group::GroupPath;
 use crate::domain::time::Timestamp;
 use crate::store::sql::SqlRow;
@@ -58,6 +59,23 @@ impl Directory for PgDirectory {
             // Dropping the transaction without commit on any error above rolls it all back.
             tx.commit().await?;
             Ok(imported)
+        })
+        .await
+    }
+
+    async fn server_key(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
+        with_client(&self.pool, async |client| {
+            client
+                .execute(
+                    "INSERT INTO server_keys (name, key) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING",
+                    &[&name, &candidate],
+                )
+                .await?;
+            let row = client
+                .query_one("SELECT key FROM server_keys WHERE name = $1", &[&name])
+                .await?;
+            Ok(row.try_get(0)?)
         })
         .await
     }

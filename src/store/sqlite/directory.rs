@@ -73,6 +73,22 @@ impl Directory for SqliteDirectory {
         .await
     }
 
+    async fn server_key(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
+        let (name, candidate) = (name.to_owned(), candidate.to_vec());
+        run(&self.pool, move |conn| {
+            conn.execute(
+                "INSERT INTO server_keys (name, key) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                rusqlite::params![name, candidate],
+            )?;
+            conn.query_row(
+                "SELECT key FROM server_keys WHERE name = ?1",
+                [&name],
+                |row| row.get(0),
+            )
+        })
+        .await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         run(&self.pool, |conn| {
             conn.query_row("SELECT 1", [], |_| Ok(()))

@@ -113,4 +113,5 @@ pub(super) async fn page(
         filter_user: query.user,
         filter_kind: query.kind,
     })
+    .await
 }

@@ -7,18 +7,18 @@ mod audit;
 mod sessions;
 mod users;
 
-use super::render_with_token;
+use super::{is_site_path, render_with_token};
 use crate::domain::audit::Actor;
 use crate::domain::user::{User, Username};
 use crate::http::AppState;
 use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
 use crate::http::extract::{PageUser, client_info};
-use crate::http::respond::{Nav, message_page, redirect};
+use crate::http::respond::{Nav, failure_page, message_page, redirect};
 use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
 use crate::store::Page;
-use crate::views::DEFAULT_PAGE;
+use crate::views::{DEFAULT_PAGE, Paging};
 use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -125,12 +125,10 @@ impl PageState {
         })
     }
 
-    /// Where the page starts; anything unreadable starts at the top.
+    /// Where the page starts; anything unreadable or beyond what the stores count starts at
+    /// the top.
     fn offset(&self) -> u64 {
-        self.offset
-            .as_deref()
-            .and_then(|o| o.parse().ok())
-            .unwrap_or(0)
+        Paging::parse(None, self.offset.as_deref()).map_or(0, |paging| paging.offset)
     }
 
     fn problem(&self) -> Option<String> {
@@ -154,14 +152,14 @@ fn back(return_to: &str, outcome: Result<String, ApiError>) -> Response {
         Err(error) if error.status.is_client_error() => {
             redirect(&format!("{return_to}{separator}error={}", error.code))
         }
-        Err(error) => message_page(error.status, "Something went wrong", &error.message),
+        Err(error) => failure_page(&error),
     }
 }
 
-/// Admin pages only come back to admin pages.
+/// Admin pages only come back to admin pages; anything else comes back to `default`.
 fn admin_return_to(candidate: Option<&str>, default: &'static str) -> String {
     match candidate {
-        Some(path) if path.starts_with("/admin/") && !path.contains("//") => {
+        Some(path) if path.starts_with("/admin/") && !path.contains("//") && is_site_path(path) => {
             // Drop a previous outcome so banners do not pile up.
             let (page, query) = path.split_once('?').unwrap_or((path, ""));
             let kept: Vec<&str> = query
@@ -237,14 +235,17 @@ fn banner(error: ServiceError) -> String {
 
 /// Renders an admin page for `auth`'s user: `page` gets the header for `section` and the
 /// form token, whose cookie is set when the browser has none.
-fn show<P: Template>(
+async fn show<P: Template>(
     state: &AppState,
     headers: &HeaderMap,
     auth: &Authenticated,
     section: &'static str,
     page: impl FnOnce(Nav, String) -> P,
 ) -> Response {
-    let csrf = form_token(state, headers);
+    let csrf = match form_token(state, headers, Some(auth)).await {
+        Ok(csrf) => csrf,
+        Err(error) => return failure_page(&error),
+    };
     let page = page(Nav::new(&auth.user, &csrf.token, section), csrf.token);
     render_with_token(StatusCode::OK, csrf.set_cookie, &page)
 }
@@ -307,5 +308,9 @@ mod tests {
             "/d"
         );
         assert_eq!(admin_return_to(Some("/-/user/sessions"), "/d"), "/d");
+        for control in ["\r\nSet-Cookie: x=1", "\n", "\0"] {
+            let path = format!("/admin/sessions{control}");
+            assert_eq!(admin_return_to(Some(&path), "/d"), "/d", "{path:?}");
+        }
     }
 }

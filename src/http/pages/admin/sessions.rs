@@ -6,12 +6,11 @@ use super::{
     show,
 };
 use crate::http::AppState;
-use crate::http::csrf::form_token_valid;
 use crate::http::error::ApiError;
 use crate::http::extract::query_value;
 use crate::http::pages::times::TimeView;
 use crate::http::pages::user_sessions::device_name;
-use crate::http::pages::{FormBody, refused_form};
+use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
 use crate::store::SessionFilter;
 use crate::views::DEFAULT_PAGE;
@@ -114,17 +113,18 @@ pub(super) async fn page(
             filter_ip: query.ip,
         },
     )
+    .await
 }
 
 pub(super) async fn terminate(
     State(state): State<AppState>,
-    AdminPage(_, actor): AdminPage,
+    AdminPage(auth, actor): AdminPage,
     Path(id): Path<String>,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
 ) -> Response {
-    if !form_token_valid(&state, &headers, &form.csrf_token) {
-        return refused_form();
+    if let Err(refused) = check_form(&state, &headers, Some(&auth), &form.csrf_token).await {
+        return refused;
     }
     // The console's Terminate ends any row, the administrator's own session included.
     let result = state.service.terminate_session(&id, &actor, None).await;

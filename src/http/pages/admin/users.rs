@@ -4,11 +4,10 @@
 use super::{ActionForm, AdminPage, Listing, PageState, Pager, back, banner, show};
 use crate::domain::user::{UserKind, UserState};
 use crate::http::AppState;
-use crate::http::csrf::form_token_valid;
 use crate::http::error::ApiError;
 use crate::http::extract::query_value;
 use crate::http::pages::times::TimeView;
-use crate::http::pages::{FormBody, refused_form};
+use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
 use crate::service::ServiceError;
 use crate::views::DEFAULT_PAGE;
@@ -88,17 +87,18 @@ pub(super) async fn page(
             rows: listing.rows,
         }
     })
+    .await
 }
 
 pub(super) async fn action(
     State(state): State<AppState>,
-    AdminPage(_, actor): AdminPage,
+    AdminPage(auth, actor): AdminPage,
     Path((id, action)): Path<(i64, String)>,
     headers: HeaderMap,
     FormBody(form): FormBody<ActionForm>,
 ) -> Response {
-    if !form_token_valid(&state, &headers, &form.csrf_token) {
-        return refused_form();
+    if let Err(refused) = check_form(&state, &headers, Some(&auth), &form.csrf_token).await {
+        return refused;
     }
     let service = &state.service;
     let outcome = async {
