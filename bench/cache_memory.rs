@@ -84,7 +84,7 @@ fn heap_readings(dir: &Path, config: &Config, capacity: u64, tokens: &[&str]) ->
     let text = std::fs::read_to_string(&config.path).expect("reading the configuration")
         + &format!("\n[sessions]\ncheck_cache_capacity = {capacity}\n");
     std::fs::write(&path, text).expect("writing the configuration");
-    let server = Server::start(&Config { path });
+    let server = Server::start(&Config::at(path));
     let heap = || server.memory().anonymous as i64;
     // Unknown tokens read the store as known ones do, and are not remembered.
     let unknown: Vec<SecretToken> = (0..2_000).map(|_| SecretToken::generate()).collect();

@@ -5,6 +5,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,8 @@ fn sessiond() -> String {
 /// A configuration file naming the stores, shared by the server and the CLI runs.
 pub struct Config {
     pub path: PathBuf,
+    /// An admin API token for `GET /metrics`, made at the first server's start.
+    admin_token: OnceLock<String>,
 }
 
 impl Config {
@@ -26,7 +29,30 @@ impl Config {
             "[server]\nlisten = \"127.0.0.1:0\"\n\n[storage]\nsessions = \"{sessions}\"\ndirectory = \"{directory}\"\n"
         );
         std::fs::write(&path, text).expect("writing the benchmark configuration");
-        Config { path }
+        Config::at(path)
+    }
+
+    /// A configuration already written at `path`.
+    pub fn at(path: PathBuf) -> Config {
+        Config {
+            path,
+            admin_token: OnceLock::new(),
+        }
+    }
+
+    /// An admin API token on the configured directory, made once. Builds that serve
+    /// `/metrics` to anyone ignore it.
+    fn admin_token(&self) -> &str {
+        self.admin_token.get_or_init(|| {
+            let name = format!("bench {}", self.path.display());
+            let (output, _) = self.cli(&["tokens", "create", "--name", &name]);
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .map(str::trim)
+                .find(|line| line.starts_with("sat_"))
+                .expect("tokens create printed a token")
+                .to_owned()
+        })
     }
 
     /// Runs `sessiond --config FILE ARGS...`, failing the benchmark if it fails.
@@ -80,6 +106,8 @@ pub struct Server {
     pub base: String,
     /// The build it runs.
     pub binary: String,
+    /// For `GET /metrics`, which answers administrators only.
+    admin_token: String,
 }
 
 impl Server {
@@ -89,6 +117,7 @@ impl Server {
 
     /// `sessiond serve` of a given build.
     pub fn start_binary(config: &Config, binary: &str) -> Server {
+        let admin_token = config.admin_token().to_owned();
         let mut child = Command::new(binary)
             .arg("--config")
             .arg(&config.path)
@@ -111,6 +140,7 @@ impl Server {
             child,
             base,
             binary: binary.to_owned(),
+            admin_token,
         }
     }
 
@@ -157,6 +187,7 @@ impl Server {
     pub fn metric(&self, client: &reqwest::blocking::Client, sample: &str) -> u64 {
         let text = client
             .get(self.url("/metrics"))
+            .bearer_auth(&self.admin_token)
             .send()
             .and_then(|response| response.text())
             .expect("GET /metrics");
