@@ -53,7 +53,7 @@ impl Email {
                     && !domain.is_empty()
                     && !domain.contains('@')
                     && text.len() <= 254
-                    && !text.chars().any(char::is_whitespace) =>
+                    && !text.chars().any(|c| c.is_whitespace() || c.is_control()) =>
             {
                 Ok(Email(text.to_lowercase()))
             }

@@ -39,6 +39,11 @@ impl Service {
     /// Looks the login up by username, then by e-mail address.
     async fn user_for_login(&self, login: &str) -> ServiceResult<Option<User>> {
         let login = login.trim();
+        // No username or e-mail address holds a control character, and PostgreSQL cannot
+        // even be asked about text that holds NUL: such a login is unknown without a query.
+        if login.chars().any(char::is_control) {
+            return Ok(None);
+        }
         if let Some(user) = self.directory.user_by_username(login).await? {
             return Ok(Some(user));
         }

@@ -86,6 +86,13 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
     let page = root.get("/admin/sessions?user=%00").await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("No user"));
+    for login in ["al\0ice", "alice\0@example.com"] {
+        let refused = server
+            .browser(FIREFOX_UBUNTU)
+            .login_as(login, PASSWORD, false)
+            .await;
+        assert_error(refused, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
 
     server.block("alice").await;
     assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
