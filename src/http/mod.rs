@@ -17,11 +17,12 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Json, Router, ServiceExt};
 use cookies::CookieConfig;
 use error::ApiError;
 use extract::AdminCaller;
 use futures_util::FutureExt;
+use headers::Secured;
 use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -123,6 +124,7 @@ impl Application {
             .route("/metrics", get(metrics))
             .fallback(not_found)
             .with_state(state.clone());
+        let metrics = Secured::new(metrics, false);
         let app = router(state, MetricsRoute::Elsewhere);
         tokio::try_join!(
             serve(self.listener, app, shutdown.clone()),
@@ -134,15 +136,13 @@ impl Application {
 
 async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: Secured,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let app = ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Whether the main listener serves `/metrics`.
@@ -154,7 +154,7 @@ enum MetricsRoute {
     Elsewhere,
 }
 
-fn router(state: AppState, metrics_route: MetricsRoute) -> Router {
+fn router(state: AppState, metrics_route: MetricsRoute) -> Secured {
     let (api, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(api::routes(state.clone()))
         .split_for_parts();
@@ -164,7 +164,7 @@ fn router(state: AppState, metrics_route: MetricsRoute) -> Router {
         get(move || async move { Json(document.as_ref().clone()) }),
     );
     let https = state.public_origin.starts_with("https://");
-    let mut router = Router::new().merge(headers::not_stored(api));
+    let mut router = Router::new().merge(api);
     if metrics_route == MetricsRoute::ForAdministrators {
         router = router.route("/metrics", get(admin_metrics));
     }
@@ -179,7 +179,7 @@ fn router(state: AppState, metrics_route: MetricsRoute) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_header_size))
         .with_state(state);
-    headers::secured(router, https)
+    Secured::new(router, https)
 }
 
 async fn limit_header_size(request: Request, next: Next) -> Response {
@@ -221,8 +221,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn not_found(request: Request) -> Response {
     if request.uri().path().starts_with("/api/") {
-        let no_store = [(axum::http::header::CACHE_CONTROL, headers::NO_STORE)];
-        (no_store, ApiError::not_found("no such endpoint")).into_response()
+        ApiError::not_found("no such endpoint").into_response()
     } else {
         respond::not_found_page().into_response()
     }
