@@ -7,6 +7,7 @@ pub mod authenticated;
 pub mod check_cache;
 pub mod groups;
 pub mod import;
+pub mod login;
 pub mod metrics;
 pub mod revoke;
 pub mod sessions;

@@ -15,8 +15,8 @@ use super::respond::{
 };
 use crate::domain::password::Password;
 use crate::domain::session::ClientInfo;
-use crate::service::auth::LoginRequest;
 use crate::service::authenticated::Authenticated;
+use crate::service::login::LoginRequest;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Query, Request, State};
