@@ -1,5 +1,6 @@
-//! Cookie names and attributes as the README gives them: HttpOnly, SameSite=Lax, Path=/, and
-//! on https `Secure` with the `__Host-` prefix.
+//! Cookie names and attributes as the README gives them: HttpOnly, SameSite=Lax (Strict for
+//! the one-time notice, which only our own redirects carry), Path=/, and on https `Secure`
+//! with the `__Host-` prefix.
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
@@ -19,6 +20,7 @@ pub enum CookieKind {
     Session,
     Remember,
     Csrf,
+    Flash,
 }
 
 impl CookieKind {
@@ -28,6 +30,14 @@ impl CookieKind {
             CookieKind::Session => ("sessiond_session", "__Host-sessiond_session"),
             CookieKind::Remember => ("sessiond_remember", "__Host-sessiond_remember"),
             CookieKind::Csrf => ("sessiond_csrf", "__Host-sessiond_csrf"),
+            CookieKind::Flash => ("sessiond_flash", "__Host-sessiond_flash"),
+        }
+    }
+
+    fn same_site(self) -> &'static str {
+        match self {
+            CookieKind::Flash => "Strict",
+            CookieKind::Session | CookieKind::Remember | CookieKind::Csrf => "Lax",
         }
     }
 }
@@ -51,8 +61,9 @@ impl CookieConfig {
     /// A `Set-Cookie` value; `max_age` of `None` makes a browser-session cookie.
     pub fn set(&self, kind: CookieKind, value: &str, max_age: Option<Duration>) -> String {
         let mut cookie = format!(
-            "{}={value}; Path=/; HttpOnly; SameSite=Lax",
-            self.name(kind)
+            "{}={value}; Path=/; HttpOnly; SameSite={}",
+            self.name(kind),
+            kind.same_site()
         );
         if let Some(age) = max_age {
             cookie.push_str(&format!("; Max-Age={}", age.as_secs()));
@@ -143,6 +154,10 @@ mod tests {
             plain.set(CookieKind::Remember, "x", Some(Duration::from_secs(5))),
             "sessiond_remember=x; Path=/; HttpOnly; SameSite=Lax; Max-Age=5"
         );
+        assert_eq!(
+            cookies.clear(CookieKind::Flash),
+            "__Host-sessiond_flash=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"
+        );
     }
 
     #[test]
@@ -180,7 +195,12 @@ mod tests {
     fn every_name_starts_with_the_stem_searched_for() {
         for cookies in ["http://localhost", "https://example.com"].map(CookieConfig::for_public_url)
         {
-            for kind in [CookieKind::Session, CookieKind::Remember, CookieKind::Csrf] {
+            for kind in [
+                CookieKind::Session,
+                CookieKind::Remember,
+                CookieKind::Csrf,
+                CookieKind::Flash,
+            ] {
                 assert!(
                     cookies
                         .name(kind)

@@ -37,8 +37,9 @@ pub struct FormToken {
 /// How long a signed-out browser's cookie lives; renewed whenever a form is shown without one.
 const COOKIE_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
-/// The form tokens' key: read from the directory once per process.
-async fn key(state: &AppState) -> Result<&FormKey, ApiError> {
+/// The form tokens' key, which also signs the one-time notices: read from the directory
+/// once per process.
+pub(super) async fn form_key(state: &AppState) -> Result<&FormKey, ApiError> {
     state
         .csrf_key
         .get_or_try_init(async || {
@@ -83,7 +84,7 @@ pub async fn form_token(
     headers: &HeaderMap,
     signed_in: Option<&Authenticated>,
 ) -> Result<FormToken, ApiError> {
-    let key = key(state).await?;
+    let key = form_key(state).await?;
     if let Some(auth) = signed_in {
         return Ok(FormToken {
             token: Holder::Session(&auth.session.id).token(key),
@@ -121,7 +122,7 @@ pub async fn form_token_valid(
             None => return Ok(false),
         },
     };
-    let expected = holder.token(key(state).await?);
+    let expected = holder.token(form_key(state).await?);
     Ok(constant_time_eq(expected.as_bytes(), submitted.as_bytes()))
 }
 

@@ -5,6 +5,7 @@ pub mod cookies;
 mod csrf;
 pub mod error;
 mod extract;
+mod flash;
 mod headers;
 mod openapi;
 mod pages;

@@ -120,8 +120,14 @@ async fn sessions_page_filters_pages_and_terminates() {
     let (_, after) = page(&admin, &back).await;
     assert!(after.contains("Terminated 1 session of alice."));
     assert!(!after.contains(&format!("session-{id}")));
+    let (_, reloaded) = page(&admin, &back).await;
+    assert!(
+        !reloaded.contains("Terminated 1 session"),
+        "a banner shows once"
+    );
     let gone = submit(&admin, &terminate, &csrf).await;
-    assert!(gone.contains("error=not_found"));
+    let (_, refused) = page(&admin, &gone).await;
+    assert!(refused.contains("That no longer exists"));
 }
 
 #[tokio::test]
@@ -162,10 +168,12 @@ async fn users_page_row_actions() {
     let (_, locked) = page(&admin, "/admin/users").await;
     assert!(locked.contains("locked until"));
     let back = submit(&admin, &format!("/admin/users/{alice}/unlock"), &csrf).await;
-    assert!(back.contains("done=unlock"));
+    let (_, unlocked) = page(&admin, &back).await;
+    assert!(unlocked.contains("Unlocked alice. They can sign in again."));
     devices[0].login("alice").await;
     let missing = submit(&admin, "/admin/users/9999/block", &csrf).await;
-    assert!(missing.contains("error=not_found"));
+    let (_, refused) = page(&admin, &missing).await;
+    assert!(refused.contains("That no longer exists"));
 }
 
 #[tokio::test]
@@ -207,8 +215,101 @@ async fn audit_and_alarm_pages() {
     let (_, after) = page(&admin, &back).await;
     assert!(after.contains("Acknowledged the alarm about alice."));
     assert!(after.contains("No open alarms"));
+    let (_, reloaded) = page(&admin, &back).await;
+    assert!(
+        !reloaded.contains("Acknowledged the alarm"),
+        "a banner shows once"
+    );
     let (_, history) = page(&admin, "/admin/alarms?state=all").await;
     assert!(history.contains("acknowledged by user:root"));
+}
+
+/// The Users page with `cookies` as the only Cookie header; asserts it clears the flash.
+async fn users_page_with(server: &TestServer, cookies: &str) -> String {
+    let response = server
+        .plain()
+        .client
+        .get(server.url("/admin/users"))
+        .header("cookie", cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{cookies}");
+    let cleared = set_cookie(response.headers(), "sessiond_flash");
+    assert_eq!(
+        cleared.as_deref(),
+        Some(""),
+        "the flash is cleared: {cookies}"
+    );
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn banners_come_only_from_a_genuine_flash_of_the_same_session() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    server.browser(FIREFOX_UBUNTU).login("alice").await;
+
+    let (_, fake) = page(&admin, "/admin/users?done=logout_all&who=ceo&count=999").await;
+    assert!(
+        !fake.contains("Signed ceo") && !fake.contains("alert-ok"),
+        "{fake}"
+    );
+    let (_, fake) = page(&admin, "/admin/users?error=owner_protected").await;
+    assert!(!fake.contains("alert-error"));
+
+    let csrf = csrf_field(&fake);
+    let logout_all = format!("/admin/users/{alice}/logout-all");
+    let response = admin
+        .post_form(&logout_all, &[("csrf_token", csrf.as_str())])
+        .await;
+    assert_is_redirect_to(&response, "/admin/users");
+    let header = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("sessiond_flash="))
+        .expect("a flash cookie")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=60"] {
+        assert!(header.contains(attribute), "{header}");
+    }
+    let flash = set_cookie(response.headers(), "sessiond_flash").unwrap();
+
+    // Copied into another session of the same administrator, or altered, it shows nothing.
+    let other = server.plain().login_token("root").await;
+    let (payload, tag) = flash.split_once('.').unwrap();
+    // The payload with its count changed, under the original MAC.
+    let mut forged_payload = payload.as_bytes().to_vec();
+    forged_payload[5] = if forged_payload[5] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let forged_payload = String::from_utf8(forged_payload).unwrap();
+    for cookie in [
+        flash.clone(),
+        format!("{forged_payload}.{tag}"),
+        format!("{payload}.{}", &tag[1..]),
+        format!("{payload}{tag}"),
+        "%%%.***".to_owned(),
+        String::new(),
+    ] {
+        let cookies = format!("sessiond_session={other}; sessiond_flash={cookie}");
+        let html = users_page_with(&server, &cookies).await;
+        assert!(!html.contains("alert-ok"), "{cookie}");
+    }
+
+    // In its own session it shows once.
+    let (_, first) = page(&admin, "/admin/users").await;
+    assert!(first.contains("Signed alice out of all devices: terminated 1 session."));
+    let (_, reloaded) = page(&admin, "/admin/users").await;
+    assert!(
+        !reloaded.contains("Signed alice out"),
+        "a banner shows once"
+    );
 }
 
 #[tokio::test]

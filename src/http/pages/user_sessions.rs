@@ -1,5 +1,6 @@
 //! The *Active sessions* page: the signed-in user's devices, **Revoke** on each other one and
-//! **Revoke all other sessions**. Forms post a CSRF token, then redirect back (POST-redirect-GET).
+//! **Revoke all other sessions**. Forms post a CSRF token, then redirect back (POST-redirect-GET)
+//! with the outcome as a one-time flash.
 
 use super::times::TimeView;
 use super::{FormBody, check_form, render_with_token};
@@ -10,19 +11,20 @@ use crate::http::AppState;
 use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
 use crate::http::extract::PageUser;
-use crate::http::respond::{Nav, failure_page, redirect};
+use crate::http::flash::{self, Flash};
+use crate::http::respond::{Nav, failure_page};
 use crate::service::ServiceResult;
+use crate::service::authenticated::Authenticated;
 use crate::service::user_sessions::OwnSession;
 use askama::Template;
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-/// Where the page lives; actions redirect back here with their outcome in the query.
+/// Where the page lives; actions redirect back here.
 pub const PATH: &str = "/-/user/sessions";
 
 pub fn routes() -> Router<AppState> {
@@ -40,7 +42,7 @@ struct SessionsPage {
     rows: Vec<Row>,
     /// How many rows are not the current session.
     others: usize,
-    flash: Option<Flash>,
+    banner: Option<Banner>,
     /// Why the list could not be shown.
     load_error: Option<String>,
 }
@@ -95,51 +97,52 @@ pub fn device_name(browser: &str, os: &str) -> String {
 }
 
 /// The banner after an action.
-struct Flash {
+struct Banner {
     error: bool,
     message: String,
 }
 
-/// What the last action did, as it redirected here: `?revoked=N` or `?error=<code>`.
-#[derive(Deserialize)]
-struct Outcome {
-    revoked: Option<u64>,
-    error: Option<String>,
-}
-
-impl Outcome {
-    fn flash(self) -> Option<Flash> {
-        if let Some(code) = self.error {
-            let message = match code.as_str() {
-                "current_session" => {
-                    "You cannot revoke the session you are using now. To end it, log out."
-                }
-                "not_found" => {
-                    "That session is not among yours any more; it may have ended already."
-                }
-                _ => return None,
-            };
-            return Some(Flash {
-                error: true,
-                message: message.to_owned(),
-            });
+impl Banner {
+    /// The banner for what the last action came to; only known outcomes are shown.
+    fn of(outcome: &Flash) -> Option<Banner> {
+        match outcome {
+            Flash::Refused { code } => {
+                let message = match code.as_str() {
+                    "current_session" => {
+                        "You cannot revoke the session you are using now. To end it, log out."
+                    }
+                    "not_found" => {
+                        "That session is not among yours any more; it may have ended already."
+                    }
+                    _ => return None,
+                };
+                Some(Banner {
+                    error: true,
+                    message: message.to_owned(),
+                })
+            }
+            Flash::Done { kind, count, .. } if kind == REVOKED => {
+                let message = match count {
+                    0 => "There were no other sessions to revoke.".to_owned(),
+                    1 => "Session revoked. That device is signed out.".to_owned(),
+                    n => format!("{n} sessions revoked. Those devices are signed out."),
+                };
+                Some(Banner {
+                    error: false,
+                    message,
+                })
+            }
+            Flash::Done { .. } => None,
         }
-        let message = match self.revoked? {
-            0 => "There were no other sessions to revoke.".to_owned(),
-            1 => "Session revoked. That device is signed out.".to_owned(),
-            n => format!("{n} sessions revoked. Those devices are signed out."),
-        };
-        Some(Flash {
-            error: false,
-            message,
-        })
     }
 }
+
+/// The kind of flash the page's actions leave.
+const REVOKED: &str = "revoked";
 
 async fn show(
     State(state): State<AppState>,
     PageUser(auth): PageUser,
-    outcome: Result<Query<Outcome>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
     let now = state.service.now();
@@ -163,10 +166,15 @@ async fn show(
         csrf_token: csrf.token,
         others: rows.iter().filter(|row: &&Row| !row.current).count(),
         rows,
-        flash: outcome.ok().and_then(|Query(outcome)| outcome.flash()),
+        banner: flash::take(&state, &headers, &auth)
+            .await
+            .as_ref()
+            .and_then(Banner::of),
         load_error,
     };
-    render_with_token(status, csrf.set_cookie, &page)
+    let mut response = render_with_token(status, csrf.set_cookie, &page);
+    flash::clear_taken(&state, &headers, &mut response);
+    response
 }
 
 /// The body of the page's forms: only the CSRF token (missing counts as wrong, not malformed).
@@ -191,7 +199,7 @@ async fn revoke_one(
         .service
         .revoke_own_session(&auth.session, &id, &client)
         .await;
-    back_to_list(result.map(|()| 1))
+    back_to_list(&state, &auth, result.map(|()| 1)).await
 }
 
 async fn revoke_others(
@@ -208,18 +216,19 @@ async fn revoke_others(
         .service
         .revoke_other_own_sessions(&auth.session, &client)
         .await;
-    back_to_list(result)
+    back_to_list(&state, &auth, result).await
 }
 
 /// Redirects to the list with the outcome for its banner; a server-side failure gets a page.
-fn back_to_list(revoked: ServiceResult<u64>) -> Response {
-    match revoked.map_err(ApiError::from) {
-        Ok(count) => redirect(&format!("{PATH}?revoked={count}")),
-        Err(error) if error.status.is_client_error() => {
-            redirect(&format!("{PATH}?error={}", error.code))
-        }
-        Err(error) => failure_page(&error),
-    }
+async fn back_to_list(
+    state: &AppState,
+    auth: &Authenticated,
+    revoked: ServiceResult<u64>,
+) -> Response {
+    let outcome = revoked
+        .map(|count| Flash::done(REVOKED, auth.user.username.as_str(), count))
+        .map_err(ApiError::from);
+    flash::back(state, auth, PATH, outcome).await
 }
 
 #[cfg(test)]

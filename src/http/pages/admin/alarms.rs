@@ -1,9 +1,9 @@
 //! The admin console's Alarms page: IP-spread alarms, open ones or all, with **Acknowledge**.
 
-use super::{ActionForm, AdminPage, Listing, PageState, Pager, back, banner, show};
+use super::{ActionForm, AdminPage, Listing, PageState, Pager, banner, show};
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::extract::query_value;
+use crate::http::flash::{self, Flash};
 use crate::http::pages::times::TimeView;
 use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
@@ -68,7 +68,8 @@ pub(super) async fn page(
             .await
             .map_err(banner)
     };
-    let listing = Listing::load(&query.page, base, fetch, |a| AlarmRow {
+    let outcome = flash::take(&state, &headers, &auth).await;
+    let listing = Listing::load(&query.page, outcome, base, fetch, |a| AlarmRow {
         id: a.id,
         username: a.username.clone(),
         addresses: a.ip_addresses.clone(),
@@ -108,10 +109,8 @@ pub(super) async fn acknowledge(
         return refused;
     }
     let result = state.service.acknowledge_alarm(id, &actor).await;
-    back(
-        "/admin/alarms",
-        result
-            .map(|a| format!("done=acknowledged&who={}", query_value(&a.username)))
-            .map_err(ApiError::from),
-    )
+    let outcome = result
+        .map(|a| Flash::done("acknowledged", &a.username, 0))
+        .map_err(ApiError::from);
+    flash::back(&state, &auth, "/admin/alarms", outcome).await
 }

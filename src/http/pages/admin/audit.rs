@@ -4,6 +4,7 @@ use super::{AdminPage, Listing, PageState, Pager, banner, resolve_user, show};
 use crate::domain::audit::{AuditFilter, AuditKind, Outcome};
 use crate::http::AppState;
 use crate::http::extract::query_value;
+use crate::http::flash;
 use crate::http::pages::times::TimeView;
 use crate::http::respond::{Nav, redirect};
 use crate::views::{DEFAULT_PAGE, parse_audit_kind};
@@ -84,7 +85,8 @@ pub(super) async fn page(
             .await
             .map_err(banner)
     };
-    let listing = Listing::load(&query.page, &base, fetch, |e| AuditRow {
+    let outcome = flash::take(&state, &headers, &auth).await;
+    let listing = Listing::load(&query.page, outcome, &base, fetch, |e| AuditRow {
         at: TimeView::new(e.at, now),
         kind: e.kind.as_str().replace('_', " "),
         failure: e.outcome == Outcome::Failure,

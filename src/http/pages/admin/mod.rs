@@ -1,5 +1,6 @@
 //! The admin console: Sessions, Users, Auth Audit and Alarms. Plain forms with CSRF tokens
-//! and POST-redirect-GET; the outcome of an action comes back in the query for the banner.
+//! and POST-redirect-GET; the outcome of an action comes back as a one-time flash for the
+//! banner.
 //! The four listings share [`Listing`] and [`show`].
 
 mod alarms;
@@ -9,11 +10,12 @@ mod users;
 
 use super::{is_site_path, render_with_token};
 use crate::domain::audit::Actor;
-use crate::domain::user::{User, Username};
+use crate::domain::user::User;
 use crate::http::AppState;
 use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
 use crate::http::extract::{PageUser, client_info};
+use crate::http::flash::{self, Flash};
 use crate::http::respond::{Nav, failure_page, message_page, redirect};
 use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
@@ -89,78 +91,62 @@ impl Pager {
     }
 }
 
-/// Where a listing starts (`offset`), and the outcome of the last action as it redirected
-/// back: `?done=KIND&who=NAME&count=N` or
-/// `?error=CODE`. Only known codes and valid usernames are shown, never free text.
-// Every field is text: `serde(flatten)` in a query loses the type hints numbers need.
+/// Where a listing starts (`offset`).
+// Text rather than a number: `serde(flatten)` in a query loses the type hints numbers need.
 #[derive(Deserialize, Default)]
 struct PageState {
-    done: Option<String>,
-    who: Option<String>,
-    count: Option<String>,
-    error: Option<String>,
     offset: Option<String>,
 }
 
 impl PageState {
-    fn notice(&self) -> Option<String> {
-        let who = self.who.as_deref().and_then(|w| Username::parse(w).ok())?;
-        let count: u64 = self
-            .count
-            .as_deref()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let sessions = |n: u64| format!("{n} session{}", if n == 1 { "" } else { "s" });
-        Some(match self.done.as_deref()? {
-            "terminated" => format!("Terminated {} of {who}.", sessions(count)),
-            "logout_all" => format!(
-                "Signed {who} out of all devices: terminated {}.",
-                sessions(count)
-            ),
-            "block" => format!("Blocked {who}; terminated {}.", sessions(count)),
-            "unblock" => format!("Unblocked {who}. They can sign in again."),
-            "unlock" => format!("Unlocked {who}. They can sign in again."),
-            "acknowledged" => format!("Acknowledged the alarm about {who}."),
-            _ => return None,
-        })
-    }
-
     /// Where the page starts; anything unreadable or beyond what the stores count starts at
     /// the top.
     fn offset(&self) -> u64 {
         Paging::parse(None, self.offset.as_deref()).map_or(0, |paging| paging.offset)
     }
-
-    fn problem(&self) -> Option<String> {
-        Some(
-            match self.error.as_deref()? {
-                "not_found" => "That no longer exists; it may have ended or been handled already.",
-                "owner_protected" => "The owner account cannot be blocked.",
-                "cannot_block_self" => "You cannot block yourself.",
-                _ => "That action could not be done.",
-            }
-            .to_owned(),
-        )
-    }
 }
 
-/// Where to go after an action: back to the page (keeping its filters) with the outcome.
-fn back(return_to: &str, outcome: Result<String, ApiError>) -> Response {
-    let separator = if return_to.contains('?') { '&' } else { '?' };
-    match outcome {
-        Ok(query) => redirect(&format!("{return_to}{separator}{query}")),
-        Err(error) if error.status.is_client_error() => {
-            redirect(&format!("{return_to}{separator}error={}", error.code))
+/// The banner for an action done; only known kinds are shown.
+fn notice(outcome: &Flash) -> Option<String> {
+    let Flash::Done { kind, who, count } = outcome else {
+        return None;
+    };
+    let sessions = |n: u64| format!("{n} session{}", if n == 1 { "" } else { "s" });
+    Some(match kind.as_str() {
+        "terminated" => format!("Terminated {} of {who}.", sessions(*count)),
+        "logout_all" => format!(
+            "Signed {who} out of all devices: terminated {}.",
+            sessions(*count)
+        ),
+        "block" => format!("Blocked {who}; terminated {}.", sessions(*count)),
+        "unblock" => format!("Unblocked {who}. They can sign in again."),
+        "unlock" => format!("Unlocked {who}. They can sign in again."),
+        "acknowledged" => format!("Acknowledged the alarm about {who}."),
+        _ => return None,
+    })
+}
+
+/// The banner for an action refused.
+fn problem(outcome: &Flash) -> Option<String> {
+    let Flash::Refused { code } = outcome else {
+        return None;
+    };
+    Some(
+        match code.as_str() {
+            "not_found" => "That no longer exists; it may have ended or been handled already.",
+            "owner_protected" => "The owner account cannot be blocked.",
+            "cannot_block_self" => "You cannot block yourself.",
+            _ => "That action could not be done.",
         }
-        Err(error) => failure_page(&error),
-    }
+        .to_owned(),
+    )
 }
 
 /// Admin pages only come back to admin pages; anything else comes back to `default`.
 fn admin_return_to(candidate: Option<&str>, default: &'static str) -> String {
     match candidate {
         Some(path) if path.starts_with("/admin/") && !path.contains("//") && is_site_path(path) => {
-            // Drop a previous outcome so banners do not pile up.
+            // Drop the outcome parameters of older links: they no longer carry banners.
             let (page, query) = path.split_once('?').unwrap_or((path, ""));
             let kept: Vec<&str> = query
                 .split('&')
@@ -202,10 +188,12 @@ struct Listing<R> {
 }
 
 impl<R> Listing<R> {
-    /// The page `state` asks for: `fetch` loads it from an offset (its error is the banner
-    /// text), `row` makes a row of each item, and the pager's links start from `base`.
+    /// The page `state` asks for, with the banners of the last action's `outcome`: `fetch`
+    /// loads it from an offset (its error is the banner text), `row` makes a row of each
+    /// item, and the pager's links start from `base`.
     async fn load<T>(
         state: &PageState,
+        outcome: Option<Flash>,
         base: &str,
         fetch: impl AsyncFnOnce(u64) -> Result<Page<T>, String>,
         row: impl FnMut(&T) -> R,
@@ -215,14 +203,14 @@ impl<R> Listing<R> {
             Ok(page) => (
                 page.items.iter().map(row).collect(),
                 page.total,
-                state.problem(),
+                outcome.as_ref().and_then(problem),
             ),
             Err(message) => (Vec::new(), 0, Some(message)),
         };
         Listing {
             pager: Pager::new(base, offset, rows.len(), total),
             rows,
-            notice: state.notice(),
+            notice: outcome.as_ref().and_then(notice),
             problem,
         }
     }
@@ -234,7 +222,7 @@ fn banner(error: ServiceError) -> String {
 }
 
 /// Renders an admin page for `auth`'s user: `page` gets the header for `section` and the
-/// form token, whose cookie is set when the browser has none.
+/// form token, whose cookie is set when the browser has none; a flash shown is cleared.
 async fn show<P: Template>(
     state: &AppState,
     headers: &HeaderMap,
@@ -247,7 +235,9 @@ async fn show<P: Template>(
         Err(error) => return failure_page(&error),
     };
     let page = page(Nav::new(&auth.user, &csrf.token, section), csrf.token);
-    render_with_token(StatusCode::OK, csrf.set_cookie, &page)
+    let mut response = render_with_token(StatusCode::OK, csrf.set_cookie, &page);
+    flash::clear_taken(state, headers, &mut response);
+    response
 }
 
 #[derive(Deserialize)]
@@ -278,20 +268,20 @@ mod tests {
     }
 
     #[test]
-    fn banners_show_only_known_outcomes_and_real_usernames() {
-        let outcome = PageState {
-            done: Some("terminated".into()),
-            who: Some("alice".into()),
-            count: Some("1".into()),
-            ..PageState::default()
+    fn banners_show_only_known_outcomes() {
+        let done = Flash::done("terminated", "alice", 1);
+        assert_eq!(notice(&done).unwrap(), "Terminated 1 session of alice.");
+        assert_eq!(problem(&done), None);
+        assert_eq!(notice(&Flash::done("pwned", "alice", 1)), None);
+        let refused = Flash::Refused {
+            code: "not_found".into(),
         };
-        assert_eq!(outcome.notice().unwrap(), "Terminated 1 session of alice.");
-        let forged = PageState {
-            done: Some("terminated".into()),
-            who: Some("Call +1 555 to restore access".into()),
-            ..PageState::default()
-        };
-        assert_eq!(forged.notice(), None);
+        assert_eq!(notice(&refused), None);
+        assert!(
+            problem(&refused)
+                .unwrap()
+                .starts_with("That no longer exists")
+        );
     }
 
     #[test]

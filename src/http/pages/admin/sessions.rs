@@ -2,12 +2,12 @@
 //! with **Terminate** on each.
 
 use super::{
-    ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, back, banner, resolve_user,
-    show,
+    ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, banner, resolve_user, show,
 };
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::query_value;
+use crate::http::flash::{self, Flash};
 use crate::http::pages::times::TimeView;
 use crate::http::pages::user_sessions::device_name;
 use crate::http::pages::{FormBody, check_form};
@@ -84,7 +84,8 @@ pub(super) async fn page(
             .await
             .map_err(banner)
     };
-    let listing = Listing::load(&query.page, &base, fetch, |s| SessionRow {
+    let outcome = flash::take(&state, &headers, &auth).await;
+    let listing = Listing::load(&query.page, outcome, &base, fetch, |s| SessionRow {
         id: s.id.clone(),
         username: s.username.clone(),
         ip_address: s.ip_address.clone(),
@@ -129,10 +130,8 @@ pub(super) async fn terminate(
     // The console's Terminate ends any row, the administrator's own session included.
     let result = state.service.terminate_session(&id, &actor, None).await;
     let return_to = admin_return_to(form.return_to.as_deref(), "/admin/sessions");
-    back(
-        &return_to,
-        result
-            .map(|s| format!("done=terminated&who={}&count=1", query_value(&s.username)))
-            .map_err(ApiError::from),
-    )
+    let outcome = result
+        .map(|s| Flash::done("terminated", &s.username, 1))
+        .map_err(ApiError::from);
+    flash::back(&state, &auth, &return_to, outcome).await
 }

@@ -1,11 +1,11 @@
 //! The admin console's Users page: every user with their sessions, and **Logout all devices**,
 //! **Block**, **Unblock** and **Unlock**.
 
-use super::{ActionForm, AdminPage, Listing, PageState, Pager, back, banner, show};
+use super::{ActionForm, AdminPage, Listing, PageState, Pager, banner, show};
 use crate::domain::user::{UserKind, UserState};
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::extract::query_value;
+use crate::http::flash::{self, Flash};
 use crate::http::pages::times::TimeView;
 use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
@@ -59,7 +59,8 @@ pub(super) async fn page(
             .await
             .map_err(banner)
     };
-    let listing = Listing::load(&query, "/admin/users?", fetch, |o| UserRow {
+    let outcome = flash::take(&state, &headers, &auth).await;
+    let listing = Listing::load(&query, outcome, "/admin/users?", fetch, |o| UserRow {
         id: o.user.id,
         username: o.user.username.to_string(),
         name: o.user.name.clone(),
@@ -110,12 +111,15 @@ pub(super) async fn action(
             "unlock" => service.unlock_user(&user, &actor).await.map(|()| 0)?,
             _ => return Err(ServiceError::NotFound(format!("no action {action:?}"))),
         };
-        let done = action.replace('-', "_");
-        Ok(format!(
-            "done={done}&who={}&count={count}",
-            query_value(user.username.as_str())
-        ))
+        let kind = action.replace('-', "_");
+        Ok(Flash::done(&kind, user.username.as_str(), count))
     }
     .await;
-    back("/admin/users", outcome.map_err(ApiError::from))
+    flash::back(
+        &state,
+        &auth,
+        "/admin/users",
+        outcome.map_err(ApiError::from),
+    )
+    .await
 }
