@@ -22,6 +22,10 @@ pub struct LoginRequest {
     pub client: ClientInfo,
 }
 
+/// How much of a login name that matches no account the audit trail keeps: enough to see
+/// what was tried, not a place to store whatever an attacker sends.
+const UNKNOWN_LOGIN_SHOWN: usize = 64;
+
 impl Service {
     /// Looks the login up by username, then by e-mail address.
     async fn user_for_login(&self, login: &str) -> ServiceResult<Option<User>> {
@@ -96,8 +100,15 @@ impl Service {
     ) -> ServiceResult<NewSession> {
         let locked = self.counted_lockout_holds(&keys.lockout).await?
             || self.count_towards_lockout(&keys.lockout).await?.is_some();
-        self.audit(self.login_failure(request, "unknown login"))
-            .await?;
+        let tried: String = request
+            .login
+            .trim()
+            .chars()
+            .take(UNKNOWN_LOGIN_SHOWN)
+            .collect();
+        // Quoted as Rust writes strings, so control characters and quotes show escaped.
+        let reason = format!("unknown login {tried:?}");
+        self.audit(self.login_failure(request, &reason)).await?;
         Err(if locked {
             ServiceError::Locked
         } else {

@@ -337,6 +337,34 @@ async fn audit_listing_filters_and_pages() {
     );
     let bad = admin.get("/api/admin/audit?kind=nonsense").await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    // A name that matches no account is recorded as tried, escaped and cut short.
+    let long = format!("mallory\"\n{}", "x".repeat(100));
+    for tried in ["nobody", long.as_str()] {
+        device.login_as(tried, "wrong password!", false).await;
+    }
+    let (_, unknown) = admin
+        .get_json("/api/admin/audit?kind=login_failure&limit=2")
+        .await;
+    let reasons: Vec<&str> = unknown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["reason"].as_str().unwrap())
+        .collect();
+    let cut: String = long.chars().take(64).collect();
+    assert_eq!(
+        reasons,
+        [
+            format!("unknown login {cut:?}"),
+            "unknown login \"nobody\"".to_owned()
+        ]
+    );
+    assert!(
+        reasons[0].starts_with(r#"unknown login "mallory\"\n"#),
+        "{}",
+        reasons[0]
+    );
 }
 
 #[tokio::test]
