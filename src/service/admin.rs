@@ -2,7 +2,7 @@
 //! API tokens, watch IP-spread alarms.
 
 use super::{Service, ServiceError, ServiceResult};
-use crate::domain::alarm::Alarm;
+use crate::domain::alarm::{Alarm, sort_addresses};
 use crate::domain::api_token::{self, ApiToken};
 use crate::domain::audit::{Actor, AuditEvent, AuditFilter, AuditKind, Outcome};
 use crate::domain::session::Session;
@@ -145,7 +145,8 @@ impl Service {
             return Ok(None);
         }
         let now = self.now();
-        let addresses: Vec<String> = addresses.into_iter().collect();
+        let mut addresses: Vec<String> = addresses.into_iter().collect();
+        sort_addresses(&mut addresses);
         let (alarm, raised) = self
             .directory
             .record_ip_spread(user_id, username, &addresses, now)

@@ -2,7 +2,7 @@
 //! to a domain value, written once over a small column-access trait each driver implements.
 
 use super::StoreError;
-use crate::domain::alarm::Alarm;
+use crate::domain::alarm::{Alarm, sort_addresses};
 use crate::domain::api_token::ApiToken;
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
 use crate::domain::group::{Group, GroupPath};
@@ -119,11 +119,14 @@ pub const ALARM_COLUMNS: &str = "id, user_id, username, ip_addresses, first_seen
 
 /// A row selected with [`ALARM_COLUMNS`]; the addresses are stored comma-separated.
 pub fn alarm_from_row<R: SqlRow>(row: &R) -> Result<Alarm, R::Error> {
+    let mut ip_addresses: Vec<String> = row.text(3)?.split(',').map(str::to_owned).collect();
+    // Rows written before addresses were sorted as numbers read in the same order.
+    sort_addresses(&mut ip_addresses);
     Ok(Alarm {
         id: row.int(0)?,
         user_id: row.int(1)?,
         username: row.text(2)?,
-        ip_addresses: row.text(3)?.split(',').map(str::to_owned).collect(),
+        ip_addresses,
         first_seen_at: Timestamp(row.int(4)?),
         last_seen_at: Timestamp(row.int(5)?),
         acknowledged_at: row.opt_int(6)?.map(Timestamp),

@@ -420,7 +420,7 @@ async fn ip_spread_raises_one_alarm_at_the_fourth_address() {
     let kinds = audit_kinds(&server);
     assert_eq!(&kinds[kinds.len() - 2..], ["alarm_raised", "login_success"]);
     login_from("192.0.2.4").await;
-    login_from("192.0.2.5").await;
+    login_from("192.0.2.10").await;
     let (_, open) = admin.get_json("/api/admin/alarms").await;
     assert_eq!(
         open["total"], 1,
@@ -435,8 +435,9 @@ async fn ip_spread_raises_one_alarm_at_the_fourth_address() {
             "192.0.2.2",
             "192.0.2.3",
             "192.0.2.4",
-            "192.0.2.5"
-        ])
+            "192.0.2.10"
+        ]),
+        "sorted as numbers"
     );
     let id = alarm["id"].as_i64().unwrap();
     let acknowledge = format!("/api/admin/alarms/{id}/acknowledge");
