@@ -131,6 +131,33 @@ async fn sessions_page_filters_pages_and_terminates() {
 }
 
 #[tokio::test]
+async fn the_console_marks_the_administrators_own_session_and_account() {
+    let server = spawn().await;
+    let admin = admin_browser(&server).await;
+    server.create_user("alice", false).await;
+    server.signed_in(CHROME_ANDROID, "alice").await;
+    let (_, html) = page(&admin, "/admin/sessions?user=root").await;
+    assert_eq!(html.matches(">This is you<").count(), 1, "{html}");
+    assert!(html.contains("This is your own current session: you are signed out."));
+    assert!(
+        html.contains("Firefox on Ubuntu, 127.0.0.1, last active"),
+        "{html}"
+    );
+    let (_, html) = page(&admin, "/admin/sessions?user=alice").await;
+    assert!(!html.contains("This is you"));
+    let (_, html) = page(&admin, "/admin/users").await;
+    assert_eq!(html.matches(">This is you<").count(), 1);
+    let mine = html.find("@root").unwrap();
+    let marked = html.find(">This is you<").unwrap();
+    assert!(marked > mine && marked < html[mine..].find("</td>").unwrap() + mine);
+    assert_eq!(
+        html.matches("This is your own account: this browser is signed out too.")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
 async fn users_page_row_actions() {
     let server = spawn_with(|s| s.login.lockout_threshold = 1).await;
     let admin = admin_browser(&server).await;
@@ -369,7 +396,11 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
     chromium
         .click(&chromium.find_in(&phone, "button").await)
         .await;
-    let banner = confirm_and_read_banner(&chromium, "Terminate this session of alice?").await;
+    let banner = confirm_and_read_banner(
+        &chromium,
+        "Terminate this session of alice (Chrome on Android, 192.0.2.11, last active",
+    )
+    .await;
     assert!(!inline_script_runs(&chromium).await, "an inline script ran");
     assert!(banner.contains("Terminated 1 session of alice."));
     assert_eq!(

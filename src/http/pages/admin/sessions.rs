@@ -28,6 +28,8 @@ struct SessionRow {
     device: String,
     user_agent: String,
     remember_me: bool,
+    /// The administrator's own current session: marked, and its Terminate warns.
+    is_yours: bool,
     created: TimeView,
     last_active: TimeView,
     expires: TimeView,
@@ -92,6 +94,7 @@ pub(super) async fn page(
         device: device_name(&s.browser, &s.os),
         user_agent: s.user_agent.clone(),
         remember_me: s.remember_me,
+        is_yours: s.id == auth.session.id,
         created: TimeView::new(s.created_at, now),
         last_active: TimeView::new(s.last_active_at, now),
         expires: TimeView::new(s.expires_at, now),

@@ -25,6 +25,8 @@ struct UserRow {
     is_admin: bool,
     is_owner: bool,
     is_bot: bool,
+    /// The administrator's own account: marked, and Logout All Devices warns.
+    is_you: bool,
     blocked: bool,
     locked_until: Option<TimeView>,
     active_sessions: u64,
@@ -68,6 +70,7 @@ pub(super) async fn page(
         is_admin: o.user.is_admin,
         is_owner: o.user.is_owner,
         is_bot: o.user.kind == UserKind::Bot,
+        is_you: o.user.id == auth.user.id,
         blocked: o.user.state == UserState::Blocked,
         locked_until: o
             .user
