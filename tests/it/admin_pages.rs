@@ -248,7 +248,17 @@ async fn audit_and_alarm_pages() {
         "a banner shows once"
     );
     let (_, history) = page(&admin, "/admin/alarms?state=all").await;
-    assert!(history.contains("acknowledged by user:root"));
+    // Acknowledged alarms look different and say who acknowledged them, and when.
+    assert!(
+        history.contains(r#"class="alarm alarm-acknowledged""#),
+        "{history}"
+    );
+    let acknowledged = &history[history.find("alarm-ack\"").expect("who acknowledged")..];
+    assert!(acknowledged.contains("</span> by user:root <time datetime=\"20"));
+    assert!(
+        !history.contains("/acknowledge\""),
+        "no button on an acknowledged alarm"
+    );
 }
 
 /// The Users page with `cookies` as the only Cookie header; asserts it clears the flash.

@@ -21,8 +21,13 @@ struct AlarmRow {
     addresses: Vec<String>,
     first_seen: TimeView,
     last_seen: TimeView,
-    open: bool,
-    acknowledged_by: Option<String>,
+    /// Who acknowledged it and when; `None` while it is open.
+    acknowledged: Option<Acknowledged>,
+}
+
+struct Acknowledged {
+    by: String,
+    at: TimeView,
 }
 
 #[derive(Template)]
@@ -75,8 +80,10 @@ pub(super) async fn page(
         addresses: a.ip_addresses.clone(),
         first_seen: TimeView::new(a.first_seen_at, now),
         last_seen: TimeView::new(a.last_seen_at, now),
-        open: a.is_open(),
-        acknowledged_by: a.acknowledged_by.clone(),
+        acknowledged: a.acknowledged_at.map(|at| Acknowledged {
+            by: a.acknowledged_by.clone().unwrap_or_default(),
+            at: TimeView::new(at, now),
+        }),
     })
     .await;
     show(
