@@ -68,16 +68,36 @@ pub struct Nav {
     pub section: &'static str,
     /// Administrators also see the admin console's pages.
     pub is_admin: bool,
+    /// Open IP-spread alarms, counted beside the Alarms link for administrators.
+    pub open_alarms: u64,
 }
 
 impl Nav {
     /// The header for `user` on the page `section`; its Log out form carries `csrf_token`.
-    pub fn new(user: &User, csrf_token: &str, section: &'static str) -> Nav {
+    pub async fn new(
+        state: &AppState,
+        user: &User,
+        csrf_token: &str,
+        section: &'static str,
+    ) -> Nav {
+        let open_alarms = if user.is_admin {
+            // A count that cannot be read leaves the link without one; the page still works.
+            match state.service.list_alarms(true, 1, 0).await {
+                Ok(page) => page.total,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot count open alarms for the header");
+                    0
+                }
+            }
+        } else {
+            0
+        };
         Nav {
             display_name: user.name.clone(),
             csrf_token: csrf_token.to_owned(),
             section,
             is_admin: user.is_admin,
+            open_alarms,
         }
     }
 }

@@ -228,6 +228,10 @@ async fn audit_and_alarm_pages() {
     let (status, alarms) = page(&admin, "/admin/alarms").await;
     assert_eq!(status, StatusCode::OK);
     assert!(alarms.contains("sessions from 4 addresses"));
+    // Every page's header counts the open alarm, the user's own page too.
+    let count = r#">Alarms <span class="nav-count" title="1 open">1</span></a>"#;
+    assert!(alarms.contains(count), "{alarms}");
+    assert!(page(&admin, "/-/user/sessions").await.1.contains(count));
     for ip in ["192.0.2.1", "192.0.2.4"] {
         assert!(alarms.contains(ip));
     }
@@ -242,6 +246,7 @@ async fn audit_and_alarm_pages() {
     let (_, after) = page(&admin, &back).await;
     assert!(after.contains("Acknowledged the alarm about alice."));
     assert!(after.contains("No open alarms"));
+    assert!(!after.contains("nav-count"), "no count once none is open");
     let (_, reloaded) = page(&admin, &back).await;
     assert!(
         !reloaded.contains("Acknowledged the alarm"),

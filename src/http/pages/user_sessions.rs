@@ -161,8 +161,9 @@ async fn show(
         Ok(csrf) => csrf,
         Err(error) => return failure_page(&error),
     };
+    let nav = Nav::new(&state, &auth.user, &csrf.token, "sessions").await;
     let page = SessionsPage {
-        nav: Some(Nav::new(&auth.user, &csrf.token, "sessions")),
+        nav: Some(nav),
         csrf_token: csrf.token,
         others: rows.iter().filter(|row: &&Row| !row.current).count(),
         rows,

@@ -234,7 +234,8 @@ async fn show<P: Template>(
         Ok(csrf) => csrf,
         Err(error) => return failure_page(&error),
     };
-    let page = page(Nav::new(&auth.user, &csrf.token, section), csrf.token);
+    let nav = Nav::new(state, &auth.user, &csrf.token, section).await;
+    let page = page(nav, csrf.token);
     let mut response = render_with_token(StatusCode::OK, csrf.set_cookie, &page);
     flash::clear_taken(state, headers, &mut response);
     response
