@@ -456,4 +456,29 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
     chromium
         .screenshot(&screenshots.join("admin-alarms.png"))
         .await;
+
+    // At a phone's width the header is one row with a Menu button that opens the links.
+    let shown = async |css: &str| {
+        let script =
+            format!("return getComputedStyle(document.querySelector('{css}')).display !== 'none';");
+        chromium.execute(&script).await == serde_json::json!(true)
+    };
+    assert!(!shown(".menu-button").await, "no menu button on a desktop");
+    chromium.set_window_size(390, 844).await;
+    chromium.goto(&server.url("/admin/users")).await;
+    assert!(shown(".menu-button").await);
+    assert!(!shown("#main-nav").await, "the links wait behind the menu");
+    let header = "return document.querySelector('.topbar').getBoundingClientRect().height;";
+    let folded = chromium.execute(header).await.as_f64().unwrap();
+    assert!(folded < 80.0, "one row, not three: {folded} px");
+    chromium.click(&chromium.find(".menu-button").await).await;
+    assert!(shown("#main-nav").await, "the menu opens");
+    chromium
+        .click(&chromium.find_with_text("#main-nav a", "Alarms").await)
+        .await;
+    let landed = async || chromium.current_url().await.ends_with("/admin/alarms");
+    chromium.wait_for("the Alarms page", landed).await;
+    chromium
+        .screenshot(&screenshots.join("admin-alarms-phone.png"))
+        .await;
 }
