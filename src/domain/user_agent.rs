@@ -90,6 +90,17 @@ fn os_name(user_agent: &str, woothee_os: &str) -> Option<String> {
     Some(name.to_owned())
 }
 
+/// "Firefox on Ubuntu", leaving out what the User-Agent did not tell.
+pub fn device_name(browser: &str, os: &str) -> String {
+    let known = |name: &str| name != "Unknown" && !name.is_empty();
+    match (known(browser), known(os)) {
+        (true, true) => format!("{browser} on {os}"),
+        (true, false) => browser.to_owned(),
+        (false, true) => format!("Unknown browser on {os}"),
+        (false, false) => "Unknown device".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +139,13 @@ mod tests {
         let curl = parse("curl/8.5.0");
         assert_eq!(curl.device_type, DeviceType::Other);
         assert_eq!(parse("").browser, "Unknown");
+    }
+
+    #[test]
+    fn device_names_leave_out_the_unknown() {
+        assert_eq!(device_name("Firefox", "Ubuntu"), "Firefox on Ubuntu");
+        assert_eq!(device_name("Firefox", "Unknown"), "Firefox");
+        assert_eq!(device_name("Unknown", "Linux"), "Unknown browser on Linux");
+        assert_eq!(device_name("Unknown", "Unknown"), "Unknown device");
     }
 }

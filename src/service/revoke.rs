@@ -15,6 +15,7 @@ use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::could_be_public_id;
 use crate::domain::user::User;
+use crate::domain::user_agent::device_name;
 use std::collections::BTreeMap;
 
 /// The event every revocation records, before its subject and count are known.
@@ -123,10 +124,22 @@ impl Service {
         if existed {
             bump(&self.metrics.sessions_revoked);
         }
+        // The event's address and browser are the actor's; the ended session's own go in
+        // the reason, so the trail says from where it was used as well as who ended it.
+        let ended = format!(
+            "{} at {}",
+            device_name(&session.browser, &session.os),
+            session.ip_address
+        );
+        let reason = match &event.reason {
+            Some(reason) => format!("{reason}; the session: {ended}"),
+            None => format!("the session: {ended}"),
+        };
         let event = event
             .subject(session.user_id, &session.username)
             .session(&session.id)
-            .count(u64::from(existed));
+            .count(u64::from(existed))
+            .reason(reason);
         self.audit(event).await
     }
 

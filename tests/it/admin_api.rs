@@ -168,9 +168,15 @@ async fn terminating_one_session_kills_it_everywhere_and_is_audited() {
     assert_eq!(event["actor"], "user:root");
     assert_eq!(event["subject_username"], "alice");
     assert_eq!(event["session_id"], id.as_str());
-    // "From where": the administrator's own address and browser.
+    // "From where": the administrator's own address and browser; the ended session's own
+    // device and address in the reason.
     assert_eq!(event["ip_address"], "127.0.0.1");
     assert_eq!(event["user_agent"], FIREFOX_UBUNTU);
+    let reason = event["reason"].as_str().unwrap();
+    assert!(
+        reason.ends_with("; the session: Chrome on Android at 127.0.0.1"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]

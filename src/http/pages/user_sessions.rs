@@ -6,7 +6,7 @@ use super::times::TimeView;
 use super::{FormBody, check_form, render_with_token};
 use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
-use crate::domain::user_agent::DeviceType;
+use crate::domain::user_agent::{DeviceType, device_name};
 use crate::http::AppState;
 use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
@@ -82,17 +82,6 @@ impl Row {
             DeviceType::Bot => "Bot",
             DeviceType::Other => "Other device",
         }
-    }
-}
-
-/// "Firefox on Ubuntu", leaving out what the User-Agent did not tell.
-pub fn device_name(browser: &str, os: &str) -> String {
-    let known = |name: &str| name != "Unknown" && !name.is_empty();
-    match (known(browser), known(os)) {
-        (true, true) => format!("{browser} on {os}"),
-        (true, false) => browser.to_owned(),
-        (false, true) => format!("Unknown browser on {os}"),
-        (false, false) => "Unknown device".to_owned(),
     }
 }
 
@@ -230,17 +219,4 @@ async fn back_to_list(
         .map(|count| Flash::done(REVOKED, auth.user.username.as_str(), count))
         .map_err(ApiError::from);
     flash::back(state, auth, PATH, outcome).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::device_name;
-
-    #[test]
-    fn device_names_leave_out_the_unknown() {
-        assert_eq!(device_name("Firefox", "Ubuntu"), "Firefox on Ubuntu");
-        assert_eq!(device_name("Firefox", "Unknown"), "Firefox");
-        assert_eq!(device_name("Unknown", "Linux"), "Unknown browser on Linux");
-        assert_eq!(device_name("Unknown", "Unknown"), "Unknown device");
-    }
 }

@@ -4,12 +4,12 @@
 use super::{
     ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, banner, resolve_user, show,
 };
+use crate::domain::user_agent::device_name;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::query_value;
 use crate::http::flash::{self, Flash};
 use crate::http::pages::times::TimeView;
-use crate::http::pages::user_sessions::device_name;
 use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
 use crate::store::SessionFilter;
