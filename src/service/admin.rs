@@ -9,7 +9,7 @@ use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::SecretToken;
 use crate::domain::user::User;
-use crate::store::{Page, SessionFilter, StoreError};
+use crate::store::{Page, SessionFilter, StoreError, UserActivity};
 use std::collections::BTreeSet;
 
 /// A user with what the admin console shows about their sessions.
@@ -172,6 +172,31 @@ impl Service {
         offset: u64,
     ) -> ServiceResult<Page<Alarm>> {
         Ok(self.directory.list_alarms(open_only, limit, offset).await?)
+    }
+
+    /// A page of alarms, each with how many active sessions its user has now (one store call
+    /// for the page): an alarm whose user has none left is over by itself.
+    pub async fn list_alarms_with_sessions(
+        &self,
+        open_only: bool,
+        limit: u32,
+        offset: u64,
+    ) -> ServiceResult<Page<(Alarm, u64)>> {
+        let page = self.list_alarms(open_only, limit, offset).await?;
+        let ids: Vec<i64> = page.items.iter().map(|alarm| alarm.user_id).collect();
+        let counts = UserActivity::counts(self.sessions.activity_by_users(&ids, self.now()).await?);
+        let items = page
+            .items
+            .into_iter()
+            .map(|alarm| {
+                let sessions = counts.get(&alarm.user_id).copied().unwrap_or(0);
+                (alarm, sessions)
+            })
+            .collect();
+        Ok(Page {
+            items,
+            total: page.total,
+        })
     }
 
     /// Closes an open alarm; 404 when it does not exist or is already closed.

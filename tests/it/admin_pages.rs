@@ -228,6 +228,7 @@ async fn audit_and_alarm_pages() {
     let (status, alarms) = page(&admin, "/admin/alarms").await;
     assert_eq!(status, StatusCode::OK);
     assert!(alarms.contains("sessions from 4 addresses"));
+    assert!(!alarms.contains("no active sessions left"));
     // Every page's header counts the open alarm, the user's own page too.
     let count = r#">Alarms <span class="nav-count" title="1 open">1</span></a>"#;
     assert!(alarms.contains(count), "{alarms}");
@@ -263,6 +264,12 @@ async fn audit_and_alarm_pages() {
     assert!(
         !history.contains("/acknowledge\""),
         "no button on an acknowledged alarm"
+    );
+    server.cli_ok(&["sessions", "revoke", "--user", "alice"]);
+    let (_, over) = page(&admin, "/admin/alarms?state=all").await;
+    assert!(
+        over.contains("alice has no active sessions left."),
+        "{over}"
     );
 }
 

@@ -21,6 +21,8 @@ struct AlarmRow {
     addresses: Vec<String>,
     first_seen: TimeView,
     last_seen: TimeView,
+    /// The user's active sessions now; none left says so on the alarm.
+    sessions_left: u64,
     /// Who acknowledged it and when; `None` while it is open.
     acknowledged: Option<Acknowledged>,
 }
@@ -69,21 +71,24 @@ pub(super) async fn page(
     let fetch = async |offset| {
         state
             .service
-            .list_alarms(open_only, DEFAULT_PAGE, offset)
+            .list_alarms_with_sessions(open_only, DEFAULT_PAGE, offset)
             .await
             .map_err(banner)
     };
     let outcome = flash::take(&state, &headers, &auth).await;
-    let listing = Listing::load(&query.page, outcome, base, fetch, |a| AlarmRow {
-        id: a.id,
-        username: a.username.clone(),
-        addresses: a.ip_addresses.clone(),
-        first_seen: TimeView::new(a.first_seen_at, now),
-        last_seen: TimeView::new(a.last_seen_at, now),
-        acknowledged: a.acknowledged_at.map(|at| Acknowledged {
-            by: a.acknowledged_by.clone().unwrap_or_default(),
-            at: TimeView::new(at, now),
-        }),
+    let listing = Listing::load(&query.page, outcome, base, fetch, |(a, sessions)| {
+        AlarmRow {
+            sessions_left: *sessions,
+            id: a.id,
+            username: a.username.clone(),
+            addresses: a.ip_addresses.clone(),
+            first_seen: TimeView::new(a.first_seen_at, now),
+            last_seen: TimeView::new(a.last_seen_at, now),
+            acknowledged: a.acknowledged_at.map(|at| Acknowledged {
+                by: a.acknowledged_by.clone().unwrap_or_default(),
+                at: TimeView::new(at, now),
+            }),
+        }
     })
     .await;
     show(
