@@ -93,6 +93,12 @@ async fn sessions_page_filters_pages_and_terminates() {
     assert!(by_ip.contains("Showing 1–50 of 60"));
     let (_, unknown) = page(&admin, "/admin/sessions?user=nobody").await;
     assert!(unknown.contains("No user &#34;nobody&#34;") || unknown.contains("No user \"nobody\""));
+    assert!(
+        !unknown.contains("No active sessions"),
+        "one message for an empty result, not two"
+    );
+    let (_, unmatched) = page(&admin, "/admin/sessions?ip=198.51.100.1").await;
+    assert!(unmatched.contains("No active sessions match this filter."));
 
     let csrf = csrf_field(&html);
     let terminate = format!("/admin/sessions/{id}/terminate");
