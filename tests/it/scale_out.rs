@@ -140,21 +140,28 @@ async fn a_replayed_remember_me_token_ends_its_family_on_redis_and_postgres() {
     crate::auth::replaying_a_remember_me_token_ends_its_family(&server).await;
 }
 
+/// A server keeping sessions on `redis` and its directory in a SQLite file of its own (kept
+/// while the returned guard lives).
+async fn spawn_on_private_redis(redis: &PrivateRedis) -> Option<(TestServer, Isolated)> {
+    let directory = Backend::Sqlite.isolated()?;
+    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
+    let url = directory.url.clone();
+    let server = spawn_with(move |s| {
+        s.storage.sessions = sessions;
+        s.storage.directory = url;
+    })
+    .await;
+    Some((server, directory))
+}
+
 #[tokio::test]
 async fn a_redis_outage_fails_closed_and_the_node_recovers_by_itself() {
     let Some(mut redis) = PrivateRedis::start() else {
         return;
     };
-    let Some(directory) = Backend::Sqlite.isolated() else {
+    let Some((server, _directory)) = spawn_on_private_redis(&redis).await else {
         return;
     };
-    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
-    let directory = directory.url.clone();
-    let server = spawn_with(move |s| {
-        s.storage.sessions = sessions;
-        s.storage.directory = directory;
-    })
-    .await;
     server.create_user("alice", false).await;
     let browser = server.signed_in(FIREFOX_UBUNTU, "alice").await;
     assert_eq!(browser.session_status().await, StatusCode::OK);
@@ -221,16 +228,9 @@ async fn a_hung_redis_answers_within_the_bound_and_a_revocation_agrees_with_its_
     let Some(redis) = PrivateRedis::start() else {
         return;
     };
-    let Some(directory) = Backend::Sqlite.isolated() else {
+    let Some((server, _directory)) = spawn_on_private_redis(&redis).await else {
         return;
     };
-    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
-    let directory = directory.url.clone();
-    let server = spawn_with(move |s| {
-        s.storage.sessions = sessions;
-        s.storage.directory = directory;
-    })
-    .await;
     server.create_user("alice", false).await;
     let browser = server.browser(FIREFOX_UBUNTU);
     let id = browser.login("alice").await["session"]["id"]
