@@ -2,7 +2,7 @@
 //! API tokens, watch IP-spread alarms.
 
 use super::{Service, ServiceError, ServiceResult};
-use crate::domain::alarm::{Alarm, sort_addresses};
+use crate::domain::alarm::Alarm;
 use crate::domain::api_token::{self, ApiToken};
 use crate::domain::audit::{Actor, AuditEvent, AuditFilter, AuditKind, Outcome};
 use crate::domain::session::Session;
@@ -145,8 +145,7 @@ impl Service {
             return Ok(None);
         }
         let now = self.now();
-        let mut addresses: Vec<String> = addresses.into_iter().collect();
-        sort_addresses(&mut addresses);
+        let addresses: Vec<String> = addresses.into_iter().collect();
         let (alarm, raised) = self
             .directory
             .record_ip_spread(user_id, username, &addresses, now)
@@ -159,8 +158,8 @@ impl Service {
             .subject(user_id, username)
             .reason(format!(
                 "active sessions from {} addresses: {}",
-                addresses.len(),
-                addresses.join(", ")
+                alarm.ip_addresses.len(),
+                alarm.ip_addresses.join(", ")
             ));
         Ok(Some(event))
     }
