@@ -139,6 +139,8 @@ pub struct User {
     pub failed_logins: u32,
     pub locked_until: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// The language the person picked for the pages (a BCP 47 tag), across their devices.
+    pub locale: Option<String>,
 }
 
 impl User {

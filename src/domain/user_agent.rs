@@ -90,15 +90,48 @@ fn os_name(user_agent: &str, woothee_os: &str) -> Option<String> {
     Some(name.to_owned())
 }
 
-/// "Firefox on Ubuntu", leaving out what the User-Agent did not tell.
-pub fn device_name(browser: &str, os: &str) -> String {
-    let known = |name: &str| name != "Unknown" && !name.is_empty();
-    match (known(browser), known(os)) {
-        (true, true) => format!("{browser} on {os}"),
-        (true, false) => browser.to_owned(),
-        (false, true) => format!("Unknown browser on {os}"),
-        (false, false) => "Unknown device".to_owned(),
+/// What a User-Agent told of a device, for naming it: the pages put it into the reader's
+/// language, `Display` into English for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceName<'a> {
+    /// "Firefox on Ubuntu".
+    BrowserOn { browser: &'a str, os: &'a str },
+    /// "Firefox".
+    Browser(&'a str),
+    /// "Unknown browser on Ubuntu".
+    UnknownBrowserOn(&'a str),
+    /// "Unknown device".
+    Unknown,
+}
+
+impl<'a> DeviceName<'a> {
+    /// The name of the device with this browser and OS, leaving out what the User-Agent did
+    /// not tell.
+    pub fn of(browser: &'a str, os: &'a str) -> DeviceName<'a> {
+        let known = |name: &str| name != UNKNOWN && !name.is_empty();
+        match (known(browser), known(os)) {
+            (true, true) => DeviceName::BrowserOn { browser, os },
+            (true, false) => DeviceName::Browser(browser),
+            (false, true) => DeviceName::UnknownBrowserOn(os),
+            (false, false) => DeviceName::Unknown,
+        }
     }
+}
+
+impl std::fmt::Display for DeviceName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceName::BrowserOn { browser, os } => write!(f, "{browser} on {os}"),
+            DeviceName::Browser(browser) => f.write_str(browser),
+            DeviceName::UnknownBrowserOn(os) => write!(f, "Unknown browser on {os}"),
+            DeviceName::Unknown => f.write_str("Unknown device"),
+        }
+    }
+}
+
+/// "Firefox on Ubuntu", in English.
+pub fn device_name(browser: &str, os: &str) -> String {
+    DeviceName::of(browser, os).to_string()
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub enum CookieKind {
     Remember,
     Csrf,
     Flash,
+    /// The language picked on a page, kept across sign-out.
+    Language,
 }
 
 impl CookieKind {
@@ -31,13 +33,16 @@ impl CookieKind {
             CookieKind::Remember => ("sessiond_remember", "__Host-sessiond_remember"),
             CookieKind::Csrf => ("sessiond_csrf", "__Host-sessiond_csrf"),
             CookieKind::Flash => ("sessiond_flash", "__Host-sessiond_flash"),
+            CookieKind::Language => ("sessiond_lang", "__Host-sessiond_lang"),
         }
     }
 
     fn same_site(self) -> &'static str {
         match self {
             CookieKind::Flash => "Strict",
-            CookieKind::Session | CookieKind::Remember | CookieKind::Csrf => "Lax",
+            CookieKind::Session | CookieKind::Remember | CookieKind::Csrf | CookieKind::Language => {
+                "Lax"
+            }
         }
     }
 }
@@ -200,6 +205,7 @@ mod tests {
                 CookieKind::Remember,
                 CookieKind::Csrf,
                 CookieKind::Flash,
+                CookieKind::Language,
             ] {
                 assert!(
                     cookies

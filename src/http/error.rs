@@ -1,5 +1,7 @@
-//! The one mapping from failures to HTTP status codes and the JSON error body.
+//! The one mapping from failures to HTTP status codes and the JSON error body. A `code` is
+//! stable; the `message` is in the request's language when the catalogue has it, else English.
 
+use crate::i18n::{Lang, msg, t, time};
 use crate::service::ServiceError;
 use crate::service::throttle::retry_after_seconds;
 use crate::store::StoreError;
@@ -34,7 +36,7 @@ impl ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "no valid session; sign in first",
+            t("error-unauthorized"),
         )
     }
 
@@ -55,7 +57,7 @@ impl ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
-            "the session store is unavailable; try again shortly",
+            t("error-store-unavailable"),
         )
     }
 
@@ -76,7 +78,7 @@ impl IntoResponse for ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
-        let message = error.to_string();
+        let message = words(&error);
         let (status, code) = match &error {
             ServiceError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             ServiceError::Locked => (StatusCode::LOCKED, "locked"),
@@ -102,6 +104,30 @@ impl From<ServiceError> for ApiError {
             }
         };
         ApiError::new(status, code, message)
+    }
+}
+
+/// What `error` says to a person, in the request's language where the catalogue has it.
+fn words(error: &ServiceError) -> String {
+    match error {
+        ServiceError::InvalidCredentials => t("error-invalid-credentials"),
+        ServiceError::Locked => t("error-locked"),
+        ServiceError::Blocked => t("error-blocked"),
+        ServiceError::Throttled(wait) => {
+            let wait = time::wait(Lang::current(), retry_after_seconds(*wait));
+            msg("error-throttled").arg("wait", wait).to_string()
+        }
+        ServiceError::OwnerProtected => t("error-owner-protected"),
+        ServiceError::CannotBlockSelf => t("error-cannot-block-self"),
+        ServiceError::SessionLimit(limit) => {
+            msg("error-session-limit").arg("count", limit).to_string()
+        }
+        ServiceError::CurrentSession => t("error-current-session"),
+        // Details of the request (a name, an id), which the catalogue cannot know.
+        ServiceError::NotFound(_)
+        | ServiceError::Conflict(_)
+        | ServiceError::BadInput(_)
+        | ServiceError::Store(_) => error.to_string(),
     }
 }
 

@@ -3,11 +3,13 @@
 use super::AppState;
 use super::cookies::CookieKind;
 use super::error::ApiError;
+use super::language::users_choice;
 use super::respond::{message_page, redirect, send_renewal};
 use crate::domain::api_token;
 use crate::domain::audit::Actor;
 use crate::domain::session::ClientInfo;
 use crate::domain::token::SecretToken;
+use crate::i18n::t;
 use crate::service::auth::Credentials;
 use crate::service::authenticated::Authenticated;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -121,19 +123,26 @@ pub fn credentials(state: &AppState, headers: &HeaderMap) -> Credentials {
 pub struct SessionContext(pub Option<Arc<Authenticated>>);
 
 /// Middleware: resolves the request's session once, and when remember-me renewed it, sends
-/// the new cookies with whatever the handler answers. A store failure answers 503.
+/// the new cookies with whatever the handler answers. A store failure answers 503. Pages
+/// speak the language the signed-in person picked, if they picked one.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
+    let api = parts.uri.path().starts_with("/api/");
     let found = match resolve(&state, &parts).await {
         Ok(found) => found,
         // Fail closed either way; people on a page get a page, not JSON.
-        Err(error) if parts.uri.path().starts_with("/api/") => return error.into_response(),
+        Err(error) if api => return error.into_response(),
         Err(error) => {
-            return message_page(error.status, "Temporarily unavailable", &error.message);
+            return message_page(error.status, &t("page-unavailable-heading"), &error.message);
         }
     };
     parts.extensions.insert(SessionContext(found.clone()));
-    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let answer = next.run(Request::from_parts(parts, body));
+    let choice = found.as_deref().filter(|_| !api);
+    let mut response = match choice.and_then(|auth| users_choice(&auth.user)) {
+        Some(lang) => lang.speak(answer).await,
+        None => answer.await,
+    };
     if let Some(auth) = &found {
         send_renewal(&state, auth, &mut response);
     }
@@ -225,7 +234,7 @@ impl FromRequestParts<AppState> for AdminCaller {
 
 /// The answer to a signed-in caller of the admin API who is not an administrator.
 pub fn not_admin() -> ApiError {
-    ApiError::forbidden("administrators only")
+    ApiError::forbidden(t("error-administrators-only"))
 }
 
 /// A rejection that can be answered with the JSON error body.

@@ -7,14 +7,16 @@ pub mod error;
 mod extract;
 mod flash;
 mod headers;
+mod language;
 mod openapi;
 mod pages;
 mod respond;
 
 use crate::config::{ServerSettings, Settings};
+use crate::i18n::t;
 use crate::service::Service;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -220,21 +222,27 @@ async fn metrics(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn not_found(request: Request) -> Response {
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    let headers = request.headers();
     if request.uri().path().starts_with("/api/") {
-        ApiError::not_found("no such endpoint").into_response()
+        let error = async { ApiError::not_found(t("error-no-such-endpoint")) };
+        language::asked(headers).speak(error).await.into_response()
     } else {
-        respond::not_found_page().into_response()
+        let page = async { respond::not_found_page() };
+        language::for_page(&state, headers).speak(page).await
     }
 }
 
 /// A JSON error, like the API's, and like theirs never stored.
-async fn method_not_allowed() -> Response {
+async fn method_not_allowed(request_headers: HeaderMap) -> Response {
     let no_store = [(axum::http::header::CACHE_CONTROL, headers::NO_STORE)];
-    let error = ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this method is not allowed on this path",
-    );
+    let error = async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            t("error-method-not-allowed"),
+        )
+    };
+    let error = language::asked(&request_headers).speak(error).await;
     (no_store, error).into_response()
 }

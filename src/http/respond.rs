@@ -5,6 +5,8 @@ use super::AppState;
 use super::cookies::CookieKind;
 use super::error::ApiError;
 use crate::domain::user::User;
+use crate::i18n::Localized as _;
+use crate::i18n::t;
 use crate::service::authenticated::{Authenticated, NewSession};
 use askama::Template;
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -121,7 +123,8 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
-/// A readable error page with the given status.
+/// A readable error page with the given status; `heading` and `message` are in the request's
+/// language already.
 pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Response {
     let page = MessagePage {
         nav: None,
@@ -133,13 +136,13 @@ pub fn message_page(status: StatusCode, heading: &str, message: &str) -> Respons
 
 /// The page for a failure on the server's side (a store that did not answer).
 pub fn failure_page(error: &ApiError) -> Response {
-    message_page(error.status, "Something went wrong", &error.message)
+    message_page(error.status, &t("page-failure-heading"), &error.message)
 }
 
 pub fn not_found_page() -> Response {
     message_page(
         StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is nothing at this address.",
+        &t("page-not-found-heading"),
+        &t("page-not-found-message"),
     )
 }

@@ -140,16 +140,6 @@ impl Service {
     }
 }
 
-/// How long `wait` is, for people: whole seconds up to a minute and a half, else minutes,
-/// always rounded up.
-pub(super) fn wait_text(wait: Duration) -> String {
-    match retry_after_seconds(wait) {
-        1 => "1 second".to_owned(),
-        seconds @ ..=90 => format!("{seconds} seconds"),
-        seconds => format!("{} minutes", seconds.div_ceil(60)),
-    }
-}
-
 /// The whole seconds a `Retry-After` header gives for `wait`: rounded up, at least 1.
 pub fn retry_after_seconds(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
@@ -168,9 +158,6 @@ mod tests {
 
     #[test]
     fn waits_are_rounded_up() {
-        assert_eq!(wait_text(Duration::from_millis(300)), "1 second");
-        assert_eq!(wait_text(Duration::from_millis(44_100)), "45 seconds");
-        assert_eq!(wait_text(Duration::from_secs(91)), "2 minutes");
         assert_eq!(retry_after_seconds(Duration::from_millis(1)), 1);
         assert_eq!(retry_after_seconds(Duration::from_millis(2_001)), 3);
     }

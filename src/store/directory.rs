@@ -81,6 +81,8 @@ pub trait UserStore: Send + Sync {
     async fn count_users(&self) -> StoreResult<u64>;
     async fn set_user_state(&self, id: i64, state: UserState) -> StoreResult<()>;
     async fn set_password_hash(&self, id: i64, hash: &str) -> StoreResult<()>;
+    /// Saves the language the user picked for the pages; `None` forgets it.
+    async fn set_user_locale(&self, id: i64, locale: Option<&str>) -> StoreResult<()>;
     /// Counts one more consecutive failure, locking the account when it reaches the threshold.
     /// An expired lock starts the count afresh.
     async fn record_login_failure(

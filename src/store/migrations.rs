@@ -60,6 +60,7 @@ pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "0002_groups_api_tokens_alarms",
     "0003_remember_token_families",
     "0004_server_keys",
+    "0005_user_locale",
 );
 
 pub const SQLITE_SESSIONS: &[Migration] = migrations!(
@@ -76,6 +77,7 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "0003_groups",
     "0004_remember_token_families",
     "0005_server_keys",
+    "0006_user_locale",
 );
 
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.

@@ -16,7 +16,7 @@ pub const SESSION_COLUMNS: &str = "id, token_hash, user_id, username, ip_address
      device_type, created_at, last_active_at, expires_at, absolute_expires_at, remember_me";
 
 pub const USER_COLUMNS: &str = "id, username, name, email, state, kind, is_admin, is_owner, \
-     password_hash, failed_logins, locked_until, created_at";
+     password_hash, failed_logins, locked_until, created_at, locale";
 
 pub const AUDIT_COLUMNS: &str = "id, at, kind, actor, subject_user_id, subject_username, \
      session_id, ip_address, user_agent, outcome, reason, session_count";
@@ -73,6 +73,7 @@ pub fn user_from_row<R: SqlRow>(row: &R) -> Result<User, R::Error> {
         failed_logins: u32::try_from(row.int(9)?).unwrap_or(u32::MAX),
         locked_until: row.opt_int(10)?.map(Timestamp),
         created_at: Timestamp(row.int(11)?),
+        locale: row.opt_text(12)?,
     })
 }
 

@@ -13,6 +13,7 @@ mod user_sessions;
 use super::AppState;
 use super::error::ApiError;
 use super::extract::authenticate;
+use super::language;
 use crate::views::{BadQuery, Paging};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -22,8 +23,8 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
-    // The session check (`GET /api/session`) resolves its own session: it is the hottest
-    // path, spared the layer's per-request cost.
+    // The session check (`GET /api/session`) resolves its own session and answers in English:
+    // it is the hottest path, spared the layers' per-request cost.
     let signed_in = OpenApiRouter::new()
         .merge(session::signed_in_routes())
         .merge(user_sessions::routes())
@@ -33,10 +34,14 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .merge(alarms::routes())
         .merge(groups::routes())
         .route_layer(middleware::from_fn_with_state(state, authenticate));
-    OpenApiRouter::new()
+    let spoken = OpenApiRouter::new()
         .merge(session::routes())
-        .merge(health::routes())
         .merge(signed_in)
+        .layer(middleware::from_fn(language::api));
+    OpenApiRouter::new()
+        .merge(session::check_routes())
+        .merge(health::routes())
+        .merge(spoken)
 }
 
 /// A JSON body whose parse errors answer with the JSON error body instead of plain text.

@@ -24,11 +24,14 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Signing in, and the session check, which resolves its own session.
+/// The session check, which resolves its own session.
+pub fn check_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(whoami))
+}
+
+/// Signing in.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(whoami))
-        .routes(routes!(login))
+    OpenApiRouter::new().routes(routes!(login))
 }
 
 /// Signing out, behind the layer that resolves the session.

@@ -42,6 +42,7 @@ fn alice() -> User {
         failed_logins: 0,
         locked_until: None,
         created_at: at(-10_000),
+        locale: None,
     }
 }
 

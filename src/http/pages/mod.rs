@@ -3,18 +3,23 @@
 
 mod admin;
 pub(in crate::http) mod assets;
+mod language;
 pub(super) mod times;
 pub(super) mod user_sessions;
+mod words;
 
 use super::AppState;
 use super::csrf::{form_token, form_token_valid};
 use super::error::ApiError;
 use super::extract::{SessionContext, authenticate};
+use super::language as page_language;
 use super::respond::{
     Nav, clearing_cookies, failure_page, message_page, redirect, render, session_cookie_headers,
 };
 use crate::domain::password::Password;
 use crate::domain::session::ClientInfo;
+use crate::i18n::Localized as _;
+use crate::i18n::t;
 use crate::service::authenticated::Authenticated;
 use crate::service::login::LoginRequest;
 use askama::Template;
@@ -34,15 +39,17 @@ pub fn routes(state: AppState) -> Router<AppState> {
     let with_session = Router::new()
         .route("/login", get(login_page))
         .route("/logout", post(logout))
+        .route(language::PATH, post(language::choose))
         .merge(user_sessions::routes())
         .merge(admin::routes())
-        .route_layer(middleware::from_fn_with_state(state, authenticate));
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/", get(|| async { redirect(HOME) }))
         .route("/login", post(login_submit))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .merge(with_session)
+        .layer(middleware::from_fn_with_state(state, page_language::pages))
 }
 
 #[derive(Template)]
@@ -80,11 +87,15 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Form::<T>::from_request(request, state).await {
             Ok(Form(value)) => Ok(FormBody(value)),
-            Err(rejection) => Err(message_page(
-                rejection.status(),
-                "Bad request",
-                &rejection.body_text(),
-            )),
+            Err(rejection) => {
+                // What axum found wrong is for developers; people get what to do next.
+                tracing::debug!(rejection = %rejection.body_text(), "unreadable form");
+                Err(message_page(
+                    rejection.status(),
+                    &t("page-bad-request-heading"),
+                    &t("page-bad-request-message"),
+                ))
+            }
         }
     }
 }
@@ -121,8 +132,8 @@ pub async fn check_form(
 fn refused_form() -> Response {
     message_page(
         StatusCode::FORBIDDEN,
-        "Form expired",
-        "This form was not sent from a page of this site, or it is too old. Go back, reload the page and try again.",
+        &t("page-form-expired-heading"),
+        &t("page-form-expired-message"),
     )
 }
 

@@ -1,56 +1,31 @@
-//! Times as pages show them: relative ("5 minutes ago") or exact in UTC, inside
-//! `<time datetime>` so that the script can show the reader's own time zone.
+//! Times as pages show them: relative ("5 minutes ago") or exact in UTC, in the request's
+//! language, inside `<time datetime>` so that the script can show the reader's own time zone
+//! and keep relative times current.
 
 use crate::domain::time::Timestamp;
-use time::OffsetDateTime;
-use time::macros::format_description;
+use crate::i18n::{Lang, msg, time};
 
 /// One point in time, ready for a `<time>` element.
 pub struct TimeView {
     /// RFC 3339, for the `datetime` attribute.
     pub datetime: String,
-    /// "14 Nov 2023, 22:13 UTC", for text and hover.
+    /// "November 14, 2023 at 10:13 PM UTC", for text and hover.
     pub exact: String,
-    /// "5 minutes ago", relative to when the page was made.
+    /// "5 minutes ago", relative to when the page was made; the exact time when long ago.
     pub relative: String,
 }
 
 impl TimeView {
     pub fn new(at: Timestamp, now: Timestamp) -> TimeView {
+        let lang = Lang::current();
+        let exact = msg("time-in-utc")
+            .arg("time", time::date_time(lang, at))
+            .to_string();
         TimeView {
             datetime: at.to_rfc3339(),
-            exact: exact(at),
-            relative: relative(at, now),
+            relative: time::ago(lang, at, now).unwrap_or_else(|| exact.clone()),
+            exact,
         }
-    }
-}
-
-fn exact(at: Timestamp) -> String {
-    let format =
-        format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute] UTC");
-    OffsetDateTime::from_unix_timestamp(at.millis().div_euclid(1000))
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
-
-/// "just now", "3 minutes ago", "2 hours ago", "yesterday", "4 days ago", else the date.
-fn relative(at: Timestamp, now: Timestamp) -> String {
-    let seconds = (now.millis() - at.millis()).max(0) / 1000;
-    let (minutes, hours, days) = (seconds / 60, seconds / 3600, seconds / 86_400);
-    let ago = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
-    if minutes < 1 {
-        "just now".to_owned()
-    } else if hours < 1 {
-        ago(minutes, "minute")
-    } else if days < 1 {
-        ago(hours, "hour")
-    } else if days < 2 {
-        "yesterday".to_owned()
-    } else if days < 30 {
-        ago(days, "day")
-    } else {
-        format!("on {}", exact(at))
     }
 }
 
@@ -58,26 +33,20 @@ fn relative(at: Timestamp, now: Timestamp) -> String {
 mod tests {
     use super::*;
 
-    const MINUTE: i64 = 60_000;
+    const DAY: i64 = 86_400_000;
 
-    #[test]
-    fn relative_times_read_naturally() {
-        let now = Timestamp(1_700_000_000_000);
-        let before = |ms: i64| relative(Timestamp(now.millis() - ms), now);
-        assert_eq!(before(20_000), "just now");
-        assert_eq!(before(-5_000), "just now", "a clock slightly ahead");
-        assert_eq!(before(MINUTE), "1 minute ago");
-        assert_eq!(before(59 * MINUTE), "59 minutes ago");
-        assert_eq!(before(120 * MINUTE), "2 hours ago");
-        assert_eq!(before(30 * 60 * MINUTE), "yesterday");
-        assert_eq!(before(3 * 24 * 60 * MINUTE), "3 days ago");
-        assert_eq!(before(40 * 24 * 60 * MINUTE), "on 5 Oct 2023, 22:13 UTC");
-    }
-
-    #[test]
-    fn exact_times_are_utc() {
-        let view = TimeView::new(Timestamp(1_700_000_000_999), Timestamp(1_700_000_000_999));
-        assert_eq!(view.exact, "14 Nov 2023, 22:13 UTC");
+    #[tokio::test]
+    async fn exact_times_are_utc_in_the_request_language() {
+        let at = Timestamp(1_700_000_000_999);
+        let view = TimeView::new(at, Timestamp(at.millis() + 3 * DAY));
+        assert_eq!(view.exact, "November 14, 2023 at 10:13\u{202f}PM UTC");
         assert_eq!(view.datetime, "2023-11-14T22:13:20Z");
+        assert_eq!(view.relative, "3 days ago");
+        let korean = Lang::parse("ko").unwrap();
+        let view = korean
+            .speak(async { TimeView::new(at, Timestamp(at.millis() + 40 * DAY)) })
+            .await;
+        assert_eq!(view.exact, "2023년 11월 14일 오후 10:13 UTC");
+        assert_eq!(view.relative, view.exact, "long ago: the date");
     }
 }

@@ -3,16 +3,18 @@
 //! with the outcome as a one-time flash.
 
 use super::times::TimeView;
-use super::{FormBody, check_form, render_with_token};
+use super::{FormBody, check_form, render_with_token, words};
 use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
-use crate::domain::user_agent::{DeviceType, device_name};
+use crate::domain::user_agent::DeviceType;
 use crate::http::AppState;
 use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
 use crate::http::extract::PageUser;
 use crate::http::flash::{self, Flash};
 use crate::http::respond::{Nav, failure_page};
+use crate::i18n::Localized as _;
+use crate::i18n::{msg, t};
 use crate::service::ServiceResult;
 use crate::service::authenticated::Authenticated;
 use crate::service::user_sessions::OwnSession;
@@ -50,7 +52,7 @@ struct SessionsPage {
 /// One session as the page shows it.
 struct Row {
     id: String,
-    /// "Firefox on Ubuntu".
+    /// "Firefox on Ubuntu", in the request's language.
     device: String,
     device_type: DeviceType,
     ip_address: String,
@@ -64,7 +66,7 @@ impl Row {
         let session = &own.session;
         Row {
             id: session.id.clone(),
-            device: device_name(&session.browser, &session.os),
+            device: words::device(&session.browser, &session.os),
             device_type: session.device_type,
             ip_address: session.ip_address.clone(),
             signed_in: TimeView::new(session.created_at, now),
@@ -74,14 +76,8 @@ impl Row {
     }
 
     /// What the icon stands for, for screen readers.
-    fn device_kind(&self) -> &'static str {
-        match self.device_type {
-            DeviceType::Desktop => "Computer",
-            DeviceType::Smartphone => "Phone",
-            DeviceType::Tablet => "Tablet",
-            DeviceType::Bot => "Bot",
-            DeviceType::Other => "Other device",
-        }
+    fn device_kind(&self) -> String {
+        words::device_kind(self.device_type)
     }
 }
 
@@ -97,30 +93,19 @@ impl Banner {
         match outcome {
             Flash::Refused { code } => {
                 let message = match code.as_str() {
-                    "current_session" => {
-                        "You cannot revoke the session you are using now. To end it, log out."
-                    }
-                    "not_found" => {
-                        "That session is not among yours any more; it may have ended already."
-                    }
+                    "current_session" => t("sessions-refused-current"),
+                    "not_found" => t("sessions-refused-not-found"),
                     _ => return None,
                 };
                 Some(Banner {
                     error: true,
-                    message: message.to_owned(),
-                })
-            }
-            Flash::Done { kind, count, .. } if kind == REVOKED => {
-                let message = match count {
-                    0 => "There were no other sessions to revoke.".to_owned(),
-                    1 => "Session revoked. That device is signed out.".to_owned(),
-                    n => format!("{n} sessions revoked. Those devices are signed out."),
-                };
-                Some(Banner {
-                    error: false,
                     message,
                 })
             }
+            Flash::Done { kind, count, .. } if kind == REVOKED => Some(Banner {
+                error: false,
+                message: msg("sessions-revoked").arg("count", count).to_string(),
+            }),
             Flash::Done { .. } => None,
         }
     }

@@ -98,6 +98,15 @@ impl UserStore for PgDirectory {
         .map(drop)
     }
 
+    async fn set_user_locale(&self, id: i64, locale: Option<&str>) -> StoreResult<()> {
+        self.execute(
+            "UPDATE users SET locale = $2 WHERE id = $1",
+            &[&id, &locale],
+        )
+        .await
+        .map(drop)
+    }
+
     async fn record_login_failure(
         &self,
         id: i64,

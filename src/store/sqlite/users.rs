@@ -107,6 +107,18 @@ impl UserStore for SqliteDirectory {
         .await
     }
 
+    async fn set_user_locale(&self, id: i64, locale: Option<&str>) -> StoreResult<()> {
+        let locale = locale.map(str::to_owned);
+        run(&self.pool, move |conn| {
+            conn.execute(
+                "UPDATE users SET locale = ?2 WHERE id = ?1",
+                params![id, locale],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn record_login_failure(
         &self,
         id: i64,

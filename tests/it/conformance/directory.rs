@@ -291,6 +291,18 @@ pub(super) async fn users(d: &dyn Directory) {
     assert_eq!(alice.password_hash.as_deref(), Some("$argon2id$new"));
 }
 
+pub(super) async fn user_locale(d: &dyn Directory) {
+    let user = d.create_user(&new_user("polyglot"), now()).await.unwrap();
+    assert_eq!(user.locale, None);
+    let locale = async || d.user_by_id(user.id).await.unwrap().unwrap().locale;
+    d.set_user_locale(user.id, Some("ja")).await.unwrap();
+    assert_eq!(locale().await.as_deref(), Some("ja"));
+    d.set_user_locale(user.id, Some("ko")).await.unwrap();
+    assert_eq!(locale().await.as_deref(), Some("ko"));
+    d.set_user_locale(user.id, None).await.unwrap();
+    assert_eq!(locale().await, None);
+}
+
 pub(super) async fn lockout(d: &dyn Directory) {
     let base = now();
     let user = d.create_user(&new_user("locky"), base).await.unwrap();

@@ -56,6 +56,7 @@ macro_rules! directory_checks {
         checks!(directory, false, $backend;
             ping,
             users,
+            user_locale,
             lockout,
             remember_tokens,
             remember_token_families,

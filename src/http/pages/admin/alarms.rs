@@ -8,6 +8,7 @@ use crate::http::pages::times::TimeView;
 use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
 use crate::views::{DEFAULT_PAGE, parse_alarm_state};
+use crate::i18n::Localized as _;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};

@@ -6,8 +6,10 @@ use crate::http::AppState;
 use crate::http::extract::query_value;
 use crate::http::flash;
 use crate::http::pages::times::TimeView;
+use crate::http::pages::words;
 use crate::http::respond::{Nav, redirect};
 use crate::views::{DEFAULT_PAGE, parse_audit_kind};
+use crate::i18n::Localized as _;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -15,7 +17,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
-/// An event kind as the filter offers it: `login_failure` shown as "login failure".
+/// An event kind as the filter offers it: `login_failure` shown as "login failure", in the
+/// request's language.
 struct KindOption {
     value: &'static str,
     label: String,
@@ -24,7 +27,7 @@ struct KindOption {
 
 struct AuditRow {
     at: TimeView,
-    /// "login failure".
+    /// "login failure", in the request's language.
     kind: String,
     failure: bool,
     actor: String,
@@ -88,7 +91,7 @@ pub(super) async fn page(
     let outcome = flash::take(&state, &headers, &auth).await;
     let listing = Listing::load(&query.page, outcome, &base, fetch, |e| AuditRow {
         at: TimeView::new(e.at, now),
-        kind: e.kind.as_str().replace('_', " "),
+        kind: words::audit_kind(e.kind),
         failure: e.outcome == Outcome::Failure,
         actor: e.actor.clone(),
         subject: e.subject_username.clone(),
@@ -106,7 +109,7 @@ pub(super) async fn page(
             .iter()
             .map(|k| KindOption {
                 value: k.as_str(),
-                label: k.as_str().replace('_', " "),
+                label: words::audit_kind(*k),
                 selected: k.as_str() == query.kind,
             })
             .collect(),

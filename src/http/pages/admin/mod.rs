@@ -17,6 +17,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{PageUser, client_info};
 use crate::http::flash::{self, Flash};
 use crate::http::respond::{Nav, failure_page, message_page, redirect};
+use crate::i18n::{msg, t};
 use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
 use crate::store::Page;
@@ -58,8 +59,8 @@ impl FromRequestParts<AppState> for AdminPage {
         if !auth.user.is_admin {
             return Err(message_page(
                 StatusCode::FORBIDDEN,
-                "Administrators only",
-                "This page is for administrators. Ask one if you need something done here.",
+                &t("page-admin-only-heading"),
+                &t("page-admin-only-message"),
             ));
         }
         let actor = Actor::user(&auth.user, &client_info(state, parts));
@@ -111,19 +112,16 @@ fn notice(outcome: &Flash) -> Option<String> {
     let Flash::Done { kind, who, count } = outcome else {
         return None;
     };
-    let sessions = |n: u64| format!("{n} session{}", if n == 1 { "" } else { "s" });
-    Some(match kind.as_str() {
-        "terminated" => format!("Terminated {} of {who}.", sessions(*count)),
-        "logout_all" => format!(
-            "Signed {who} out of all devices: terminated {}.",
-            sessions(*count)
-        ),
-        "block" => format!("Blocked {who}; terminated {}.", sessions(*count)),
-        "unblock" => format!("Unblocked {who}. They can sign in again."),
-        "unlock" => format!("Unlocked {who}. They can sign in again."),
-        "acknowledged" => format!("Acknowledged the alarm about {who}."),
+    let key = match kind.as_str() {
+        "terminated" => "admin-notice-terminated",
+        "logout_all" => "admin-notice-logout-all",
+        "block" => "admin-notice-block",
+        "unblock" => "admin-notice-unblock",
+        "unlock" => "admin-notice-unlock",
+        "acknowledged" => "admin-notice-acknowledged",
         _ => return None,
-    })
+    };
+    Some(msg(key).arg("user", who).arg("count", count).to_string())
 }
 
 /// The banner for an action refused.
@@ -131,15 +129,12 @@ fn problem(outcome: &Flash) -> Option<String> {
     let Flash::Refused { code } = outcome else {
         return None;
     };
-    Some(
-        match code.as_str() {
-            "not_found" => "That no longer exists; it may have ended or been handled already.",
-            "owner_protected" => "The owner account cannot be blocked.",
-            "cannot_block_self" => "You cannot block yourself.",
-            _ => "That action could not be done.",
-        }
-        .to_owned(),
-    )
+    Some(t(match code.as_str() {
+        "not_found" => "admin-problem-not-found",
+        "owner_protected" => "admin-problem-owner-protected",
+        "cannot_block_self" => "admin-problem-cannot-block-self",
+        _ => "admin-problem-other",
+    }))
 }
 
 /// Admin pages only come back to admin pages; anything else comes back to `default`.
@@ -174,7 +169,7 @@ async fn resolve_user(state: &AppState, text: &str) -> Result<Option<User>, Stri
     }
     match state.service.find_user(text).await {
         Ok(user) => Ok(Some(user)),
-        Err(ServiceError::NotFound(_)) => Err(format!("No user {text:?}.")),
+        Err(ServiceError::NotFound(_)) => Err(msg("admin-no-such-user").arg("name", text).to_string()),
         Err(other) => Err(ApiError::from(other).message),
     }
 }

@@ -4,16 +4,16 @@
 use super::{
     ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, banner, resolve_user, show,
 };
-use crate::domain::user_agent::device_name;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::query_value;
 use crate::http::flash::{self, Flash};
 use crate::http::pages::times::TimeView;
-use crate::http::pages::{FormBody, check_form};
+use crate::http::pages::{FormBody, check_form, words};
 use crate::http::respond::{Nav, redirect};
 use crate::store::SessionFilter;
 use crate::views::DEFAULT_PAGE;
+use crate::i18n::Localized as _;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -91,7 +91,7 @@ pub(super) async fn page(
         id: s.id.clone(),
         username: s.username.clone(),
         ip_address: s.ip_address.clone(),
-        device: device_name(&s.browser, &s.os),
+        device: words::device(&s.browser, &s.os),
         user_agent: s.user_agent.clone(),
         remember_me: s.remember_me,
         is_yours: s.id == auth.session.id,

@@ -11,6 +11,7 @@ use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
 use crate::service::ServiceError;
 use crate::views::DEFAULT_PAGE;
+use crate::i18n::Localized as _;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};

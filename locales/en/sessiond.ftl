@@ -1,0 +1,237 @@
+# sessiond's pages in English, the fallback for every other language.
+# Keys are grouped by page; a placeable such as { $count } is filled in by the server.
+
+## The language picker: each language names itself.
+
+language-name = English
+language-picker-label = Language
+language-picker-submit = Change
+
+## Header and page frame
+
+nav-main-label = Main
+nav-menu = Menu
+nav-active-sessions = Active sessions
+nav-admin-sessions = Sessions
+nav-admin-users = Users
+nav-admin-audit = Auth Audit
+nav-admin-alarms = Alarms
+nav-open-alarms = { $count } open
+nav-log-out = Log out
+
+## Times and devices
+
+# An exact time, in UTC until the page script shows the reader's own time zone.
+time-in-utc = { $time } UTC
+device-on = { $browser } on { $os }
+device-unknown-browser-on = Unknown browser on { $os }
+device-unknown = Unknown device
+device-kind-desktop = Computer
+device-kind-smartphone = Phone
+device-kind-tablet = Tablet
+device-kind-bot = Bot
+device-kind-other = Other device
+
+## Sign-in page
+
+login-title = Sign in
+login-field-login = Username or e-mail
+login-field-password = Password
+login-remember-me = Remember me
+login-submit = Sign in
+
+## Error and notice pages
+
+page-home-link = Go to the start page
+page-bad-request-heading = Bad request
+page-bad-request-message = This form could not be read. Go back, reload the page and try again.
+page-form-expired-heading = Form expired
+page-form-expired-message = This form was not sent from a page of this site, or it is too old. Go back, reload the page and try again.
+page-admin-only-heading = Administrators only
+page-admin-only-message = This page is for administrators. Ask one if you need something done here.
+page-failure-heading = Something went wrong
+page-unavailable-heading = Temporarily unavailable
+page-not-found-heading = Page not found
+page-not-found-message = There is nothing at this address.
+
+## Messages of the JSON API's errors, also shown on pages
+
+error-unauthorized = no valid session; sign in first
+error-store-unavailable = the session store is unavailable; try again shortly
+error-invalid-credentials = invalid login or password
+error-locked = too many failed logins; the account is locked, try again later
+error-blocked = this account is blocked
+# $wait: how long to wait, as "in 5 minutes".
+error-throttled = too many failed sign-ins; try again { $wait }
+error-owner-protected = the owner account cannot be blocked
+error-cannot-block-self = you cannot block yourself
+error-session-limit = you already have { $count } active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again
+error-current-session = this is the session you are using; to end it, log out instead
+error-administrators-only = administrators only
+error-cross-origin = cross-origin request refused; send it from the sessiond origin
+error-no-such-endpoint = no such endpoint
+error-method-not-allowed = this method is not allowed on this path
+
+## Active sessions page
+
+sessions-title = Active sessions
+sessions-intro = Devices signed in to your account. Revoke any you do not recognise.
+sessions-revoke-others = Revoke all other sessions
+sessions-revoke-others-confirm = Revoke all other sessions? Every other device will be signed out, and every “Remember me” sign-in of your account will end.
+sessions-note = Revoking a session signs that device out at once. It also ends every “Remember me” sign-in of your account, so remembered devices will ask for the password again.
+sessions-load-error = Your sessions could not be loaded.
+sessions-try-again = Try again
+sessions-none = No active sessions.
+sessions-sign-in-again = Sign in again
+sessions-list-label = Your sessions
+sessions-current = This is your current session
+sessions-ip-address = IP address
+sessions-signed-in = Signed in on
+sessions-last-accessed = Last accessed
+sessions-revoke = Revoke
+sessions-revoke-label = Revoke the session of { $device }, { $address }
+sessions-revoke-confirm = Revoke the session of { $device } ({ $address })? That device will be signed out.
+sessions-no-others = No other devices are signed in to your account.
+sessions-refused-current = You cannot revoke the session you are using now. To end it, log out.
+sessions-refused-not-found = That session is not among yours any more; it may have ended already.
+sessions-revoked = { $count ->
+    [0] There were no other sessions to revoke.
+    [one] Session revoked. That device is signed out.
+   *[other] { $count } sessions revoked. Those devices are signed out.
+}
+
+## The admin console, all pages
+
+admin-pages-label = Pages
+admin-nothing-to-show = Nothing to show
+admin-showing = Showing { $first }–{ $last } of { $total }
+admin-previous = Previous
+admin-next = Next
+admin-filter = Filter
+admin-clear = Clear
+admin-filter-user = User
+admin-filter-user-placeholder = username, id or e-mail
+admin-actions = Actions
+admin-this-is-you = This is you
+admin-no-such-user = No user “{ $name }”.
+admin-notice-terminated = { $count ->
+    [one] Terminated 1 session of { $user }.
+   *[other] Terminated { $count } sessions of { $user }.
+}
+admin-notice-logout-all = { $count ->
+    [one] Signed { $user } out of all devices: terminated 1 session.
+   *[other] Signed { $user } out of all devices: terminated { $count } sessions.
+}
+admin-notice-block = { $count ->
+    [one] Blocked { $user }; terminated 1 session.
+   *[other] Blocked { $user }; terminated { $count } sessions.
+}
+admin-notice-unblock = Unblocked { $user }. They can sign in again.
+admin-notice-unlock = Unlocked { $user }. They can sign in again.
+admin-notice-acknowledged = Acknowledged the alarm about { $user }.
+admin-problem-not-found = That no longer exists; it may have ended or been handled already.
+admin-problem-owner-protected = The owner account cannot be blocked.
+admin-problem-cannot-block-self = You cannot block yourself.
+admin-problem-other = That action could not be done.
+
+## Admin: Sessions
+
+admin-sessions-title = Sessions
+admin-sessions-intro = Every active session of every user, most recently active first.
+admin-sessions-filter-ip = IP address
+admin-sessions-filter-ip-placeholder = e.g. 203.0.113.7
+admin-sessions-caption = Active sessions
+admin-sessions-user = User
+admin-sessions-ip-address = IP Address
+admin-sessions-user-agent = User Agent
+admin-sessions-created = Created
+admin-sessions-last-active = Last Active
+admin-sessions-expires = Expires
+admin-sessions-remember-me = remember me
+admin-sessions-terminate = Terminate
+admin-sessions-terminate-label = Terminate session of { $user } from { $address }
+admin-sessions-terminate-confirm = Terminate this session of { $user } ({ $device }, { $address }, last active { $last-active })? That device is signed out at once, and every 'Remember me' login of { $user } ends too.
+admin-sessions-terminate-yours = This is your own current session: you are signed out.
+admin-sessions-none = No active sessions.
+admin-sessions-none-filtered = No active sessions match this filter.
+
+## Admin: Users
+
+admin-users-title = Users
+admin-users-intro = Everyone in the directory, with their active sessions.
+admin-users-caption = Users
+admin-users-user = User
+admin-users-email = E-mail
+admin-users-active-sessions = Active sessions
+admin-users-last-activity = Last activity
+admin-users-state = State
+admin-users-owner = owner
+admin-users-admin = admin
+admin-users-bot = bot
+admin-users-blocked = blocked
+admin-users-locked-until = locked until
+admin-users-active = active
+admin-users-logout-all = Logout All Devices
+admin-users-logout-all-label = Logout all devices of { $user }
+admin-users-logout-all-confirm = Sign { $user } out of all devices? Every session and every 'Remember me' login of { $user } ends at once.
+admin-users-logout-all-yours = This is your own account: this browser is signed out too.
+admin-users-block = Block
+admin-users-block-label = Block { $user }
+admin-users-block-confirm = Block { $user }? They cannot sign in, and all their sessions end at once.
+admin-users-unblock = Unblock
+admin-users-unblock-label = Unblock { $user }
+admin-users-unlock = Unlock
+admin-users-unlock-label = Unlock { $user }
+
+## Admin: Auth Audit
+
+admin-audit-title = Auth Audit
+admin-audit-intro = Logins, logouts, lockouts and revocations, newest first.
+admin-audit-filter-kind = Event
+admin-audit-all-events = All events
+admin-audit-caption = Audit events
+admin-audit-when = When
+admin-audit-event = Event
+admin-audit-who = Who
+admin-audit-whose = Whose
+admin-audit-how-many = How many
+admin-audit-from-where = From where
+admin-audit-details = Details
+admin-audit-none = No events.
+admin-audit-none-filtered = No events match this filter.
+audit-kind-login-success = login success
+audit-kind-login-failure = login failure
+audit-kind-lockout = lockout
+audit-kind-logout = logout
+audit-kind-revocation-requested = revocation requested
+audit-kind-session-revoked = session revoked
+audit-kind-session-evicted = session evicted
+audit-kind-user-created = user created
+audit-kind-user-blocked = user blocked
+audit-kind-user-unblocked = user unblocked
+audit-kind-user-unlocked = user unlocked
+audit-kind-alarm-raised = alarm raised
+audit-kind-alarm-acknowledged = alarm acknowledged
+audit-kind-token-created = token created
+audit-kind-token-revoked = token revoked
+audit-kind-group-created = group created
+audit-kind-group-member-added = group member added
+audit-kind-group-shared = group shared
+audit-kind-remember-me-reuse = remember-me reuse
+
+## Admin: Alarms
+
+admin-alarms-title = Alarms
+admin-alarms-intro = Users whose active sessions come from { $threshold } or more IP addresses.
+admin-alarms-show-open = Show open alarms
+admin-alarms-show-all = Show acknowledged too
+admin-alarms-none = No alarms yet.
+admin-alarms-none-open = No open alarms. All quiet.
+admin-alarms-spread = sessions from { $count } addresses
+admin-alarms-no-sessions-left = { $user } has no active sessions left.
+admin-alarms-first-seen = First seen
+admin-alarms-last-seen = last seen
+admin-alarms-acknowledged = acknowledged
+admin-alarms-acknowledged-by = by { $user }
+admin-alarms-acknowledge = Acknowledge
+admin-alarms-acknowledge-label = Acknowledge the alarm about { $user }

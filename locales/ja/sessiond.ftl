@@ -1,0 +1,225 @@
+# sessiond の画面(日本語)。用語: アクティブなセッション、セッションを取り消す。
+
+## 言語の選択: 各言語は自分の言葉で名乗る。
+
+language-name = 日本語
+language-picker-label = 言語
+language-picker-submit = 変更
+
+## ヘッダーとページの枠
+
+nav-main-label = メイン
+nav-menu = メニュー
+nav-active-sessions = アクティブなセッション
+nav-admin-sessions = セッション
+nav-admin-users = ユーザー
+nav-admin-audit = 認証監査ログ
+nav-admin-alarms = アラーム
+nav-open-alarms = 未対応 { $count } 件
+nav-log-out = ログアウト
+
+## 日時とデバイス
+
+time-in-utc = { $time } UTC
+device-on = { $browser }({ $os })
+device-unknown-browser-on = 不明なブラウザ({ $os })
+device-unknown = 不明なデバイス
+device-kind-desktop = パソコン
+device-kind-smartphone = スマートフォン
+device-kind-tablet = タブレット
+device-kind-bot = ボット
+device-kind-other = その他のデバイス
+
+## ログインページ
+
+login-title = ログイン
+login-field-login = ユーザー名またはメールアドレス
+login-field-password = パスワード
+login-remember-me = ログイン状態を保持する
+login-submit = ログイン
+
+## エラーとお知らせのページ
+
+page-home-link = トップページへ
+page-bad-request-heading = 不正なリクエスト
+page-bad-request-message = このフォームを読み取れませんでした。前のページに戻り、再読み込みしてからもう一度お試しください。
+page-form-expired-heading = フォームの有効期限切れ
+page-form-expired-message = このフォームはこのサイトのページから送信されていないか、古くなっています。前のページに戻り、再読み込みしてからもう一度お試しください。
+page-admin-only-heading = 管理者専用
+page-admin-only-message = このページは管理者専用です。ここでの操作が必要な場合は管理者に依頼してください。
+page-failure-heading = 問題が発生しました
+page-unavailable-heading = 一時的に利用できません
+page-not-found-heading = ページが見つかりません
+page-not-found-message = このアドレスには何もありません。
+
+## JSON API のエラーメッセージ(ページにも表示)
+
+error-unauthorized = 有効なセッションがありません。先にログインしてください。
+error-store-unavailable = セッションストアを利用できません。しばらくしてからもう一度お試しください。
+error-invalid-credentials = ログイン名またはパスワードが正しくありません。
+error-locked = ログインの失敗が多すぎるため、アカウントがロックされています。しばらくしてからもう一度お試しください。
+error-blocked = このアカウントはブロックされています。
+error-throttled = ログインの失敗が多すぎます。{ $wait }にもう一度お試しください。
+error-owner-protected = オーナーのアカウントはブロックできません。
+error-cannot-block-self = 自分自身はブロックできません。
+error-session-limit = アクティブなセッションがすでに上限の { $count } 件あります。別のデバイスでログアウトするか、セッションを取り消してから、もう一度お試しください。
+error-current-session = これは現在使用中のセッションです。終了するにはログアウトしてください。
+error-administrators-only = 管理者専用です。
+error-cross-origin = 別のオリジンからのリクエストは拒否されました。sessiond のオリジンから送信してください。
+error-no-such-endpoint = そのエンドポイントはありません。
+error-method-not-allowed = このパスではこのメソッドを使用できません。
+
+## アクティブなセッション
+
+sessions-title = アクティブなセッション
+sessions-intro = あなたのアカウントにログインしているデバイスです。心当たりのないものは取り消してください。
+sessions-revoke-others = 他のセッションをすべて取り消す
+sessions-revoke-others-confirm = 他のセッションをすべて取り消しますか？他のすべてのデバイスがログアウトされ、あなたのアカウントの「ログイン状態を保持する」もすべて解除されます。
+sessions-note = セッションを取り消すと、そのデバイスはすぐにログアウトされます。あなたのアカウントの「ログイン状態を保持する」もすべて解除されるため、保持していたデバイスでは再びパスワードが求められます。
+sessions-load-error = セッションを読み込めませんでした。
+sessions-try-again = 再試行
+sessions-none = アクティブなセッションはありません。
+sessions-sign-in-again = もう一度ログイン
+sessions-list-label = あなたのセッション
+sessions-current = 現在のセッション
+sessions-ip-address = IPアドレス
+sessions-signed-in = ログイン日時
+sessions-last-accessed = 最終アクセス
+sessions-revoke = 取り消す
+sessions-revoke-label = { $device }({ $address })のセッションを取り消す
+sessions-revoke-confirm = { $device }({ $address })のセッションを取り消しますか？そのデバイスはログアウトされます。
+sessions-no-others = あなたのアカウントにログインしている他のデバイスはありません。
+sessions-refused-current = 現在使用中のセッションは取り消せません。終了するにはログアウトしてください。
+sessions-refused-not-found = そのセッションはもうあなたのセッションにありません。すでに終了している可能性があります。
+sessions-revoked = { $count ->
+    [0] 取り消す他のセッションはありませんでした。
+    [one] セッションを取り消しました。そのデバイスはログアウトされました。
+   *[other] { $count } 件のセッションを取り消しました。それらのデバイスはログアウトされました。
+}
+
+## 管理コンソール(共通)
+
+admin-pages-label = ページ
+admin-nothing-to-show = 表示する項目はありません
+admin-showing = { $total } 件中 { $first }–{ $last } 件を表示
+admin-previous = 前へ
+admin-next = 次へ
+admin-filter = 絞り込む
+admin-clear = クリア
+admin-filter-user = ユーザー
+admin-filter-user-placeholder = ユーザー名、ID、またはメールアドレス
+admin-actions = 操作
+admin-this-is-you = あなた
+admin-no-such-user = ユーザー「{ $name }」は見つかりません。
+admin-notice-terminated = { $user } のセッションを { $count } 件終了しました。
+admin-notice-logout-all = { $user } をすべてのデバイスからログアウトさせ、セッションを { $count } 件終了しました。
+admin-notice-block = { $user } をブロックし、セッションを { $count } 件終了しました。
+admin-notice-unblock = { $user } のブロックを解除しました。再びログインできます。
+admin-notice-unlock = { $user } のロックを解除しました。再びログインできます。
+admin-notice-acknowledged = { $user } に関するアラームを確認済みにしました。
+admin-problem-not-found = 対象はもう存在しません。すでに終了したか、処理済みの可能性があります。
+admin-problem-owner-protected = オーナーのアカウントはブロックできません。
+admin-problem-cannot-block-self = 自分自身はブロックできません。
+admin-problem-other = その操作は実行できませんでした。
+
+## 管理: セッション
+
+admin-sessions-title = セッション
+admin-sessions-intro = すべてのユーザーのアクティブなセッション(最近アクティブな順)。
+admin-sessions-filter-ip = IPアドレス
+admin-sessions-filter-ip-placeholder = 例: 203.0.113.7
+admin-sessions-caption = アクティブなセッション
+admin-sessions-user = ユーザー
+admin-sessions-ip-address = IPアドレス
+admin-sessions-user-agent = ユーザーエージェント
+admin-sessions-created = 作成日時
+admin-sessions-last-active = 最終アクティブ
+admin-sessions-expires = 有効期限
+admin-sessions-remember-me = ログイン保持
+admin-sessions-terminate = 終了
+admin-sessions-terminate-label = { $address } からの { $user } のセッションを終了
+admin-sessions-terminate-confirm = { $user } のこのセッション({ $device }、{ $address }、最終アクティブ { $last-active })を終了しますか？そのデバイスはすぐにログアウトされ、{ $user } の「ログイン状態を保持する」もすべて解除されます。
+admin-sessions-terminate-yours = これはあなた自身の現在のセッションです。あなたはログアウトされます。
+admin-sessions-none = アクティブなセッションはありません。
+admin-sessions-none-filtered = この条件に一致するアクティブなセッションはありません。
+
+## 管理: ユーザー
+
+admin-users-title = ユーザー
+admin-users-intro = ディレクトリ内のすべてのユーザーと、そのアクティブなセッション。
+admin-users-caption = ユーザー
+admin-users-user = ユーザー
+admin-users-email = メールアドレス
+admin-users-active-sessions = アクティブなセッション
+admin-users-last-activity = 最終アクティビティ
+admin-users-state = 状態
+admin-users-owner = オーナー
+admin-users-admin = 管理者
+admin-users-bot = ボット
+admin-users-blocked = ブロック中
+admin-users-locked-until = ロック中、解除予定:
+admin-users-active = 有効
+admin-users-logout-all = すべてのデバイスからログアウト
+admin-users-logout-all-label = { $user } をすべてのデバイスからログアウト
+admin-users-logout-all-confirm = { $user } をすべてのデバイスからログアウトさせますか？{ $user } のすべてのセッションと「ログイン状態を保持する」がすぐに終了します。
+admin-users-logout-all-yours = これはあなた自身のアカウントです。このブラウザーもログアウトされます。
+admin-users-block = ブロック
+admin-users-block-label = { $user } をブロック
+admin-users-block-confirm = { $user } をブロックしますか？ログインできなくなり、すべてのセッションがすぐに終了します。
+admin-users-unblock = ブロック解除
+admin-users-unblock-label = { $user } のブロックを解除
+admin-users-unlock = ロック解除
+admin-users-unlock-label = { $user } のロックを解除
+
+## 管理: 認証監査ログ
+
+admin-audit-title = 認証監査ログ
+admin-audit-intro = ログイン、ログアウト、ロック、取り消しの記録(新しい順)。
+admin-audit-filter-kind = イベント
+admin-audit-all-events = すべてのイベント
+admin-audit-caption = 監査イベント
+admin-audit-when = 日時
+admin-audit-event = イベント
+admin-audit-who = 実行者
+admin-audit-whose = 対象
+admin-audit-how-many = 件数
+admin-audit-from-where = 接続元
+admin-audit-details = 詳細
+admin-audit-none = イベントはありません。
+admin-audit-none-filtered = この条件に一致するイベントはありません。
+audit-kind-login-success = ログイン成功
+audit-kind-login-failure = ログイン失敗
+audit-kind-lockout = ロック
+audit-kind-logout = ログアウト
+audit-kind-revocation-requested = 取り消し要求
+audit-kind-session-revoked = セッション取り消し
+audit-kind-session-evicted = セッション追い出し
+audit-kind-user-created = ユーザー作成
+audit-kind-user-blocked = ユーザーのブロック
+audit-kind-user-unblocked = ユーザーのブロック解除
+audit-kind-user-unlocked = ユーザーのロック解除
+audit-kind-alarm-raised = アラーム発生
+audit-kind-alarm-acknowledged = アラーム確認
+audit-kind-token-created = トークン作成
+audit-kind-token-revoked = トークン取り消し
+audit-kind-group-created = グループ作成
+audit-kind-group-member-added = グループメンバー追加
+audit-kind-group-shared = グループ共有
+audit-kind-remember-me-reuse = ログイン保持トークンの再使用
+
+## 管理: アラーム
+
+admin-alarms-title = アラーム
+admin-alarms-intro = アクティブなセッションが { $threshold } 個以上の IP アドレスから来ているユーザー。
+admin-alarms-show-open = 未対応のアラームを表示
+admin-alarms-show-all = 確認済みも表示
+admin-alarms-none = アラームはまだありません。
+admin-alarms-none-open = 未対応のアラームはありません。
+admin-alarms-spread = { $count } 個のアドレスからのセッション
+admin-alarms-no-sessions-left = { $user } にはアクティブなセッションが残っていません。
+admin-alarms-first-seen = 初回検知
+admin-alarms-last-seen = 最終検知
+admin-alarms-acknowledged = 確認済み
+admin-alarms-acknowledged-by = 確認者: { $user }
+admin-alarms-acknowledge = 確認済みにする
+admin-alarms-acknowledge-label = { $user } に関するアラームを確認済みにする
