@@ -7,13 +7,38 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
-// Show times in the reader's own time zone; the server renders UTC as a fallback.
-document.querySelectorAll("time[data-local]").forEach(function (el) {
-  var when = new Date(el.getAttribute("datetime"));
-  if (!isNaN(when)) {
-    el.title = when.toLocaleString();
-    if (el.getAttribute("data-local") === "absolute") {
-      el.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-    }
+
+// Times in the page's language (<html lang>) and the reader's own time zone; the server
+// renders them in UTC as a fallback. Relative times ("2 minutes ago", "2 分前") are kept
+// current, with the units and the thirty-day limit the server uses (src/i18n/time.rs).
+(function () {
+  var lang = document.documentElement.lang || undefined;
+  var exact = new Intl.DateTimeFormat(lang, {
+    year: "numeric", month: "long", day: "numeric",
+    hour: "numeric", minute: "2-digit", timeZoneName: "short"
+  });
+  var relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  var MINUTE = 60, HOUR = 3600, DAY = 86400;
+
+  function ago(when, now) {
+    var seconds = Math.max(0, Math.floor((now - when) / 1000));
+    if (seconds < MINUTE) return relative.format(0, "second");
+    if (seconds < HOUR) return relative.format(-Math.floor(seconds / MINUTE), "minute");
+    if (seconds < DAY) return relative.format(-Math.floor(seconds / HOUR), "hour");
+    if (seconds < 30 * DAY) return relative.format(-Math.floor(seconds / DAY), "day");
+    return exact.format(when);
   }
-});
+
+  function refresh() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-local]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      el.title = exact.format(when);
+      el.textContent = el.getAttribute("data-local") === "relative" ? ago(when, now) : exact.format(when);
+    });
+  }
+
+  refresh();
+  setInterval(refresh, 30000);
+})();

@@ -40,9 +40,10 @@ impl CookieKind {
     fn same_site(self) -> &'static str {
         match self {
             CookieKind::Flash => "Strict",
-            CookieKind::Session | CookieKind::Remember | CookieKind::Csrf | CookieKind::Language => {
-                "Lax"
-            }
+            CookieKind::Session
+            | CookieKind::Remember
+            | CookieKind::Csrf
+            | CookieKind::Language => "Lax",
         }
     }
 }

@@ -9,7 +9,9 @@
 use super::AppState;
 use super::cookies::CookieKind;
 use super::error::ApiError;
+use super::language::asked;
 use crate::domain::token::{SecretToken, constant_time_eq};
+use crate::i18n::t;
 use crate::service::authenticated::Authenticated;
 use axum::extract::{Request, State};
 use axum::http::header::ORIGIN;
@@ -145,14 +147,18 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
         .get("sec-fetch-site")
         .is_some_and(|v| v == "cross-site");
     if !safe && (cross_origin || cross_site) {
-        return cross_origin_refused().into_response();
+        let refused = async { cross_origin_refused() };
+        return asked(request.headers())
+            .speak(refused)
+            .await
+            .into_response();
     }
     next.run(request).await
 }
 
 /// The answer to a state-changing request from another origin.
 pub fn cross_origin_refused() -> ApiError {
-    ApiError::forbidden("cross-origin request refused; send it from the sessiond origin")
+    ApiError::forbidden(t("error-cross-origin"))
 }
 
 /// `scheme://host:port` of an http(s) URL, lower-case and with the port even when it is the

@@ -79,7 +79,9 @@ impl Lang {
 
     /// The language of the request being answered; English outside a request.
     pub fn current() -> Lang {
-        CURRENT.try_with(|lang| *lang).unwrap_or_else(|_| Lang::fallback())
+        CURRENT
+            .try_with(|lang| *lang)
+            .unwrap_or_else(|_| Lang::fallback())
     }
 
     /// Runs `work` speaking this language.
@@ -166,7 +168,8 @@ macro_rules! numeric_placeables {
 }
 numeric_placeables!(u32, u64, usize, i64);
 
-/// What templates call: `{{ t("key") }}` and `{{ msg("key").arg("name", value) }}`. Askama
+/// What templates call: `{{ t("sessions-title") }}`, and for placeables
+/// `{{ msg("admin-showing").arg("first", 1).arg("last", 50).arg("total", 121) }}`. Askama
 /// turns a bare call into a method call on the page, so every page gets these by importing
 /// this trait (`use crate::i18n::Localized as _;`).
 pub trait Localized {
@@ -217,6 +220,9 @@ mod tests {
             .speak(async { (t("sessions-title"), revoked(3)) })
             .await;
         assert_eq!(title, "アクティブなセッション");
-        assert!(three.starts_with("3 件のセッションを取り消しました"), "{three}");
+        assert!(
+            three.starts_with("3 件のセッションを取り消しました"),
+            "{three}"
+        );
     }
 }

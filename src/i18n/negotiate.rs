@@ -26,7 +26,11 @@ fn entry(text: &str) -> Option<(&str, u16)> {
     let mut parts = text.split(';').map(str::trim);
     let tag = parts.next().filter(|tag| !tag.is_empty() && *tag != "*")?;
     let weight = parts
-        .find_map(|param| param.strip_prefix("q=").or_else(|| param.strip_prefix("Q=")))
+        .find_map(|param| {
+            param
+                .strip_prefix("q=")
+                .or_else(|| param.strip_prefix("Q="))
+        })
         .map_or(Some(1000), weight)?;
     Some((tag, weight))
 }

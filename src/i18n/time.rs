@@ -137,7 +137,10 @@ mod tests {
     #[test]
     fn dates_as_each_language_writes_them() {
         let at = Timestamp(1_700_000_000_999);
-        assert_eq!(date_time(lang("en"), at), "November 14, 2023 at 10:13\u{202f}PM");
+        assert_eq!(
+            date_time(lang("en"), at),
+            "November 14, 2023 at 10:13\u{202f}PM"
+        );
         assert_eq!(date_time(lang("ja"), at), "2023年11月14日 22:13");
         assert_eq!(date_time(lang("ko"), at), "2023년 11월 14일 오후 10:13");
     }

@@ -28,7 +28,10 @@ use std::time::Duration;
 /// "in 45 seconds", in English: a `ServiceError` speaks English, as the command line does;
 /// the HTTP layer puts it into the request's language.
 fn wait_words(wait: Duration) -> String {
-    crate::i18n::time::wait(crate::i18n::Lang::fallback(), throttle::retry_after_seconds(wait))
+    crate::i18n::time::wait(
+        crate::i18n::Lang::fallback(),
+        throttle::retry_after_seconds(wait),
+    )
 }
 
 /// Why a use case did not happen, in terms a caller can map to a status or exit code.

@@ -150,7 +150,9 @@ impl Service {
     /// Saves the language `user` picked for the pages, so that it follows them to every
     /// device; the session check's remembered copy of the user is renewed with it.
     pub async fn set_user_locale(&self, user: &User, locale: &str) -> ServiceResult<()> {
-        self.directory.set_user_locale(user.id, Some(locale)).await?;
+        self.directory
+            .set_user_locale(user.id, Some(locale))
+            .await?;
         self.user_changed(user.id).await
     }
 

@@ -6,6 +6,7 @@ mod admin_pages;
 mod auth;
 mod bounds;
 mod browser;
+mod catalogue;
 mod check_cache;
 mod cli;
 mod conformance;

@@ -84,7 +84,10 @@ mod tests {
             "/admin/users?offset=50"
         );
         assert_eq!(from("https://example.com"), super::super::HOME);
-        assert_eq!(from("https://example.com//evil.example/"), super::super::HOME);
+        assert_eq!(
+            from("https://example.com//evil.example/"),
+            super::super::HOME
+        );
         assert_eq!(came_from(&HeaderMap::new()), super::super::HOME);
     }
 }

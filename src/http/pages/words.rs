@@ -23,36 +23,36 @@ pub fn device(browser: &str, os: &str) -> String {
 
 /// What a device icon stands for, for screen readers.
 pub fn device_kind(device_type: DeviceType) -> String {
-    t(match device_type {
-        DeviceType::Desktop => "device-kind-desktop",
-        DeviceType::Smartphone => "device-kind-smartphone",
-        DeviceType::Tablet => "device-kind-tablet",
-        DeviceType::Bot => "device-kind-bot",
-        DeviceType::Other => "device-kind-other",
-    })
+    match device_type {
+        DeviceType::Desktop => t("device-kind-desktop"),
+        DeviceType::Smartphone => t("device-kind-smartphone"),
+        DeviceType::Tablet => t("device-kind-tablet"),
+        DeviceType::Bot => t("device-kind-bot"),
+        DeviceType::Other => t("device-kind-other"),
+    }
 }
 
 /// An audit event's kind, "login failure".
 pub fn audit_kind(kind: AuditKind) -> String {
-    t(match kind {
-        AuditKind::LoginSuccess => "audit-kind-login-success",
-        AuditKind::LoginFailure => "audit-kind-login-failure",
-        AuditKind::Lockout => "audit-kind-lockout",
-        AuditKind::Logout => "audit-kind-logout",
-        AuditKind::RevocationRequested => "audit-kind-revocation-requested",
-        AuditKind::SessionRevoked => "audit-kind-session-revoked",
-        AuditKind::SessionEvicted => "audit-kind-session-evicted",
-        AuditKind::UserCreated => "audit-kind-user-created",
-        AuditKind::UserBlocked => "audit-kind-user-blocked",
-        AuditKind::UserUnblocked => "audit-kind-user-unblocked",
-        AuditKind::UserUnlocked => "audit-kind-user-unlocked",
-        AuditKind::AlarmRaised => "audit-kind-alarm-raised",
-        AuditKind::AlarmAcknowledged => "audit-kind-alarm-acknowledged",
-        AuditKind::TokenCreated => "audit-kind-token-created",
-        AuditKind::TokenRevoked => "audit-kind-token-revoked",
-        AuditKind::GroupCreated => "audit-kind-group-created",
-        AuditKind::GroupMemberAdded => "audit-kind-group-member-added",
-        AuditKind::GroupShared => "audit-kind-group-shared",
-        AuditKind::RememberMeReuse => "audit-kind-remember-me-reuse",
-    })
+    match kind {
+        AuditKind::LoginSuccess => t("audit-kind-login-success"),
+        AuditKind::LoginFailure => t("audit-kind-login-failure"),
+        AuditKind::Lockout => t("audit-kind-lockout"),
+        AuditKind::Logout => t("audit-kind-logout"),
+        AuditKind::RevocationRequested => t("audit-kind-revocation-requested"),
+        AuditKind::SessionRevoked => t("audit-kind-session-revoked"),
+        AuditKind::SessionEvicted => t("audit-kind-session-evicted"),
+        AuditKind::UserCreated => t("audit-kind-user-created"),
+        AuditKind::UserBlocked => t("audit-kind-user-blocked"),
+        AuditKind::UserUnblocked => t("audit-kind-user-unblocked"),
+        AuditKind::UserUnlocked => t("audit-kind-user-unlocked"),
+        AuditKind::AlarmRaised => t("audit-kind-alarm-raised"),
+        AuditKind::AlarmAcknowledged => t("audit-kind-alarm-acknowledged"),
+        AuditKind::TokenCreated => t("audit-kind-token-created"),
+        AuditKind::TokenRevoked => t("audit-kind-token-revoked"),
+        AuditKind::GroupCreated => t("audit-kind-group-created"),
+        AuditKind::GroupMemberAdded => t("audit-kind-group-member-added"),
+        AuditKind::GroupShared => t("audit-kind-group-shared"),
+        AuditKind::RememberMeReuse => t("audit-kind-remember-me-reuse"),
+    }
 }

@@ -112,16 +112,16 @@ fn notice(outcome: &Flash) -> Option<String> {
     let Flash::Done { kind, who, count } = outcome else {
         return None;
     };
-    let key = match kind.as_str() {
-        "terminated" => "admin-notice-terminated",
-        "logout_all" => "admin-notice-logout-all",
-        "block" => "admin-notice-block",
-        "unblock" => "admin-notice-unblock",
-        "unlock" => "admin-notice-unlock",
-        "acknowledged" => "admin-notice-acknowledged",
+    let message = match kind.as_str() {
+        "terminated" => msg("admin-notice-terminated"),
+        "logout_all" => msg("admin-notice-logout-all"),
+        "block" => msg("admin-notice-block"),
+        "unblock" => msg("admin-notice-unblock"),
+        "unlock" => msg("admin-notice-unlock"),
+        "acknowledged" => msg("admin-notice-acknowledged"),
         _ => return None,
     };
-    Some(msg(key).arg("user", who).arg("count", count).to_string())
+    Some(message.arg("user", who).arg("count", count).to_string())
 }
 
 /// The banner for an action refused.
@@ -129,12 +129,12 @@ fn problem(outcome: &Flash) -> Option<String> {
     let Flash::Refused { code } = outcome else {
         return None;
     };
-    Some(t(match code.as_str() {
-        "not_found" => "admin-problem-not-found",
-        "owner_protected" => "admin-problem-owner-protected",
-        "cannot_block_self" => "admin-problem-cannot-block-self",
-        _ => "admin-problem-other",
-    }))
+    Some(match code.as_str() {
+        "not_found" => t("admin-problem-not-found"),
+        "owner_protected" => t("admin-problem-owner-protected"),
+        "cannot_block_self" => t("admin-problem-cannot-block-self"),
+        _ => t("admin-problem-other"),
+    })
 }
 
 /// Admin pages only come back to admin pages; anything else comes back to `default`.
@@ -169,7 +169,9 @@ async fn resolve_user(state: &AppState, text: &str) -> Result<Option<User>, Stri
     }
     match state.service.find_user(text).await {
         Ok(user) => Ok(Some(user)),
-        Err(ServiceError::NotFound(_)) => Err(msg("admin-no-such-user").arg("name", text).to_string()),
+        Err(ServiceError::NotFound(_)) => {
+            Err(msg("admin-no-such-user").arg("name", text).to_string())
+        }
         Err(other) => Err(ApiError::from(other).message),
     }
 }
