@@ -83,7 +83,7 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.
 pub const SQLITE_SESSIONS_VERSION: i64 = 6;
 /// The SQLite directory schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_DIRECTORY_VERSION: i64 = 5;
+pub const SQLITE_DIRECTORY_VERSION: i64 = 6;
 
 /// Every list above with its folder, for the test that holds them to the files.
 #[cfg(test)]
