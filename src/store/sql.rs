@@ -17,6 +17,9 @@ pub const SESSION_COLUMNS: &str = "id, token_hash, user_id, username, ip_address
 
 pub const USER_COLUMNS: &str = "id, username, name, email, state, kind, is_admin, is_owner, \
      password_hash, failed_logins, locked_until, created_at, locale";
+/// How many columns [`USER_COLUMNS`] names: a query selecting more after them reads those
+/// from this index on.
+pub const USER_COLUMN_COUNT: usize = 13;
 
 pub const AUDIT_COLUMNS: &str = "id, at, kind, actor, subject_user_id, subject_username, \
      session_id, ip_address, user_agent, outcome, reason, session_count";
@@ -247,5 +250,15 @@ pub fn user_conflict(error: StoreError) -> StoreError {
             StoreError::Conflict("a user with this username or e-mail already exists".into())
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_column_count_counts_the_user_columns() {
+        assert_eq!(USER_COLUMNS.split(',').count(), USER_COLUMN_COUNT);
     }
 }

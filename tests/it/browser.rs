@@ -41,6 +41,16 @@ impl Chromium {
     /// Starts the browser, or returns `None` after a notice when Chromium or chromedriver is not
     /// installed (a failure instead under `SESSIOND_REQUIRE_SERVICES=1`).
     pub async fn start() -> Option<Chromium> {
+        Chromium::start_speaking(None).await
+    }
+
+    /// [`Chromium::start`], with the browser in the language `lang` (`ja`): its interface,
+    /// `navigator.language` and the `Accept-Language` it sends.
+    pub async fn start_in(lang: &str) -> Option<Chromium> {
+        Chromium::start_speaking(Some(lang)).await
+    }
+
+    async fn start_speaking(lang: Option<&str>) -> Option<Chromium> {
         let browser = find_program(&["chromium", "chromium-browser"]);
         let Some((browser, driver)) = browser.zip(find_program(&["chromedriver"])) else {
             missing_service("Chromium and chromedriver (Debian: chromium, chromium-driver)");
@@ -68,11 +78,21 @@ impl Chromium {
         .map(String::from)
         .to_vec();
         args.push(format!("--user-data-dir={}", profile.path().display()));
+        let mut options = json!({"binary": browser, "args": args});
+        if let Some(lang) = lang {
+            // `--lang` sets the interface and `navigator.language`; the preference sets the
+            // `Accept-Language` header, which headless Chromium does not take from `--lang`.
+            options["args"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!(format!("--lang={lang}")));
+            options["prefs"] = json!({"intl.accept_languages": lang});
+        }
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             // Dialogs stay open until a test accepts or dismisses them.
             "unhandledPromptBehavior": "ignore",
-            "goog:chromeOptions": {"binary": browser, "args": args},
+            "goog:chromeOptions": options,
         }}});
         let mut chromium = Chromium {
             http: reqwest::Client::new(),

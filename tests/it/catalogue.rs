@@ -179,7 +179,10 @@ fn without_template_syntax(template: &str) -> String {
     for block in MARKUP_BLOCKS {
         let opening = format!("{{% block {block} %}}");
         while let Some(start) = template.find(&opening) {
-            let end = template[start..].find("{% endblock %}").expect("an ended block") + start;
+            let end = template[start..]
+                .find("{% endblock %}")
+                .expect("an ended block")
+                + start;
             template.replace_range(start..end, "");
         }
     }

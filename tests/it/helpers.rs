@@ -425,35 +425,49 @@ pub async fn seed_sessions(
     ip: &str,
 ) {
     let now = server.service.now();
+    for i in 0..count {
+        let at = Timestamp(now.millis() - i as i64);
+        seed_session_at(server, user_id, username, ip, at, at).await;
+    }
+}
+
+/// Puts one session of `username` from Firefox on Ubuntu at `ip` straight into the store,
+/// signed in at `created` and last active at `last_active`, expiring an hour after that.
+pub async fn seed_session_at(
+    server: &TestServer,
+    user_id: i64,
+    username: &str,
+    ip: &str,
+    created: Timestamp,
+    last_active: Timestamp,
+) {
     let unlimited = SessionLimit {
         max_per_user: u32::MAX,
         evict_oldest: false,
     };
-    for i in 0..count {
-        let at = Timestamp(now.millis() - i as i64);
-        let session = Session {
-            id: new_public_id(),
-            token_hash: SecretToken::generate().hash(),
-            user_id,
-            username: username.into(),
-            ip_address: ip.into(),
-            user_agent: FIREFOX_UBUNTU.into(),
-            browser: "Firefox".into(),
-            os: "Ubuntu".into(),
-            device_type: DeviceType::Desktop,
-            created_at: at,
-            last_active_at: at,
-            expires_at: Timestamp(at.millis() + 3_600_000),
-            absolute_expires_at: Timestamp(at.millis() + 3_600_000),
-            remember_me: false,
-        };
-        server
-            .service
-            .sessions
-            .create(&session, unlimited, now)
-            .await
-            .unwrap();
-    }
+    let session = Session {
+        id: new_public_id(),
+        token_hash: SecretToken::generate().hash(),
+        user_id,
+        username: username.into(),
+        ip_address: ip.into(),
+        user_agent: FIREFOX_UBUNTU.into(),
+        browser: "Firefox".into(),
+        os: "Ubuntu".into(),
+        device_type: DeviceType::Desktop,
+        created_at: created,
+        last_active_at: last_active,
+        expires_at: Timestamp(last_active.millis() + 3_600_000),
+        absolute_expires_at: Timestamp(last_active.millis() + 3_600_000),
+        remember_me: false,
+    };
+    let now = server.service.now();
+    server
+        .service
+        .sessions
+        .create(&session, unlimited, now)
+        .await
+        .unwrap();
 }
 
 /// Signs in a new administrator `root` in a browser of its own.

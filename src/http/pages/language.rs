@@ -17,9 +17,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::Deserialize;
 
-/// Where the picker posts.
-pub const PATH: &str = "/language";
-
 #[derive(Deserialize)]
 pub(super) struct LanguageForm {
     #[serde(default)]

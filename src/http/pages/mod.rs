@@ -39,7 +39,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
     let with_session = Router::new()
         .route("/login", get(login_page))
         .route("/logout", post(logout))
-        .route(language::PATH, post(language::choose))
+        .route("/language", post(language::choose))
         .merge(user_sessions::routes())
         .merge(admin::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
