@@ -14,6 +14,7 @@ mod groups;
 mod headers;
 mod helpers;
 mod http_basics;
+mod languages;
 mod limits;
 mod migrations;
 mod openapi;
