@@ -15,7 +15,7 @@ pub fn accept_language(header: &str) -> Option<Lang> {
         .filter(|&(_, weight)| weight > 0)
         .collect();
     // Stable: among equal weights the header's order stands.
-    wanted.sort_by(|a, b| b.1.cmp(&a.1));
+    wanted.sort_by_key(|&(_, weight)| std::cmp::Reverse(weight));
     wanted.into_iter().find_map(|(tag, _)| {
         Lang::parse(tag).or_else(|| Lang::parse(tag.split('-').next().unwrap_or(tag)))
     })

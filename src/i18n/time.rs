@@ -55,12 +55,16 @@ fn in_units(lang: Lang, value: i64, unit: Unit, numeric: Numeric) -> Option<Stri
 /// `None` from thirty days back, where the date says more.
 pub fn ago(lang: Lang, at: Timestamp, now: Timestamp) -> Option<String> {
     let seconds = (now.millis() - at.millis()).max(0) / 1000;
-    let (value, unit) = match seconds {
-        ..MINUTE => (0, Unit::Second),
-        ..HOUR => (seconds / MINUTE, Unit::Minute),
-        ..DAY => (seconds / HOUR, Unit::Hour),
-        ..RELATIVE_LIMIT => (seconds / DAY, Unit::Day),
-        _ => return None,
+    let (value, unit) = if seconds < MINUTE {
+        (0, Unit::Second)
+    } else if seconds < HOUR {
+        (seconds / MINUTE, Unit::Minute)
+    } else if seconds < DAY {
+        (seconds / HOUR, Unit::Hour)
+    } else if seconds < RELATIVE_LIMIT {
+        (seconds / DAY, Unit::Day)
+    } else {
+        return None;
     };
     in_units(lang, -value, unit, Numeric::Auto)
 }
