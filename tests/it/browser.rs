@@ -44,13 +44,14 @@ impl Chromium {
         Chromium::start_speaking(None).await
     }
 
-    /// [`Chromium::start`], with the browser in the language `lang` (`ja`): its interface,
-    /// `navigator.language` and the `Accept-Language` it sends.
-    pub async fn start_in(lang: &str) -> Option<Chromium> {
-        Chromium::start_speaking(Some(lang)).await
+    /// [`Chromium::start`], with the browser in the language `lang` (`ja`) — its interface,
+    /// `navigator.language` and the `Accept-Language` it sends — and in the time zone
+    /// `time_zone` (`Asia/Tokyo`).
+    pub async fn start_in(lang: &str, time_zone: &str) -> Option<Chromium> {
+        Chromium::start_speaking(Some((lang, time_zone))).await
     }
 
-    async fn start_speaking(lang: Option<&str>) -> Option<Chromium> {
+    async fn start_speaking(locale: Option<(&str, &str)>) -> Option<Chromium> {
         let browser = find_program(&["chromium", "chromium-browser"]);
         let Some((browser, driver)) = browser.zip(find_program(&["chromedriver"])) else {
             missing_service("Chromium and chromedriver (Debian: chromium, chromium-driver)");
@@ -58,7 +59,12 @@ impl Chromium {
         };
         let quiet = quiet_machine().await;
         let port = free_port();
-        let driver = Command::new(driver)
+        let mut driver = Command::new(driver);
+        if let Some((_, time_zone)) = locale {
+            // The browser inherits the driver's environment.
+            driver.env("TZ", time_zone);
+        }
+        let driver = driver
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -79,7 +85,7 @@ impl Chromium {
         .to_vec();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let mut options = json!({"binary": browser, "args": args});
-        if let Some(lang) = lang {
+        if let Some((lang, _)) = locale {
             // `--lang` sets the interface and `navigator.language`; the preference sets the
             // `Accept-Language` header, which headless Chromium does not take from `--lang`.
             options["args"]

@@ -14,6 +14,8 @@ const MINUTE: i64 = 60_000;
 /// What a language's pages must say, for the walk through them.
 struct Expected {
     lang: &'static str,
+    /// Where the browser is, so that the script's local times differ from the server's UTC.
+    time_zone: &'static str,
     sign_in: &'static str,
     active_sessions: &'static str,
     revoke: &'static str,
@@ -29,6 +31,7 @@ struct Expected {
 
 const JAPANESE: Expected = Expected {
     lang: "ja",
+    time_zone: "Asia/Tokyo",
     sign_in: "ログイン",
     active_sessions: "アクティブなセッション",
     revoke: "取り消す",
@@ -42,6 +45,7 @@ const JAPANESE: Expected = Expected {
 
 const KOREAN: Expected = Expected {
     lang: "ko",
+    time_zone: "Asia/Seoul",
     sign_in: "로그인",
     active_sessions: "활성 세션",
     revoke: "세션 취소",
@@ -98,7 +102,7 @@ async fn screenshots(chromium: &Chromium, name: &str, lang: &str) {
 /// Signs `root` in through the sign-in page in `expected`'s language and walks Active
 /// sessions and the admin console's Sessions page, checking words and times.
 async fn walk(expected: &Expected) {
-    let Some(chromium) = Chromium::start_in(expected.lang).await else {
+    let Some(chromium) = Chromium::start_in(expected.lang, expected.time_zone).await else {
         return;
     };
     let server = spawn().await;
@@ -139,7 +143,14 @@ async fn walk(expected: &Expected) {
     let details = chromium.text(&other).await;
     assert!(details.contains(expected.device), "{details}");
     assert!(details.contains(expected.five_minutes_ago), "{details}");
-    assert!(details.contains(expected.date_mark), "{details}");
+    // The script shows when it signed in in the browser's time zone, written the language's way.
+    let signed_in = chromium.find_in(&other, "time[data-local=absolute]").await;
+    let signed_in = chromium.text(&signed_in).await;
+    assert!(signed_in.contains(expected.date_mark), "{signed_in}");
+    assert!(
+        !signed_in.contains("UTC"),
+        "local, not the server's UTC: {signed_in}"
+    );
     let button = chromium.find_in(&other, "button").await;
     assert_eq!(chromium.text(&button).await, expected.revoke);
     screenshots(&chromium, "user-sessions", expected.lang).await;
