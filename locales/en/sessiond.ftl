@@ -65,7 +65,10 @@ error-blocked = this account is blocked
 error-throttled = too many failed sign-ins; try again { $wait }
 error-owner-protected = the owner account cannot be blocked
 error-cannot-block-self = you cannot block yourself
-error-session-limit = you already have { $count } active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again
+error-session-limit = { $count ->
+    [one] you already have 1 active session, the most allowed; sign out on another device or revoke your session there, then try again
+   *[other] you already have { $count } active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again
+}
 error-current-session = this is the session you are using; to end it, log out instead
 error-administrators-only = administrators only
 error-cross-origin = cross-origin request refused; send it from the sessiond origin
@@ -227,7 +230,10 @@ admin-alarms-show-open = Show open alarms
 admin-alarms-show-all = Show acknowledged too
 admin-alarms-none = No alarms yet.
 admin-alarms-none-open = No open alarms. All quiet.
-admin-alarms-spread = sessions from { $count } addresses
+admin-alarms-spread = { $count ->
+    [one] sessions from 1 address
+   *[other] sessions from { $count } addresses
+}
 admin-alarms-no-sessions-left = { $user } has no active sessions left.
 admin-alarms-first-seen = First seen
 admin-alarms-last-seen = last seen
