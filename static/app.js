@@ -9,7 +9,8 @@ document.addEventListener("submit", function (event) {
 });
 
 // Times in the page's language (<html lang>) and the reader's own time zone; the server
-// renders them in UTC as a fallback. Relative times ("2 minutes ago", "2 分前") are kept
+// renders them in UTC as a fallback. data-local="absolute" shows the date and time, any
+// other value the relative time. Relative times ("2 minutes ago", "2 分前") are kept
 // current, with the units and the thirty-day limit the server uses (src/i18n/time.rs).
 (function () {
   var lang = document.documentElement.lang || undefined;
@@ -35,7 +36,7 @@ document.addEventListener("submit", function (event) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       el.title = exact.format(when);
-      el.textContent = el.getAttribute("data-local") === "relative" ? ago(when, now) : exact.format(when);
+      el.textContent = el.getAttribute("data-local") === "absolute" ? exact.format(when) : ago(when, now);
     });
   }
 
