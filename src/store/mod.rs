@@ -377,6 +377,29 @@ pub async fn open(settings: &crate::config::StorageSettings) -> Result<Stores, S
     })
 }
 
+/// Refuses storage settings that name a SQLite file not there yet, naming the path looked
+/// for: only `serve` creates a store, so that a command run in the wrong directory, or with
+/// the wrong configuration, does not leave an empty one behind.
+pub fn require_existing(settings: &crate::config::StorageSettings) -> Result<(), String> {
+    for (setting, url) in [
+        ("storage.sessions", &settings.sessions),
+        ("storage.directory", &settings.directory),
+    ] {
+        if let Ok(Backend::Sqlite(path)) = Backend::parse(url, setting) {
+            let path = std::path::Path::new(path);
+            if !path.exists() {
+                let looked_for = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+                return Err(format!(
+                    "no store at {} ({setting}); `sessiond serve` creates it, or point {setting} \
+                     or --config at the existing one",
+                    looked_for.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Takes our own `name=VALUE` parameter out of a storage URL; the rest is for the driver.
 /// VALUE must be non-empty and made of bytes `allowed` accepts (`allowed_text` says which).
 fn take_param(
