@@ -144,11 +144,20 @@ async fn the_console_marks_the_administrators_own_session_and_account() {
     server.signed_in(CHROME_ANDROID, "alice").await;
     let (_, html) = page(&admin, "/admin/sessions?user=root").await;
     assert_eq!(html.matches(">This is you<").count(), 1, "{html}");
-    assert!(html.contains("This is your own current session: you are signed out."));
-    assert!(
-        html.contains("Firefox on Ubuntu, 127.0.0.1, last active"),
-        "{html}"
-    );
+    assert!(html.contains("Your current session: use Log out to end it."));
+    assert!(!html.contains("/terminate\""), "no Terminate on the own session");
+    // Refused as the API refuses it, should the form be posted anyway.
+    let (_, whoami) = admin.get_json("/api/session").await;
+    let own = whoami["session"]["id"].as_str().unwrap();
+    let back = submit(
+        &admin,
+        &format!("/admin/sessions/{own}/terminate"),
+        &csrf_field(&html),
+    )
+    .await;
+    let (_, refused) = page(&admin, &back).await;
+    assert!(refused.contains("That is your own current session: use Log out to end it."));
+    assert_eq!(admin.session_status().await, StatusCode::OK);
     let (_, html) = page(&admin, "/admin/sessions?user=alice").await;
     assert!(!html.contains("This is you"));
     let (_, html) = page(&admin, "/admin/users").await;

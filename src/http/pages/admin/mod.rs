@@ -136,6 +136,7 @@ fn problem(outcome: &Flash) -> Option<String> {
             "not_found" => "That no longer exists; it may have ended or been handled already.",
             "owner_protected" => "The owner account cannot be blocked.",
             "cannot_block_self" => "You cannot block yourself.",
+            "current_session" => "That is your own current session: use Log out to end it.",
             _ => "That action could not be done.",
         }
         .to_owned(),
@@ -278,6 +279,10 @@ mod tests {
             code: "not_found".into(),
         };
         assert_eq!(notice(&refused), None);
+        let own = Flash::Refused {
+            code: "current_session".into(),
+        };
+        assert!(problem(&own).unwrap().contains("use Log out"));
         assert!(
             problem(&refused)
                 .unwrap()

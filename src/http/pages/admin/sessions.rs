@@ -28,7 +28,7 @@ struct SessionRow {
     device: String,
     user_agent: String,
     remember_me: bool,
-    /// The administrator's own current session: marked, and its Terminate warns.
+    /// The administrator's own current session: marked, with Log out instead of Terminate.
     is_yours: bool,
     created: TimeView,
     last_active: TimeView,
@@ -130,8 +130,11 @@ pub(super) async fn terminate(
     if let Err(refused) = check_form(&state, &headers, Some(&auth), &form.csrf_token).await {
         return refused;
     }
-    // The console's Terminate ends any row, the administrator's own session included.
-    let result = state.service.terminate_session(&id, &actor, None).await;
+    // The administrator's own current session is refused, as by the API: Log out ends it.
+    let result = state
+        .service
+        .terminate_session(&id, &actor, Some(&auth.session.id))
+        .await;
     let return_to = admin_return_to(form.return_to.as_deref(), "/admin/sessions");
     let outcome = result
         .map(|s| Flash::done("terminated", &s.username, 1))
