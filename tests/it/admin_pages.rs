@@ -145,7 +145,10 @@ async fn the_console_marks_the_administrators_own_session_and_account() {
     let (_, html) = page(&admin, "/admin/sessions?user=root").await;
     assert_eq!(html.matches(">This is you<").count(), 1, "{html}");
     assert!(html.contains("Your current session: use Log out to end it."));
-    assert!(!html.contains("/terminate\""), "no Terminate on the own session");
+    assert!(
+        !html.contains("/terminate\""),
+        "no Terminate on the own session"
+    );
     // Refused as the API refuses it, should the form be posted anyway.
     let (_, whoami) = admin.get_json("/api/session").await;
     let own = whoami["session"]["id"].as_str().unwrap();

@@ -491,7 +491,11 @@ fn a_taken_port_fails_before_the_owner_is_created() {
 fn commands_other_than_serve_refuse_to_create_a_store() {
     let dir = TempDir::new().unwrap();
     let looked_for = dir.path().join("sessiond.db");
-    for args in [&["users", "list"][..], &["sessions", "list"], &["audit", "list"]] {
+    for args in [
+        &["users", "list"][..],
+        &["sessions", "list"],
+        &["audit", "list"],
+    ] {
         let output = run(dir.path(), args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = text(&output.stderr);
