@@ -54,9 +54,13 @@ pub struct SessionView {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub last_active_at: Timestamp,
-    /// The earlier of idle and absolute expiry.
+    /// The absolute expiry: the session cannot outlive this, whatever its activity.
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
+    /// When the session ends unless it is used before: the idle deadline as of its last
+    /// recorded activity, never after `expires_at`.
+    #[schema(value_type = String, format = DateTime)]
+    pub idle_expires_at: Timestamp,
     pub remember_me: bool,
     /// In the self-service list only: whether this is the caller's own session.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -76,7 +80,8 @@ impl SessionView {
             device_type: session.device_type,
             created_at: session.created_at,
             last_active_at: session.last_active_at,
-            expires_at: session.expires_at,
+            expires_at: session.absolute_expires_at,
+            idle_expires_at: session.expires_at,
             remember_me: session.remember_me,
             current,
         }

@@ -595,3 +595,48 @@ async fn nobody_blocks_the_owner_and_no_administrator_blocks_themselves() {
     assert_eq!(state(myself), "active");
     assert_eq!(root.session_status().await, StatusCode::OK);
 }
+
+/// `expires_at` is the absolute expiry; `idle_expires_at` the idle deadline before it. The
+/// Sessions page shows the first with the second under it.
+#[tokio::test]
+async fn expires_at_is_the_absolute_expiry_and_idle_expires_at_the_idle_deadline() {
+    use sessiond::domain::time::Timestamp;
+    let server = spawn_with(|s| {
+        s.sessions.idle_timeout = duration("30m");
+        s.sessions.absolute_lifetime = duration("24h");
+    })
+    .await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    let login = server.browser(FIREFOX_UBUNTU).login("alice").await;
+    let id = login["session"]["id"].as_str().unwrap().to_owned();
+    let stored = |column: &str| {
+        let millis: i64 =
+            server.query_one(&format!("SELECT {column} FROM sessions WHERE id = '{id}'"));
+        Timestamp(millis).to_rfc3339()
+    };
+    let (absolute, idle) = (stored("absolute_expires_at"), stored("expires_at"));
+    assert!(idle < absolute);
+    assert_eq!(login["session"]["expires_at"], absolute.as_str());
+    assert_eq!(login["session"]["idle_expires_at"], idle.as_str());
+    let (_, page) = admin
+        .get_json(&format!("/api/admin/sessions?userId={alice}"))
+        .await;
+    let listed = &page["sessions"][0];
+    assert_eq!(listed["expires_at"], absolute.as_str());
+    assert_eq!(listed["idle_expires_at"], idle.as_str());
+
+    let html = admin
+        .get("/admin/sessions?user=alice")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let cell = &html[html.find("data-label=\"Expires\"").unwrap()..];
+    let cell = &cell[..cell.find("</td>").unwrap()];
+    let first = cell.find(&format!("datetime=\"{absolute}\"")).expect(cell);
+    let second = cell
+        .find(&format!("idle: <time datetime=\"{idle}\""))
+        .expect(cell);
+    assert!(first < second, "{cell}");
+}

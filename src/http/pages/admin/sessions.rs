@@ -32,7 +32,10 @@ struct SessionRow {
     is_yours: bool,
     created: TimeView,
     last_active: TimeView,
+    /// The absolute expiry.
     expires: TimeView,
+    /// The idle deadline, shown under the absolute expiry while it comes first.
+    idle_expires: Option<TimeView>,
 }
 
 #[derive(Template)]
@@ -97,7 +100,9 @@ pub(super) async fn page(
         is_yours: s.id == auth.session.id,
         created: TimeView::new(s.created_at, now),
         last_active: TimeView::new(s.last_active_at, now),
-        expires: TimeView::new(s.expires_at, now),
+        expires: TimeView::new(s.absolute_expires_at, now),
+        idle_expires: (s.expires_at < s.absolute_expires_at)
+            .then(|| TimeView::new(s.expires_at, now)),
     })
     .await;
     show(
