@@ -9,8 +9,8 @@ pub use admin::{
     RevocationReportView, SessionPage, UserPage,
 };
 pub use query::{
-    BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_alarm_state, parse_audit_kind,
-    parse_dry_run, parse_user_id,
+    BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_address_filter, parse_alarm_state,
+    parse_audit_kind, parse_dry_run, parse_user_id,
 };
 
 use crate::domain::audit::{AuditKind, Outcome};
@@ -43,7 +43,11 @@ pub struct SessionView {
     pub id: String,
     pub user_id: i64,
     pub username: String,
+    /// The address the session was created from; it never changes.
     pub ip_address: String,
+    /// The address the session was last used from: `ip_address` until it is used from
+    /// another.
+    pub last_ip_address: String,
     /// The raw User-Agent header.
     pub user_agent: String,
     pub browser: String,
@@ -74,6 +78,7 @@ impl SessionView {
             user_id: session.user_id,
             username: session.username.clone(),
             ip_address: session.ip_address.clone(),
+            last_ip_address: session.last_ip_address.clone(),
             user_agent: session.user_agent.clone(),
             browser: session.browser.clone(),
             os: session.os.clone(),

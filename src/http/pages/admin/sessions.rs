@@ -1,9 +1,8 @@
 //! The admin console's Sessions page: every active session, filtered by user or address,
 //! with **Terminate** on each.
 
-use super::{
-    ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, banner, resolve_user, show,
-};
+use super::{ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, banner, show};
+use crate::domain::address_filter::AddressFilter;
 use crate::domain::user_agent::device_name;
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -21,10 +20,16 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
+/// Most usernames the user filter suggests.
+const SUGGESTED_USERS: usize = 100;
+
 struct SessionRow {
     id: String,
     username: String,
+    /// The address it was created from.
     ip_address: String,
+    /// The address it was last used from, when another.
+    last_ip_address: Option<String>,
     device: String,
     user_agent: String,
     remember_me: bool,
@@ -47,6 +52,8 @@ struct SessionsPage {
     problem: Option<String>,
     filter_user: String,
     filter_ip: String,
+    /// Usernames the user filter offers as the administrator types.
+    suggestions: Vec<String>,
     return_to: String,
     rows: Vec<SessionRow>,
     pager: Pager,
@@ -77,12 +84,38 @@ pub(super) async fn page(
         query_value(query.user.trim()),
         query_value(query.ip.trim())
     );
+    let user_text = query.user.trim();
+    // The users the filter names, which are also the suggestions; with no filter, everybody.
+    let users = match user_text {
+        "" => state.service.list_users().await,
+        text => state.service.users_matching(text).await,
+    };
+    let suggestions = users.as_ref().map_or_else(
+        |_| Vec::new(),
+        |users| {
+            let mut names: Vec<String> = users.iter().map(|u| u.username.to_string()).collect();
+            names.sort();
+            names.truncate(SUGGESTED_USERS);
+            names
+        },
+    );
     let fetch = async |offset| {
-        let user = resolve_user(&state, &query.user).await?;
-        let filter = SessionFilter {
-            user_id: user.map(|u| u.id),
-            ip_address: Some(query.ip.trim().to_owned()).filter(|ip| !ip.is_empty()),
+        let address = match query.ip.trim() {
+            "" => None,
+            text => Some(
+                AddressFilter::parse(text)
+                    .map_err(|e| format!("The IP address filter must be {e}."))?,
+            ),
         };
+        let users = match (user_text, users) {
+            ("", _) => None,
+            (_, Err(error)) => return Err(banner(error)),
+            (text, Ok(users)) if users.is_empty() => {
+                return Err(format!("No user matches {text:?}."));
+            }
+            (_, Ok(users)) => Some(users.iter().map(|u| u.id).collect()),
+        };
+        let filter = SessionFilter { users, address };
         state
             .service
             .list_sessions(&filter, DEFAULT_PAGE, offset)
@@ -94,6 +127,7 @@ pub(super) async fn page(
         id: s.id.clone(),
         username: s.username.clone(),
         ip_address: s.ip_address.clone(),
+        last_ip_address: (s.last_ip_address != s.ip_address).then(|| s.last_ip_address.clone()),
         device: device_name(&s.browser, &s.os),
         user_agent: s.user_agent.clone(),
         remember_me: s.remember_me,
@@ -120,6 +154,7 @@ pub(super) async fn page(
             rows: listing.rows,
             filter_user: query.user,
             filter_ip: query.ip,
+            suggestions,
         },
     )
     .await
