@@ -3,6 +3,7 @@
 
 mod admin;
 pub(in crate::http) mod assets;
+mod session_details;
 pub(super) mod times;
 pub(super) mod user_sessions;
 

@@ -3,12 +3,11 @@
 
 use super::{ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, banner, show};
 use crate::domain::address_filter::AddressFilter;
-use crate::domain::user_agent::device_name;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::query_value;
 use crate::http::flash::{self, Flash};
-use crate::http::pages::times::TimeView;
+use crate::http::pages::session_details::SessionDetails;
 use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
 use crate::store::SessionFilter;
@@ -26,21 +25,10 @@ const SUGGESTED_USERS: usize = 100;
 struct SessionRow {
     id: String,
     username: String,
-    /// The address it was created from.
-    ip_address: String,
-    /// The address it was last used from, when another.
-    last_ip_address: Option<String>,
-    device: String,
-    user_agent: String,
     remember_me: bool,
     /// The administrator's own current session: marked, with Log out instead of Terminate.
     is_yours: bool,
-    created: TimeView,
-    last_active: TimeView,
-    /// The absolute expiry.
-    expires: TimeView,
-    /// The idle deadline, shown under the absolute expiry while it comes first.
-    idle_expires: Option<TimeView>,
+    details: SessionDetails,
 }
 
 #[derive(Template)]
@@ -126,17 +114,9 @@ pub(super) async fn page(
     let listing = Listing::load(&query.page, outcome, &base, fetch, |s| SessionRow {
         id: s.id.clone(),
         username: s.username.clone(),
-        ip_address: s.ip_address.clone(),
-        last_ip_address: (s.last_ip_address != s.ip_address).then(|| s.last_ip_address.clone()),
-        device: device_name(&s.browser, &s.os),
-        user_agent: s.user_agent.clone(),
         remember_me: s.remember_me,
         is_yours: s.id == auth.session.id,
-        created: TimeView::new(s.created_at, now),
-        last_active: TimeView::new(s.last_active_at, now),
-        expires: TimeView::new(s.absolute_expires_at, now),
-        idle_expires: (s.expires_at < s.absolute_expires_at)
-            .then(|| TimeView::new(s.expires_at, now)),
+        details: SessionDetails::new(s, now),
     })
     .await;
     show(
