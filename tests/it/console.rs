@@ -278,3 +278,39 @@ async fn in_chromium_the_pages_fit_a_phone_with_badges_whole() {
         chromium.screenshot(&screenshots.join(shot)).await;
     }
 }
+
+/// *Active sessions* shows where a session was signed in from, and where it was last used
+/// from when that is elsewhere.
+#[tokio::test]
+async fn active_sessions_show_the_first_address_and_the_last() {
+    let server =
+        spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    server.create_user("alice", false).await;
+    let laptop = server.browser(FIREFOX_UBUNTU);
+    laptop.login_from("alice", "10.1.2.3").await;
+    let moved = |path: &str| {
+        laptop
+            .client
+            .get(laptop.url(path))
+            .header("x-forwarded-for", "192.0.2.77")
+    };
+    assert_eq!(
+        moved("/api/session").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let html = moved("/-/user/sessions")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("10.1.2.3, last used from 192.0.2.77"),
+        "{html}"
+    );
+    assert!(
+        html.contains("10.1.2.3; last used from 192.0.2.77"),
+        "in the details"
+    );
+}
