@@ -258,6 +258,11 @@ async fn in_chromium_the_pages_fit_a_phone_with_badges_whole() {
         .browser(SAFARI_IPAD)
         .login_from("alice", "198.51.100.23")
         .await;
+    // The administrator's phone, so that their own page has another session to show.
+    server
+        .browser(CHROME_ANDROID)
+        .login_from("root", "203.0.113.40")
+        .await;
 
     chromium.set_window_size(390, 844).await;
     chromium.goto(&server.url("/admin/sessions")).await;
