@@ -31,6 +31,16 @@ device-kind-smartphone = Phone
 device-kind-tablet = Tablet
 device-kind-bot = Bot
 device-kind-other = Other device
+session-spoken = { $device } from { $address }, signed in { $signed-in }, last active { $last-active }
+session-details = Details
+session-details-of = of { $session }
+session-details-signed-in = Signed in
+session-details-last-active = Last active
+session-details-expires = Expires
+session-details-idle-expires = Ends unless used by
+session-details-ip-address = IP address
+session-details-last-used-from = ; last used from { $address }
+session-details-user-agent = User-Agent
 
 ## Sign-in page
 
@@ -89,10 +99,11 @@ sessions-sign-in-again = Sign in again
 sessions-list-label = Your sessions
 sessions-current = This is your current session
 sessions-ip-address = IP address
+sessions-last-used-from = , last used from { $address }
 sessions-signed-in = Signed in on
 sessions-last-accessed = Last accessed
 sessions-revoke = Revoke
-sessions-revoke-label = Revoke the session of { $device }, { $address }
+sessions-revoke-label = Revoke the session on { $session }
 sessions-revoke-confirm = Revoke the session of { $device } ({ $address })? That device will be signed out.
 sessions-no-others = No other devices are signed in to your account.
 sessions-refused-current = You cannot revoke the session you are using now. To end it, log out.
@@ -116,7 +127,7 @@ admin-filter-user = User
 admin-filter-user-placeholder = username, id or e-mail
 admin-actions = Actions
 admin-this-is-you = This is you
-admin-no-such-user = No user “{ $name }”.
+admin-no-such-user = No user matches “{ $name }”.
 admin-notice-terminated = { $count ->
     [one] Terminated 1 session of { $user }.
    *[other] Terminated { $count } sessions of { $user }.
@@ -135,14 +146,17 @@ admin-notice-acknowledged = Acknowledged the alarm about { $user }.
 admin-problem-not-found = That no longer exists; it may have ended or been handled already.
 admin-problem-owner-protected = The owner account cannot be blocked.
 admin-problem-cannot-block-self = You cannot block yourself.
+admin-problem-current-session = That is your own current session: use Log out to end it.
 admin-problem-other = That action could not be done.
 
 ## Admin: Sessions
 
 admin-sessions-title = Sessions
 admin-sessions-intro = Every active session of every user, most recently active first.
+admin-sessions-filter-user-placeholder = start of a username, id or e-mail
 admin-sessions-filter-ip = IP address
-admin-sessions-filter-ip-placeholder = e.g. 203.0.113.7
+admin-sessions-filter-ip-placeholder = 203.0.113.7, 10.1. or 10.0.0.0/8
+admin-sessions-bad-ip-filter = The IP address filter must be an address (203.0.113.7), the start of one (10.1.) or a network (10.0.0.0/8, 2001:db8::/32), not “{ $text }”.
 admin-sessions-caption = Active sessions
 admin-sessions-user = User
 admin-sessions-ip-address = IP Address
@@ -150,11 +164,13 @@ admin-sessions-user-agent = User Agent
 admin-sessions-created = Created
 admin-sessions-last-active = Last Active
 admin-sessions-expires = Expires
+admin-sessions-last-address = last:
+admin-sessions-idle = idle:
+admin-sessions-yours = Your current session: use Log out to end it.
 admin-sessions-remember-me = remember me
 admin-sessions-terminate = Terminate
-admin-sessions-terminate-label = Terminate session of { $user } from { $address }
+admin-sessions-terminate-label = Terminate the session of { $user } on { $session }
 admin-sessions-terminate-confirm = Terminate this session of { $user } ({ $device }, { $address }, last active { $last-active })? That device is signed out at once, and every 'Remember me' login of { $user } ends too.
-admin-sessions-terminate-yours = This is your own current session: you are signed out.
 admin-sessions-none = No active sessions.
 admin-sessions-none-filtered = No active sessions match this filter.
 

@@ -29,6 +29,16 @@ device-kind-smartphone = スマートフォン
 device-kind-tablet = タブレット
 device-kind-bot = ボット
 device-kind-other = その他のデバイス
+session-spoken = { $device }、{ $address } から、ログイン { $signed-in }、最終アクティブ { $last-active }
+session-details = 詳細
+session-details-of = ({ $session })
+session-details-signed-in = ログイン日時
+session-details-last-active = 最終アクティブ
+session-details-expires = 有効期限
+session-details-idle-expires = この日時までに使われなければ終了
+session-details-ip-address = IPアドレス
+session-details-last-used-from = (最終使用: { $address })
+session-details-user-agent = ユーザーエージェント
 
 ## ログインページ
 
@@ -83,10 +93,11 @@ sessions-sign-in-again = もう一度ログイン
 sessions-list-label = あなたのセッション
 sessions-current = 現在のセッション
 sessions-ip-address = IPアドレス
+sessions-last-used-from = (最終使用: { $address })
 sessions-signed-in = ログイン日時
 sessions-last-accessed = 最終アクセス
 sessions-revoke = 取り消す
-sessions-revoke-label = { $device }({ $address })のセッションを取り消す
+sessions-revoke-label = { $session } のセッションを取り消す
 sessions-revoke-confirm = { $device }({ $address })のセッションを取り消しますか？そのデバイスはログアウトされます。
 sessions-no-others = あなたのアカウントにログインしている他のデバイスはありません。
 sessions-refused-current = 現在使用中のセッションは取り消せません。終了するにはログアウトしてください。
@@ -110,7 +121,7 @@ admin-filter-user = ユーザー
 admin-filter-user-placeholder = ユーザー名、ID、またはメールアドレス
 admin-actions = 操作
 admin-this-is-you = あなた
-admin-no-such-user = ユーザー「{ $name }」は見つかりません。
+admin-no-such-user = 「{ $name }」に一致するユーザーはいません。
 admin-notice-terminated = { $user } のセッションを { $count } 件終了しました。
 admin-notice-logout-all = { $user } をすべてのデバイスからログアウトさせ、セッションを { $count } 件終了しました。
 admin-notice-block = { $user } をブロックし、セッションを { $count } 件終了しました。
@@ -120,14 +131,17 @@ admin-notice-acknowledged = { $user } に関するアラームを確認済みに
 admin-problem-not-found = 対象はもう存在しません。すでに終了したか、処理済みの可能性があります。
 admin-problem-owner-protected = オーナーのアカウントはブロックできません。
 admin-problem-cannot-block-self = 自分自身はブロックできません。
+admin-problem-current-session = それはあなた自身の現在のセッションです。終了するにはログアウトしてください。
 admin-problem-other = その操作は実行できませんでした。
 
 ## 管理: セッション
 
 admin-sessions-title = セッション
 admin-sessions-intro = すべてのユーザーのアクティブなセッション(最近アクティブな順)。
+admin-sessions-filter-user-placeholder = ユーザー名の先頭、ID、またはメールアドレス
 admin-sessions-filter-ip = IPアドレス
-admin-sessions-filter-ip-placeholder = 例: 203.0.113.7
+admin-sessions-filter-ip-placeholder = 203.0.113.7、10.1.、10.0.0.0/8 など
+admin-sessions-bad-ip-filter = IPアドレスの条件には、アドレス(203.0.113.7)、その先頭部分(10.1.)、またはネットワーク(10.0.0.0/8、2001:db8::/32)を指定してください。「{ $text }」は使えません。
 admin-sessions-caption = アクティブなセッション
 admin-sessions-user = ユーザー
 admin-sessions-ip-address = IPアドレス
@@ -135,11 +149,13 @@ admin-sessions-user-agent = ユーザーエージェント
 admin-sessions-created = 作成日時
 admin-sessions-last-active = 最終アクティブ
 admin-sessions-expires = 有効期限
+admin-sessions-last-address = 最終:
+admin-sessions-idle = 無操作時:
+admin-sessions-yours = 現在のセッションです。終了するにはログアウトしてください。
 admin-sessions-remember-me = ログイン保持
 admin-sessions-terminate = 終了
-admin-sessions-terminate-label = { $address } からの { $user } のセッションを終了
+admin-sessions-terminate-label = { $user } のセッション({ $session })を終了
 admin-sessions-terminate-confirm = { $user } のこのセッション({ $device }、{ $address }、最終アクティブ { $last-active })を終了しますか？そのデバイスはすぐにログアウトされ、{ $user } の「ログイン状態を保持する」もすべて解除されます。
-admin-sessions-terminate-yours = これはあなた自身の現在のセッションです。あなたはログアウトされます。
 admin-sessions-none = アクティブなセッションはありません。
 admin-sessions-none-filtered = この条件に一致するアクティブなセッションはありません。
 

@@ -29,6 +29,16 @@ device-kind-smartphone = 휴대폰
 device-kind-tablet = 태블릿
 device-kind-bot = 봇
 device-kind-other = 기타 기기
+session-spoken = { $device }, { $address }에서 접속, 로그인 { $signed-in }, 마지막 활동 { $last-active }
+session-details = 세부 정보
+session-details-of = ({ $session })
+session-details-signed-in = 로그인 시각
+session-details-last-active = 마지막 활동
+session-details-expires = 만료
+session-details-idle-expires = 이 시각까지 사용하지 않으면 종료
+session-details-ip-address = IP 주소
+session-details-last-used-from = (마지막 사용: { $address })
+session-details-user-agent = 사용자 에이전트
 
 ## 로그인 페이지
 
@@ -83,10 +93,11 @@ sessions-sign-in-again = 다시 로그인
 sessions-list-label = 내 세션
 sessions-current = 현재 세션
 sessions-ip-address = IP 주소
+sessions-last-used-from = (마지막 사용: { $address })
 sessions-signed-in = 로그인 시각
 sessions-last-accessed = 마지막 접속
 sessions-revoke = 세션 취소
-sessions-revoke-label = { $device }({ $address }) 세션 취소
+sessions-revoke-label = { $session } 세션 취소
 sessions-revoke-confirm = { $device }({ $address }) 세션을 취소할까요? 그 기기는 로그아웃됩니다.
 sessions-no-others = 내 계정에 로그인된 다른 기기가 없습니다.
 sessions-refused-current = 지금 사용 중인 세션은 취소할 수 없습니다. 끝내려면 로그아웃하세요.
@@ -109,7 +120,7 @@ admin-filter-user = 사용자
 admin-filter-user-placeholder = 사용자 이름, ID 또는 이메일
 admin-actions = 작업
 admin-this-is-you = 본인
-admin-no-such-user = 사용자 “{ $name }”이(가) 없습니다.
+admin-no-such-user = “{ $name }”과(와) 일치하는 사용자가 없습니다.
 admin-notice-terminated = { $user }의 세션 { $count }개를 종료했습니다.
 admin-notice-logout-all = { $user }을(를) 모든 기기에서 로그아웃시켰습니다. 세션 { $count }개를 종료했습니다.
 admin-notice-block = { $user }을(를) 차단했습니다. 세션 { $count }개를 종료했습니다.
@@ -119,14 +130,17 @@ admin-notice-acknowledged = { $user } 관련 알람을 확인했습니다.
 admin-problem-not-found = 대상이 더 이상 없습니다. 이미 끝났거나 처리되었을 수 있습니다.
 admin-problem-owner-protected = 소유자 계정은 차단할 수 없습니다.
 admin-problem-cannot-block-self = 자기 자신은 차단할 수 없습니다.
+admin-problem-current-session = 지금 사용 중인 내 세션입니다. 끝내려면 로그아웃하세요.
 admin-problem-other = 그 작업을 할 수 없었습니다.
 
 ## 관리: 세션
 
 admin-sessions-title = 세션
 admin-sessions-intro = 모든 사용자의 활성 세션입니다. 최근 활동 순으로 표시됩니다.
+admin-sessions-filter-user-placeholder = 사용자 이름의 앞부분, ID 또는 이메일
 admin-sessions-filter-ip = IP 주소
-admin-sessions-filter-ip-placeholder = 예: 203.0.113.7
+admin-sessions-filter-ip-placeholder = 203.0.113.7, 10.1. 또는 10.0.0.0/8
+admin-sessions-bad-ip-filter = IP 주소 필터에는 주소(203.0.113.7), 주소의 앞부분(10.1.) 또는 네트워크(10.0.0.0/8, 2001:db8::/32)를 입력하세요. “{ $text }”은(는) 사용할 수 없습니다.
 admin-sessions-caption = 활성 세션
 admin-sessions-user = 사용자
 admin-sessions-ip-address = IP 주소
@@ -134,11 +148,13 @@ admin-sessions-user-agent = 사용자 에이전트
 admin-sessions-created = 생성 시각
 admin-sessions-last-active = 마지막 활동
 admin-sessions-expires = 만료
+admin-sessions-last-address = 마지막:
+admin-sessions-idle = 유휴 시:
+admin-sessions-yours = 현재 세션입니다. 끝내려면 로그아웃하세요.
 admin-sessions-remember-me = 로그인 유지
 admin-sessions-terminate = 세션 종료
-admin-sessions-terminate-label = { $address }에서 접속한 { $user }의 세션 종료
+admin-sessions-terminate-label = { $user }의 세션({ $session }) 종료
 admin-sessions-terminate-confirm = { $user }의 이 세션({ $device }, { $address }, 마지막 활동 { $last-active })을 종료할까요? 그 기기는 바로 로그아웃되고, { $user }의 “로그인 상태 유지”도 모두 해제됩니다.
-admin-sessions-terminate-yours = 지금 사용 중인 내 세션입니다. 나도 로그아웃됩니다.
 admin-sessions-none = 활성 세션이 없습니다.
 admin-sessions-none-filtered = 이 필터와 일치하는 활성 세션이 없습니다.
 

@@ -10,6 +10,7 @@ mod catalogue;
 mod check_cache;
 mod cli;
 mod conformance;
+mod console;
 mod groups;
 mod headers;
 mod helpers;

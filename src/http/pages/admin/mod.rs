@@ -16,7 +16,7 @@ use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
 use crate::http::extract::{PageUser, client_info};
 use crate::http::flash::{self, Flash};
-use crate::http::respond::{Nav, failure_page, message_page, redirect};
+use crate::http::respond::{MessagePage, Nav, failure_page, redirect};
 use crate::i18n::{msg, t};
 use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
@@ -57,11 +57,14 @@ impl FromRequestParts<AppState> for AdminPage {
     ) -> Result<Self, Self::Rejection> {
         let PageUser(auth) = PageUser::from_request_parts(parts, state).await?;
         if !auth.user.is_admin {
-            return Err(message_page(
-                StatusCode::FORBIDDEN,
-                &t("page-admin-only-heading"),
-                &t("page-admin-only-message"),
-            ));
+            // Under the header, so the way on (Active sessions, Log out) stays in view.
+            let refusal = |nav, _| MessagePage {
+                nav: Some(nav),
+                heading: t("page-admin-only-heading"),
+                message: t("page-admin-only-message"),
+            };
+            let status = StatusCode::FORBIDDEN;
+            return Err(show_as(status, state, &parts.headers, &auth, "", refusal).await);
         }
         let actor = Actor::user(&auth.user, &client_info(state, parts));
         Ok(AdminPage(auth, actor))
@@ -133,6 +136,7 @@ fn problem(outcome: &Flash) -> Option<String> {
         "not_found" => t("admin-problem-not-found"),
         "owner_protected" => t("admin-problem-owner-protected"),
         "cannot_block_self" => t("admin-problem-cannot-block-self"),
+        "current_session" => t("admin-problem-current-session"),
         _ => t("admin-problem-other"),
     })
 }
@@ -227,13 +231,25 @@ async fn show<P: Template>(
     section: &'static str,
     page: impl FnOnce(Nav, String) -> P,
 ) -> Response {
+    show_as(StatusCode::OK, state, headers, auth, section, page).await
+}
+
+/// [`show`] with another status than 200.
+async fn show_as<P: Template>(
+    status: StatusCode,
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: &Authenticated,
+    section: &'static str,
+    page: impl FnOnce(Nav, String) -> P,
+) -> Response {
     let csrf = match form_token(state, headers, Some(auth)).await {
         Ok(csrf) => csrf,
         Err(error) => return failure_page(&error),
     };
     let nav = Nav::new(state, &auth.user, &csrf.token, section).await;
     let page = page(nav, csrf.token);
-    let mut response = render_with_token(StatusCode::OK, csrf.set_cookie, &page);
+    let mut response = render_with_token(status, csrf.set_cookie, &page);
     flash::clear_taken(state, headers, &mut response);
     response
 }
@@ -275,6 +291,10 @@ mod tests {
             code: "not_found".into(),
         };
         assert_eq!(notice(&refused), None);
+        let own = Flash::Refused {
+            code: "current_session".into(),
+        };
+        assert!(problem(&own).unwrap().contains("use Log out"));
         assert!(
             problem(&refused)
                 .unwrap()
