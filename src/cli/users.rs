@@ -64,6 +64,8 @@ pub async fn run(command: UsersCommand, service: &Service) -> CliResult {
                 is_admin: admin,
                 is_bot: bot,
                 password,
+                must_change_password: false,
+                reuse_deleted_username: false,
             };
             let created = service.create_user(request, &actor).await?;
             println!(

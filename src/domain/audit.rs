@@ -29,10 +29,14 @@ pub enum AuditKind {
     GroupMemberAdded,
     GroupShared,
     RememberMeReuse,
+    PasswordChanged,
+    PasswordReset,
+    UserUpdated,
+    UserDeleted,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 19] = [
+    pub const ALL: [AuditKind; 23] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -52,6 +56,10 @@ impl AuditKind {
         AuditKind::GroupMemberAdded,
         AuditKind::GroupShared,
         AuditKind::RememberMeReuse,
+        AuditKind::PasswordChanged,
+        AuditKind::PasswordReset,
+        AuditKind::UserUpdated,
+        AuditKind::UserDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +83,10 @@ impl AuditKind {
             AuditKind::GroupMemberAdded => "group_member_added",
             AuditKind::GroupShared => "group_shared",
             AuditKind::RememberMeReuse => "remember_me_reuse",
+            AuditKind::PasswordChanged => "password_changed",
+            AuditKind::PasswordReset => "password_reset",
+            AuditKind::UserUpdated => "user_updated",
+            AuditKind::UserDeleted => "user_deleted",
         }
     }
 

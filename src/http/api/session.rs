@@ -5,7 +5,7 @@ use crate::domain::session::ClientInfo;
 use crate::http::AppState;
 use crate::http::api::JsonBody;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiSession, ForwardedRequest};
+use crate::http::extract::{ApiSession, ForwardedRequest, PasswordDueSession};
 use crate::http::headers::{NO_STORE, SECURITY_HEADERS};
 use crate::http::openapi::{CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable, examples};
 use crate::http::respond::{clearing_cookies, send_renewal, session_cookie_headers};
@@ -86,6 +86,7 @@ async fn login(
         user: UserView::from(&new.user),
         session: SessionView::new(&new.session, None),
         token: new.token.expose().to_owned(),
+        password_change_required: new.user.must_change_password,
     };
     Ok((StatusCode::CREATED, AppendHeaders(cookies), Json(body)).into_response())
 }
@@ -101,7 +102,7 @@ async fn login(
 )]
 async fn logout(
     State(state): State<AppState>,
-    ApiSession(auth): ApiSession,
+    PasswordDueSession(auth): PasswordDueSession,
     client: ClientInfo,
 ) -> Result<Response, ApiError> {
     state.service.logout(&auth.session, &client).await?;

@@ -42,6 +42,7 @@ fn alice() -> User {
         failed_logins: 0,
         locked_until: None,
         created_at: at(-10_000),
+        must_change_password: false,
     }
 }
 
@@ -82,6 +83,7 @@ pub fn login() -> LoginResponse {
         user: UserView::from(&alice()),
         session: SessionView::new(&session(), None),
         token: "sJ4pX0o9vT2wQ8eR6yU1iA7sD3fG5hK".into(),
+        password_change_required: false,
     }
 }
 

@@ -3,25 +3,26 @@
 
 mod admin;
 pub(in crate::http) mod assets;
+mod password;
 pub(super) mod times;
 pub(super) mod user_sessions;
 
 use super::AppState;
 use super::csrf::{form_token, form_token_valid};
 use super::error::ApiError;
-use super::extract::{SessionContext, authenticate};
+use super::extract::{SessionContext, authenticate, credentials};
 use super::respond::{
     Nav, clearing_cookies, failure_page, message_page, redirect, render, session_cookie_headers,
 };
 use crate::domain::password::Password;
-use crate::domain::session::ClientInfo;
+use crate::domain::session::{ClientInfo, EndReason};
 use crate::service::authenticated::Authenticated;
 use crate::service::login::LoginRequest;
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, RETRY_AFTER, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
@@ -35,6 +36,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/login", get(login_page))
         .route("/logout", post(logout))
         .merge(user_sessions::routes())
+        .merge(password::routes())
         .merge(admin::routes())
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
@@ -53,6 +55,8 @@ struct LoginPage {
     return_to: String,
     login: String,
     error: Option<String>,
+    /// Why this browser's session ended, when it comes with the cookie of one that did.
+    ended: Option<&'static str>,
 }
 
 /// Renders a page whose forms carry a CSRF token, setting the token's cookie when it is new.
@@ -141,15 +145,53 @@ async fn login_page(
     if context.0.is_some() {
         return redirect(return_to);
     }
-    login_form(&state, &headers, return_to, "", None, StatusCode::OK).await
+    let ended = match why_ended(&state, &headers).await {
+        Ok(ended) => ended,
+        Err(error) => return failure_page(&error),
+    };
+    let form = LoginForm {
+        return_to,
+        login: "",
+        error: None,
+        ended: ended.map(EndReason::notice),
+    };
+    let mut page = login_form(&state, &headers, form, StatusCode::OK).await;
+    if ended.is_some() {
+        for (name, cookie) in clearing_cookies(&state) {
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                page.headers_mut().append(name, value);
+            }
+        }
+    }
+    page
+}
+
+/// Why the session whose cookie the browser still sends ended, if that is known. The cookie
+/// proves which session it was (its token is secret), so the reason cannot be planted by a
+/// link; it is cleared with the answer that tells it, so it is told once.
+async fn why_ended(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<EndReason>, ApiError> {
+    let credentials = credentials(state, headers);
+    match credentials.session_token {
+        Some(token) => Ok(state.service.why_ended(&token).await?),
+        None => Ok(None),
+    }
+}
+
+/// What the sign-in form shows besides its token.
+struct LoginForm<'a> {
+    return_to: &'a str,
+    login: &'a str,
+    error: Option<String>,
+    ended: Option<&'static str>,
 }
 
 async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
-    return_to: &str,
-    login: &str,
-    error: Option<String>,
+    form: LoginForm<'_>,
     status: StatusCode,
 ) -> Response {
     let csrf = match form_token(state, headers, None).await {
@@ -159,15 +201,16 @@ async fn login_form(
     let page = LoginPage {
         nav: None,
         csrf_token: csrf.token,
-        return_to: return_to.to_owned(),
-        login: login.to_owned(),
-        error,
+        return_to: form.return_to.to_owned(),
+        login: form.login.to_owned(),
+        error: form.error,
+        ended: form.ended,
     };
     render_with_token(status, csrf.set_cookie, &page)
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+struct LoginFields {
     csrf_token: String,
     login: String,
     password: String,
@@ -179,7 +222,7 @@ async fn login_submit(
     State(state): State<AppState>,
     client: ClientInfo,
     headers: HeaderMap,
-    FormBody(form): FormBody<LoginForm>,
+    FormBody(form): FormBody<LoginFields>,
 ) -> Response {
     if let Err(refused) = check_form(&state, &headers, None, &form.csrf_token).await {
         return refused;
@@ -198,15 +241,13 @@ async fn login_submit(
         }
         Err(error) => {
             let api = ApiError::from(error);
-            let mut page = login_form(
-                &state,
-                &headers,
+            let shown = LoginForm {
                 return_to,
-                &form.login,
-                Some(api.message),
-                api.status,
-            )
-            .await;
+                login: &form.login,
+                error: Some(api.message),
+                ended: None,
+            };
+            let mut page = login_form(&state, &headers, shown, api.status).await;
             if let Some(seconds) = api.retry_after {
                 page.headers_mut().insert(RETRY_AFTER, seconds.into());
             }

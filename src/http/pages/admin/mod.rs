@@ -6,6 +6,7 @@
 mod alarms;
 mod audit;
 mod sessions;
+mod user_forms;
 mod users;
 
 use super::{is_site_path, render_with_token};
@@ -37,6 +38,18 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/sessions", get(sessions::page))
         .route("/admin/sessions/{id}/terminate", post(sessions::terminate))
         .route("/admin/users", get(users::page))
+        .route(
+            "/admin/users/new",
+            get(user_forms::new_user).post(user_forms::create),
+        )
+        .route(
+            "/admin/users/{id}/edit",
+            get(user_forms::edit).post(user_forms::update),
+        )
+        .route(
+            "/admin/users/{id}/reset-password",
+            post(user_forms::reset_password),
+        )
         .route("/admin/users/{id}/{action}", post(users::action))
         .route("/admin/audit", get(audit::page))
         .route("/admin/alarms", get(alarms::page))
@@ -121,6 +134,8 @@ fn notice(outcome: &Flash) -> Option<String> {
         "block" => format!("Blocked {who}; terminated {}.", sessions(*count)),
         "unblock" => format!("Unblocked {who}. They can sign in again."),
         "unlock" => format!("Unlocked {who}. They can sign in again."),
+        "delete" => format!("Deleted {who}; terminated {}.", sessions(*count)),
+        "updated" => format!("Saved the changes to {who}."),
         "acknowledged" => format!("Acknowledged the alarm about {who}."),
         _ => return None,
     })
@@ -134,8 +149,9 @@ fn problem(outcome: &Flash) -> Option<String> {
     Some(
         match code.as_str() {
             "not_found" => "That no longer exists; it may have ended or been handled already.",
-            "owner_protected" => "The owner account cannot be blocked.",
+            "owner_protected" => "The owner account cannot be blocked, demoted or deleted.",
             "cannot_block_self" => "You cannot block yourself.",
+            "cannot_delete_self" => "You cannot delete yourself.",
             _ => "That action could not be done.",
         }
         .to_owned(),
