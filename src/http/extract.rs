@@ -197,10 +197,7 @@ impl FromRequestParts<AppState> for PasswordDueSession {
 }
 
 /// The caller's session, whatever its user's state; none → 401.
-async fn any_api_session(
-    parts: &Parts,
-    state: &AppState,
-) -> Result<Arc<Authenticated>, ApiError> {
+async fn any_api_session(parts: &Parts, state: &AppState) -> Result<Arc<Authenticated>, ApiError> {
     let found = match parts.extensions.get::<SessionContext>() {
         Some(context) => context.0.clone(),
         None => resolve(state, parts).await?,
@@ -306,8 +303,12 @@ pub struct PageUser(pub Arc<Authenticated>);
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let PasswordDuePageUser(auth) = PasswordDuePageUser::from_request_parts(parts, state).await?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let PasswordDuePageUser(auth) =
+            PasswordDuePageUser::from_request_parts(parts, state).await?;
         if auth.user.must_change_password {
             return Err(redirect(CHANGE_PASSWORD_PAGE));
         }

@@ -1,11 +1,11 @@
 //! What administrators do: see every session and user, terminate sessions, manage admin
 //! API tokens, watch IP-spread alarms.
 
+use super::revoke::Ending;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::{self, ApiToken};
 use crate::domain::audit::{Actor, AuditEvent, AuditFilter, AuditKind, Outcome};
-use super::revoke::Ending;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::SecretToken;
@@ -116,7 +116,10 @@ impl Service {
 
     /// One user with their active-session count and last activity.
     pub async fn user_overview(&self, user: User) -> ServiceResult<UserOverview> {
-        let activity = self.sessions.activity_by_users(&[user.id], self.now()).await?;
+        let activity = self
+            .sessions
+            .activity_by_users(&[user.id], self.now())
+            .await?;
         let found = activity.get(&user.id);
         Ok(UserOverview {
             active_sessions: found.map_or(0, |found| found.sessions),

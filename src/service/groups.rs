@@ -3,9 +3,9 @@
 
 use super::revoke::Ending;
 use super::{Progress, Service, ServiceError, ServiceResult};
-use crate::domain::session::EndReason;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::group::{Group, GroupGraph, GroupPath, NewGroup};
+use crate::domain::session::EndReason;
 use crate::domain::time::Timestamp;
 use crate::domain::user::{User, UserKind, UserState};
 use crate::store::UserActivity;

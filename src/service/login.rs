@@ -185,7 +185,11 @@ impl Service {
     /// Whether `user` is locked out of trying a password from where `keys` say. The owner's
     /// lockout is counted per address, so that failures from one address never keep the
     /// owner out of the others.
-    pub(super) async fn lockout_holds(&self, user: &User, keys: &AttemptKeys) -> ServiceResult<bool> {
+    pub(super) async fn lockout_holds(
+        &self,
+        user: &User,
+        keys: &AttemptKeys,
+    ) -> ServiceResult<bool> {
         if user.is_owner {
             self.counted_lockout_holds(&keys.lockout).await
         } else {

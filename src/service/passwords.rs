@@ -33,10 +33,15 @@ impl Service {
         let keys = AttemptKeys::new(Some(&user), user.username.as_str(), &client.ip_address);
         self.check_throttle(&keys).await?;
         let failure = |reason: &str| {
-            AuditEvent::by(self.now(), AuditKind::PasswordChanged, &actor, Outcome::Failure)
-                .subject(user.id, user.username.as_str())
-                .session(&session.id)
-                .reason(reason)
+            AuditEvent::by(
+                self.now(),
+                AuditKind::PasswordChanged,
+                &actor,
+                Outcome::Failure,
+            )
+            .subject(user.id, user.username.as_str())
+            .session(&session.id)
+            .reason(reason)
         };
         if self.lockout_holds(&user, &keys).await? {
             self.audit(failure("account locked")).await?;
@@ -79,10 +84,15 @@ impl Service {
                 ending,
             )
             .await?;
-        let event = AuditEvent::by(self.now(), AuditKind::PasswordChanged, &actor, Outcome::Success)
-            .subject(user.id, user.username.as_str())
-            .session(&session.id)
-            .count(revoked);
+        let event = AuditEvent::by(
+            self.now(),
+            AuditKind::PasswordChanged,
+            &actor,
+            Outcome::Success,
+        )
+        .subject(user.id, user.username.as_str())
+        .session(&session.id)
+        .count(revoked);
         self.audit(event).await?;
         Ok(revoked)
     }

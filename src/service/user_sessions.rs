@@ -1,9 +1,9 @@
 //! Self-service: a signed-in user sees their own sessions and ends the ones they do not
 //! recognise. Ownership is decided here, so no entry point can reach another user's session.
 
+use super::revoke::Ending;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::audit::Actor;
-use super::revoke::Ending;
 use crate::domain::session::{ClientInfo, EndReason, Session};
 
 /// One of the caller's sessions; `current` marks the one making the request.

@@ -6,8 +6,8 @@ use super::{Service, ServiceError, ServiceResult};
 use crate::blocking::run_blocking;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::password::{self, Password};
-use crate::domain::token::SecretToken;
 use crate::domain::session::EndReason;
+use crate::domain::token::SecretToken;
 use crate::domain::user::{Email, NewUser, User, UserKind, UserState, UserUpdate, Username};
 use crate::store::StoreError;
 
@@ -214,7 +214,9 @@ impl Service {
             return Err(ServiceError::OwnerProtected("demoted"));
         }
         if let Some(name) = &update.name
-            && (name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control))
+            && (name.trim().is_empty()
+                || name.chars().count() > 200
+                || name.chars().any(char::is_control))
         {
             return Err(ServiceError::BadInput(
                 "the name must be 1 to 200 characters, without control characters".into(),
@@ -250,7 +252,9 @@ impl Service {
         actor: &Actor,
     ) -> ServiceResult<PasswordReset> {
         let (hash, generated_password) = self.new_password_hash(password, &user.username).await?;
-        self.directory.set_password_hash(user.id, &hash, true).await?;
+        self.directory
+            .set_password_hash(user.id, &hash, true)
+            .await?;
         self.directory.clear_login_failures(user.id).await?;
         self.user_changed(user.id).await?;
         let ending = Ending {
@@ -260,9 +264,14 @@ impl Service {
         let revoked = self
             .revoke_user_sessions(user.id, user.username.as_str(), None, actor, ending)
             .await?;
-        let event = AuditEvent::by(self.now(), AuditKind::PasswordReset, actor, Outcome::Success)
-            .subject(user.id, user.username.as_str())
-            .count(revoked);
+        let event = AuditEvent::by(
+            self.now(),
+            AuditKind::PasswordReset,
+            actor,
+            Outcome::Success,
+        )
+        .subject(user.id, user.username.as_str())
+        .count(revoked);
         self.audit(event).await?;
         Ok(PasswordReset {
             generated_password,

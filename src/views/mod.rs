@@ -5,8 +5,8 @@ mod admin;
 mod query;
 
 pub use admin::{
-    AdminUserView, AffectedUserView, AlarmPage, AlarmView, AuditPage, AuditView,
-    CreatedUserView, GroupRef, PasswordResetView, RevocationReportView, SessionPage, UserPage,
+    AdminUserView, AffectedUserView, AlarmPage, AlarmView, AuditPage, AuditView, CreatedUserView,
+    GroupRef, PasswordResetView, RevocationReportView, SessionPage, UserPage,
 };
 pub use query::{
     BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_alarm_state, parse_audit_kind,

@@ -102,6 +102,8 @@ impl TestServer {
             is_admin: admin,
             is_bot: false,
             password: Some(Password::new(password)),
+            must_change_password: false,
+            reuse_deleted_username: false,
         };
         self.service
             .create_user(request, &"test".into())

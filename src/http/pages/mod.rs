@@ -169,10 +169,7 @@ async fn login_page(
 /// Why the session whose cookie the browser still sends ended, if that is known. The cookie
 /// proves which session it was (its token is secret), so the reason cannot be planted by a
 /// link; it is cleared with the answer that tells it, so it is told once.
-async fn why_ended(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<EndReason>, ApiError> {
+async fn why_ended(state: &AppState, headers: &HeaderMap) -> Result<Option<EndReason>, ApiError> {
     let credentials = credentials(state, headers);
     match credentials.session_token {
         Some(token) => Ok(state.service.why_ended(&token).await?),

@@ -97,8 +97,14 @@ async fn submit(
     }
     if form.new_password != form.confirm_password {
         let error = "The two new passwords differ. Type the same new password twice.";
-        return self::form(&state, &headers, &auth, Some(error.into()), StatusCode::BAD_REQUEST)
-            .await;
+        return self::form(
+            &state,
+            &headers,
+            &auth,
+            Some(error.into()),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     let change = ChangePassword {
         current: Password::new(form.current_password),

@@ -46,6 +46,7 @@ macro_rules! session_checks {
             address_change,
             user_stamps,
             addresses_after_create,
+            ended_sessions,
         );
     };
 }
@@ -56,6 +57,7 @@ macro_rules! directory_checks {
         checks!(directory, false, $backend;
             ping,
             users,
+            user_edits_and_deletion,
             lockout,
             remember_tokens,
             remember_token_families,

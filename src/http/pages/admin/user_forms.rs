@@ -74,10 +74,12 @@ async fn form_page(
     status: StatusCode,
 ) -> Response {
     let AdminPage(auth, _) = admin;
-    let mut response = show(state, headers, auth, "admin-users", |nav, csrf_token| UserFormPage {
-        nav: Some(nav),
-        csrf_token,
-        ..page
+    let mut response = show(state, headers, auth, "admin-users", |nav, csrf_token| {
+        UserFormPage {
+            nav: Some(nav),
+            csrf_token,
+            ..page
+        }
     })
     .await;
     if response.status() == StatusCode::OK {
@@ -272,9 +274,11 @@ async fn password_page(
     page: PasswordShownPage,
 ) -> Response {
     let AdminPage(auth, _) = admin;
-    show(state, headers, auth, "admin-users", |nav, _| PasswordShownPage {
-        nav: Some(nav),
-        ..page
+    show(state, headers, auth, "admin-users", |nav, _| {
+        PasswordShownPage {
+            nav: Some(nav),
+            ..page
+        }
     })
     .await
     .into_response()
