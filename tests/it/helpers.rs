@@ -290,6 +290,21 @@ impl Browser {
         self.get("/api/session").await.status()
     }
 
+    /// A request with `body` as JSON.
+    pub async fn send_json(&self, method: Method, path: &str, body: Value) -> Response {
+        self.client
+            .request(method, self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST path` with `body` as JSON.
+    pub async fn post_json(&self, path: &str, body: Value) -> Response {
+        self.send_json(Method::POST, path, body).await
+    }
+
     pub async fn delete(&self, path: &str) -> Response {
         self.client.delete(self.url(path)).send().await.unwrap()
     }
