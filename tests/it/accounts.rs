@@ -2,6 +2,7 @@
 //! deleting users, the owner's protection, and the sign-in page telling a signed-out browser
 //! why.
 
+use crate::browser::{Chromium, Element};
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -497,4 +498,250 @@ async fn the_command_line_edits_resets_and_deletes_users() {
         "{}",
         crate::cli::text(&reused.stderr)
     );
+}
+
+/// Signs in through the form Chromium shows with `password`, and waits until it lands on
+/// `landing`.
+async fn sign_in_as(chromium: &Chromium, login: &str, password: &str, landing: &str) {
+    chromium
+        .type_into(&chromium.find("#login").await, login)
+        .await;
+    chromium
+        .type_into(&chromium.find("#password").await, password)
+        .await;
+    chromium.click(&chromium.find("button.primary").await).await;
+    let landed = async || chromium.current_url().await == landing;
+    chromium
+        .wait_for(&format!("{landing} after signing in"), landed)
+        .await;
+}
+
+/// Fills the change-password form Chromium shows and sends it; waits for the sessions page's
+/// banner and returns it.
+async fn change_password_in(chromium: &Chromium, current: &str, new: &str) -> String {
+    for (field, value) in [
+        ("#current_password", current),
+        ("#new_password", new),
+        ("#confirm_password", new),
+    ] {
+        chromium.type_into(&chromium.find(field).await, value).await;
+    }
+    chromium.click(&chromium.find("button.primary").await).await;
+    let shown = async || !chromium.find_all(".alert-ok").await.is_empty();
+    chromium.wait_for("the banner", shown).await;
+    chromium.text(&chromium.find(".alert-ok").await).await
+}
+
+/// Opens the actions menu of `username`'s row on the Users page.
+async fn open_row_menu(chromium: &Chromium, username: &str) -> Element {
+    let summary = chromium
+        .find(&format!("summary[aria-label=\"Actions for {username}\"]"))
+        .await;
+    chromium.click(&summary).await;
+    chromium
+        .find(&format!(
+            "summary[aria-label=\"Actions for {username}\"] + .row-menu-items"
+        ))
+        .await
+}
+
+#[tokio::test]
+async fn in_chromium_a_password_change_signs_the_other_browser_out_with_a_notice() {
+    let Some(chromium) = Chromium::start().await else {
+        return;
+    };
+    let server = spawn().await;
+    server.create_user("alice", false).await;
+    let phone = server.signed_in(CHROME_ANDROID, "alice").await;
+    let home = server.url("/-/user/sessions");
+    chromium.goto(&home).await;
+    sign_in_as(&chromium, "alice", PASSWORD, &home).await;
+
+    // In this browser: the Password page, then the sessions page says what happened.
+    chromium
+        .click(&chromium.find_with_text("nav a", "Password").await)
+        .await;
+    let banner = change_password_in(&chromium, PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(
+        banner,
+        "Your password was changed. 1 other device was signed out."
+    );
+    assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        sign_in_notice(&phone).await.as_deref(),
+        Some("You were signed out because your password was changed.")
+    );
+
+    // The other way round: the phone signs in again and changes it; this browser's next page
+    // is the sign-in page with the notice.
+    phone.login_as("alice", NEW_PASSWORD, false).await;
+    let change =
+        json!({"current_password": NEW_PASSWORD, "new_password": "yet another passphrase"});
+    let changed = phone.post_json("/api/user/password", change).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    chromium.goto(&home).await;
+    let notice = chromium.find(".alert-info").await;
+    assert_eq!(
+        chromium.text(&notice).await,
+        "You were signed out because your password was changed."
+    );
+    assert!(
+        chromium
+            .current_url()
+            .await
+            .starts_with(&server.url("/login"))
+    );
+    chromium.goto(&server.url("/login")).await;
+    assert!(
+        chromium.find_all(".alert-info").await.is_empty(),
+        "told once"
+    );
+}
+
+#[tokio::test]
+async fn in_chromium_an_admin_creates_a_user_resets_the_password_and_the_user_must_change_it() {
+    let Some(chromium) = Chromium::start().await else {
+        return;
+    };
+    let server = spawn().await;
+    server.create_user("root", true).await;
+    let users = server.url("/admin/users");
+    chromium.goto(&users).await;
+    sign_in_as(&chromium, "root", PASSWORD, &users).await;
+
+    // New user: the form, then the one-time password shown once.
+    chromium
+        .click(&chromium.find_with_text("a.button", "New user").await)
+        .await;
+    chromium
+        .type_into(&chromium.find("#username").await, "carol")
+        .await;
+    chromium
+        .type_into(&chromium.find("#email").await, "carol@example.com")
+        .await;
+    chromium.click(&chromium.find("button.primary").await).await;
+    let shown = async || !chromium.find_all("#one-time-password").await.is_empty();
+    chromium.wait_for("the one-time password", shown).await;
+    let first = chromium
+        .text(&chromium.find("#one-time-password").await)
+        .await;
+    let carols_phone = server.browser(CHROME_ANDROID);
+    assert_eq!(
+        carols_phone.login_as("carol", &first, false).await.status(),
+        StatusCode::CREATED
+    );
+
+    // Reset from the row's actions menu, through the confirmation.
+    chromium.goto(&users).await;
+    let menu = open_row_menu(&chromium, "carol").await;
+    let reset = chromium.find_in(&menu, "button.menu-item").await;
+    assert_eq!(chromium.text(&reset).await, "Reset password");
+    chromium.click(&reset).await;
+    let question = chromium.dialog_text().await;
+    assert!(
+        question.starts_with("Reset the password of carol?"),
+        "{question}"
+    );
+    chromium.accept_dialog().await;
+    chromium.wait_for("the new password", shown).await;
+    let second = chromium
+        .text(&chromium.find("#one-time-password").await)
+        .await;
+    assert_ne!(first, second);
+    let detail = chromium.text(&chromium.find("section p.muted").await).await;
+    assert!(detail.starts_with("1 session ended."), "{detail}");
+    assert_eq!(
+        sign_in_notice(&carols_phone).await.as_deref(),
+        Some("You were signed out because an administrator reset your password.")
+    );
+
+    // Carol signs in here: the change-password step comes before any other page.
+    chromium
+        .click(&chromium.find_with_text(".who button", "Log out").await)
+        .await;
+    let home = server.url("/-/user/sessions");
+    chromium.goto(&home).await;
+    let step = server.url("/-/user/password");
+    sign_in_as(&chromium, "carol", &second, &step).await;
+    assert!(
+        chromium.find_all("nav a").await.is_empty(),
+        "no way around it"
+    );
+    chromium.goto(&server.url("/admin/users")).await;
+    assert_eq!(chromium.current_url().await, step);
+    chromium.goto(&home).await;
+    assert_eq!(chromium.current_url().await, step);
+    let banner = change_password_in(&chromium, &second, NEW_PASSWORD).await;
+    assert_eq!(banner, "Your password was changed.");
+    assert_eq!(chromium.current_url().await, home);
+}
+
+#[tokio::test]
+async fn in_chromium_an_admin_deletes_a_user_and_the_owner_offers_no_such_action() {
+    let Some(chromium) = Chromium::start().await else {
+        return;
+    };
+    let server = spawn().await;
+    server.service.ensure_owner().await.unwrap();
+    server.create_user("root", true).await;
+    server.create_user("dave", false).await;
+    let daves = server.signed_in(FIREFOX_UBUNTU, "dave").await;
+    let users = server.url("/admin/users");
+    chromium.goto(&users).await;
+    sign_in_as(&chromium, "root", PASSWORD, &users).await;
+
+    // The search finds by prefix, any case.
+    chromium
+        .type_into(&chromium.find("#search").await, "DA")
+        .await;
+    chromium
+        .click(
+            &chromium
+                .find_with_text("form[role=search] button", "Search")
+                .await,
+        )
+        .await;
+    let filtered = async || chromium.find_all("tbody tr").await.len() == 1;
+    chromium.wait_for("one row", filtered).await;
+
+    // The owner's menu offers neither Block nor Delete; the edit form no admin switch.
+    chromium.goto(&users).await;
+    let menu = open_row_menu(&chromium, "admin").await;
+    let screenshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    chromium
+        .screenshot(&screenshots.join("admin-users-menu.png"))
+        .await;
+    let items = chromium.text(&menu).await;
+    assert!(items.contains("Reset password"), "{items}");
+    assert!(
+        !items.contains("Block") && !items.contains("Delete"),
+        "{items}"
+    );
+    chromium
+        .click(&chromium.find_in(&menu, "a.menu-item").await)
+        .await;
+    let editing = async || !chromium.find_all("#email").await.is_empty();
+    chromium.wait_for("the edit form", editing).await;
+    assert!(
+        chromium
+            .find_all("input[type=checkbox][name=admin]")
+            .await
+            .is_empty()
+    );
+
+    // Deleting dave, through the confirmation.
+    chromium.goto(&users).await;
+    let menu = open_row_menu(&chromium, "dave").await;
+    let delete = chromium
+        .find_in(&menu, "form[action$='/delete'] button")
+        .await;
+    chromium.click(&delete).await;
+    let banner = confirm_and_read_banner(&chromium, "Delete dave?").await;
+    assert_eq!(banner, "Deleted dave; terminated 1 session.");
+    assert!(server.service.find_user("dave").await.is_err());
+    assert_eq!(daves.session_status().await, StatusCode::UNAUTHORIZED);
+    let rows = chromium
+        .find_all("summary[aria-label=\"Actions for dave\"]")
+        .await;
+    assert!(rows.is_empty());
 }

@@ -32,6 +32,8 @@ struct UserRow {
     /// The administrator's own account: marked, and Logout All Devices warns.
     is_you: bool,
     blocked: bool,
+    /// A reset password not yet changed.
+    must_change_password: bool,
     locked_until: Option<TimeView>,
     active_sessions: u64,
     last_active: Option<TimeView>,
@@ -87,6 +89,7 @@ pub(super) async fn page(
         is_bot: o.user.kind == UserKind::Bot,
         is_you: o.user.id == auth.user.id,
         blocked: o.user.state == UserState::Blocked,
+        must_change_password: o.user.must_change_password,
         locked_until: o
             .user
             .locked_until
