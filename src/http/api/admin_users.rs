@@ -154,7 +154,8 @@ pub struct NewUserBody {
     })),
     responses(
         (status = 201, body = CreatedUserView,
-         description = "Created; `password` is the generated one (null when one was given), shown only here"),
+         description = "Created; `password` is the generated one (null when one was given), shown only here",
+         example = json!(examples::created_user())),
         JsonBodyErrors,
         (status = 400, body = ErrorBody,
          description = "Bad JSON, a bad username or e-mail address, or a password against the policy"),
@@ -203,7 +204,8 @@ pub struct UserUpdateBody {
     params(("id" = i64, Path, minimum = 1, description = "The user's numeric id", example = 7)),
     request_body(content = UserUpdateBody, example = json!({"name": "Carol Example", "admin": true})),
     responses(
-        (status = 200, body = AdminUserView, description = "The user as changed"),
+        (status = 200, body = AdminUserView, description = "The user as changed",
+         example = json!(examples::admin_user())),
         JsonBodyErrors,
         (status = 400, body = ErrorBody, description = "Bad JSON, a bad e-mail address or name"),
         AdminErrors,
