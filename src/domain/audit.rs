@@ -33,10 +33,12 @@ pub enum AuditKind {
     PasswordReset,
     UserUpdated,
     UserDeleted,
+    /// A session found expired when its browser came back to sign in: idle or absolute.
+    SessionExpired,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 23] = [
+    pub const ALL: [AuditKind; 24] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -60,6 +62,7 @@ impl AuditKind {
         AuditKind::PasswordReset,
         AuditKind::UserUpdated,
         AuditKind::UserDeleted,
+        AuditKind::SessionExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +90,7 @@ impl AuditKind {
             AuditKind::PasswordReset => "password_reset",
             AuditKind::UserUpdated => "user_updated",
             AuditKind::UserDeleted => "user_deleted",
+            AuditKind::SessionExpired => "session_expired",
         }
     }
 

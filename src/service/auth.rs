@@ -363,12 +363,24 @@ impl Service {
 
     /// Why the session of `token`, which no longer signs anybody in, ended: its expiry, or
     /// the reason recorded when it was ended; `None` when that is not known (or it is alive).
-    /// For the sign-in page only, never the session check.
+    /// An expired session found here is deleted and its expiry audited (`session_expired`,
+    /// idle or absolute), once. For the sign-in page only, never the session check.
     pub async fn why_ended(&self, token: &SecretToken) -> ServiceResult<Option<EndReason>> {
         let hash = token.hash();
         let now = self.now();
         match self.sessions.get_by_token_hash(&hash).await? {
-            Some(session) if session.is_expired(now) => Ok(Some(EndReason::of_expiry(&session))),
+            Some(session) if session.is_expired(now) => {
+                let why = EndReason::of_expiry(&session);
+                if self.sessions.delete(&session.id).await?.is_some() {
+                    let event =
+                        AuditEvent::new(now, AuditKind::SessionExpired, "system", Outcome::Success)
+                            .subject(session.user_id, &session.username)
+                            .session(&session.id)
+                            .reason(why.as_str());
+                    self.audit(event).await?;
+                }
+                Ok(Some(why))
+            }
             Some(_) => Ok(None),
             None => Ok(self.sessions.ended_reason(&hash, now).await?),
         }

@@ -125,6 +125,34 @@ async fn changing_the_password_signs_out_the_other_devices_and_tells_them_why() 
 }
 
 #[tokio::test]
+async fn an_idle_session_is_told_and_audited_at_the_sign_in_page_and_an_evicted_one_too() {
+    let server = spawn_with(|s| {
+        s.sessions.idle_timeout = duration("1s");
+        s.sessions.max_per_user = 1;
+        s.sessions.on_limit = sessiond::config::OnLimit::EvictOldest;
+    })
+    .await;
+    server.create_user("alice", false).await;
+    let idle = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(
+        sign_in_notice(&idle).await.as_deref(),
+        Some("You were signed out after a while without activity.")
+    );
+    let expired: String = server.query_one(
+        "SELECT reason FROM audit_events WHERE kind = 'session_expired' ORDER BY id DESC LIMIT 1",
+    );
+    assert_eq!(expired, "idle_expiry");
+
+    let first = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    server.signed_in(CHROME_ANDROID, "alice").await;
+    assert_eq!(
+        sign_in_notice(&first).await.as_deref(),
+        Some("You were signed out because you signed in on more devices than allowed.")
+    );
+}
+
+#[tokio::test]
 async fn wrong_current_passwords_count_towards_the_lockout() {
     let server = spawn_with(|s| s.login.lockout_threshold = 3).await;
     server.create_user("alice", false).await;
