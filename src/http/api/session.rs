@@ -126,7 +126,9 @@ async fn logout(
          ),
          example = json!(examples::whoami())),
         (status = 401, body = ErrorBody,
-         description = "No valid session or token: sign in first",
+         description = "No valid session or token: sign in first (`unauthorized`); or the \
+                        user's password was set by an administrator and must be changed first \
+                        (`password_change_required`)",
          headers(
             ("X-Sessiond-Login" = String,
              description = "The sign-in page for a forward-auth proxy to send a browser to, coming back to X-Forwarded-Uri"),

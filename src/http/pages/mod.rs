@@ -145,10 +145,7 @@ async fn login_page(
     if context.0.is_some() {
         return redirect(return_to);
     }
-    let ended = match why_ended(&state, &headers).await {
-        Ok(ended) => ended,
-        Err(error) => return failure_page(&error),
-    };
+    let ended = why_ended(&state, &headers).await;
     let form = LoginForm {
         return_to,
         login: "",
@@ -168,12 +165,16 @@ async fn login_page(
 
 /// Why the session whose cookie the browser still sends ended, if that is known. The cookie
 /// proves which session it was (its token is secret), so the reason cannot be planted by a
-/// link; it is cleared with the answer that tells it, so it is told once.
-async fn why_ended(state: &AppState, headers: &HeaderMap) -> Result<Option<EndReason>, ApiError> {
-    let credentials = credentials(state, headers);
-    match credentials.session_token {
-        Some(token) => Ok(state.service.why_ended(&token).await?),
-        None => Ok(None),
+/// link; it is cleared with the answer that tells it, so it is told once. A store that
+/// cannot say leaves the notice out, not the sign-in form.
+async fn why_ended(state: &AppState, headers: &HeaderMap) -> Option<EndReason> {
+    let token = credentials(state, headers).session_token?;
+    match state.service.why_ended(&token).await {
+        Ok(ended) => ended,
+        Err(error) => {
+            tracing::warn!(%error, "cannot tell why a session ended");
+            None
+        }
     }
 }
 
