@@ -225,6 +225,11 @@ async fn a_reset_password_must_be_changed_before_anything_else_works() {
     )
     .await;
     assert_is_redirect_to(&carol.get("/-/user/sessions").await, "/-/user/password");
+    // Where a forward-auth proxy sends the browser: on to the change, not round in a loop.
+    assert_is_redirect_to(
+        &carol.get("/login?return_to=/app/").await,
+        "/-/user/password",
+    );
     let change = json!({"current_password": first, "new_password": NEW_PASSWORD});
     let changed = carol.post_json("/api/user/password", change).await;
     assert_eq!(changed.status(), StatusCode::OK);
@@ -648,6 +653,9 @@ async fn in_chromium_an_admin_creates_a_user_resets_the_password_and_the_user_mu
         .type_into(&chromium.find("#email").await, "carol@example.com")
         .await;
     chromium.click(&chromium.find("button.primary").await).await;
+    let question = chromium.dialog_text().await;
+    assert!(question.starts_with("Create this user?"), "{question}");
+    chromium.accept_dialog().await;
     let shown = async || !chromium.find_all("#one-time-password").await.is_empty();
     chromium.wait_for("the one-time password", shown).await;
     let first = chromium

@@ -10,12 +10,13 @@ pub(super) mod user_sessions;
 use super::AppState;
 use super::csrf::{form_token, form_token_valid};
 use super::error::ApiError;
-use super::extract::{SessionContext, authenticate, credentials};
+use super::extract::{CHANGE_PASSWORD_PAGE, SessionContext, authenticate, credentials};
 use super::respond::{
     Nav, clearing_cookies, failure_page, message_page, redirect, render, session_cookie_headers,
 };
 use crate::domain::password::Password;
 use crate::domain::session::{ClientInfo, EndReason};
+use crate::domain::user::User;
 use crate::service::authenticated::Authenticated;
 use crate::service::login::LoginRequest;
 use askama::Template;
@@ -93,6 +94,16 @@ where
     }
 }
 
+/// Where a signed-in `user` goes from the sign-in page: `return_to`, unless their password
+/// change is due.
+fn after_sign_in<'a>(user: &User, return_to: &'a str) -> &'a str {
+    if user.must_change_password {
+        CHANGE_PASSWORD_PAGE
+    } else {
+        return_to
+    }
+}
+
 /// Only same-origin paths are followed after sign-in, never another site.
 pub fn safe_return_to(candidate: Option<&str>) -> &str {
     candidate.filter(|path| is_site_path(path)).unwrap_or(HOME)
@@ -142,8 +153,10 @@ async fn login_page(
     headers: HeaderMap,
 ) -> Response {
     let return_to = safe_return_to(query.return_to.as_deref());
-    if context.0.is_some() {
-        return redirect(return_to);
+    if let Some(auth) = &context.0 {
+        // A forward-auth proxy sends a user whose password change is due here: straight on
+        // to the change, not back to a page that would send them here again.
+        return redirect(after_sign_in(&auth.user, return_to));
     }
     let ended = why_ended(&state, &headers).await;
     let form = LoginForm {
@@ -235,7 +248,8 @@ async fn login_submit(
     match state.service.login(request).await {
         Ok(new) => {
             let cookies = session_cookie_headers(&state, &new);
-            (AppendHeaders(cookies), redirect(return_to)).into_response()
+            let target = after_sign_in(&new.user, return_to);
+            (AppendHeaders(cookies), redirect(target)).into_response()
         }
         Err(error) => {
             let api = ApiError::from(error);
