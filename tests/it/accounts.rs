@@ -703,6 +703,10 @@ async fn in_chromium_an_admin_creates_a_user_resets_the_password_and_the_user_mu
         chromium.find_all("nav a").await.is_empty(),
         "no way around it"
     );
+    let screenshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    chromium
+        .screenshot(&screenshots.join("change-password.png"))
+        .await;
     chromium.goto(&server.url("/admin/users")).await;
     assert_eq!(chromium.current_url().await, step);
     chromium.goto(&home).await;
