@@ -10,6 +10,7 @@ mod browser;
 mod check_cache;
 mod cli;
 mod conformance;
+mod console;
 mod groups;
 mod headers;
 mod helpers;

@@ -4,6 +4,7 @@
 mod admin;
 pub(in crate::http) mod assets;
 mod password;
+mod session_details;
 pub(super) mod times;
 pub(super) mod user_sessions;
 
@@ -56,8 +57,24 @@ struct LoginPage {
     return_to: String,
     login: String,
     error: Option<String>,
+    /// The name and password given did not match: both fields are marked invalid, and the
+    /// password field, emptied, takes the focus.
+    wrong_credentials: bool,
     /// Why this browser's session ended, when it comes with the cookie of one that did.
     ended: Option<&'static str>,
+}
+
+/// An error message as a sentence for a page: a capital first letter and a full stop.
+pub(super) fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut text: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    text
 }
 
 /// Renders a page whose forms carry a CSRF token, setting the token's cookie when it is new.
@@ -195,10 +212,12 @@ async fn why_ended(state: &AppState, headers: &HeaderMap) -> Option<EndReason> {
 struct LoginForm<'a> {
     return_to: &'a str,
     login: &'a str,
-    error: Option<String>,
+    /// A failed attempt's error.
+    error: Option<&'a ApiError>,
     ended: Option<&'static str>,
 }
 
+/// The sign-in form, with the error of a failed attempt if there was one.
 async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
@@ -214,7 +233,8 @@ async fn login_form(
         csrf_token: csrf.token,
         return_to: form.return_to.to_owned(),
         login: form.login.to_owned(),
-        error: form.error,
+        error: form.error.map(|e| sentence(&e.message)),
+        wrong_credentials: form.error.is_some_and(|e| e.code == "invalid_credentials"),
         ended: form.ended,
     };
     render_with_token(status, csrf.set_cookie, &page)
@@ -256,7 +276,7 @@ async fn login_submit(
             let shown = LoginForm {
                 return_to,
                 login: &form.login,
-                error: Some(api.message),
+                error: Some(&api),
                 ended: None,
             };
             let mut page = login_form(&state, &headers, shown, api.status).await;
@@ -303,6 +323,16 @@ async fn script(uri: Uri) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_errors_are_sentences() {
+        assert_eq!(
+            sentence("invalid login or password"),
+            "Invalid login or password."
+        );
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(sentence(""), "");
+    }
 
     #[test]
     fn return_to_stays_on_this_site() {

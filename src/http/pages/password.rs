@@ -2,7 +2,7 @@
 //! password was reset is sent here before any other page; on success the other devices are
 //! signed out and the sessions page says how many.
 
-use super::{FormBody, HOME, check_form, render_with_token};
+use super::{FormBody, HOME, check_form, render_with_token, sentence};
 use crate::domain::password::Password;
 use crate::domain::session::ClientInfo;
 use crate::http::AppState;
@@ -131,33 +131,5 @@ async fn submit(
             }
             page
         }
-    }
-}
-
-/// A service message as a sentence: capitalised, with a full stop.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let Some(first) = chars.next() else {
-        return String::new();
-    };
-    let mut text: String = first.to_uppercase().chain(chars).collect();
-    if !text.ends_with('.') {
-        text.push('.');
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sentence;
-
-    #[test]
-    fn messages_read_as_sentences() {
-        assert_eq!(
-            sentence("the current password is wrong"),
-            "The current password is wrong."
-        );
-        assert_eq!(sentence("Done."), "Done.");
-        assert_eq!(sentence(""), "");
     }
 }

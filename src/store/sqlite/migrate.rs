@@ -56,7 +56,6 @@ impl Component {
                 "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'session_addresses')",
                 "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sessions_by_last_active') \
                  AND NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sessions_by_recency')",
-                "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'ended_sessions')",
             ],
             Component::Directory => &[
                 "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'users')",
