@@ -12,6 +12,7 @@ language-picker-submit = Change
 nav-main-label = Main
 nav-menu = Menu
 nav-active-sessions = Active sessions
+nav-password = Password
 nav-admin-sessions = Sessions
 nav-admin-users = Users
 nav-admin-audit = Auth Audit
@@ -49,6 +50,16 @@ login-field-login = Username or e-mail
 login-field-password = Password
 login-remember-me = Remember me
 login-submit = Sign in
+ended-logout = You signed out.
+ended-self-revoked = You were signed out from another of your devices.
+ended-terminated = You were signed out by an administrator.
+ended-blocked = You were signed out because your account was blocked.
+ended-password-changed = You were signed out because your password was changed.
+ended-password-reset = You were signed out because an administrator reset your password.
+ended-user-deleted = You were signed out because your account was deleted.
+ended-evicted = You were signed out because you signed in on more devices than allowed.
+ended-idle-expiry = You were signed out after a while without activity.
+ended-absolute-expiry = Your session reached its maximum lifetime; sign in again.
 
 ## Error and notice pages
 
@@ -73,8 +84,21 @@ error-locked = too many failed logins; the account is locked, try again later
 error-blocked = this account is blocked
 # $wait: how long to wait, as "in 5 minutes".
 error-throttled = too many failed sign-ins; try again { $wait }
-error-owner-protected = the owner account cannot be blocked
+error-owner-protected = { $action ->
+    [demoted] the owner account cannot be demoted
+    [deleted] the owner account cannot be deleted
+   *[blocked] the owner account cannot be blocked
+}
 error-cannot-block-self = you cannot block yourself
+error-cannot-delete-self = you cannot delete yourself
+error-username-was-deleted = a deleted user had the username “{ $name }”, and the audit trail names them by it; confirm to give it to a new user
+error-wrong-password = the current password is wrong
+error-same-password = the new password must differ from the current one
+error-password-too-short = the password must be at least { $count } characters long
+error-password-too-long = the password must be at most { $count } characters long
+error-password-too-common = this password is too common; choose one that is not on lists of leaked passwords
+error-password-only-whitespace = the password must not be only spaces or other whitespace
+error-password-contains-username = the password must not contain the username
 error-session-limit = { $count ->
     [one] you already have 1 active session, the most allowed; sign out on another device or revoke your session there, then try again
    *[other] you already have { $count } active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again
@@ -113,6 +137,22 @@ sessions-revoked = { $count ->
     [one] Session revoked. That device is signed out.
    *[other] { $count } sessions revoked. Those devices are signed out.
 }
+password-title = Change password
+password-required = An administrator set your password. Choose a new one of your own to continue.
+password-intro = Your other devices will be signed out; this one stays signed in.
+password-given = The password you were given
+password-current = Current password
+password-new = New password
+password-hint = At least { $count } characters; not a common password, and not containing your username.
+password-new-again = New password again
+password-submit = Change password
+password-sign-out = Sign out
+password-mismatch = The two new passwords differ. Type the same new password twice.
+password-changed = { $count ->
+    [0] Your password was changed.
+    [one] Your password was changed. 1 other device was signed out.
+   *[other] Your password was changed. { $count } other devices were signed out.
+}
 
 ## The admin console, all pages
 
@@ -142,10 +182,16 @@ admin-notice-block = { $count ->
 }
 admin-notice-unblock = Unblocked { $user }. They can sign in again.
 admin-notice-unlock = Unlocked { $user }. They can sign in again.
+admin-notice-delete = { $count ->
+    [one] Deleted { $user }; terminated 1 session.
+   *[other] Deleted { $user }; terminated { $count } sessions.
+}
+admin-notice-updated = Saved the changes to { $user }.
 admin-notice-acknowledged = Acknowledged the alarm about { $user }.
 admin-problem-not-found = That no longer exists; it may have ended or been handled already.
-admin-problem-owner-protected = The owner account cannot be blocked.
+admin-problem-owner-protected = The owner account cannot be blocked, demoted or deleted.
 admin-problem-cannot-block-self = You cannot block yourself.
+admin-problem-cannot-delete-self = You cannot delete yourself.
 admin-problem-current-session = That is your own current session: use Log out to end it.
 admin-problem-other = That action could not be done.
 
@@ -178,6 +224,9 @@ admin-sessions-none-filtered = No active sessions match this filter.
 
 admin-users-title = Users
 admin-users-intro = Everyone in the directory, with their active sessions.
+admin-users-new = New user
+admin-users-search = Search
+admin-users-search-placeholder = username, e-mail or name
 admin-users-caption = Users
 admin-users-user = User
 admin-users-email = E-mail
@@ -190,17 +239,22 @@ admin-users-bot = bot
 admin-users-blocked = blocked
 admin-users-locked-until = locked until
 admin-users-active = active
+admin-users-password-change-due = password change due
+admin-users-actions-label = Actions for { $user }
+admin-users-edit = Edit
+admin-users-reset-password = Reset password
+admin-users-reset-password-confirm = Reset the password of { $user }? A new password is generated and shown once; every session and every 'Remember me' login of { $user } ends, and they must choose a new password when they next sign in.
 admin-users-logout-all = Logout All Devices
-admin-users-logout-all-label = Logout all devices of { $user }
 admin-users-logout-all-confirm = Sign { $user } out of all devices? Every session and every 'Remember me' login of { $user } ends at once.
 admin-users-logout-all-yours = This is your own account: this browser is signed out too.
 admin-users-block = Block
-admin-users-block-label = Block { $user }
 admin-users-block-confirm = Block { $user }? They cannot sign in, and all their sessions end at once.
 admin-users-unblock = Unblock
-admin-users-unblock-label = Unblock { $user }
 admin-users-unlock = Unlock
-admin-users-unlock-label = Unlock { $user }
+admin-users-delete = Delete
+admin-users-delete-confirm = Delete { $user }? Their account and every session end for good; the audit trail keeps their events under the username { $user }.
+admin-users-none = No users.
+admin-users-none-found = No users match this search.
 
 ## Admin: Auth Audit
 
@@ -237,6 +291,11 @@ audit-kind-group-created = group created
 audit-kind-group-member-added = group member added
 audit-kind-group-shared = group shared
 audit-kind-remember-me-reuse = remember-me reuse
+audit-kind-password-changed = password changed
+audit-kind-password-reset = password reset
+audit-kind-user-updated = user updated
+audit-kind-user-deleted = user deleted
+audit-kind-session-expired = session expired
 
 ## Admin: Alarms
 
@@ -257,3 +316,28 @@ admin-alarms-acknowledged = acknowledged
 admin-alarms-acknowledged-by = by { $user }
 admin-alarms-acknowledge = Acknowledge
 admin-alarms-acknowledge-label = Acknowledge the alarm about { $user }
+user-form-new-title = New user
+user-form-edit-title = Edit { $user }
+user-form-save-confirm = Save the changes to { $user }?
+user-form-create-confirm = Create this user? They must choose a new password when they first sign in.
+user-form-username = Username
+user-form-username-hint = Lowercase letters, digits, “.”, “_” or “-”.
+user-form-reuse-username = Give this deleted user’s username to the new user
+user-form-email = E-mail
+user-form-name = Name
+user-form-owner-is-admin = The owner is always an administrator.
+user-form-admin = Administrator
+user-form-first-password = First password
+user-form-first-password-hint = Leave empty to generate one, shown once. The user must change it when they first sign in.
+user-form-save = Save
+user-form-create = Create user
+user-form-cancel = Cancel
+user-password-shown-once = The password of { $user }, shown only this once:
+user-password-back = Back to Users
+user-password-created = Created { $user }
+user-password-created-detail = They must choose a new password when they first sign in.
+user-password-reset = Reset the password of { $user }
+user-password-reset-detail = { $count ->
+    [one] 1 session ended. They must choose a new password when they next sign in.
+   *[other] { $count } sessions ended. They must choose a new password when they next sign in.
+}

@@ -11,6 +11,7 @@ language-picker-submit = 変更
 nav-main-label = メイン
 nav-menu = メニュー
 nav-active-sessions = アクティブなセッション
+nav-password = パスワード
 nav-admin-sessions = セッション
 nav-admin-users = ユーザー
 nav-admin-audit = 認証監査ログ
@@ -47,6 +48,16 @@ login-field-login = ユーザー名またはメールアドレス
 login-field-password = パスワード
 login-remember-me = ログイン状態を保持する
 login-submit = ログイン
+ended-logout = ログアウトしました。
+ended-self-revoked = あなたの別のデバイスからログアウトされました。
+ended-terminated = 管理者によってログアウトされました。
+ended-blocked = アカウントがブロックされたため、ログアウトされました。
+ended-password-changed = パスワードが変更されたため、ログアウトされました。
+ended-password-reset = 管理者がパスワードをリセットしたため、ログアウトされました。
+ended-user-deleted = アカウントが削除されたため、ログアウトされました。
+ended-evicted = 許可された数より多くのデバイスでログインしたため、ログアウトされました。
+ended-idle-expiry = しばらく操作がなかったため、ログアウトされました。
+ended-absolute-expiry = セッションが最大の有効期間に達しました。もう一度ログインしてください。
 
 ## エラーとお知らせのページ
 
@@ -70,8 +81,21 @@ error-invalid-credentials = ログイン名またはパスワードが正しく�
 error-locked = ログインの失敗が多すぎるため、アカウントがロックされています。しばらくしてからもう一度お試しください。
 error-blocked = このアカウントはブロックされています。
 error-throttled = ログインの失敗が多すぎます。{ $wait }にもう一度お試しください。
-error-owner-protected = オーナーのアカウントはブロックできません。
+error-owner-protected = { $action ->
+    [demoted] オーナーのアカウントは管理者から外せません。
+    [deleted] オーナーのアカウントは削除できません。
+   *[blocked] オーナーのアカウントはブロックできません。
+}
 error-cannot-block-self = 自分自身はブロックできません。
+error-cannot-delete-self = 自分自身は削除できません。
+error-username-was-deleted = ユーザー名「{ $name }」は削除されたユーザーが使っていて、監査ログはその名前で記録しています。新しいユーザーに使うには確認してください。
+error-wrong-password = 現在のパスワードが正しくありません。
+error-same-password = 新しいパスワードは現在のものと違うものにしてください。
+error-password-too-short = パスワードは { $count } 文字以上にしてください。
+error-password-too-long = パスワードは { $count } 文字以下にしてください。
+error-password-too-common = このパスワードはよく使われすぎています。流出したパスワードの一覧にないものを選んでください。
+error-password-only-whitespace = パスワードを空白だけにすることはできません。
+error-password-contains-username = パスワードにユーザー名を含めることはできません。
 error-session-limit = アクティブなセッションがすでに上限の { $count } 件あります。別のデバイスでログアウトするか、セッションを取り消してから、もう一度お試しください。
 error-current-session = これは現在使用中のセッションです。終了するにはログアウトしてください。
 error-administrators-only = 管理者専用です。
@@ -107,6 +131,21 @@ sessions-revoked = { $count ->
     [one] セッションを取り消しました。そのデバイスはログアウトされました。
    *[other] { $count } 件のセッションを取り消しました。それらのデバイスはログアウトされました。
 }
+password-title = パスワードの変更
+password-required = 管理者があなたのパスワードを設定しました。続けるには、自分で新しいパスワードを決めてください。
+password-intro = 他のデバイスはログアウトされます。このデバイスはログインしたままです。
+password-given = 伝えられたパスワード
+password-current = 現在のパスワード
+password-new = 新しいパスワード
+password-hint = { $count } 文字以上。よく使われるパスワードや、ユーザー名を含むものは使えません。
+password-new-again = 新しいパスワード(確認)
+password-submit = パスワードを変更
+password-sign-out = ログアウト
+password-mismatch = 2 つの新しいパスワードが一致しません。同じ新しいパスワードを 2 回入力してください。
+password-changed = { $count ->
+    [0] パスワードを変更しました。
+   *[other] パスワードを変更しました。他の { $count } 台のデバイスはログアウトされました。
+}
 
 ## 管理コンソール(共通)
 
@@ -127,10 +166,13 @@ admin-notice-logout-all = { $user } をすべてのデバイスからログア�
 admin-notice-block = { $user } をブロックし、セッションを { $count } 件終了しました。
 admin-notice-unblock = { $user } のブロックを解除しました。再びログインできます。
 admin-notice-unlock = { $user } のロックを解除しました。再びログインできます。
+admin-notice-delete = { $user } を削除し、セッションを { $count } 件終了しました。
+admin-notice-updated = { $user } の変更を保存しました。
 admin-notice-acknowledged = { $user } に関するアラームを確認済みにしました。
 admin-problem-not-found = 対象はもう存在しません。すでに終了したか、処理済みの可能性があります。
-admin-problem-owner-protected = オーナーのアカウントはブロックできません。
+admin-problem-owner-protected = オーナーのアカウントは、ブロック、管理者からの除外、削除のいずれもできません。
 admin-problem-cannot-block-self = 自分自身はブロックできません。
+admin-problem-cannot-delete-self = 自分自身は削除できません。
 admin-problem-current-session = それはあなた自身の現在のセッションです。終了するにはログアウトしてください。
 admin-problem-other = その操作は実行できませんでした。
 
@@ -163,6 +205,9 @@ admin-sessions-none-filtered = この条件に一致するアクティブなセ�
 
 admin-users-title = ユーザー
 admin-users-intro = ディレクトリ内のすべてのユーザーと、そのアクティブなセッション。
+admin-users-new = 新規ユーザー
+admin-users-search = 検索
+admin-users-search-placeholder = ユーザー名、メールアドレス、または名前
 admin-users-caption = ユーザー
 admin-users-user = ユーザー
 admin-users-email = メールアドレス
@@ -175,17 +220,22 @@ admin-users-bot = ボット
 admin-users-blocked = ブロック中
 admin-users-locked-until = ロック中、解除予定:
 admin-users-active = 有効
+admin-users-password-change-due = パスワード変更待ち
+admin-users-actions-label = { $user } の操作
+admin-users-edit = 編集
+admin-users-reset-password = パスワードをリセット
+admin-users-reset-password-confirm = { $user } のパスワードをリセットしますか？新しいパスワードが生成されて一度だけ表示されます。{ $user } のすべてのセッションと「ログイン状態を保持する」は終了し、次回のログイン時に新しいパスワードを決める必要があります。
 admin-users-logout-all = すべてのデバイスからログアウト
-admin-users-logout-all-label = { $user } をすべてのデバイスからログアウト
 admin-users-logout-all-confirm = { $user } をすべてのデバイスからログアウトさせますか？{ $user } のすべてのセッションと「ログイン状態を保持する」がすぐに終了します。
 admin-users-logout-all-yours = これはあなた自身のアカウントです。このブラウザーもログアウトされます。
 admin-users-block = ブロック
-admin-users-block-label = { $user } をブロック
 admin-users-block-confirm = { $user } をブロックしますか？ログインできなくなり、すべてのセッションがすぐに終了します。
 admin-users-unblock = ブロック解除
-admin-users-unblock-label = { $user } のブロックを解除
 admin-users-unlock = ロック解除
-admin-users-unlock-label = { $user } のロックを解除
+admin-users-delete = 削除
+admin-users-delete-confirm = { $user } を削除しますか？アカウントとすべてのセッションは完全に終了します。監査ログにはユーザー名 { $user } でイベントが残ります。
+admin-users-none = ユーザーはいません。
+admin-users-none-found = この検索に一致するユーザーはいません。
 
 ## 管理: 認証監査ログ
 
@@ -222,6 +272,11 @@ audit-kind-group-created = グループ作成
 audit-kind-group-member-added = グループメンバー追加
 audit-kind-group-shared = グループ共有
 audit-kind-remember-me-reuse = ログイン保持トークンの再使用
+audit-kind-password-changed = パスワード変更
+audit-kind-password-reset = パスワードのリセット
+audit-kind-user-updated = ユーザーの編集
+audit-kind-user-deleted = ユーザーの削除
+audit-kind-session-expired = セッションの期限切れ
 
 ## 管理: アラーム
 
@@ -239,3 +294,25 @@ admin-alarms-acknowledged = 確認済み
 admin-alarms-acknowledged-by = 確認者: { $user }
 admin-alarms-acknowledge = 確認済みにする
 admin-alarms-acknowledge-label = { $user } に関するアラームを確認済みにする
+user-form-new-title = 新規ユーザー
+user-form-edit-title = { $user } を編集
+user-form-save-confirm = { $user } の変更を保存しますか？
+user-form-create-confirm = このユーザーを作成しますか？初回ログイン時に新しいパスワードを決める必要があります。
+user-form-username = ユーザー名
+user-form-username-hint = 英小文字、数字、「.」「_」「-」が使えます。
+user-form-reuse-username = 削除されたユーザーのこのユーザー名を新しいユーザーに使う
+user-form-email = メールアドレス
+user-form-name = 名前
+user-form-owner-is-admin = オーナーは常に管理者です。
+user-form-admin = 管理者
+user-form-first-password = 初期パスワード
+user-form-first-password-hint = 空欄にすると自動で生成され、一度だけ表示されます。ユーザーは初回ログイン時に変更する必要があります。
+user-form-save = 保存
+user-form-create = ユーザーを作成
+user-form-cancel = キャンセル
+user-password-shown-once = { $user } のパスワード(この一度だけ表示されます):
+user-password-back = ユーザー一覧に戻る
+user-password-created = { $user } を作成しました
+user-password-created-detail = 初回ログイン時に新しいパスワードを決める必要があります。
+user-password-reset = { $user } のパスワードをリセットしました
+user-password-reset-detail = { $count } 件のセッションが終了しました。次回のログイン時に新しいパスワードを決める必要があります。

@@ -11,6 +11,7 @@ language-picker-submit = 변경
 nav-main-label = 주 메뉴
 nav-menu = 메뉴
 nav-active-sessions = 활성 세션
+nav-password = 비밀번호
 nav-admin-sessions = 세션
 nav-admin-users = 사용자
 nav-admin-audit = 인증 감사 로그
@@ -47,6 +48,16 @@ login-field-login = 사용자 이름 또는 이메일
 login-field-password = 비밀번호
 login-remember-me = 로그인 상태 유지
 login-submit = 로그인
+ended-logout = 로그아웃했습니다.
+ended-self-revoked = 내 다른 기기에서 로그아웃되었습니다.
+ended-terminated = 관리자가 로그아웃시켰습니다.
+ended-blocked = 계정이 차단되어 로그아웃되었습니다.
+ended-password-changed = 비밀번호가 변경되어 로그아웃되었습니다.
+ended-password-reset = 관리자가 비밀번호를 재설정하여 로그아웃되었습니다.
+ended-user-deleted = 계정이 삭제되어 로그아웃되었습니다.
+ended-evicted = 허용된 수보다 많은 기기에서 로그인하여 로그아웃되었습니다.
+ended-idle-expiry = 한동안 활동이 없어 로그아웃되었습니다.
+ended-absolute-expiry = 세션이 최대 유효 기간에 도달했습니다. 다시 로그인하세요.
 
 ## 오류와 안내 페이지
 
@@ -70,8 +81,21 @@ error-invalid-credentials = 로그인 이름 또는 비밀번호가 올바르지
 error-locked = 로그인 실패가 너무 많아 계정이 잠겼습니다. 나중에 다시 시도하세요.
 error-blocked = 이 계정은 차단되었습니다.
 error-throttled = 로그인 실패가 너무 많습니다. { $wait } 다시 시도하세요.
-error-owner-protected = 소유자 계정은 차단할 수 없습니다.
+error-owner-protected = { $action ->
+    [demoted] 소유자 계정은 관리자에서 뺄 수 없습니다.
+    [deleted] 소유자 계정은 삭제할 수 없습니다.
+   *[blocked] 소유자 계정은 차단할 수 없습니다.
+}
 error-cannot-block-self = 자기 자신은 차단할 수 없습니다.
+error-cannot-delete-self = 자기 자신은 삭제할 수 없습니다.
+error-username-was-deleted = 사용자 이름 “{ $name }”은(는) 삭제된 사용자가 쓰던 이름이며, 감사 로그에 그 이름으로 남아 있습니다. 새 사용자에게 주려면 확인하세요.
+error-wrong-password = 현재 비밀번호가 올바르지 않습니다.
+error-same-password = 새 비밀번호는 현재 비밀번호와 달라야 합니다.
+error-password-too-short = 비밀번호는 { $count }자 이상이어야 합니다.
+error-password-too-long = 비밀번호는 { $count }자 이하여야 합니다.
+error-password-too-common = 너무 흔한 비밀번호입니다. 유출된 비밀번호 목록에 없는 것을 고르세요.
+error-password-only-whitespace = 비밀번호는 공백만으로 이루어질 수 없습니다.
+error-password-contains-username = 비밀번호에 사용자 이름을 넣을 수 없습니다.
 error-session-limit = 이미 허용된 최대치인 { $count }개의 활성 세션이 있습니다. 다른 기기에서 로그아웃하거나 세션 하나를 취소한 뒤 다시 시도하세요.
 error-current-session = 지금 사용 중인 세션입니다. 끝내려면 로그아웃하세요.
 error-administrators-only = 관리자 전용입니다.
@@ -106,6 +130,21 @@ sessions-revoked = { $count ->
     [0] 취소할 다른 세션이 없었습니다.
    *[other] 세션 { $count }개를 취소했습니다. 해당 기기는 로그아웃되었습니다.
 }
+password-title = 비밀번호 변경
+password-required = 관리자가 비밀번호를 설정했습니다. 계속하려면 직접 새 비밀번호를 정하세요.
+password-intro = 다른 기기는 로그아웃되고, 이 기기는 로그인 상태로 남습니다.
+password-given = 전달받은 비밀번호
+password-current = 현재 비밀번호
+password-new = 새 비밀번호
+password-hint = { $count }자 이상. 흔한 비밀번호나 사용자 이름이 들어간 비밀번호는 쓸 수 없습니다.
+password-new-again = 새 비밀번호 확인
+password-submit = 비밀번호 변경
+password-sign-out = 로그아웃
+password-mismatch = 새 비밀번호 두 개가 다릅니다. 같은 새 비밀번호를 두 번 입력하세요.
+password-changed = { $count ->
+    [0] 비밀번호를 변경했습니다.
+   *[other] 비밀번호를 변경했습니다. 다른 기기 { $count }대가 로그아웃되었습니다.
+}
 
 ## 관리 콘솔(공통)
 
@@ -126,10 +165,13 @@ admin-notice-logout-all = { $user }을(를) 모든 기기에서 로그아웃시�
 admin-notice-block = { $user }을(를) 차단했습니다. 세션 { $count }개를 종료했습니다.
 admin-notice-unblock = { $user }의 차단을 해제했습니다. 다시 로그인할 수 있습니다.
 admin-notice-unlock = { $user }의 잠금을 해제했습니다. 다시 로그인할 수 있습니다.
+admin-notice-delete = { $user }을(를) 삭제하고 세션 { $count }개를 종료했습니다.
+admin-notice-updated = { $user }의 변경 사항을 저장했습니다.
 admin-notice-acknowledged = { $user } 관련 알람을 확인했습니다.
 admin-problem-not-found = 대상이 더 이상 없습니다. 이미 끝났거나 처리되었을 수 있습니다.
-admin-problem-owner-protected = 소유자 계정은 차단할 수 없습니다.
+admin-problem-owner-protected = 소유자 계정은 차단하거나 관리자에서 빼거나 삭제할 수 없습니다.
 admin-problem-cannot-block-self = 자기 자신은 차단할 수 없습니다.
+admin-problem-cannot-delete-self = 자기 자신은 삭제할 수 없습니다.
 admin-problem-current-session = 지금 사용 중인 내 세션입니다. 끝내려면 로그아웃하세요.
 admin-problem-other = 그 작업을 할 수 없었습니다.
 
@@ -162,6 +204,9 @@ admin-sessions-none-filtered = 이 필터와 일치하는 활성 세션이 없�
 
 admin-users-title = 사용자
 admin-users-intro = 디렉터리의 모든 사용자와 그 활성 세션입니다.
+admin-users-new = 새 사용자
+admin-users-search = 검색
+admin-users-search-placeholder = 사용자 이름, 이메일 또는 이름
 admin-users-caption = 사용자
 admin-users-user = 사용자
 admin-users-email = 이메일
@@ -174,17 +219,22 @@ admin-users-bot = 봇
 admin-users-blocked = 차단됨
 admin-users-locked-until = 잠김, 해제 예정:
 admin-users-active = 활성
+admin-users-password-change-due = 비밀번호 변경 필요
+admin-users-actions-label = { $user } 작업
+admin-users-edit = 수정
+admin-users-reset-password = 비밀번호 재설정
+admin-users-reset-password-confirm = { $user }의 비밀번호를 재설정할까요? 새 비밀번호가 만들어져 한 번만 표시됩니다. { $user }의 모든 세션과 “로그인 상태 유지”가 끝나고, 다음 로그인 때 새 비밀번호를 정해야 합니다.
 admin-users-logout-all = 모든 기기에서 로그아웃
-admin-users-logout-all-label = { $user }을(를) 모든 기기에서 로그아웃
 admin-users-logout-all-confirm = { $user }을(를) 모든 기기에서 로그아웃시킬까요? { $user }의 모든 세션과 “로그인 상태 유지”가 바로 끝납니다.
 admin-users-logout-all-yours = 내 계정입니다. 이 브라우저도 로그아웃됩니다.
 admin-users-block = 차단
-admin-users-block-label = { $user } 차단
 admin-users-block-confirm = { $user }을(를) 차단할까요? 로그인할 수 없게 되고 모든 세션이 바로 끝납니다.
 admin-users-unblock = 차단 해제
-admin-users-unblock-label = { $user } 차단 해제
 admin-users-unlock = 잠금 해제
-admin-users-unlock-label = { $user } 잠금 해제
+admin-users-delete = 삭제
+admin-users-delete-confirm = { $user }을(를) 삭제할까요? 계정과 모든 세션이 완전히 끝납니다. 감사 로그에는 사용자 이름 { $user }(으)로 이벤트가 남습니다.
+admin-users-none = 사용자가 없습니다.
+admin-users-none-found = 이 검색과 일치하는 사용자가 없습니다.
 
 ## 관리: 인증 감사 로그
 
@@ -221,6 +271,11 @@ audit-kind-group-created = 그룹 생성
 audit-kind-group-member-added = 그룹 구성원 추가
 audit-kind-group-shared = 그룹 공유
 audit-kind-remember-me-reuse = 로그인 유지 토큰 재사용
+audit-kind-password-changed = 비밀번호 변경
+audit-kind-password-reset = 비밀번호 재설정
+audit-kind-user-updated = 사용자 수정
+audit-kind-user-deleted = 사용자 삭제
+audit-kind-session-expired = 세션 만료
 
 ## 관리: 알람
 
@@ -238,3 +293,25 @@ admin-alarms-acknowledged = 확인함
 admin-alarms-acknowledged-by = 확인자: { $user }
 admin-alarms-acknowledge = 확인
 admin-alarms-acknowledge-label = { $user } 관련 알람 확인
+user-form-new-title = 새 사용자
+user-form-edit-title = { $user } 수정
+user-form-save-confirm = { $user }의 변경 사항을 저장할까요?
+user-form-create-confirm = 이 사용자를 만들까요? 처음 로그인할 때 새 비밀번호를 정해야 합니다.
+user-form-username = 사용자 이름
+user-form-username-hint = 영문 소문자, 숫자, “.”, “_”, “-”를 쓸 수 있습니다.
+user-form-reuse-username = 삭제된 사용자의 이 사용자 이름을 새 사용자에게 주기
+user-form-email = 이메일
+user-form-name = 이름
+user-form-owner-is-admin = 소유자는 항상 관리자입니다.
+user-form-admin = 관리자
+user-form-first-password = 첫 비밀번호
+user-form-first-password-hint = 비워 두면 자동으로 만들어지며 한 번만 표시됩니다. 사용자는 처음 로그인할 때 바꿔야 합니다.
+user-form-save = 저장
+user-form-create = 사용자 만들기
+user-form-cancel = 취소
+user-password-shown-once = { $user }의 비밀번호(이번 한 번만 표시됩니다):
+user-password-back = 사용자 목록으로 돌아가기
+user-password-created = { $user }을(를) 만들었습니다
+user-password-created-detail = 처음 로그인할 때 새 비밀번호를 정해야 합니다.
+user-password-reset = { $user }의 비밀번호를 재설정했습니다
+user-password-reset-detail = 세션 { $count }개가 끝났습니다. 다음 로그인 때 새 비밀번호를 정해야 합니다.

@@ -29,10 +29,16 @@ pub enum AuditKind {
     GroupMemberAdded,
     GroupShared,
     RememberMeReuse,
+    PasswordChanged,
+    PasswordReset,
+    UserUpdated,
+    UserDeleted,
+    /// A session found expired when its browser came back to sign in: idle or absolute.
+    SessionExpired,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 19] = [
+    pub const ALL: [AuditKind; 24] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -52,6 +58,11 @@ impl AuditKind {
         AuditKind::GroupMemberAdded,
         AuditKind::GroupShared,
         AuditKind::RememberMeReuse,
+        AuditKind::PasswordChanged,
+        AuditKind::PasswordReset,
+        AuditKind::UserUpdated,
+        AuditKind::UserDeleted,
+        AuditKind::SessionExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +86,11 @@ impl AuditKind {
             AuditKind::GroupMemberAdded => "group_member_added",
             AuditKind::GroupShared => "group_shared",
             AuditKind::RememberMeReuse => "remember_me_reuse",
+            AuditKind::PasswordChanged => "password_changed",
+            AuditKind::PasswordReset => "password_reset",
+            AuditKind::UserUpdated => "user_updated",
+            AuditKind::UserDeleted => "user_deleted",
+            AuditKind::SessionExpired => "session_expired",
         }
     }
 

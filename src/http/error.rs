@@ -1,6 +1,7 @@
 //! The one mapping from failures to HTTP status codes and the JSON error body. A `code` is
 //! stable; the `message` is in the request's language when the catalogue has it, else English.
 
+use crate::domain::password::{self, PolicyViolation};
 use crate::i18n::{Lang, msg, t, time};
 use crate::service::ServiceError;
 use crate::service::throttle::retry_after_seconds;
@@ -37,6 +38,15 @@ impl ApiError {
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             t("error-unauthorized"),
+        )
+    }
+
+    /// A session that may do nothing before its user chooses a new password.
+    pub fn password_change_required() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "password_change_required",
+            "your password was reset; choose a new one first (POST /api/user/password, or the page /-/user/password)",
         )
     }
 
@@ -89,8 +99,13 @@ impl From<ServiceError> for ApiError {
                 throttled.retry_after = Some(retry_after_seconds(*wait));
                 return throttled;
             }
-            ServiceError::OwnerProtected => (StatusCode::CONFLICT, "owner_protected"),
+            ServiceError::OwnerProtected(_) => (StatusCode::CONFLICT, "owner_protected"),
             ServiceError::CannotBlockSelf => (StatusCode::CONFLICT, "cannot_block_self"),
+            ServiceError::CannotDeleteSelf => (StatusCode::CONFLICT, "cannot_delete_self"),
+            ServiceError::DeletedUsername(_) => (StatusCode::CONFLICT, "username_was_deleted"),
+            ServiceError::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
+            ServiceError::SamePassword => (StatusCode::BAD_REQUEST, "same_password"),
+            ServiceError::WeakPassword(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ServiceError::SessionLimit(_) => (StatusCode::CONFLICT, "session_limit"),
             ServiceError::CurrentSession => (StatusCode::CONFLICT, "current_session"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -117,8 +132,27 @@ fn words(error: &ServiceError) -> String {
             let wait = time::wait(Lang::current(), retry_after_seconds(*wait));
             msg("error-throttled").arg("wait", wait).to_string()
         }
-        ServiceError::OwnerProtected => t("error-owner-protected"),
+        ServiceError::OwnerProtected(action) => msg("error-owner-protected")
+            .arg("action", action)
+            .to_string(),
         ServiceError::CannotBlockSelf => t("error-cannot-block-self"),
+        ServiceError::CannotDeleteSelf => t("error-cannot-delete-self"),
+        ServiceError::DeletedUsername(name) => msg("error-username-was-deleted")
+            .arg("name", name)
+            .to_string(),
+        ServiceError::WrongPassword => t("error-wrong-password"),
+        ServiceError::SamePassword => t("error-same-password"),
+        ServiceError::WeakPassword(violation) => match violation {
+            PolicyViolation::TooShort(length) => msg("error-password-too-short")
+                .arg("count", length)
+                .to_string(),
+            PolicyViolation::TooLong => msg("error-password-too-long")
+                .arg("count", password::MAX_LENGTH)
+                .to_string(),
+            PolicyViolation::TooCommon => t("error-password-too-common"),
+            PolicyViolation::OnlyWhitespace => t("error-password-only-whitespace"),
+            PolicyViolation::ContainsUsername => t("error-password-contains-username"),
+        },
         ServiceError::SessionLimit(limit) => {
             msg("error-session-limit").arg("count", limit).to_string()
         }

@@ -5,8 +5,8 @@ mod admin;
 mod query;
 
 pub use admin::{
-    AdminUserView, AffectedUserView, AlarmPage, AlarmView, AuditPage, AuditView, GroupRef,
-    RevocationReportView, SessionPage, UserPage,
+    AdminUserView, AffectedUserView, AlarmPage, AlarmView, AuditPage, AuditView, CreatedUserView,
+    GroupRef, PasswordResetView, RevocationReportView, SessionPage, UserPage,
 };
 pub use query::{
     BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_address_filter, parse_alarm_state,
@@ -122,6 +122,15 @@ pub struct LoginResponse {
     pub session: SessionView,
     /// The session token, for `Authorization: Bearer`; shown only here.
     pub token: String,
+    /// The password was reset: until the user chooses a new one (`POST /api/user/password`),
+    /// every other endpoint answers 401 `password_change_required`.
+    pub password_change_required: bool,
+}
+
+/// A password changed: how many of the user's other sessions it signed out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordChanged {
+    pub signed_out: u64,
 }
 
 /// Who is signed in, and with which session.

@@ -95,6 +95,12 @@ impl Banner {
                     message,
                 })
             }
+            Flash::Done { kind, count, .. } if kind == super::password::PASSWORD_CHANGED => {
+                Some(Banner {
+                    error: false,
+                    message: msg("password-changed").arg("count", count).to_string(),
+                })
+            }
             Flash::Done { kind, count, .. } if kind == REVOKED => Some(Banner {
                 error: false,
                 message: msg("sessions-revoked").arg("count", count).to_string(),

@@ -1,8 +1,9 @@
-//! Domain values as the pages name them, in the request's language: devices, device types and
-//! audit event kinds. Every value has its own catalogue message, so that a new one fails to
-//! compile here until it is given words.
+//! Domain values as the pages name them, in the request's language: devices, device types,
+//! audit event kinds and why a session ended. Every value has its own catalogue message, so
+//! that a new one fails to compile here until it is given words.
 
 use crate::domain::audit::AuditKind;
+use crate::domain::session::EndReason;
 use crate::domain::user_agent::{DeviceName, DeviceType};
 use crate::i18n::{msg, t};
 
@@ -54,5 +55,26 @@ pub fn audit_kind(kind: AuditKind) -> String {
         AuditKind::GroupMemberAdded => t("audit-kind-group-member-added"),
         AuditKind::GroupShared => t("audit-kind-group-shared"),
         AuditKind::RememberMeReuse => t("audit-kind-remember-me-reuse"),
+        AuditKind::PasswordChanged => t("audit-kind-password-changed"),
+        AuditKind::PasswordReset => t("audit-kind-password-reset"),
+        AuditKind::UserUpdated => t("audit-kind-user-updated"),
+        AuditKind::UserDeleted => t("audit-kind-user-deleted"),
+        AuditKind::SessionExpired => t("audit-kind-session-expired"),
+    }
+}
+
+/// The sentence the sign-in page shows the browser whose session ended so.
+pub fn end_reason(reason: EndReason) -> String {
+    match reason {
+        EndReason::Logout => t("ended-logout"),
+        EndReason::SelfRevoked => t("ended-self-revoked"),
+        EndReason::Terminated => t("ended-terminated"),
+        EndReason::Blocked => t("ended-blocked"),
+        EndReason::PasswordChanged => t("ended-password-changed"),
+        EndReason::PasswordReset => t("ended-password-reset"),
+        EndReason::UserDeleted => t("ended-user-deleted"),
+        EndReason::Evicted => t("ended-evicted"),
+        EndReason::IdleExpiry => t("ended-idle-expiry"),
+        EndReason::AbsoluteExpiry => t("ended-absolute-expiry"),
     }
 }

@@ -48,6 +48,7 @@ macro_rules! session_checks {
             address_filters,
             user_stamps,
             addresses_after_create,
+            ended_sessions,
         );
     };
 }
@@ -58,6 +59,7 @@ macro_rules! directory_checks {
         checks!(directory, false, $backend;
             ping,
             users,
+            user_edits_and_deletion,
             user_locale,
             lockout,
             remember_tokens,

@@ -6,6 +6,7 @@
 mod alarms;
 mod audit;
 mod sessions;
+mod user_forms;
 mod users;
 
 use super::{is_site_path, render_with_token};
@@ -38,6 +39,18 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/sessions", get(sessions::page))
         .route("/admin/sessions/{id}/terminate", post(sessions::terminate))
         .route("/admin/users", get(users::page))
+        .route(
+            "/admin/users/new",
+            get(user_forms::new_user).post(user_forms::create),
+        )
+        .route(
+            "/admin/users/{id}/edit",
+            get(user_forms::edit).post(user_forms::update),
+        )
+        .route(
+            "/admin/users/{id}/reset-password",
+            post(user_forms::reset_password),
+        )
         .route("/admin/users/{id}/{action}", post(users::action))
         .route("/admin/audit", get(audit::page))
         .route("/admin/alarms", get(alarms::page))
@@ -121,6 +134,8 @@ fn notice(outcome: &Flash) -> Option<String> {
         "block" => msg("admin-notice-block"),
         "unblock" => msg("admin-notice-unblock"),
         "unlock" => msg("admin-notice-unlock"),
+        "delete" => msg("admin-notice-delete"),
+        "updated" => msg("admin-notice-updated"),
         "acknowledged" => msg("admin-notice-acknowledged"),
         _ => return None,
     };
@@ -136,6 +151,7 @@ fn problem(outcome: &Flash) -> Option<String> {
         "not_found" => t("admin-problem-not-found"),
         "owner_protected" => t("admin-problem-owner-protected"),
         "cannot_block_self" => t("admin-problem-cannot-block-self"),
+        "cannot_delete_self" => t("admin-problem-cannot-delete-self"),
         "current_session" => t("admin-problem-current-session"),
         _ => t("admin-problem-other"),
     })
