@@ -27,6 +27,8 @@ struct Expected {
     terminate_question: &'static str,
     /// A character every date of the language has ("年").
     date_mark: &'static str,
+    users: &'static str,
+    change_password: &'static str,
 }
 
 const JAPANESE: Expected = Expected {
@@ -41,6 +43,8 @@ const JAPANESE: Expected = Expected {
     terminate: "終了",
     terminate_question: "を終了しますか？",
     date_mark: "年",
+    users: "ユーザー",
+    change_password: "パスワードの変更",
 };
 
 const KOREAN: Expected = Expected {
@@ -55,6 +59,8 @@ const KOREAN: Expected = Expected {
     terminate: "세션 종료",
     terminate_question: "종료할까요?",
     date_mark: "년",
+    users: "사용자",
+    change_password: "비밀번호 변경",
 };
 
 /// A page's language, as `<html lang>` says.
@@ -177,6 +183,19 @@ async fn walk(expected: &Expected) {
     assert!(question.contains(expected.terminate_question), "{question}");
     assert!(question.contains(expected.device), "{question}");
     chromium.dismiss_dialog().await;
+
+    // The Users page and the password page.
+    for (path, heading, name) in [
+        ("/admin/users", expected.users, Some("admin-users")),
+        ("/-/user/password", expected.change_password, None),
+    ] {
+        chromium.goto(&server.url(path)).await;
+        assert_eq!(html_lang(&chromium).await, expected.lang);
+        assert_eq!(chromium.text(&chromium.find("h1").await).await, heading);
+        if let Some(name) = name {
+            screenshots(&chromium, name, expected.lang).await;
+        }
+    }
 }
 
 #[tokio::test]
