@@ -27,12 +27,14 @@ pub enum AuditKind {
     TokenRevoked,
     GroupCreated,
     GroupMemberAdded,
+    GroupMemberRemoved,
     GroupShared,
+    GroupUnshared,
     RememberMeReuse,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 19] = [
+    pub const ALL: [AuditKind; 21] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -50,7 +52,9 @@ impl AuditKind {
         AuditKind::TokenRevoked,
         AuditKind::GroupCreated,
         AuditKind::GroupMemberAdded,
+        AuditKind::GroupMemberRemoved,
         AuditKind::GroupShared,
+        AuditKind::GroupUnshared,
         AuditKind::RememberMeReuse,
     ];
 
@@ -73,7 +77,9 @@ impl AuditKind {
             AuditKind::TokenRevoked => "token_revoked",
             AuditKind::GroupCreated => "group_created",
             AuditKind::GroupMemberAdded => "group_member_added",
+            AuditKind::GroupMemberRemoved => "group_member_removed",
             AuditKind::GroupShared => "group_shared",
+            AuditKind::GroupUnshared => "group_unshared",
             AuditKind::RememberMeReuse => "remember_me_reuse",
         }
     }

@@ -172,6 +172,44 @@ pub fn member_source_groups(graph: &GroupGraph, root: i64) -> BTreeSet<i64> {
     sources
 }
 
+/// Every group of `graph` with its direct members (from `direct`, as the store gives them)
+/// and the groups it is shared with, in the graph's order.
+pub(super) fn listings(graph: &GroupGraph, direct: &[(i64, User)]) -> Vec<GroupListing> {
+    let mut members: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (group_id, user) in direct {
+        members
+            .entry(*group_id)
+            .or_default()
+            .push(user.username.to_string());
+    }
+    let paths: HashMap<i64, &GroupPath> = graph.groups.iter().map(|g| (g.id, &g.path)).collect();
+    graph
+        .groups
+        .iter()
+        .map(|group| {
+            let mut shared_with: Vec<String> = graph
+                .shares
+                .iter()
+                .filter(|share| share.group_id == group.id)
+                .filter_map(|share| paths.get(&share.shared_with_id))
+                .map(|path| path.to_string())
+                .collect();
+            shared_with.sort();
+            GroupListing {
+                group: group.clone(),
+                members: members.remove(&group.id).unwrap_or_default(),
+                shared_with,
+            }
+        })
+        .collect()
+}
+
+/// Whether a user of a group's closure counts as a member: active humans only, the users
+/// a group revocation reaches.
+pub(super) fn counts_as_member(user: &User) -> bool {
+    user.state == UserState::Active && user.kind == UserKind::Human
+}
+
 /// The group a reference names: a full path first (so numeric names work), then an id.
 fn resolve<'g>(graph: &'g GroupGraph, reference: &str) -> ServiceResult<&'g Group> {
     let reference = reference.trim();
@@ -267,19 +305,14 @@ impl Service {
     }
 
     /// Shares `group` with `with`, whose members become members of `group`, audited; false
-    /// if it already was.
+    /// if it already was. A share with itself or back (a cycle) is refused.
     pub async fn share_group(
         &self,
         group: &Group,
         with: &Group,
         actor: &Actor,
     ) -> ServiceResult<bool> {
-        if group.id == with.id {
-            return Err(ServiceError::BadInput(format!(
-                "a group cannot be shared with itself ('{}')",
-                group.path
-            )));
-        }
+        self.check_share(group, with).await?;
         let shared = self.directory.share_group(group.id, with.id).await?;
         if shared {
             self.audit(shared_event(self.now(), actor, &group.path, &with.path))
@@ -292,34 +325,8 @@ impl Service {
     pub async fn list_groups(&self) -> ServiceResult<Vec<GroupListing>> {
         let graph = self.directory.group_graph().await?;
         let ids: Vec<i64> = graph.groups.iter().map(|group| group.id).collect();
-        let mut members: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for (group_id, user) in self.directory.direct_members(&ids).await? {
-            members
-                .entry(group_id)
-                .or_default()
-                .push(user.username.to_string());
-        }
-        let paths: HashMap<i64, &GroupPath> =
-            graph.groups.iter().map(|g| (g.id, &g.path)).collect();
-        Ok(graph
-            .groups
-            .iter()
-            .map(|group| {
-                let mut shared_with: Vec<String> = graph
-                    .shares
-                    .iter()
-                    .filter(|share| share.group_id == group.id)
-                    .filter_map(|share| paths.get(&share.shared_with_id))
-                    .map(|path| path.to_string())
-                    .collect();
-                shared_with.sort();
-                GroupListing {
-                    group: group.clone(),
-                    members: members.remove(&group.id).unwrap_or_default(),
-                    shared_with,
-                }
-            })
-            .collect())
+        let direct = self.directory.direct_members(&ids).await?;
+        Ok(listings(&graph, &direct))
     }
 
     /// The group's members by the closure above, active humans only, by username. Two store
@@ -337,7 +344,7 @@ impl Service {
             .await?
             .into_iter()
             .map(|(_, user)| user)
-            .filter(|user| user.state == UserState::Active && user.kind == UserKind::Human)
+            .filter(counts_as_member)
             .map(|user| (user.username.to_string(), user))
             .collect();
         Ok(members.into_values().collect())

@@ -5,6 +5,8 @@ pub mod admin;
 pub mod auth;
 pub mod authenticated;
 pub mod check_cache;
+pub mod group_edits;
+pub mod group_tree;
 pub mod groups;
 pub mod import;
 pub mod login;

@@ -62,6 +62,7 @@ macro_rules! directory_checks {
             audit,
             login_record,
             groups,
+            group_removals,
             import,
             api_tokens,
             alarms,
