@@ -2,12 +2,14 @@
 //! of the paging and filter values their listings take. Nothing here knows about HTTP.
 
 mod admin;
+mod groups;
 mod query;
 
 pub use admin::{
     AdminUserView, AffectedUserView, AlarmPage, AlarmView, AuditPage, AuditView, GroupRef,
     RevocationReportView, SessionPage, UserPage,
 };
+pub use groups::{CreatedGroups, GroupTree, GroupView, MemberBody, NewGroupBody, ShareBody};
 pub use query::{
     BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_alarm_state, parse_audit_kind,
     parse_dry_run, parse_user_id,

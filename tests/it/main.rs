@@ -10,6 +10,7 @@ mod check_cache;
 mod cli;
 mod conformance;
 mod groups;
+mod groups_api;
 mod headers;
 mod helpers;
 mod http_basics;

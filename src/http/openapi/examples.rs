@@ -14,11 +14,12 @@ use crate::http::error::ApiError;
 use crate::http::extract;
 use crate::service::ServiceError;
 use crate::service::admin::UserOverview;
-use crate::service::groups::{AffectedUser, RevocationReport};
+use crate::service::group_tree::GroupOverview;
+use crate::service::groups::{AffectedUser, GroupListing, RevocationReport};
 use crate::store::Page;
 use crate::views::{
-    AlarmPage, AlarmView, AuditPage, LoginResponse, OwnSessions, Paging, RevocationReportView,
-    SessionPage, SessionView, UserPage, UserView, Whoami,
+    AlarmPage, AlarmView, AuditPage, CreatedGroups, GroupTree, LoginResponse, OwnSessions, Paging,
+    RevocationReportView, SessionPage, SessionView, UserPage, UserView, Whoami,
 };
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -155,6 +156,48 @@ pub fn acknowledged_alarm() -> AlarmView {
         acknowledged_by: Some("user:root".into()),
         ..alarm()
     })
+}
+
+fn group(id: i64, parent_id: Option<i64>, path: &str) -> Group {
+    let path = GroupPath::parse(path).expect("a valid path");
+    Group {
+        id,
+        parent_id,
+        name: path.segment().to_owned(),
+        path,
+        created_at: at(-10_000),
+    }
+}
+
+pub fn group_tree() -> GroupTree {
+    let item = |group: Group, members: &[&str], inherited: &[&str], shared: &[&str], sessions| {
+        let names = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        GroupOverview {
+            depth: group.path.depth(),
+            listing: GroupListing {
+                group,
+                members: names(members),
+                shared_with: names(shared),
+            },
+            inherited_members: names(inherited),
+            active_sessions: sessions,
+        }
+    };
+    GroupTree::new(&[
+        item(group(41, None, "acme"), &["carol"], &[], &[], 1),
+        item(
+            group(42, Some(41), "acme/platform"),
+            &["alice"],
+            &["carol", "dave"],
+            &["partners"],
+            3,
+        ),
+        item(group(43, None, "partners"), &["dave"], &[], &[], 0),
+    ])
+}
+
+pub fn created_groups() -> CreatedGroups {
+    CreatedGroups::new(&[group(42, Some(41), "acme/platform")])
 }
 
 pub fn revocation_report() -> Option<RevocationReportView> {
