@@ -67,6 +67,10 @@ pub struct RevocationReport {
     pub users_affected: Vec<AffectedUser>,
     /// Users considered who had no active session.
     pub users_skipped: u64,
+    /// Stands for the users considered, so that a revocation confirmed after a preview can
+    /// tell they are still the same (see `revoke_previewed_group_sessions`).
+    #[serde(skip)]
+    pub members_fingerprint: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -210,6 +214,22 @@ pub(super) fn counts_as_member(user: &User) -> bool {
     user.state == UserState::Active && user.kind == UserKind::Human
 }
 
+/// A short digest of the group and of the ids of the users a revocation considers.
+fn members_fingerprint(group_id: i64, members: &[User]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<i64> = members.iter().map(|user| user.id).collect();
+    ids.sort_unstable();
+    let mut digest = Sha256::new();
+    digest.update(group_id.to_le_bytes());
+    for id in ids {
+        digest.update(id.to_le_bytes());
+    }
+    digest.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The group a reference names: a full path first (so numeric names work), then an id.
 fn resolve<'g>(graph: &'g GroupGraph, reference: &str) -> ServiceResult<&'g Group> {
     let reference = reference.trim();
@@ -281,6 +301,16 @@ impl Service {
     pub async fn find_group(&self, reference: &str) -> ServiceResult<Group> {
         let graph = self.directory.group_graph().await?;
         resolve(&graph, reference).cloned()
+    }
+
+    /// The group with this id (never a path: for links and forms that carry ids).
+    pub async fn group(&self, id: i64) -> ServiceResult<Group> {
+        let graph = self.directory.group_graph().await?;
+        graph
+            .groups
+            .into_iter()
+            .find(|group| group.id == id)
+            .ok_or_else(|| ServiceError::NotFound(format!("no group with id {id}")))
     }
 
     /// Makes `user` a direct member of `group`, audited; false if they already were.
@@ -359,9 +389,42 @@ impl Service {
         actor: &Actor,
         progress: &dyn Progress,
     ) -> ServiceResult<RevocationReport> {
+        self.group_revocation(reference, None, dry_run, actor, progress)
+            .await
+    }
+
+    /// Revokes the sessions of the group's members only if they are still those a dry run
+    /// showed: its report's `members_fingerprint`. Otherwise a `Conflict`, revoking nothing.
+    pub async fn revoke_previewed_group_sessions(
+        &self,
+        reference: &str,
+        members_fingerprint: &str,
+        actor: &Actor,
+        progress: &dyn Progress,
+    ) -> ServiceResult<RevocationReport> {
+        self.group_revocation(reference, Some(members_fingerprint), false, actor, progress)
+            .await
+    }
+
+    async fn group_revocation(
+        &self,
+        reference: &str,
+        expected_members: Option<&str>,
+        dry_run: bool,
+        actor: &Actor,
+        progress: &dyn Progress,
+    ) -> ServiceResult<RevocationReport> {
         let graph = self.directory.group_graph().await?;
         let group = resolve(&graph, reference)?.clone();
         let members = self.members_in(&graph, group.id).await?;
+        if let Some(expected) = expected_members
+            && expected != members_fingerprint(group.id, &members)
+        {
+            return Err(ServiceError::Conflict(format!(
+                "the members of '{}' changed since the preview; look at the preview again",
+                group.path
+            )));
+        }
         let reason = format!("group '{}' (ID: {}) sessions revoked", group.path, group.id);
         self.revoke_for(Some(group), members, dry_run, actor, &reason, progress)
             .await
@@ -414,6 +477,7 @@ impl Service {
             .collect();
         users_affected.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(RevocationReport {
+            members_fingerprint: members_fingerprint(group.as_ref().map_or(0, |g| g.id), &members),
             group,
             dry_run,
             members: members.len() as u64,

@@ -18,6 +18,10 @@ use crate::domain::user::User;
 use crate::domain::user_agent::device_name;
 use std::collections::BTreeMap;
 
+/// Users a bulk revocation handles per round of store calls: few rounds for the largest
+/// groups, and progress a console can show in between.
+const USERS_PER_STEP: usize = 500;
+
 /// The event every revocation records, before its subject and count are known.
 fn revocation_event(now: Timestamp, actor: &Actor, reason: &str) -> AuditEvent {
     AuditEvent::by(now, AuditKind::SessionRevoked, actor, Outcome::Success).reason(reason)
@@ -210,29 +214,33 @@ impl Service {
         reason: &str,
         progress: &dyn Progress,
     ) -> ServiceResult<BTreeMap<i64, u64>> {
-        // Three bulk store calls whatever the number of users: a step per user and call.
-        let steps = users.len() as u64;
-        progress.begin(3 * steps);
-        let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
-        // Remember-me logins go first, so none can renew a session deleted below.
-        self.directory.revoke_remember_tokens(&ids).await?;
-        progress.advance(steps);
-        let counts = self.sessions.delete_by_users(&ids, now).await?;
-        progress.advance(steps);
-        self.metrics.sessions_revoked.add(counts.values().sum());
-        let events: Vec<AuditEvent> = users
-            .iter()
-            .filter_map(|user| {
-                let count = *counts.get(&user.id)?;
-                Some(
-                    revocation_event(now, actor, reason)
-                        .subject(user.id, user.username.as_str())
-                        .count(count),
-                )
-            })
-            .collect();
-        self.directory.append_audit(&events).await?;
-        progress.advance(steps);
+        // Three bulk store calls per chunk of users, a step per user, so a console can say
+        // how many users are done.
+        progress.begin(users.len() as u64);
+        let mut counts = BTreeMap::new();
+        for chunk in users.chunks(USERS_PER_STEP) {
+            let ids: Vec<i64> = chunk.iter().map(|user| user.id).collect();
+            // Remember-me logins go first, so none can renew a session deleted below.
+            self.directory.revoke_remember_tokens(&ids).await?;
+            let chunk_counts = self.sessions.delete_by_users(&ids, now).await?;
+            self.metrics
+                .sessions_revoked
+                .add(chunk_counts.values().sum());
+            let events: Vec<AuditEvent> = chunk
+                .iter()
+                .filter_map(|user| {
+                    let count = *chunk_counts.get(&user.id)?;
+                    Some(
+                        revocation_event(now, actor, reason)
+                            .subject(user.id, user.username.as_str())
+                            .count(count),
+                    )
+                })
+                .collect();
+            self.directory.append_audit(&events).await?;
+            counts.extend(chunk_counts);
+            progress.advance(chunk.len() as u64);
+        }
         progress.finish();
         Ok(counts)
     }

@@ -11,6 +11,7 @@ mod cli;
 mod conformance;
 mod groups;
 mod groups_api;
+mod groups_page;
 mod headers;
 mod helpers;
 mod http_basics;

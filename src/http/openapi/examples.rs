@@ -218,6 +218,7 @@ pub fn revocation_report() -> Option<RevocationReportView> {
             sessions: 1,
         }],
         users_skipped: 1,
+        members_fingerprint: String::new(),
     };
     RevocationReportView::new(&report)
 }

@@ -2,6 +2,7 @@
 //! the signed-in pages in submodules.
 
 mod admin;
+pub use admin::Revocations;
 pub(in crate::http) mod assets;
 pub(super) mod times;
 pub(super) mod user_sessions;

@@ -95,7 +95,7 @@ impl Banner {
     /// The banner for what the last action came to; only known outcomes are shown.
     fn of(outcome: &Flash) -> Option<Banner> {
         match outcome {
-            Flash::Refused { code } => {
+            Flash::Refused { code, .. } => {
                 let message = match code.as_str() {
                     "current_session" => {
                         "You cannot revoke the session you are using now. To end it, log out."
@@ -121,7 +121,7 @@ impl Banner {
                     message,
                 })
             }
-            Flash::Done { .. } => None,
+            Flash::Done { .. } | Flash::GroupRevoked { .. } => None,
         }
     }
 }
