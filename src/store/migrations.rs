@@ -53,8 +53,11 @@ macro_rules! migrations {
     };
 }
 
-pub const POSTGRES_SESSIONS: &[Migration] =
-    migrations!("postgres/sessions": "0001_sessions", "0002_sessions_by_address");
+pub const POSTGRES_SESSIONS: &[Migration] = migrations!(
+    "postgres/sessions": "0001_sessions",
+    "0002_sessions_by_address",
+    "0003_pending_sign_ins",
+);
 pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "postgres/directory": "0001_users_remember_tokens_audit",
     "0002_groups_api_tokens_alarms",
@@ -69,6 +72,7 @@ pub const SQLITE_SESSIONS: &[Migration] = migrations!(
     "0004_sessions_in_user_spans",
     "0005_session_addresses",
     "0006_listing_by_last_active",
+    "0007_pending_sign_ins",
 );
 pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "sqlite/directory": "0001_users_remember_tokens_audit",
@@ -79,7 +83,7 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
 );
 
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_SESSIONS_VERSION: i64 = 6;
+pub const SQLITE_SESSIONS_VERSION: i64 = 7;
 /// The SQLite directory schema this build brings a file to; it refuses a file past it.
 pub const SQLITE_DIRECTORY_VERSION: i64 = 5;
 

@@ -13,6 +13,7 @@ pub mod sql;
 pub mod sqlite;
 mod stamp_file;
 
+use crate::domain::pending::PendingSignIn;
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -212,8 +213,27 @@ pub trait SessionStore: Send + Sync {
         limit: u32,
         offset: u64,
     ) -> StoreResult<Page<Session>>;
-    /// Removes expired sessions; how many.
+    /// Removes expired sessions (and expired pending sign-ins); how many sessions.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
+    /// Keeps a pending sign-in under its token's hash until its `expires_at`.
+    async fn put_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingSignIn,
+    ) -> StoreResult<()>;
+    /// The unexpired pending sign-in under this hash.
+    async fn pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>>;
+    /// Takes the unexpired pending sign-in under this hash: deletes it and returns it, so
+    /// each is completed once, also by racing requests on different nodes.
+    async fn take_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>>;
     /// Whether the backend answers.
     async fn ping(&self) -> StoreResult<()>;
     /// Whether [`SessionStore::user_stamp`] gives stamps at all.

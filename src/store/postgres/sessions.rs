@@ -2,6 +2,7 @@
 //! advisory lock.
 
 use super::{all_rows, as_params, open_pool, optional_row, ping, with_client, with_client_for};
+use crate::domain::pending::PendingSignIn;
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -207,12 +208,38 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
-        with_client(&self.pool, async |client| {
+        let purged = with_client(&self.pool, async |client| {
             Ok(client
                 .execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now.0])
                 .await?)
         })
-        .await
+        .await?;
+        super::pending::purge(&self.pool, now).await?;
+        Ok(purged)
+    }
+
+    async fn put_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingSignIn,
+    ) -> StoreResult<()> {
+        super::pending::put(&self.pool, hash, pending).await
+    }
+
+    async fn pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        super::pending::find(&self.pool, hash, now, false).await
+    }
+
+    async fn take_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        super::pending::find(&self.pool, hash, now, true).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

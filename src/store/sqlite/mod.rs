@@ -9,6 +9,7 @@ mod directory;
 mod groups;
 mod listing;
 mod migrate;
+mod pending;
 mod remember;
 mod sessions;
 mod users;

@@ -8,6 +8,7 @@ use super::{
     BULK_CACHE_KIB, Checkpointer, Pool, Readers, WRITER_CACHE_KIB, conflict, open_pool, run,
     run_on_pool,
 };
+use crate::domain::pending::PendingSignIn;
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -325,12 +326,37 @@ impl SessionStore for SqliteSessionStore {
         let cursor = self.address_sweep.clone();
         run(&self.pool, move |conn| {
             let purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0])?;
+            super::pending::purge(conn, now)?;
             conn.execute("DELETE FROM session_recency WHERE sessions = 0", [])?;
             let swept = sweep_addresses(conn, &cursor)?;
             tracing::debug!(swept, "removed the address entries of ended sessions");
             Ok(purged as u64)
         })
         .await
+    }
+
+    async fn put_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingSignIn,
+    ) -> StoreResult<()> {
+        super::pending::put(&self.pool, hash, pending).await
+    }
+
+    async fn pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        super::pending::find(&self.pool, hash, now, false).await
+    }
+
+    async fn take_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        super::pending::find(&self.pool, hash, now, true).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

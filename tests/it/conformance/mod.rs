@@ -46,6 +46,7 @@ macro_rules! session_checks {
             address_change,
             user_stamps,
             addresses_after_create,
+            pending_sign_ins,
         );
     };
 }
