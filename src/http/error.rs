@@ -89,7 +89,10 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::OwnerProtected => (StatusCode::CONFLICT, "owner_protected"),
             ServiceError::CannotBlockSelf => (StatusCode::CONFLICT, "cannot_block_self"),
-            ServiceError::SessionLimit(_) => (StatusCode::CONFLICT, "session_limit"),
+            ServiceError::SessionLimit(_) | ServiceError::SignInHeld { .. } => {
+                (StatusCode::CONFLICT, "session_limit")
+            }
+            ServiceError::PendingSignInGone => (StatusCode::UNAUTHORIZED, "pending_sign_in_gone"),
             ServiceError::CurrentSession => (StatusCode::CONFLICT, "current_session"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

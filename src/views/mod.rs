@@ -3,6 +3,7 @@
 
 mod admin;
 mod groups;
+mod pending;
 mod query;
 
 pub use admin::{
@@ -10,6 +11,7 @@ pub use admin::{
     RevocationReportView, SessionPage, UserPage,
 };
 pub use groups::{CreatedGroups, GroupTree, GroupView, MemberBody, NewGroupBody, ShareBody};
+pub use pending::{LimitSessions, SignInHeldView};
 pub use query::{
     BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_alarm_state, parse_audit_kind,
     parse_dry_run, parse_user_id,

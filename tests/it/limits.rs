@@ -89,3 +89,135 @@ async fn the_owner_is_never_refused() {
     assert_eq!(browsers[1].session_status().await, StatusCode::OK);
     assert_eq!(browsers[2].session_status().await, StatusCode::OK);
 }
+
+/// A `limit_token` request to the node at `base`.
+fn with_limit_token(
+    method: reqwest::Method,
+    base: &Browser,
+    path: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    reqwest::Client::new()
+        .request(method, base.url(path))
+        .bearer_auth(token)
+}
+
+#[tokio::test]
+async fn at_the_limit_the_api_lets_you_end_a_session_and_complete_the_sign_in() {
+    let server = spawn_with(|s| s.sessions.max_per_user = 2).await;
+    server.create_user("alice", false).await;
+    server.create_user("bob", false).await;
+    let first = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let second = server.signed_in(SAFARI_IPAD, "alice").await;
+    let bobs = server.signed_in(FIREFOX_UBUNTU, "bob").await;
+    let third = server.browser(CHROME_ANDROID);
+
+    // A wrong password at the limit gets no token.
+    let wrong = third.login_as("alice", "not the password", false).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let response = third.login_as("alice", PASSWORD, true).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(set_cookie(response.headers(), "sessiond_session").is_none());
+    let held: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(held["error"]["code"], "session_limit");
+    assert!(
+        held["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("end one of them")
+    );
+    assert_eq!(held["expires_in"], 300);
+    let token = held["limit_token"].as_str().unwrap().to_owned();
+
+    // Not a session: it opens nothing else.
+    let check = with_limit_token(reqwest::Method::GET, &third, "/api/session", &token);
+    assert_eq!(
+        check.send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let mine = with_limit_token(reqwest::Method::GET, &third, "/api/user/sessions", &token);
+    assert_eq!(
+        mine.send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let listed: serde_json::Value =
+        with_limit_token(reqwest::Method::GET, &third, "/api/login/limit", &token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let ids: Vec<String> = listed["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    // Still at the limit: completing is refused, and the token stays good.
+    let early = with_limit_token(reqwest::Method::POST, &third, "/api/login/limit", &token);
+    assert_error(
+        early.send().await.unwrap(),
+        StatusCode::CONFLICT,
+        "session_limit",
+    )
+    .await;
+    // Another user's session is not yours to end.
+    let bob_session = bobs.get_json("/api/session").await.1["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/login/limit/sessions/{bob_session}");
+    let theirs = with_limit_token(reqwest::Method::DELETE, &third, &path, &token);
+    assert_error(
+        theirs.send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(bobs.session_status().await, StatusCode::OK);
+
+    let path = format!("/api/login/limit/sessions/{}", ids[1]);
+    let ended = with_limit_token(reqwest::Method::DELETE, &third, &path, &token);
+    assert_eq!(ended.send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    let statuses = [first.session_status().await, second.session_status().await];
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1);
+
+    let done = with_limit_token(reqwest::Method::POST, &third, "/api/login/limit", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::CREATED);
+    let body: serde_json::Value = done.json().await.unwrap();
+    assert_eq!(body["session"]["remember_me"], true, "as asked at sign-in");
+    assert_eq!(body["user"]["username"], "alice");
+    // Used up.
+    let again = with_limit_token(reqwest::Method::POST, &third, "/api/login/limit", &token);
+    assert_error(
+        again.send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "pending_sign_in_gone",
+    )
+    .await;
+    let kinds = audit_kinds(&server);
+    assert_eq!(&kinds[kinds.len() - 1..], ["login_success"]);
+    let reason: String = server.query_one(
+        "SELECT reason FROM audit_events WHERE kind = 'session_revoked' ORDER BY id DESC LIMIT 1",
+    );
+    assert!(reason.contains("at sign-in"), "{reason}");
+    // A made-up token opens nothing.
+    let made_up = with_limit_token(
+        reqwest::Method::GET,
+        &third,
+        "/api/login/limit",
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
+    assert_error(
+        made_up.send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "pending_sign_in_gone",
+    )
+    .await;
+}

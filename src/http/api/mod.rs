@@ -8,6 +8,7 @@ mod audit;
 mod groups;
 mod health;
 mod session;
+mod sign_in_limit;
 mod user_sessions;
 
 use super::AppState;
@@ -35,6 +36,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     OpenApiRouter::new()
         .merge(session::routes())
+        .merge(sign_in_limit::routes())
         .merge(health::routes())
         .merge(signed_in)
 }

@@ -18,8 +18,9 @@ use crate::service::group_tree::GroupOverview;
 use crate::service::groups::{AffectedUser, GroupListing, RevocationReport};
 use crate::store::Page;
 use crate::views::{
-    AlarmPage, AlarmView, AuditPage, CreatedGroups, GroupTree, LoginResponse, OwnSessions, Paging,
-    RevocationReportView, SessionPage, SessionView, UserPage, UserView, Whoami,
+    AlarmPage, AlarmView, AuditPage, CreatedGroups, GroupTree, LimitSessions, LoginResponse,
+    OwnSessions, Paging, RevocationReportView, SessionPage, SessionView, SignInHeldView, UserPage,
+    UserView, Whoami,
 };
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -84,6 +85,22 @@ pub fn login() -> LoginResponse {
         session: SessionView::new(&session(), None),
         token: "sJ4pX0o9vT2wQ8eR6yU1iA7sD3fG5hK".into(),
     }
+}
+
+pub fn sign_in_held() -> SignInHeldView {
+    let held = ServiceError::SignInHeld {
+        max: 10,
+        limit_token: crate::domain::token::SecretToken::generate(),
+    };
+    SignInHeldView::new(
+        "session_limit",
+        held.to_string(),
+        "q3Vb8Zk1mN0pL7sT4wX9yA2cE6gH5jR".into(),
+    )
+}
+
+pub fn limit_sessions() -> LimitSessions {
+    LimitSessions::new(&[session()])
 }
 
 pub fn whoami() -> Whoami {
