@@ -221,3 +221,146 @@ async fn at_the_limit_the_api_lets_you_end_a_session_and_complete_the_sign_in() 
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_limit_the_sign_in_page_lets_you_sign_a_device_out_and_continue() {
+    let Some(chromium) = crate::browser::Chromium::start().await else {
+        return;
+    };
+    let server = spawn_with(|s| s.sessions.max_per_user = 2).await;
+    server.create_user("alice", false).await;
+    let phone = server.signed_in(CHROME_ANDROID, "alice").await;
+    let laptop = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+
+    let home = server.url("/-/user/sessions");
+    chromium.goto(&home).await;
+    chromium
+        .type_into(&chromium.find("#login").await, "alice")
+        .await;
+    chromium
+        .type_into(&chromium.find("#password").await, PASSWORD)
+        .await;
+    chromium.click(&chromium.find("button.primary").await).await;
+    let listed = async || chromium.find_all(".limit-session").await.len() == 2;
+    chromium.wait_for("the sessions at the limit", listed).await;
+    let intro = chromium
+        .text(&chromium.find(".limit-card .muted").await)
+        .await;
+    assert!(intro.contains("2 active sessions"), "{intro}");
+    let devices = chromium.text(&chromium.find(".limit-sessions").await).await;
+    assert!(
+        devices.contains("Chrome on Android") && devices.contains("Firefox on Ubuntu"),
+        "{devices}"
+    );
+    assert!(!crate::helpers::inline_script_runs(&chromium).await);
+    // Nothing signed in yet: the pending state is not a session.
+    assert!(
+        chromium
+            .execute("return document.cookie")
+            .await
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+
+    let phone_button = chromium
+        .execute(
+            "return [...document.querySelectorAll('.limit-session')]\
+             .findIndex(li => li.textContent.includes('Android'));",
+        )
+        .await;
+    let buttons = chromium.find_all(".limit-session button").await;
+    chromium
+        .click(&buttons[phone_button.as_u64().unwrap() as usize])
+        .await;
+    let landed = async || chromium.current_url().await == home;
+    chromium
+        .wait_for("the sessions page, signed in", landed)
+        .await;
+    assert_eq!(phone.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(laptop.session_status().await, StatusCode::OK);
+    let listed = chromium.find_all(".session").await;
+    assert_eq!(listed.len(), 2, "the laptop's and this one");
+}
+
+#[tokio::test]
+async fn the_limit_page_refuses_a_used_or_forged_token_and_a_missing_form_token() {
+    let server = spawn_with(|s| s.sessions.max_per_user = 1).await;
+    server.create_user("alice", false).await;
+    let first = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let browser = server.browser(CHROME_ANDROID);
+    let page = browser.get("/login").await.text().await.unwrap();
+    let csrf = csrf_field(&page);
+    let response = browser
+        .post_form(
+            "/login",
+            &[
+                ("csrf_token", &csrf),
+                ("login", "alice"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let html = response.text().await.unwrap();
+    let marker = "name=\"limit_token\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let token = html[start..start + html[start..].find('"').unwrap()].to_owned();
+    let first_id = first.get_json("/api/session").await.1["session"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let without_csrf = browser
+        .post_form(
+            "/login/limit",
+            &[("limit_token", &token), ("session_id", &first_id)],
+        )
+        .await;
+    assert_eq!(without_csrf.status(), StatusCode::FORBIDDEN);
+    let forged = browser
+        .post_form(
+            "/login/limit",
+            &[
+                ("csrf_token", &csrf),
+                ("limit_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                ("session_id", &first_id),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        forged
+            .text()
+            .await
+            .unwrap()
+            .contains("has expired or was completed")
+    );
+    assert_eq!(first.session_status().await, StatusCode::OK);
+
+    let done = browser
+        .post_form(
+            "/login/limit",
+            &[
+                ("csrf_token", &csrf),
+                ("limit_token", &token),
+                ("session_id", &first_id),
+            ],
+        )
+        .await;
+    assert_is_redirect_to(&done, "/-/user/sessions");
+    assert_eq!(first.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(browser.session_status().await, StatusCode::OK);
+    let again = browser
+        .post_form(
+            "/login/limit",
+            &[
+                ("csrf_token", &csrf),
+                ("limit_token", &token),
+                ("session_id", &first_id),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED, "used up");
+}

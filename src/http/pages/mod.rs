@@ -4,6 +4,7 @@
 mod admin;
 pub use admin::Revocations;
 pub(in crate::http) mod assets;
+mod sign_in_limit;
 pub(super) mod times;
 pub(super) mod user_sessions;
 
@@ -16,6 +17,7 @@ use super::respond::{
 };
 use crate::domain::password::Password;
 use crate::domain::session::ClientInfo;
+use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
 use crate::service::login::LoginRequest;
 use askama::Template;
@@ -41,6 +43,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { redirect(HOME) }))
         .route("/login", post(login_submit))
+        .route(sign_in_limit::PATH, post(sign_in_limit::end_and_continue))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .merge(with_session)
@@ -197,23 +200,35 @@ async fn login_submit(
             let cookies = session_cookie_headers(&state, &new);
             (AppendHeaders(cookies), redirect(return_to)).into_response()
         }
-        Err(error) => {
-            let api = ApiError::from(error);
-            let mut page = login_form(
-                &state,
-                &headers,
-                return_to,
-                &form.login,
-                Some(api.message),
-                api.status,
-            )
-            .await;
-            if let Some(seconds) = api.retry_after {
-                page.headers_mut().insert(RETRY_AFTER, seconds.into());
-            }
-            page
+        Err(ServiceError::SignInHeld { limit_token, .. }) => {
+            sign_in_limit::limit_page(&state, &headers, &limit_token, return_to, None).await
         }
+        Err(error) => login_failed(&state, &headers, return_to, &form.login, error).await,
     }
+}
+
+/// The sign-in form again, saying why the sign-in failed.
+async fn login_failed(
+    state: &AppState,
+    headers: &HeaderMap,
+    return_to: &str,
+    login: &str,
+    error: ServiceError,
+) -> Response {
+    let api = ApiError::from(error);
+    let mut page = login_form(
+        state,
+        headers,
+        return_to,
+        login,
+        Some(api.message),
+        api.status,
+    )
+    .await;
+    if let Some(seconds) = api.retry_after {
+        page.headers_mut().insert(RETRY_AFTER, seconds.into());
+    }
+    page
 }
 
 #[derive(Deserialize)]
