@@ -93,6 +93,15 @@ where
     }
 }
 
+/// A service message ("no group with id 7") as a sentence for a page ("No group with id 7.").
+pub fn sentence(message: &str) -> String {
+    let mut text = message.to_owned();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    format!("{text}.")
+}
+
 /// Only same-origin paths are followed after sign-in, never another site.
 pub fn safe_return_to(candidate: Option<&str>) -> &str {
     candidate.filter(|path| is_site_path(path)).unwrap_or(HOME)

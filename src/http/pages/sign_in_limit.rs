@@ -123,19 +123,10 @@ pub(super) async fn end_and_continue(
                 &headers,
                 &token,
                 return_to,
-                Some(sentence(&message)),
+                Some(super::sentence(&message)),
             )
             .await
         }
         Err(error) => super::login_failed(&state, &headers, return_to, "", error).await,
     }
-}
-
-/// A service message as a sentence for the page.
-fn sentence(message: &str) -> String {
-    let mut text = message.to_owned();
-    if let Some(first) = text.get_mut(..1) {
-        first.make_ascii_uppercase();
-    }
-    format!("{text}.")
 }

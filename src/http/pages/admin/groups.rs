@@ -7,7 +7,7 @@ use crate::domain::group::Group;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::flash::{self, Flash};
-use crate::http::pages::{FormBody, check_form};
+use crate::http::pages::{FormBody, check_form, sentence};
 use crate::http::respond::{Nav, redirect};
 use crate::service::group_tree::GroupOverview;
 use crate::service::groups::RevocationReport;
@@ -105,9 +105,7 @@ fn banners(outcome: Option<&Flash>) -> (Option<String>, Option<String>) {
             (Some(text), None)
         }
         Some(Flash::Refused { message, .. }) if !message.is_empty() => {
-            let mut message = message.clone();
-            message[..1].make_ascii_uppercase();
-            (None, Some(format!("{message}.")))
+            (None, Some(sentence(message)))
         }
         Some(Flash::Refused { .. }) => (None, Some("That action could not be done.".into())),
         None => (None, None),

@@ -25,7 +25,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 /// How long an outcome nobody came back for is kept.
@@ -54,7 +54,12 @@ impl Progress for Revocation {
 
 impl Revocation {
     fn finished(&self) -> bool {
-        self.outcome.lock().expect("not poisoned").is_some()
+        self.outcome().is_some()
+    }
+
+    fn outcome(&self) -> MutexGuard<'_, Option<(Timestamp, Result<Flash, ApiError>)>> {
+        // A poisoned lock only means a panic elsewhere; the value itself is always whole.
+        self.outcome.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -63,16 +68,20 @@ impl Revocation {
 pub struct Revocations(Mutex<HashMap<String, Arc<Revocation>>>);
 
 impl Revocations {
+    fn jobs(&self) -> MutexGuard<'_, HashMap<String, Arc<Revocation>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The revocation `id` if `session_id` started it.
     fn get(&self, id: &str, session_id: &str) -> Option<Arc<Revocation>> {
-        let jobs = self.0.lock().expect("not poisoned");
-        jobs.get(id)
+        self.jobs()
+            .get(id)
             .filter(|job| job.session_id == session_id)
             .cloned()
     }
 
     fn remove(&self, id: &str) {
-        self.0.lock().expect("not poisoned").remove(id);
+        self.jobs().remove(id);
     }
 }
 
@@ -96,8 +105,8 @@ pub(super) fn start(
     });
     let now = state.service.now();
     {
-        let mut jobs = state.revocations.0.lock().expect("not poisoned");
-        jobs.retain(|_, job| match &*job.outcome.lock().expect("not poisoned") {
+        let mut jobs = state.revocations.jobs();
+        jobs.retain(|_, job| match &*job.outcome() {
             Some((finished, _)) => now < finished.plus(KEPT_AFTER_FINISH),
             None => true,
         });
@@ -115,7 +124,7 @@ pub(super) fn start(
                 users: report.users_affected.len() as u64,
             })
             .map_err(ApiError::from);
-        *job.outcome.lock().expect("not poisoned") = Some((service.now(), outcome));
+        *job.outcome() = Some((service.now(), outcome));
     });
     format!("/admin/groups/revocations/{id}")
 }
@@ -149,7 +158,7 @@ pub(super) async fn page(
     let Some(job) = state.revocations.get(&id, &auth.session.id) else {
         return gone();
     };
-    let outcome = job.outcome.lock().expect("not poisoned").take();
+    let outcome = job.outcome().take();
     if let Some((_, outcome)) = outcome {
         state.revocations.remove(&id);
         return flash::back(&state, &auth, "/admin/groups", outcome).await;
