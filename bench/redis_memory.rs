@@ -53,12 +53,14 @@ async fn main() {
         .for_each_concurrent(64, |i| {
             let store = store.clone();
             async move {
+                let ip_address = format!("203.0.{}.{}", (i / 256) % 256, i % 256);
                 let session = Session {
                     id: new_public_id(),
                     token_hash: SecretToken::generate().hash(),
                     user_id: 1_000_000 + i / 3,
                     username: format!("user{:07}", i / 3),
-                    ip_address: format!("203.0.{}.{}", (i / 256) % 256, i % 256),
+                    last_ip_address: ip_address.clone(),
+                    ip_address,
                     user_agent: USER_AGENT.into(),
                     browser: "Chrome".into(),
                     os: "Windows 10".into(),

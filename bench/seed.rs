@@ -234,6 +234,7 @@ impl Plan {
             token_hash,
             user_id,
             username,
+            last_ip_address: ip_address.clone(),
             ip_address,
             user_agent: user_agent.into(),
             browser: browser.into(),

@@ -34,7 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the server; on a new store, create the owner account `admin` first.
+    /// Run the server; on a new store, create the owner account `admin` first. The only
+    /// command that creates a store.
     Serve,
     /// Manage the directory's users.
     #[command(subcommand)]
@@ -127,6 +128,8 @@ async fn run(cli: Cli) -> CliResult {
     if matches!(cli.command, Command::Serve) {
         // Before the stores open, so that what opening does to an older database is logged.
         serve::init_logging();
+    } else {
+        store::require_existing(&settings.storage).map_err(CliError::Usage)?;
     }
     let service = open_service(&settings).await?;
     match cli.command {

@@ -1,10 +1,11 @@
 //! `sessiond serve`: the owner account on first start, the server, the purge task.
 
 use super::{CliError, CliResult};
-use crate::config::Settings;
+use crate::config::{ServerSettings, Settings};
 use crate::http::{AppState, Application};
 use crate::service::Service;
 use crate::service::users::OWNER_USERNAME;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,16 +17,16 @@ pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
     let app = Application::bind(&settings.server)
         .await
         .map_err(CliError::Failed)?;
+    let address = app
+        .local_addr()
+        .map_err(|e| CliError::Failed(e.to_string()))?;
     if let Some(password) = service.ensure_owner().await? {
         println!(
             "Created the owner account '{OWNER_USERNAME}'. Its password, shown only this once:\n\n    {}\n\nSign in at {}/login and keep it somewhere safe.",
             password.expose(),
-            settings.server.public_url.trim_end_matches('/')
+            sign_in_base(&settings.server, address)
         );
     }
-    let address = app
-        .local_addr()
-        .map_err(|e| CliError::Failed(e.to_string()))?;
     tracing::info!(%address, public_url = %settings.server.public_url, "sessiond listening");
     println!("Listening on http://{address}");
     if let Some(metrics) = app.metrics_addr() {
@@ -38,6 +39,20 @@ pub async fn run(settings: Settings, service: Arc<Service>) -> CliResult {
     let served = app.run(state, shutdown_signal()).await;
     service.sessions.leave().await;
     served.map_err(|e| CliError::Failed(format!("server error: {e}")))
+}
+
+/// Where to sign in: `server.public_url`, or, while that is left at its default, the address
+/// the server is listening on (`localhost` for a wildcard one), so that a changed
+/// `server.listen` alone is not sent to a port nothing answers on.
+fn sign_in_base(server: &ServerSettings, listening: SocketAddr) -> String {
+    if server.public_url != ServerSettings::default().public_url {
+        return server.public_url.trim_end_matches('/').to_owned();
+    }
+    if listening.ip().is_unspecified() {
+        format!("http://localhost:{}", listening.port())
+    } else {
+        format!("http://{listening}")
+    }
 }
 
 async fn purge_forever(service: Arc<Service>) {
@@ -78,4 +93,29 @@ pub(super) fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sign_in_url_follows_the_listener_unless_public_url_is_set() {
+        let mut server = ServerSettings::default();
+        let at = |text: &str| text.parse::<SocketAddr>().unwrap();
+        assert_eq!(
+            sign_in_base(&server, at("127.0.0.1:9000")),
+            "http://127.0.0.1:9000"
+        );
+        assert_eq!(
+            sign_in_base(&server, at("0.0.0.0:9000")),
+            "http://localhost:9000"
+        );
+        assert_eq!(sign_in_base(&server, at("[::1]:9000")), "http://[::1]:9000");
+        server.public_url = "https://sessions.example.com/".into();
+        assert_eq!(
+            sign_in_base(&server, at("0.0.0.0:9000")),
+            "https://sessions.example.com"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Pure types and rules of the product: no I/O happens here.
 
+pub mod address_filter;
 pub mod alarm;
 pub mod api_token;
 pub mod audit;

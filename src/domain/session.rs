@@ -13,7 +13,10 @@ pub struct Session {
     pub token_hash: TokenHash,
     pub user_id: i64,
     pub username: String,
+    /// The address the session was created from; it never changes.
     pub ip_address: String,
+    /// The address the session was last used from (the same at first).
+    pub last_ip_address: String,
     pub user_agent: String,
     pub browser: String,
     pub os: String,
@@ -45,6 +48,15 @@ impl Lifetimes {
 impl Session {
     pub fn is_expired(&self, now: Timestamp) -> bool {
         now >= self.expires_at
+    }
+
+    /// The distinct, non-empty addresses it was used from that are kept: the first and the last.
+    pub fn addresses(&self) -> impl Iterator<Item = &str> {
+        let last = (self.last_ip_address != self.ip_address).then_some(&self.last_ip_address);
+        std::iter::once(&self.ip_address)
+            .chain(last)
+            .map(String::as_str)
+            .filter(|ip| !ip.is_empty())
     }
 
     /// Whether enough time has passed since the stored activity to write it again.

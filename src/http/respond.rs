@@ -102,12 +102,13 @@ impl Nav {
     }
 }
 
+/// A heading and a sentence; with `nav`, under the signed-in header.
 #[derive(Template)]
 #[template(path = "message.html")]
-struct MessagePage {
-    nav: Option<Nav>,
-    heading: String,
-    message: String,
+pub struct MessagePage {
+    pub nav: Option<Nav>,
+    pub heading: String,
+    pub message: String,
 }
 
 /// Renders a template; a template error is a bug, shown as a plain 500 without details.

@@ -31,17 +31,6 @@ impl Service {
         limit: u32,
         offset: u64,
     ) -> ServiceResult<Page<Session>> {
-        // No address holds a control character, and PostgreSQL refuses a NUL in a query.
-        if filter
-            .ip_address
-            .as_deref()
-            .is_some_and(|ip| ip.chars().any(char::is_control))
-        {
-            return Ok(Page {
-                items: Vec::new(),
-                total: 0,
-            });
-        }
         Ok(self
             .sessions
             .scan(filter, self.now(), limit, offset)
@@ -122,9 +111,8 @@ impl Service {
             .sessions
             .list_by_user(user_id, self.now())
             .await?
-            .into_iter()
-            .map(|s| s.ip_address)
-            .filter(|ip| !ip.is_empty())
+            .iter()
+            .flat_map(|s| s.addresses().map(str::to_owned))
             .collect();
         if let Some(event) = self.ip_spread_alarm(user_id, username, addresses).await? {
             self.audit(event).await?;

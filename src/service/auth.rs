@@ -53,6 +53,7 @@ impl Service {
             user_id: user.id,
             username: user.username.to_string(),
             ip_address: client.ip_address.clone(),
+            last_ip_address: client.ip_address.clone(),
             user_agent: client.user_agent.clone(),
             browser: device.browser,
             os: device.os,
@@ -328,11 +329,11 @@ impl Service {
         // Kept in memory by the check cache, and never needed by a check.
         user.password_hash = None;
         // A session used from a new address is rare: record it and re-check the IP spread.
-        if !client.ip_address.is_empty() && client.ip_address != session.ip_address {
+        if !client.ip_address.is_empty() && client.ip_address != session.last_ip_address {
             self.sessions
                 .set_ip_address(&session.id, &client.ip_address)
                 .await?;
-            session.ip_address = client.ip_address.clone();
+            session.last_ip_address = client.ip_address.clone();
             self.check_ip_spread(user.id, user.username.as_str())
                 .await?;
         }

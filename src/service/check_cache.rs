@@ -193,7 +193,7 @@ impl CheckCache {
             answers_until: session
                 .expires_at
                 .min(session.last_active_at.plus(self.activity_write_interval)),
-            address: self.address(&session.ip_address),
+            address: self.address(&session.last_ip_address),
             found,
             stamp,
         };
@@ -247,7 +247,9 @@ mod tests {
             token_hash: TokenHash([0; 32]),
             user_id: 7,
             username: "alice".into(),
-            ip_address: "10.0.0.1".into(),
+            // Judged by the address last used from, not the first.
+            ip_address: "10.0.0.9".into(),
+            last_ip_address: "10.0.0.1".into(),
             user_agent: String::new(),
             browser: String::new(),
             os: String::new(),

@@ -133,7 +133,7 @@ impl Service {
         let ended = format!(
             "{} at {}",
             device_name(&session.browser, &session.os),
-            session.ip_address
+            session.last_ip_address
         );
         let reason = match &event.reason {
             Some(reason) => format!("{reason}; the session: {ended}"),

@@ -12,8 +12,8 @@ impl Service {
     pub async fn active_sessions(&self, user_id: Option<i64>) -> ServiceResult<Vec<Session>> {
         let now = self.now();
         let filter = SessionFilter {
-            user_id,
-            ip_address: None,
+            users: user_id.map(|id| vec![id]),
+            address: None,
         };
         let mut sessions = Vec::new();
         loop {

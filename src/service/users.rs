@@ -139,6 +139,24 @@ impl Service {
         Err(not_found())
     }
 
+    /// The users a filter typed as `text` names: the one whose numeric id or e-mail address
+    /// it is, else every user whose username begins with it, whatever its case (`ali` finds
+    /// `alice`), in username order.
+    pub async fn users_matching(&self, text: &str) -> ServiceResult<Vec<User>> {
+        let text = text.trim().to_lowercase();
+        if text.parse::<i64>().is_ok() || text.contains('@') {
+            match self.find_user(&text).await {
+                Ok(user) => return Ok(vec![user]),
+                Err(ServiceError::NotFound(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        let mut users = self.list_users().await?;
+        users.retain(|user| user.username.as_str().starts_with(&text));
+        users.sort_by(|a, b| a.username.as_str().cmp(b.username.as_str()));
+        Ok(users)
+    }
+
     /// The user with this numeric id; `NotFound` otherwise.
     pub async fn user(&self, id: i64) -> ServiceResult<User> {
         self.directory

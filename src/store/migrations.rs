@@ -56,7 +56,8 @@ macro_rules! migrations {
 pub const POSTGRES_SESSIONS: &[Migration] = migrations!(
     "postgres/sessions": "0001_sessions",
     "0002_sessions_by_address",
-    "0003_pending_sign_ins",
+    "0003_sessions_first_and_last_address",
+    "0004_pending_sign_ins",
 );
 pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "postgres/directory": "0001_users_remember_tokens_audit",
@@ -72,7 +73,8 @@ pub const SQLITE_SESSIONS: &[Migration] = migrations!(
     "0004_sessions_in_user_spans",
     "0005_session_addresses",
     "0006_listing_by_last_active",
-    "0007_pending_sign_ins",
+    "0007_sessions_first_and_last_address",
+    "0008_pending_sign_ins",
 );
 pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "sqlite/directory": "0001_users_remember_tokens_audit",
@@ -83,7 +85,7 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
 );
 
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_SESSIONS_VERSION: i64 = 7;
+pub const SQLITE_SESSIONS_VERSION: i64 = 8;
 /// The SQLite directory schema this build brings a file to; it refuses a file past it.
 pub const SQLITE_DIRECTORY_VERSION: i64 = 5;
 

@@ -13,6 +13,7 @@ pub mod sql;
 pub mod sqlite;
 mod stamp_file;
 
+use crate::domain::address_filter::AddressFilter;
 use crate::domain::pending::PendingSignIn;
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
@@ -70,7 +71,8 @@ pub enum CreateOutcome {
 }
 
 impl CreateOutcome {
-    /// `Created`, with the addresses of the sessions kept (`kept`) and of the `new` one.
+    /// `Created`, with the addresses of the sessions kept (`kept`: each one's first and last)
+    /// and of the `new` one.
     pub fn created(
         evicted: Vec<Session>,
         kept: impl IntoIterator<Item = String>,
@@ -78,8 +80,8 @@ impl CreateOutcome {
     ) -> CreateOutcome {
         let addresses = kept
             .into_iter()
-            .chain([new.ip_address.clone()])
             .filter(|ip| !ip.is_empty())
+            .chain(new.addresses().map(str::to_owned))
             .collect();
         CreateOutcome::Created { evicted, addresses }
     }
@@ -162,8 +164,27 @@ impl UserActivity {
 /// Which sessions an admin listing wants.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {
-    pub user_id: Option<i64>,
-    pub ip_address: Option<String>,
+    /// Only these users' sessions; `None`: everybody's.
+    pub users: Option<Vec<i64>>,
+    /// Only sessions created from, or last used from, a matching address.
+    pub address: Option<AddressFilter>,
+}
+
+impl SessionFilter {
+    /// Only `user_id`'s sessions.
+    pub fn user(user_id: i64) -> SessionFilter {
+        SessionFilter {
+            users: Some(vec![user_id]),
+            address: None,
+        }
+    }
+
+    /// Whether `session` passes the address filter (the users are for the store to pick).
+    pub fn admits(&self, session: &Session) -> bool {
+        self.address
+            .as_ref()
+            .is_none_or(|address| address.matches_session(session))
+    }
 }
 
 #[async_trait]
@@ -184,7 +205,8 @@ pub trait SessionStore: Send + Sync {
         last_active_at: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<()>;
-    /// Records that the session is now used from another address.
+    /// Records that the session is now used from another address: its `last_ip_address`
+    /// (the address it was created from stays).
     async fn set_ip_address(&self, id: &str, ip_address: &str) -> StoreResult<()>;
     /// A user's unexpired sessions, most recently active first.
     async fn list_by_user(&self, user_id: i64, now: Timestamp) -> StoreResult<Vec<Session>>;
@@ -395,6 +417,29 @@ pub async fn open(settings: &crate::config::StorageSettings) -> Result<Stores, S
         directory,
         counters,
     })
+}
+
+/// Refuses storage settings that name a SQLite file not there yet, naming the path looked
+/// for: only `serve` creates a store, so that a command run in the wrong directory, or with
+/// the wrong configuration, does not leave an empty one behind.
+pub fn require_existing(settings: &crate::config::StorageSettings) -> Result<(), String> {
+    for (setting, url) in [
+        ("storage.sessions", &settings.sessions),
+        ("storage.directory", &settings.directory),
+    ] {
+        if let Ok(Backend::Sqlite(path)) = Backend::parse(url, setting) {
+            let path = std::path::Path::new(path);
+            if !path.exists() {
+                let looked_for = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+                return Err(format!(
+                    "no store at {} ({setting}); `sessiond serve` creates it, or point {setting} \
+                     or --config at the existing one",
+                    looked_for.display()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Takes our own `name=VALUE` parameter out of a storage URL; the rest is for the driver.

@@ -13,8 +13,11 @@ use crate::domain::token::TokenHash;
 use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
 use crate::domain::user_agent::DeviceType;
 
+/// A session's columns. `last_ip_address` is NULL in rows stored before it existed, whose
+/// `ip_address` was then the latest address: read as the same.
 pub const SESSION_COLUMNS: &str = "id, token_hash, user_id, username, ip_address, user_agent, browser, os, \
-     device_type, created_at, last_active_at, expires_at, absolute_expires_at, remember_me";
+     device_type, created_at, last_active_at, expires_at, absolute_expires_at, remember_me, \
+     last_ip_address";
 
 pub const USER_COLUMNS: &str = "id, username, name, email, state, kind, is_admin, is_owner, \
      password_hash, failed_logins, locked_until, created_at";
@@ -41,12 +44,14 @@ pub fn session_from_row<R: SqlRow>(row: &R) -> Result<Session, R::Error> {
         hash.try_into()
             .map_err(|_| R::invalid(1, "token_hash".into()))?,
     );
+    let ip_address = row.text(4)?;
     Ok(Session {
         id: row.text(0)?,
         token_hash,
         user_id: row.int(2)?,
         username: row.text(3)?,
-        ip_address: row.text(4)?,
+        last_ip_address: row.opt_text(14)?.unwrap_or_else(|| ip_address.clone()),
+        ip_address,
         user_agent: row.text(5)?,
         browser: row.text(6)?,
         os: row.text(7)?,
@@ -171,7 +176,7 @@ impl From<Option<i64>> for SqlValue<'_> {
 }
 
 /// The values of [`SESSION_COLUMNS`], in order.
-pub fn session_values(s: &Session) -> [SqlValue<'_>; 14] {
+pub fn session_values(s: &Session) -> [SqlValue<'_>; 15] {
     use SqlValue::{Flag, Int, Text};
     [
         Text(&s.id),
@@ -188,6 +193,7 @@ pub fn session_values(s: &Session) -> [SqlValue<'_>; 14] {
         Int(s.expires_at.0),
         Int(s.absolute_expires_at.0),
         Flag(s.remember_me),
+        Text(&s.last_ip_address),
     ]
 }
 

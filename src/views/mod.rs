@@ -13,8 +13,8 @@ pub use admin::{
 pub use groups::{CreatedGroups, GroupTree, GroupView, MemberBody, NewGroupBody, ShareBody};
 pub use pending::{LimitSessions, SignInHeldView};
 pub use query::{
-    BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_alarm_state, parse_audit_kind,
-    parse_dry_run, parse_user_id,
+    BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_address_filter, parse_alarm_state,
+    parse_audit_kind, parse_dry_run, parse_user_id,
 };
 
 use crate::domain::audit::{AuditKind, Outcome};
@@ -47,7 +47,11 @@ pub struct SessionView {
     pub id: String,
     pub user_id: i64,
     pub username: String,
+    /// The address the session was created from; it never changes.
     pub ip_address: String,
+    /// The address the session was last used from: `ip_address` until it is used from
+    /// another.
+    pub last_ip_address: String,
     /// The raw User-Agent header.
     pub user_agent: String,
     pub browser: String,
@@ -58,9 +62,13 @@ pub struct SessionView {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub last_active_at: Timestamp,
-    /// The earlier of idle and absolute expiry.
+    /// The absolute expiry: the session cannot outlive this, whatever its activity.
     #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
+    /// When the session ends unless it is used before: the idle deadline as of its last
+    /// recorded activity, never after `expires_at`.
+    #[schema(value_type = String, format = DateTime)]
+    pub idle_expires_at: Timestamp,
     pub remember_me: bool,
     /// In the self-service list only: whether this is the caller's own session.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,13 +82,15 @@ impl SessionView {
             user_id: session.user_id,
             username: session.username.clone(),
             ip_address: session.ip_address.clone(),
+            last_ip_address: session.last_ip_address.clone(),
             user_agent: session.user_agent.clone(),
             browser: session.browser.clone(),
             os: session.os.clone(),
             device_type: session.device_type,
             created_at: session.created_at,
             last_active_at: session.last_active_at,
-            expires_at: session.expires_at,
+            expires_at: session.absolute_expires_at,
+            idle_expires_at: session.expires_at,
             remember_me: session.remember_me,
             current,
         }

@@ -1,6 +1,7 @@
 //! The paging and filter values of the admin listings, parsed once for the API, the pages and
 //! the CLI; a bad value is a [`BadQuery`] naming what is accepted.
 
+use crate::domain::address_filter::AddressFilter;
 use crate::domain::audit::AuditKind;
 use crate::service::admin::MAX_PAGE;
 
@@ -83,6 +84,14 @@ impl<'de> serde::Deserialize<'de> for RecordId {
             ))
         })
     }
+}
+
+/// An `ip` filter: an address, the start of one or a network; empty means every address.
+pub fn parse_address_filter(text: Option<&str>) -> Result<Option<AddressFilter>, BadQuery> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| AddressFilter::parse(t).map_err(|e| BadQuery(format!("ip must be {e}"))))
+        .transpose()
 }
 
 /// An audit `kind` filter; empty means every kind.

@@ -595,3 +595,134 @@ async fn nobody_blocks_the_owner_and_no_administrator_blocks_themselves() {
     assert_eq!(state(myself), "active");
     assert_eq!(root.session_status().await, StatusCode::OK);
 }
+
+/// `expires_at` is the absolute expiry; `idle_expires_at` the idle deadline before it. The
+/// Sessions page shows the first with the second under it.
+#[tokio::test]
+async fn expires_at_is_the_absolute_expiry_and_idle_expires_at_the_idle_deadline() {
+    use sessiond::domain::time::Timestamp;
+    let server = spawn_with(|s| {
+        s.sessions.idle_timeout = duration("30m");
+        s.sessions.absolute_lifetime = duration("24h");
+    })
+    .await;
+    let admin = admin_browser(&server).await;
+    let alice = server.create_user("alice", false).await;
+    let login = server.browser(FIREFOX_UBUNTU).login("alice").await;
+    let id = login["session"]["id"].as_str().unwrap().to_owned();
+    let stored = |column: &str| {
+        let millis: i64 =
+            server.query_one(&format!("SELECT {column} FROM sessions WHERE id = '{id}'"));
+        Timestamp(millis).to_rfc3339()
+    };
+    let (absolute, idle) = (stored("absolute_expires_at"), stored("expires_at"));
+    assert!(idle < absolute);
+    assert_eq!(login["session"]["expires_at"], absolute.as_str());
+    assert_eq!(login["session"]["idle_expires_at"], idle.as_str());
+    let (_, page) = admin
+        .get_json(&format!("/api/admin/sessions?userId={alice}"))
+        .await;
+    let listed = &page["sessions"][0];
+    assert_eq!(listed["expires_at"], absolute.as_str());
+    assert_eq!(listed["idle_expires_at"], idle.as_str());
+
+    let html = admin
+        .get("/admin/sessions?user=alice")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let cell = &html[html.find("data-label=\"Expires\"").unwrap()..];
+    let cell = &cell[..cell.find("</td>").unwrap()];
+    let first = cell.find(&format!("datetime=\"{absolute}\"")).expect(cell);
+    let second = cell
+        .find(&format!("idle: <time datetime=\"{idle}\""))
+        .expect(cell);
+    assert!(first < second, "{cell}");
+}
+
+/// Sessions remember the address they were created from beside the one last used from, and
+/// the filters find them by a username's start in any case, or by either address as an
+/// address, its start or a network; a malformed one is a 400 that says what is accepted.
+#[tokio::test]
+async fn sessions_keep_their_first_address_and_filter_by_user_prefix_and_network() {
+    let server =
+        spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let admin = admin_browser(&server).await;
+    server.create_user("alice", false).await;
+    server.create_user("alina", false).await;
+    server.create_user("bob", false).await;
+    let mut ids = std::collections::BTreeMap::new();
+    for (user, ip) in [
+        ("alice", "10.1.2.3"),
+        ("alina", "10.2.0.1"),
+        ("bob", "2001:db8::5"),
+    ] {
+        let device = server.browser(FIREFOX_UBUNTU);
+        let login: Value = device.login_from(user, ip).await.json().await.unwrap();
+        assert_eq!(login["session"]["ip_address"], ip);
+        assert_eq!(login["session"]["last_ip_address"], ip);
+        ids.insert(
+            user,
+            (device, login["session"]["id"].as_str().unwrap().to_owned()),
+        );
+    }
+    // alice's session is used from elsewhere: the first address stays, the last is the new.
+    let (alice, alice_id) = &ids["alice"];
+    let seen = alice
+        .client
+        .get(alice.url("/api/session"))
+        .header("x-forwarded-for", "192.0.2.77")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seen.status(), StatusCode::OK);
+
+    let listed = async |query: &str| -> Vec<String> {
+        let (status, page) = admin
+            .get_json(&format!("/api/admin/sessions?{query}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        let mut users: Vec<String> = page["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["username"].as_str().unwrap().to_owned())
+            .collect();
+        users.sort();
+        users
+    };
+    assert_eq!(listed("user=ALI").await, ["alice", "alina"]);
+    assert_eq!(listed("user=alic").await, ["alice"]);
+    assert_eq!(listed("user=alice%40example.com").await, ["alice"]);
+    assert!(listed("user=zed").await.is_empty());
+    assert_eq!(listed("ip=10.0.0.0/8").await, ["alice", "alina"]);
+    assert_eq!(listed("ip=10.1.").await, ["alice"]);
+    assert_eq!(
+        listed("ip=192.0.2.77").await,
+        ["alice"],
+        "by the address used since"
+    );
+    assert_eq!(
+        listed("ip=10.1.2.3").await,
+        ["alice"],
+        "by the first address"
+    );
+    assert_eq!(listed("ip=2001:db8::/32").await, ["bob"]);
+    assert_eq!(listed("ip=2001:DB8:").await, ["bob"]);
+    assert_eq!(listed("user=al&ip=10.2.0.0/16").await, ["alina"]);
+
+    let (_, page) = admin.get_json("/api/admin/sessions?ip=10.1.2.3").await;
+    let session = &page["sessions"][0];
+    assert_eq!(session["id"], alice_id.as_str());
+    assert_eq!(session["ip_address"], "10.1.2.3");
+    assert_eq!(session["last_ip_address"], "192.0.2.77");
+
+    for bad in ["ip=10.0.0.0/33", "ip=not-an-address", "ip=10.0.0.1%00"] {
+        let response = admin.get(&format!("/api/admin/sessions?{bad}")).await;
+        let message = assert_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+        assert!(message.contains("10.0.0.0/8"), "{bad}: {message}");
+    }
+    let both = admin.get("/api/admin/sessions?userId=2&user=alice").await;
+    assert_error(both, StatusCode::BAD_REQUEST, "bad_request").await;
+}

@@ -92,7 +92,10 @@ async fn sessions_page_filters_pages_and_terminates() {
     let (_, by_ip) = page(&admin, "/admin/sessions?ip=203.0.113.9").await;
     assert!(by_ip.contains("Showing 1–50 of 60"));
     let (_, unknown) = page(&admin, "/admin/sessions?user=nobody").await;
-    assert!(unknown.contains("No user &#34;nobody&#34;") || unknown.contains("No user \"nobody\""));
+    assert!(
+        unknown.contains("No user matches &#34;nobody&#34;."),
+        "{unknown}"
+    );
     assert!(
         !unknown.contains("No active sessions"),
         "one message for an empty result, not two"
@@ -144,11 +147,23 @@ async fn the_console_marks_the_administrators_own_session_and_account() {
     server.signed_in(CHROME_ANDROID, "alice").await;
     let (_, html) = page(&admin, "/admin/sessions?user=root").await;
     assert_eq!(html.matches(">This is you<").count(), 1, "{html}");
-    assert!(html.contains("This is your own current session: you are signed out."));
+    assert!(html.contains("Your current session: use Log out to end it."));
     assert!(
-        html.contains("Firefox on Ubuntu, 127.0.0.1, last active"),
-        "{html}"
+        !html.contains("/terminate\""),
+        "no Terminate on the own session"
     );
+    // Refused as the API refuses it, should the form be posted anyway.
+    let (_, whoami) = admin.get_json("/api/session").await;
+    let own = whoami["session"]["id"].as_str().unwrap();
+    let back = submit(
+        &admin,
+        &format!("/admin/sessions/{own}/terminate"),
+        &csrf_field(&html),
+    )
+    .await;
+    let (_, refused) = page(&admin, &back).await;
+    assert!(refused.contains("That is your own current session: use Log out to end it."));
+    assert_eq!(admin.session_status().await, StatusCode::OK);
     let (_, html) = page(&admin, "/admin/sessions?user=alice").await;
     assert!(!html.contains("This is you"));
     let (_, html) = page(&admin, "/admin/users").await;
@@ -494,4 +509,76 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
     chromium
         .screenshot(&screenshots.join("admin-alarms-phone.png"))
         .await;
+}
+
+/// The Sessions page's filters: a username's start in any case, with usernames suggested; an
+/// address, its start or a network, a malformed one said in a sentence; and a session used
+/// from another address shows that under the first.
+#[tokio::test]
+async fn sessions_page_filters_by_user_prefix_and_network_and_shows_both_addresses() {
+    let server =
+        spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()]).await;
+    let admin = admin_browser(&server).await;
+    for user in ["alice", "alina", "bob"] {
+        server.create_user(user, false).await;
+    }
+    let alice = server.browser(FIREFOX_UBUNTU);
+    alice.login_from("alice", "10.1.2.3").await;
+    let seen = alice
+        .client
+        .get(alice.url("/api/session"))
+        .header("x-forwarded-for", "192.0.2.77")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seen.status(), StatusCode::OK);
+    server
+        .browser(CHROME_ANDROID)
+        .login_from("alina", "10.2.0.1")
+        .await;
+    server
+        .browser(SAFARI_IPAD)
+        .login_from("bob", "198.51.100.4")
+        .await;
+
+    let (_, html) = page(&admin, "/admin/sessions?user=ALI").await;
+    assert!(html.contains("Showing 1–2 of 2"), "{html}");
+    assert!(html.contains(">alice<") && html.contains(">alina<") && !html.contains(">bob<"));
+    let datalist = &html[html.find("<datalist id=\"usernames\">").unwrap()..];
+    let datalist = &datalist[..datalist.find("</datalist>").unwrap()];
+    assert_eq!(
+        datalist.matches("<option").count(),
+        2,
+        "the usernames the filter names: {datalist}"
+    );
+    let (_, all) = page(&admin, "/admin/sessions").await;
+    for user in ["alice", "alina", "bob", "root"] {
+        assert!(
+            all.contains(&format!("<option value=\"{user}\">")),
+            "{user}"
+        );
+    }
+
+    let (_, by_network) = page(&admin, "/admin/sessions?ip=10.0.0.0%2F8").await;
+    assert!(by_network.contains("Showing 1–2 of 2"), "{by_network}");
+    let (_, by_start) = page(&admin, "/admin/sessions?ip=192.0.2.").await;
+    assert!(by_start.contains("Showing 1–1 of 1"));
+    // The first address, with the one used since under it.
+    let cell = &by_start[by_start.find("data-label=\"IP Address\"").unwrap()..];
+    let cell = &cell[..cell.find("</td>").unwrap()];
+    let (first, last) = (
+        cell.find(">10.1.2.3<").unwrap(),
+        cell.find(">192.0.2.77<").unwrap(),
+    );
+    assert!(first < last && cell.contains("last: "), "{cell}");
+    let (_, bob) = page(&admin, "/admin/sessions?user=bob").await;
+    assert!(!bob.contains("last: "), "one address, one line");
+
+    let (status, bad) = page(&admin, "/admin/sessions?ip=10.0.0.0%2F33").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        bad.contains("The IP address filter must be an address (203.0.113.7), the start of one (10.1.) or a network"),
+        "{bad}"
+    );
+    assert!(!bad.contains("No active sessions"), "one message, not two");
 }

@@ -17,6 +17,20 @@ pub fn sessiond(dir: &Path) -> Command {
     command
 }
 
+/// A temporary directory with an empty store in it, as `serve` creates one (without the
+/// owner): no other command creates a store.
+pub fn new_store() -> TempDir {
+    let dir = TempDir::new().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sessiond.db").display());
+    let storage = sessiond::config::StorageSettings {
+        sessions: url.clone(),
+        directory: url,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    drop(runtime.block_on(sessiond::store::open(&storage)).unwrap());
+    dir
+}
+
 pub fn run(dir: &Path, args: &[&str]) -> Output {
     sessiond(dir).args(args).output().unwrap()
 }
@@ -91,7 +105,7 @@ pub fn blocking_login(address: &str, login: &str, password: &str) -> Value {
 
 #[test]
 fn users_create_list_block_unblock_unlock() {
-    let dir = TempDir::new().unwrap();
+    let dir = new_store();
     let created = create_user(dir.path(), "alice", PASSWORD, &["--name", "Alice A"]);
     assert!(created.status.success(), "{}", text(&created.stderr));
     assert!(text(&created.stdout).contains("Created user alice"));
@@ -147,7 +161,7 @@ fn users_create_list_block_unblock_unlock() {
 
 #[test]
 fn bad_usage_and_unknown_users_exit_2() {
-    let dir = TempDir::new().unwrap();
+    let dir = new_store();
     let missing = run(dir.path(), &["users", "block", "nobody"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("no user \"nobody\""));
@@ -257,8 +271,7 @@ fn serve_creates_the_owner_once_and_prints_its_password() {
 /// the wide listing index of older builds, replaced by the narrow one.
 #[test]
 fn serve_logs_the_upgrade_of_an_older_database() {
-    let dir = TempDir::new().unwrap();
-    assert!(run(dir.path(), &["users", "list"]).status.success());
+    let dir = new_store();
     let db = rusqlite::Connection::open(dir.path().join("sessiond.db")).unwrap();
     db.execute_batch(
         "DROP INDEX sessions_by_last_active; \
@@ -300,7 +313,7 @@ fn serve_logs_the_upgrade_of_an_older_database() {
 #[test]
 fn a_listing_piped_into_a_closed_reader_ends_quietly() {
     use std::os::unix::process::ExitStatusExt;
-    let dir = TempDir::new().unwrap();
+    let dir = new_store();
     assert!(
         create_user(dir.path(), "alice", PASSWORD, &[])
             .status
@@ -470,4 +483,61 @@ fn a_taken_port_fails_before_the_owner_is_created() {
     );
     let users = run(dir.path(), &["users", "list", "--json"]);
     assert_eq!(text(&users.stdout).trim(), "[]", "no owner was created");
+}
+
+/// Only `serve` creates a store: any other command in a directory without one exits 2,
+/// naming the file it looked for, and leaves none behind.
+#[test]
+fn commands_other_than_serve_refuse_to_create_a_store() {
+    let dir = TempDir::new().unwrap();
+    let looked_for = dir.path().join("sessiond.db");
+    for args in [
+        &["users", "list"][..],
+        &["sessions", "list"],
+        &["audit", "list"],
+    ] {
+        let output = run(dir.path(), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains(&looked_for.display().to_string()) && stderr.contains("serve"),
+            "{stderr}"
+        );
+        assert!(!looked_for.exists(), "{args:?} created {looked_for:?}");
+    }
+    let mut server = serve(dir.path());
+    let address = listening_address(&mut server);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(!address.is_empty());
+    assert!(looked_for.exists(), "serve creates the store");
+    assert!(run(dir.path(), &["users", "list"]).status.success());
+}
+
+/// With `server.public_url` left at its default, the owner is sent to the address the server
+/// listens on, not to the default port.
+#[test]
+fn the_first_start_prints_a_sign_in_url_on_the_listening_address() {
+    let dir = TempDir::new().unwrap();
+    let mut server = serve(dir.path());
+    let mut lines = Vec::new();
+    for line in BufReader::new(server.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Listening on ");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let listening = lines.last().unwrap().trim_start_matches("Listening on ");
+    let sign_in = lines
+        .iter()
+        .find_map(|line| line.strip_prefix("Sign in at "))
+        .unwrap_or_else(|| panic!("{lines:#?}"));
+    assert!(
+        sign_in.starts_with(&format!("{listening}/login ")),
+        "{sign_in} / {listening}"
+    );
 }

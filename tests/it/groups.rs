@@ -12,7 +12,6 @@ use sessiond::service::NoProgress;
 use sessiond::service::users::CreateUser;
 use sessiond::store::DirectoryImport;
 use std::path::Path;
-use tempfile::TempDir;
 
 async fn create_bot(server: &TestServer, username: &str) {
     let request = CreateUser {
@@ -525,7 +524,7 @@ async fn store_import_is_one_transaction() {
 /// `serve` and the CLI as separate processes on one store: a CLI revocation is seen at once.
 #[test]
 fn a_running_server_rejects_a_session_right_after_the_cli_revokes_its_group() {
-    let dir = TempDir::new().unwrap();
+    let dir = crate::cli::new_store();
     let dir = dir.path();
     for user in ["alice", "bob"] {
         let created = create_user(dir, user, PASSWORD, &[]);

@@ -443,6 +443,7 @@ pub async fn seed_sessions(
             user_id,
             username: username.into(),
             ip_address: ip.into(),
+            last_ip_address: ip.into(),
             user_agent: FIREFOX_UBUNTU.into(),
             browser: "Firefox".into(),
             os: "Ubuntu".into(),

@@ -40,7 +40,7 @@ async fn the_login_form_signs_in_and_logout_form_signs_out() {
             .text()
             .await
             .unwrap()
-            .contains("invalid login or password")
+            .contains("Invalid login or password.")
     );
 
     let to = Some("/api/session");

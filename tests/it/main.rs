@@ -9,6 +9,7 @@ mod browser;
 mod check_cache;
 mod cli;
 mod conformance;
+mod console;
 mod groups;
 mod groups_api;
 mod groups_page;

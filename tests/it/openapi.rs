@@ -73,6 +73,7 @@ async fn every_documented_endpoint_is_there_with_errors_and_auth() {
         "created_at",
         "last_active_at",
         "expires_at",
+        "idle_expires_at",
         "remember_me",
     ] {
         assert!(session[field].is_object(), "SessionView.{field}");

@@ -90,6 +90,7 @@ async fn todays_keys_without_the_layout_key_open_as_layout_1(backend: Backend) {
         user_id: 7,
         username: "written-before-the-layout-key".into(),
         ip_address: "192.0.2.7".into(),
+        last_ip_address: "192.0.2.7".into(),
         user_agent: String::new(),
         browser: String::new(),
         os: String::new(),

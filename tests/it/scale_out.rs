@@ -80,8 +80,10 @@ async fn representative_flow(sessions: Backend, directory: Backend) {
         .await;
     }
     let nothing = admin.get("/api/admin/sessions?ip=%00").await;
-    assert_eq!(nothing.status(), StatusCode::OK);
-    assert_eq!(nothing.json::<Value>().await.unwrap()["total"], 0);
+    assert_error(nothing, StatusCode::BAD_REQUEST, "bad_request").await;
+    let nobody = admin.get("/api/admin/sessions?user=%00").await;
+    assert_eq!(nobody.status(), StatusCode::OK);
+    assert_eq!(nobody.json::<Value>().await.unwrap()["total"], 0);
     let root = admin_browser(&server).await;
     let page = root.get("/admin/sessions?user=%00").await;
     assert_eq!(page.status(), StatusCode::OK);

@@ -103,7 +103,7 @@ async fn the_sign_in_page_says_how_long_to_wait() {
     assert!(response.headers().contains_key("retry-after"));
     let page = response.text().await.unwrap();
     assert!(
-        page.contains("too many failed sign-ins; try again in 10 minutes"),
+        page.contains("Too many failed sign-ins; try again in 10 minutes."),
         "{page}"
     );
 }

@@ -6,7 +6,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{AdminCaller, Checked};
 use crate::http::openapi::{AdminErrors, BadRequest, examples};
 use crate::store::SessionFilter;
-use crate::views::{ErrorBody, Revoked, SessionPage, parse_user_id};
+use crate::views::{ErrorBody, Revoked, SessionPage, parse_address_filter, parse_user_id};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -28,7 +28,15 @@ pub struct SessionQuery {
     #[serde(rename = "userId")]
     #[param(rename = "userId", value_type = Option<i64>)]
     user_id: Option<String>,
-    /// Only sessions from this IP address.
+    /// Only the sessions of the users whose username begins with this, whatever its case
+    /// (`ali` finds alice), or of the user with this numeric id or e-mail address. Not with
+    /// `userId`.
+    #[param(example = "ali")]
+    user: Option<String>,
+    /// Only sessions created from, or last used from, this address (`203.0.113.7`), an
+    /// address beginning with this (`10.1.`, `2001:db8:`) or one in this network
+    /// (`10.0.0.0/8`, `2001:db8::/32`).
+    #[param(example = "10.0.0.0/8")]
     ip: Option<String>,
 }
 
@@ -50,9 +58,25 @@ async fn list_sessions(
     Checked(Query(query)): Checked<Query<SessionQuery>>,
 ) -> Result<Json<SessionPage>, ApiError> {
     let paging = page.paging()?;
+    let user = query
+        .user
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty());
+    let users = match (parse_user_id(query.user_id.as_deref())?, user) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("give userId or user, not both"));
+        }
+        (Some(id), None) => Some(vec![id]),
+        (None, Some(text)) => {
+            let found = state.service.users_matching(text).await?;
+            Some(found.iter().map(|u| u.id).collect())
+        }
+        (None, None) => None,
+    };
     let filter = SessionFilter {
-        user_id: parse_user_id(query.user_id.as_deref())?,
-        ip_address: query.ip.filter(|ip| !ip.is_empty()),
+        users,
+        address: parse_address_filter(query.ip.as_deref())?,
     };
     let page = state
         .service

@@ -54,6 +54,7 @@ fn session() -> Session {
         user_id: 7,
         username: "alice".into(),
         ip_address: "203.0.113.7".into(),
+        last_ip_address: "198.51.100.23".into(),
         user_agent:
             "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0".into(),
         browser: "Firefox".into(),

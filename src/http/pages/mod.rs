@@ -4,6 +4,7 @@
 mod admin;
 pub use admin::Revocations;
 pub(in crate::http) mod assets;
+mod session_details;
 mod sign_in_limit;
 pub(super) mod times;
 pub(super) mod user_sessions;
@@ -57,6 +58,22 @@ struct LoginPage {
     return_to: String,
     login: String,
     error: Option<String>,
+    /// The name and password given did not match: both fields are marked invalid, and the
+    /// password field, emptied, takes the focus.
+    wrong_credentials: bool,
+}
+
+/// An error message as a sentence for a page: a capital first letter and a full stop.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let mut text: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    text
 }
 
 /// Renders a page whose forms carry a CSRF token, setting the token's cookie when it is new.
@@ -91,15 +108,6 @@ where
             )),
         }
     }
-}
-
-/// A service message ("no group with id 7") as a sentence for a page ("No group with id 7.").
-pub fn sentence(message: &str) -> String {
-    let mut text = message.to_owned();
-    if let Some(first) = text.get_mut(..1) {
-        first.make_ascii_uppercase();
-    }
-    format!("{text}.")
 }
 
 /// Only same-origin paths are followed after sign-in, never another site.
@@ -157,12 +165,13 @@ async fn login_page(
     login_form(&state, &headers, return_to, "", None, StatusCode::OK).await
 }
 
+/// The sign-in form, with the error of a failed attempt if there was one.
 async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
     return_to: &str,
     login: &str,
-    error: Option<String>,
+    error: Option<&ApiError>,
     status: StatusCode,
 ) -> Response {
     let csrf = match form_token(state, headers, None).await {
@@ -174,7 +183,8 @@ async fn login_form(
         csrf_token: csrf.token,
         return_to: return_to.to_owned(),
         login: login.to_owned(),
-        error,
+        error: error.map(|e| sentence(&e.message)),
+        wrong_credentials: error.is_some_and(|e| e.code == "invalid_credentials"),
     };
     render_with_token(status, csrf.set_cookie, &page)
 }
@@ -225,15 +235,7 @@ async fn login_failed(
     error: ServiceError,
 ) -> Response {
     let api = ApiError::from(error);
-    let mut page = login_form(
-        state,
-        headers,
-        return_to,
-        login,
-        Some(api.message),
-        api.status,
-    )
-    .await;
+    let mut page = login_form(state, headers, return_to, login, Some(&api), api.status).await;
     if let Some(seconds) = api.retry_after {
         page.headers_mut().insert(RETRY_AFTER, seconds.into());
     }
@@ -275,6 +277,16 @@ async fn script(uri: Uri) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_errors_are_sentences() {
+        assert_eq!(
+            sentence("invalid login or password"),
+            "Invalid login or password."
+        );
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(sentence(""), "");
+    }
 
     #[test]
     fn return_to_stays_on_this_site() {

@@ -2,11 +2,11 @@
 //! **Revoke all other sessions**. Forms post a CSRF token, then redirect back (POST-redirect-GET)
 //! with the outcome as a one-time flash.
 
-use super::times::TimeView;
+use super::session_details::SessionDetails;
 use super::{FormBody, check_form, render_with_token};
 use crate::domain::session::ClientInfo;
 use crate::domain::time::Timestamp;
-use crate::domain::user_agent::{DeviceType, device_name};
+use crate::domain::user_agent::DeviceType;
 use crate::http::AppState;
 use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
@@ -50,13 +50,9 @@ struct SessionsPage {
 /// One session as the page shows it.
 struct Row {
     id: String,
-    /// "Firefox on Ubuntu".
-    device: String,
     device_type: DeviceType,
-    ip_address: String,
-    signed_in: TimeView,
-    last_active: TimeView,
     current: bool,
+    details: SessionDetails,
 }
 
 impl Row {
@@ -64,12 +60,9 @@ impl Row {
         let session = &own.session;
         Row {
             id: session.id.clone(),
-            device: device_name(&session.browser, &session.os),
             device_type: session.device_type,
-            ip_address: session.ip_address.clone(),
-            signed_in: TimeView::new(session.created_at, now),
-            last_active: TimeView::new(session.last_active_at, now),
             current: own.current,
+            details: SessionDetails::new(session, now),
         }
     }
 

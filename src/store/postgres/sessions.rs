@@ -2,6 +2,7 @@
 //! advisory lock.
 
 use super::{all_rows, as_params, open_pool, optional_row, ping, with_client, with_client_for};
+use crate::domain::address_filter::AddressFilter;
 use crate::domain::pending::PendingSignIn;
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
@@ -65,7 +66,7 @@ impl SessionStore for PgSessionStore {
             tx.execute(
                 &format!(
                     "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-                    placeholders('$', 14)
+                    placeholders('$', 15)
                 ),
                 &as_params(&session_values(session)),
             )
@@ -74,7 +75,9 @@ impl SessionStore for PgSessionStore {
             let kept = active.split_off(excess);
             Ok(CreateOutcome::created(
                 active,
-                kept.into_iter().map(|s| s.ip_address),
+                kept.iter()
+                    .flat_map(|s| s.addresses().map(str::to_owned))
+                    .collect::<Vec<_>>(),
                 session,
             ))
         })
@@ -108,7 +111,7 @@ impl SessionStore for PgSessionStore {
         with_client(&self.pool, async |client| {
             client
                 .execute(
-                    "UPDATE sessions SET ip_address = $2 WHERE id = $1",
+                    "UPDATE sessions SET last_ip_address = $2 WHERE id = $1",
                     &[&id, &ip_address],
                 )
                 .await?;
@@ -179,32 +182,54 @@ impl SessionStore for PgSessionStore {
         limit: u32,
         offset: u64,
     ) -> StoreResult<Page<Session>> {
-        with_client(&self.pool, async |client| {
-            let condition = "expires_at > $1 AND ($2::BIGINT IS NULL OR user_id = $2) \
-                             AND ($3::TEXT IS NULL OR ip_address = $3)";
-            let (limit, offset) = (i64::from(limit), offset as i64);
-            let total: i64 = client
-                .query_one(
-                    &format!("SELECT COUNT(*) FROM sessions WHERE {condition}"),
-                    &[&now.0, &filter.user_id, &filter.ip_address],
-                )
-                .await?
-                .try_get(0)?;
-            let rows = client
-                .query(
-                    &format!(
-                        "SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition} \
-                         ORDER BY last_active_at DESC, id LIMIT $4 OFFSET $5"
-                    ),
-                    &[&now.0, &filter.user_id, &filter.ip_address, &limit, &offset],
-                )
-                .await?;
-            Ok(Page {
-                items: sessions_from(rows)?,
-                total: total as u64,
+        let users = &filter.users;
+        let Some(address) = &filter.address else {
+            return with_client(&self.pool, async |client| {
+                let condition = "expires_at > $1 AND ($2::BIGINT[] IS NULL OR user_id = ANY($2))";
+                let (limit, offset) = (i64::from(limit), offset as i64);
+                let total: i64 = client
+                    .query_one(
+                        &format!("SELECT COUNT(*) FROM sessions WHERE {condition}"),
+                        &[&now.0, users],
+                    )
+                    .await?
+                    .try_get(0)?;
+                let rows = client
+                    .query(
+                        &format!(
+                            "SELECT {SESSION_COLUMNS} FROM sessions WHERE {condition} \
+                             ORDER BY last_active_at DESC, id LIMIT $3 OFFSET $4"
+                        ),
+                        &[&now.0, users, &limit, &offset],
+                    )
+                    .await?;
+                Ok(Page {
+                    items: sessions_from(rows)?,
+                    total: total as u64,
+                })
             })
-        })
-        .await
+            .await;
+        };
+        // The sessions at an address that begins with the filter's text, by either index; the
+        // filter judges each (a network's), and the page is cut here.
+        let at = match address {
+            AddressFilter::Exact(_) => "(ip_address = $3 OR last_ip_address = $3)",
+            _ => "(starts_with(ip_address, $3) OR starts_with(last_ip_address, $3))",
+        };
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE expires_at > $1 \
+             AND ($2::BIGINT[] IS NULL OR user_id = ANY($2)) AND {at}"
+        );
+        let prefix = address.text_prefix();
+        let mut found = all_rows(
+            &self.pool,
+            &sql,
+            &[&now.0, users, &prefix],
+            session_from_row,
+        )
+        .await?;
+        found.retain(|session| filter.admits(session));
+        Ok(Page::of_listing(found, limit, offset))
     }
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {

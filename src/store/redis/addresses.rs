@@ -7,34 +7,37 @@ use super::keys::{
 use super::listing::{Entry, sort_entries};
 use super::scripts::AT_ADDRESS;
 use super::{REMOVE_CHUNK, RedisSessionStore, SHARDS};
+use crate::domain::address_filter::AddressFilter;
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::store::{Page, StoreResult};
 use futures_util::future::try_join_all;
 use redis::aio::ConnectionLike;
 use redis::{cmd, pipe};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::Ordering;
 
 impl<C> RedisSessionStore<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    /// A page of the unexpired sessions at `address` (most recently active first, ties by
-    /// member, as in the unfiltered listing), and their number. Each shard's script picks
-    /// the address's entries whose session is listed and unexpired, with their activity, and
-    /// removes the rest; only the page's sessions are read. One whose address changed since
-    /// (its old entry is removed with the change, unless that write failed) loses its entry
-    /// here, and the page is taken again without it.
+    /// A page of the unexpired sessions created from or last used from an address the filter
+    /// matches (most recently active first, ties by entry, as in the unfiltered listing), and
+    /// their number. Each shard's script picks the entries in the range of the filter's text
+    /// whose session is listed and unexpired, with their activity, and removes the rest; the
+    /// filter judges each entry's address, a session found by both its addresses counts once,
+    /// and only the page's sessions are read. One no longer at an entry's address (its entry
+    /// is removed with the change, unless that write failed) loses the entry here, and the
+    /// page is taken again without it.
     pub(super) async fn address_page(
         &self,
-        address: &str,
+        filter: &AddressFilter,
         now: Timestamp,
         limit: u32,
         offset: u64,
     ) -> StoreResult<Page<Session>> {
         self.build_address_index().await?;
-        let (from, to) = address_range(address);
+        let (from, to) = address_range(&filter.text_prefix());
         let shards: Vec<Vec<Entry>> = try_join_all((0..SHARDS).map(|shard| {
             let (active, expiry) = self.keys.shard(shard);
             let mut invocation = AT_ADDRESS.key(self.keys.shard_addresses(shard));
@@ -43,13 +46,22 @@ where
                 .key(expiry)
                 .arg(&from)
                 .arg(&to)
-                .arg(now.0)
-                .arg(address);
+                .arg(now.0);
             self.run(invocation)
         }))
         .await?;
-        let mut entries: Vec<Entry> = shards.into_iter().flatten().collect();
+        let mut entries: Vec<Entry> = shards
+            .into_iter()
+            .flatten()
+            .filter(|(entry, _)| {
+                parse_address_entry(entry).is_some_and(|(address, _, _)| filter.matches(address))
+            })
+            .collect();
         sort_entries(&mut entries);
+        let mut seen = HashSet::new();
+        entries.retain(|(entry, _)| {
+            parse_address_entry(entry).is_some_and(|(_, _, member)| seen.insert(member.to_owned()))
+        });
         loop {
             let page: Vec<&str> = entries
                 .iter()
@@ -63,15 +75,20 @@ where
                 .map(|(_, _, member)| member.to_owned())
                 .collect();
             let sessions = self.fetch_listed(members).await?;
-            let here: std::collections::HashSet<String> = sessions
+            let here: HashSet<(String, &str)> = sessions
                 .iter()
-                .filter(|s| s.ip_address == address && !s.is_expired(now))
-                .map(|s| listing_member(s.user_id, &s.token_hash.to_hex()))
+                .filter(|s| !s.is_expired(now))
+                .flat_map(|s| {
+                    let member = listing_member(s.user_id, &s.token_hash.to_hex());
+                    s.addresses().map(move |address| (member.clone(), address))
+                })
                 .collect();
             let elsewhere: Vec<String> = page
                 .into_iter()
                 .filter(|entry| {
-                    parse_address_entry(entry).is_none_or(|(_, _, member)| !here.contains(member))
+                    parse_address_entry(entry).is_none_or(|(address, _, member)| {
+                        !here.contains(&(member.to_owned(), address))
+                    })
                 })
                 .map(str::to_owned)
                 .collect();

@@ -9,8 +9,10 @@ use crate::store::{StoreError, StoreResult};
 use redis::{FromRedisValue, Value};
 
 /// The session hash's fields, written and read only here, in the order every read asks for
-/// them (`HMGET`): a session is read as 14 values, without its field names.
-pub(super) const SESSION_FIELDS: [&str; 14] = [
+/// them (`HMGET`): a session is read as 15 values, without its field names. A hash written
+/// before `last_ip_address` existed lacks it; its `ip_address` was the latest address then,
+/// and is read as both.
+pub(super) const SESSION_FIELDS: [&str; 15] = [
     "id",
     "token_hash",
     "user_id",
@@ -25,6 +27,7 @@ pub(super) const SESSION_FIELDS: [&str; 14] = [
     "expires_at",
     "absolute_expires_at",
     "remember_me",
+    "last_ip_address",
 ];
 
 pub(super) fn session_fields(s: &Session) -> impl Iterator<Item = (&'static str, String)> {
@@ -43,12 +46,17 @@ pub(super) fn session_fields(s: &Session) -> impl Iterator<Item = (&'static str,
         s.expires_at.0.to_string(),
         s.absolute_expires_at.0.to_string(),
         u8::from(s.remember_me).to_string(),
+        s.last_ip_address.clone(),
     ];
     SESSION_FIELDS.into_iter().zip(values)
 }
 
-/// A session from its values in [`SESSION_FIELDS`] order.
-fn session_from_values(values: Vec<String>) -> StoreResult<Session> {
+/// A session from its values in [`SESSION_FIELDS`] order, `last_ip_address` perhaps missing.
+fn session_from_values(mut values: Vec<Option<String>>) -> StoreResult<Session> {
+    let last_ip_address = values.pop().flatten();
+    let values: Option<Vec<String>> = values.into_iter().collect();
+    let values =
+        values.ok_or_else(|| StoreError::Unavailable("Redis: a session without a field".into()))?;
     let [
         id,
         token_hash,
@@ -64,8 +72,9 @@ fn session_from_values(values: Vec<String>) -> StoreResult<Session> {
         expires_at,
         absolute_expires_at,
         remember_me,
-    ] = <[String; 14]>::try_from(values)
-        .map_err(|v| StoreError::Unavailable(format!("Redis: a session of {} fields", v.len())))?;
+    ] = <[String; 14]>::try_from(values).map_err(|v| {
+        StoreError::Unavailable(format!("Redis: a session of {} fields", v.len() + 1))
+    })?;
     let int = |text: String| {
         text.parse::<i64>()
             .map_err(|_| StoreError::Unavailable(format!("Redis: bad number {text:?}")))
@@ -76,6 +85,7 @@ fn session_from_values(values: Vec<String>) -> StoreResult<Session> {
             .ok_or_else(|| StoreError::Unavailable("Redis: bad token hash".into()))?,
         user_id: int(user_id)?,
         username,
+        last_ip_address: last_ip_address.unwrap_or_else(|| ip_address.clone()),
         ip_address,
         user_agent,
         browser,
@@ -94,17 +104,14 @@ pub(super) fn session_from_hmget(values: Vec<Option<String>>) -> StoreResult<Opt
     if values.iter().all(Option::is_none) {
         return Ok(None);
     }
-    let values: Option<Vec<String>> = values.into_iter().collect();
-    let values =
-        values.ok_or_else(|| StoreError::Unavailable("Redis: a session without a field".into()))?;
     session_from_values(values).map(Some)
 }
 
 /// Sessions from a script's reply: a JSON array (`cjson`) of [`SESSION_FIELDS`] value
-/// arrays. One string instead of a nested reply of 14 values a session, which the client
+/// arrays, a missing field `null`. One string instead of a nested reply of 14 values a session, which the client
 /// would parse value by value, the most of a 100-session listing's time.
 pub(super) fn sessions_from_json(reply: &str) -> StoreResult<Vec<Session>> {
-    let sessions: Vec<Vec<String>> = serde_json::from_str(reply)
+    let sessions: Vec<Vec<Option<String>>> = serde_json::from_str(reply)
         .map_err(|e| StoreError::Unavailable(format!("Redis: bad sessions reply: {e}")))?;
     sessions.into_iter().map(session_from_values).collect()
 }

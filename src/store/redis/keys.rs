@@ -112,17 +112,19 @@ pub(super) fn parse_address_entry(entry: &str) -> Option<(&str, i64, &str)> {
     Some((parts.next()?, expiry, member))
 }
 
-/// The lexicographic range (`ZRANGE … BYLEX`) that holds `address`'s entries: `}` follows
-/// `|`. (It holds only them too, as no character of an IP address sorts after `|`.)
-pub(super) fn address_range(address: &str) -> (String, String) {
-    (format!("[{address}|"), format!("({address}}}"))
+/// The lexicographic range (`ZRANGE … BYLEX`) that holds the entries of every address
+/// beginning with `prefix`: every character of an entry sorts before U+10FFFF.
+pub(super) fn address_range(prefix: &str) -> (String, String) {
+    (format!("[{prefix}"), format!("({prefix}\u{10FFFF}"))
 }
 
-/// Adds a session's entry to its shard's address set.
+/// Adds a session's entries to its shard's address set: one per address it is known by.
 pub(super) fn index_address(pipeline: &mut Pipeline, key: &str, session: &Session) {
     let member = listing_member(session.user_id, &session.token_hash.to_hex());
-    let entry = address_entry(&session.ip_address, session.absolute_expires_at, &member);
-    pipeline.zadd(key, entry, 0).ignore();
+    for address in session.addresses() {
+        let entry = address_entry(address, session.absolute_expires_at, &member);
+        pipeline.zadd(key, entry, 0).ignore();
+    }
 }
 
 /// An admin-listing entry: enough to find the session hash.

@@ -40,16 +40,16 @@ pub(super) static CREATE: LazyLock<Script> =
 pub(super) static TOUCH: LazyLock<Script> =
     LazyLock::new(|| script(include_str!("scripts/touch.lua")));
 
-/// KEYS: session, stamp. ARGV: address, fresh stamp. Sets the address of a session that
-/// still exists; returns {its absolute expiry, its address before}, {0, ''} when it does
-/// not exist.
+/// KEYS: session, stamp. ARGV: address, fresh stamp. Sets the last address of a session
+/// that still exists; returns {its absolute expiry, its last address before, the address it
+/// was created from}, {0, '', ''} when it does not exist.
 pub(super) static SET_IP: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/set_ip.lua")));
 
-/// KEYS: one shard's address set, by-activity and by-expiry listings. ARGV: the address's
-/// `BYLEX` range, now, the address. Returns the entries at the address whose session is
-/// listed and unexpired, each with its activity score (flat: entry, score, …), and removes
-/// the others: their session is gone or has ended.
+/// KEYS: one shard's address set, by-activity and by-expiry listings. ARGV: a `BYLEX` range
+/// of addresses, now. Returns the entries in the range whose session is listed and
+/// unexpired, each with its activity score (flat: entry, score, …), and removes the others:
+/// their session is gone or has ended.
 pub(super) static AT_ADDRESS: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/at_address.lua")));
 

@@ -260,8 +260,10 @@ where
             .key(self.keys.user_stamp(user))
             .arg(ip_address)
             .arg(fresh_stamp());
-        let set = deadline.bound(self.run::<(i64, String)>(invocation)).await;
-        let (absolute, before) = self.announced(&[user], set, |set| set.0 != 0).await?;
+        let set = deadline
+            .bound(self.run::<(i64, String, String)>(invocation))
+            .await;
+        let (absolute, before, first) = self.announced(&[user], set, |set| set.0 != 0).await?;
         if absolute != 0 {
             let member = listing_member(user, &hash);
             let absolute = Timestamp(absolute);
@@ -271,7 +273,8 @@ where
             moved
                 .zadd(&key, address_entry(ip_address, absolute, &member), 0)
                 .ignore();
-            if before != ip_address {
+            // The first address keeps its entry: the filter finds a session by either.
+            if before != ip_address && before != first {
                 moved
                     .zrem(&key, address_entry(&before, absolute, &member))
                     .ignore();
@@ -380,17 +383,15 @@ where
         limit: u32,
         offset: u64,
     ) -> StoreResult<Page<Session>> {
-        if let Some(user) = filter.user_id {
-            let mut sessions = self.list_by_user(user, now).await?;
-            sessions.retain(|s| {
-                filter
-                    .ip_address
-                    .as_ref()
-                    .is_none_or(|ip| &s.ip_address == ip)
-            });
+        if let Some(users) = &filter.users {
+            let mut sessions = Vec::new();
+            for &user in users {
+                sessions.extend(self.list_by_user(user, now).await?);
+            }
+            sessions.retain(|s| filter.admits(s));
             return Ok(Page::of_listing(sessions, limit, offset));
         }
-        if let Some(address) = &filter.ip_address {
+        if let Some(address) = &filter.address {
             return self.address_page(address, now, limit, offset).await;
         }
         let (members, total) = self.listing_page(limit, offset, now).await?;

@@ -1,13 +1,14 @@
-//! The admin listing of sessions: all of them by recency, one address's, one user's; and the
+//! The admin listing of sessions: all of them by recency, by address, some users'; and the
 //! sweep of address entries that no session is behind any more.
 
 use super::sessions::{RECENCY_LEVELS, active_of_user};
+use crate::domain::address_filter::AddressFilter;
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
-use crate::store::Page;
 use crate::store::sql::{SESSION_COLUMNS, session_from_row};
+use crate::store::{Page, SessionFilter};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
 /// Address entries one purge checks at most, holding the write lock meanwhile (a random
@@ -41,8 +42,8 @@ pub(super) fn sweep_addresses(conn: &Connection, cursor: &SweepCursor) -> rusqli
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    let gone = "NOT EXISTS (SELECT 1 FROM sessions \
-                WHERE sessions.rowid = session AND sessions.ip_address = address)";
+    let gone = "NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.rowid = session \
+                AND (sessions.ip_address = address OR sessions.last_ip_address = address))";
     let swept = match &last {
         Some((address, session)) => conn
             .prepare_cached(&format!(
@@ -127,40 +128,52 @@ pub(super) fn scan_all(
     Ok(Page { items, total })
 }
 
-/// The admin listing of one user's sessions, at one address or all: the user's span read
-/// whole (a user has few sessions), then sorted and paged.
-pub(super) fn scan_by_user(
+/// The admin listing of some users' sessions, filtered by address or not: each user's span
+/// read whole (a user has few sessions), then sorted and paged.
+pub(super) fn scan_by_users(
     tx: &Connection,
-    user_id: i64,
-    address: Option<&str>,
+    user_ids: &[i64],
+    filter: &SessionFilter,
     now: Timestamp,
     limit: u32,
     offset: u64,
 ) -> rusqlite::Result<Page<Session>> {
-    let mut sessions = active_of_user(tx, user_id, now)?;
-    if let Some(address) = address {
-        sessions.retain(|session| session.ip_address == address);
+    let mut sessions = Vec::new();
+    for &user_id in user_ids {
+        sessions.extend(active_of_user(tx, user_id, now)?);
     }
+    sessions.retain(|session| filter.admits(session));
     Ok(Page::of_listing(sessions, limit, offset))
 }
 
-/// The admin listing of one address's sessions: its entries in `session_addresses` joined
-/// to the sessions still there, sorted and paged here. O(entries at the address).
+/// The admin listing by address: the entries in `session_addresses` whose address begins with
+/// the filter's text, joined to the sessions still created from or last used from it, judged
+/// by the filter, sorted and paged here. O(entries in the range).
 pub(super) fn scan_address(
     tx: &Connection,
-    address: &str,
+    address: &AddressFilter,
     now: Timestamp,
     limit: u32,
     offset: u64,
 ) -> rusqlite::Result<Page<Session>> {
+    let prefix = address.text_prefix();
+    // Every character of an address sorts before U+10FFFF.
+    let end = format!("{prefix}\u{10FFFF}");
     // CROSS JOIN keeps the entries as the outer loop: a rowid lookup per entry.
-    let sessions: Vec<Session> = tx
+    let found: Vec<Session> = tx
         .prepare_cached(&format!(
             "SELECT {SESSION_COLUMNS} FROM session_addresses \
              CROSS JOIN sessions ON sessions.rowid = session \
-             WHERE address = ?1 AND ip_address = ?1 AND expires_at > ?2"
+             WHERE address >= ?1 AND address < ?2 \
+                 AND (ip_address = address OR last_ip_address = address) AND expires_at > ?3"
         ))?
-        .query_map(params![address, now.0], |row| session_from_row(row))?
+        .query_map(params![prefix, end, now.0], |row| session_from_row(row))?
         .collect::<rusqlite::Result<_>>()?;
+    // A session found by both its addresses is listed once.
+    let mut seen = HashSet::new();
+    let sessions = found
+        .into_iter()
+        .filter(|session| address.matches_session(session) && seen.insert(session.id.clone()))
+        .collect();
     Ok(Page::of_listing(sessions, limit, offset))
 }

@@ -1,7 +1,7 @@
 //! The session store: each user's sessions in a span of rowids of their own.
 
 use super::listing::{
-    SweepCursor, scan_address, scan_all, scan_by_user, sweep_addresses, sweep_start,
+    SweepCursor, scan_address, scan_all, scan_by_users, sweep_addresses, sweep_start,
 };
 use super::migrate::Component;
 use super::{
@@ -43,7 +43,7 @@ const HIGHEST_IN_SPAN: &str = "SELECT MAX(rowid) FROM sessions WHERE rowid BETWE
 static INSERT_SESSION: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO sessions ({SESSION_COLUMNS}, rowid) VALUES ({})",
-        placeholders('?', 15)
+        placeholders('?', 16)
     )
 });
 
@@ -186,7 +186,9 @@ impl SessionStore for SqliteSessionStore {
             let kept = active.split_off(excess);
             Ok(CreateOutcome::created(
                 active,
-                kept.into_iter().map(|s| s.ip_address),
+                kept.iter()
+                    .flat_map(|s| s.addresses().map(str::to_owned))
+                    .collect::<Vec<_>>(),
                 &session,
             ))
         })
@@ -229,7 +231,7 @@ impl SessionStore for SqliteSessionStore {
         let (id, ip_address) = (id.to_owned(), ip_address.to_owned());
         let user_id = run_on_pool(&self.pool, move |conn| {
             conn.prepare_cached(
-                "UPDATE sessions SET ip_address = ?2 WHERE id = ?1 RETURNING user_id",
+                "UPDATE sessions SET last_ip_address = ?2 WHERE id = ?1 RETURNING user_id",
             )?
             .query_row(params![id, ip_address], |row| row.get::<_, i64>(0))
             .optional()
@@ -311,12 +313,10 @@ impl SessionStore for SqliteSessionStore {
         run(&self.pool, move |conn| {
             // One read transaction, so the total and the page are of the same moment.
             let tx = conn.transaction()?;
-            match (filter.user_id, &filter.ip_address) {
+            match (&filter.users, &filter.address) {
                 (None, None) => scan_all(&tx, now, limit, offset),
                 (None, Some(address)) => scan_address(&tx, address, now, limit, offset),
-                (Some(user_id), address) => {
-                    scan_by_user(&tx, user_id, address.as_deref(), now, limit, offset)
-                }
+                (Some(users), _) => scan_by_users(&tx, users, &filter, now, limit, offset),
             }
         })
         .await

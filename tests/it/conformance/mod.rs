@@ -4,11 +4,12 @@
 
 use crate::services::{Backend, Isolated};
 use sessiond::config::StorageSettings;
+use sessiond::domain::address_filter::AddressFilter;
 use sessiond::domain::session::Session;
 use sessiond::domain::time::{Clock, SystemClock, Timestamp};
 use sessiond::domain::token::{SecretToken, new_public_id};
 use sessiond::domain::user_agent::DeviceType;
-use sessiond::store::{CreateOutcome, SessionLimit, SessionStore, Stores};
+use sessiond::store::{CreateOutcome, SessionFilter, SessionLimit, SessionStore, Stores};
 use std::collections::BTreeSet;
 
 /// A `#[tokio::test]` per check: `$suite` names the module of the checks and the store of
@@ -44,6 +45,7 @@ macro_rules! session_checks {
             scan_after_mass_expiry,
             bulk_count_and_delete,
             address_change,
+            address_filters,
             user_stamps,
             addresses_after_create,
             pending_sign_ins,
@@ -131,6 +133,7 @@ fn session(user: i64, base: Timestamp, active: i64, ip: &str) -> Session {
         user_id: user,
         username: format!("user{user}"),
         ip_address: ip.into(),
+        last_ip_address: ip.into(),
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0".into(),
         browser: "Firefox".into(),
         os: "Linux".into(),
@@ -157,6 +160,14 @@ async fn create_at(
     match store.create(s, limit, now).await.unwrap() {
         CreateOutcome::Created { evicted, addresses } => (evicted, addresses),
         CreateOutcome::LimitReached => panic!("unexpectedly over the limit"),
+    }
+}
+
+/// The sessions created from or last used from an address `filter` matches (as typed).
+fn at(filter: &str) -> SessionFilter {
+    SessionFilter {
+        address: Some(AddressFilter::parse(filter).unwrap()),
+        ..SessionFilter::default()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Redis: every session-store check, and what only Redis's store leaves in its keys.
 
-use super::{HOUR, MINUTE, ROOMY, create, ids, isolated, now, session};
+use super::{HOUR, MINUTE, ROOMY, at, create, ids, isolated, now, session};
 use crate::services::{Backend, Isolated, shared_redis_cli};
 use sessiond::domain::session::Session;
 use sessiond::domain::time::Timestamp;
@@ -36,6 +36,67 @@ async fn damaged_stamp_fails_only_its_users_read() {
     let (one, two) = futures_util::join!(store.user_stamp(1), store.user_stamp(2));
     assert!(one.is_err(), "a damaged stamp vouches for nothing: {one:?}");
     assert!(two.unwrap().is_some());
+}
+
+/// A session hash written before `last_ip_address` existed, whose `ip_address` was then the
+/// latest address, reads with that address as both; a move then keeps it as the first.
+#[tokio::test]
+async fn a_session_without_a_last_address_reads_its_address_as_both() {
+    let Some((_guard, prefix, store)) = redis_store().await else {
+        return;
+    };
+    let base = now();
+    let (older, newer) = (
+        session(1, base, 0, "192.0.2.50"),
+        session(1, base, MINUTE, "192.0.2.51"),
+    );
+    for s in [&older, &newer] {
+        create(store.as_ref(), s, ROOMY).await;
+        let key = format!("{prefix}:{{u:1}}:s:{}", s.token_hash.to_hex());
+        assert_eq!(
+            shared_redis_cli(&["HDEL", &key, "last_ip_address"]).trim(),
+            "1"
+        );
+    }
+    let found = store
+        .get_by_token_hash(&older.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, older);
+    // Listed by a script (JSON), and evicted by one.
+    assert_eq!(
+        store.list_by_user(1, base).await.unwrap(),
+        [newer.clone(), older.clone()]
+    );
+    store
+        .set_ip_address(&older.id, "198.51.100.50")
+        .await
+        .unwrap();
+    let moved = store
+        .get_by_token_hash(&older.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (moved.ip_address.as_str(), moved.last_ip_address.as_str()),
+        ("192.0.2.50", "198.51.100.50")
+    );
+    let one = sessiond::store::SessionLimit {
+        max_per_user: 1,
+        evict_oldest: true,
+    };
+    let evicted = create(
+        store.as_ref(),
+        &session(1, base, 2 * MINUTE, "192.0.2.52"),
+        one,
+    )
+    .await;
+    let mut evicted = ids(&evicted);
+    evicted.sort();
+    let mut expected = vec![older.id.as_str(), newer.id.as_str()];
+    expected.sort();
+    assert_eq!(evicted, expected);
 }
 
 /// What still names a session in Redis under `prefix`: keys whose name holds its token hash
@@ -193,10 +254,7 @@ async fn address_filter_indexes_what_was_listed_before_the_index_existed() {
         "0",
         "sessions are listed: opening must leave them to the walk"
     );
-    let by_ip = SessionFilter {
-        ip_address: Some(address.into()),
-        ..SessionFilter::default()
-    };
+    let by_ip = at(address);
     let page = upgraded.scan(&by_ip, base, 10, 0).await.unwrap();
     assert_eq!(ids(&page.items), [&newer.id, &older.id]);
     assert_eq!(shared_redis_cli(&["EXISTS", &marker]).trim(), "1");
@@ -240,13 +298,15 @@ async fn address_filter_drops_entries_of_moved_and_deleted_sessions() {
     let base = now();
     let (old, new) = ("192.0.2.30", "192.0.2.31");
     // Users 4 and 20 share admin shard 4.
-    let moving = session(4, base, 0, old);
+    // Created elsewhere, then at `old`, then at `new`: `old`'s entry goes with the second move.
+    let moving = session(4, base, 0, "192.0.2.29");
     let staying = session(20, base, MINUTE, old);
     let deleted = session(4, base, 2 * MINUTE, old);
     for s in [&moving, &staying, &deleted] {
         create(store.as_ref(), s, ROOMY).await;
     }
     let set = format!("{prefix}:{{a:4}}:ip");
+    store.set_ip_address(&moving.id, old).await.unwrap();
     store.set_ip_address(&moving.id, new).await.unwrap();
     let entries = shared_redis_cli(&["ZRANGE", &set, "0", "-1"]);
     assert_eq!(entries.matches(&format!("{old}|")).count(), 2, "{entries}");
@@ -260,10 +320,7 @@ async fn address_filter_drops_entries_of_moved_and_deleted_sessions() {
     );
     shared_redis_cli(&["ZADD", &set, "0", &moved_entry]);
     store.delete(&deleted.id).await.unwrap();
-    let at_old = SessionFilter {
-        ip_address: Some(old.into()),
-        ..SessionFilter::default()
-    };
+    let at_old = at(old);
     let page = store.scan(&at_old, base, 10, 0).await.unwrap();
     assert_eq!(
         (ids(&page.items), page.total),

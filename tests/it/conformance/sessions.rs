@@ -1,6 +1,6 @@
 //! The session-store checks: each takes a fresh store of one backend, through the trait only.
 
-use super::{HOUR, MINUTE, ROOMY, create, create_at, ids, now, session};
+use super::{HOUR, MINUTE, ROOMY, at, create, create_at, ids, now, session};
 use futures_util::future::join_all;
 use sessiond::domain::session::Session;
 use sessiond::domain::time::Timestamp;
@@ -197,19 +197,13 @@ pub(super) async fn scan(store: &dyn SessionStore) {
     assert_eq!(ids(&page.items), ids(&all[6..]));
     every_page(store, base, &all).await;
 
-    let by_user = SessionFilter {
-        user_id: Some(1),
-        ..SessionFilter::default()
-    };
+    let by_user = SessionFilter::user(1);
     let page = store.scan(&by_user, base, 2, 1).await.unwrap();
     assert_eq!(page.total, 3);
     let user_ones: Vec<&Session> = all.iter().filter(|s| s.user_id == 1).collect();
     assert_eq!(ids(&page.items), [&user_ones[1].id, &user_ones[2].id]);
 
-    let by_ip = SessionFilter {
-        ip_address: Some("198.51.100.2".into()),
-        ..SessionFilter::default()
-    };
+    let by_ip = at("198.51.100.2");
     let page = store.scan(&by_ip, base, 10, 0).await.unwrap();
     assert_eq!(page.total, 3);
     assert!(page.items.iter().all(|s| s.ip_address == "198.51.100.2"));
@@ -222,8 +216,8 @@ pub(super) async fn scan(store: &dyn SessionStore) {
     assert_eq!(ids(&page.items), [&at_two[1].id, &at_two[2].id]);
 
     let both = SessionFilter {
-        user_id: Some(1),
-        ip_address: Some("198.51.100.1".into()),
+        address: at("198.51.100.1").address,
+        ..SessionFilter::user(1)
     };
     assert_eq!(store.scan(&both, base, 10, 0).await.unwrap().total, 2);
 
@@ -462,25 +456,117 @@ pub(super) async fn address_change(store: &dyn SessionStore) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(found.ip_address, "198.51.100.7");
-    let by_ip = SessionFilter {
-        ip_address: Some("198.51.100.7".into()),
-        ..SessionFilter::default()
-    };
+    // The address it was created from stays; the one last used from is the new one.
+    assert_eq!(
+        (found.ip_address.as_str(), found.last_ip_address.as_str()),
+        ("192.0.2.1", "198.51.100.7")
+    );
+    assert_eq!(store.list_by_user(1, base).await.unwrap(), [found]);
+    let by_ip = at("198.51.100.7");
     assert_eq!(
         ids(&store.scan(&by_ip, base, 10, 0).await.unwrap().items),
         [&s.id]
     );
-    let by_old_ip = SessionFilter {
-        ip_address: Some("192.0.2.1".into()),
-        ..SessionFilter::default()
-    };
-    assert_eq!(store.scan(&by_old_ip, base, 10, 0).await.unwrap().total, 0);
+    assert_eq!(
+        ids(&store
+            .scan(&at("192.0.2.1"), base, 10, 0)
+            .await
+            .unwrap()
+            .items),
+        [&s.id],
+        "found by its first address too"
+    );
+    // Moved again: the address between is no longer known, the first and the last are.
+    store.set_ip_address(&s.id, "203.0.113.5").await.unwrap();
+    assert_eq!(store.scan(&by_ip, base, 10, 0).await.unwrap().total, 0);
+    for address in ["192.0.2.1", "203.0.113.5"] {
+        let page = store.scan(&at(address), base, 10, 0).await.unwrap();
+        assert_eq!(
+            (ids(&page.items), page.total),
+            (vec![s.id.as_str()], 1),
+            "{address}"
+        );
+    }
+    let (_, addresses) =
+        create_at(store, &session(1, base, MINUTE, "192.0.2.9"), ROOMY, base).await;
+    let expected = ["192.0.2.1", "192.0.2.9", "203.0.113.5"].map(String::from);
+    assert_eq!(
+        addresses,
+        BTreeSet::from(expected),
+        "the IP spread counts both"
+    );
     // A deleted session is not brought back by a late address change, nor listed.
     store.delete(&s.id).await.unwrap();
     store.set_ip_address(&s.id, "203.0.113.1").await.unwrap();
     assert_eq!(store.get_by_token_hash(&s.token_hash).await.unwrap(), None);
-    assert_eq!(store.scan(&by_ip, base, 10, 0).await.unwrap().total, 0);
+    assert_eq!(
+        store
+            .scan(&at("203.0.113.1"), base, 10, 0)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+}
+
+/// The address filter takes an address, the start of one or a network, IPv4 or IPv6, and
+/// matches a session's first or last address, listing a session found by both once.
+pub(super) async fn address_filters(store: &dyn SessionStore) {
+    let base = now();
+    let a = session(1, base, 0, "10.1.2.3");
+    let b = session(2, base, MINUTE, "10.10.0.1");
+    let c = session(3, base, 2 * MINUTE, "192.0.2.44");
+    let d = session(1, base, 3 * MINUTE, "2001:db8::7");
+    let e = session(4, base, 4 * MINUTE, "2001:db9::1");
+    for s in [&a, &b, &c, &d, &e] {
+        create(store, s, ROOMY).await;
+    }
+    // c moves into 10.1.0.0/16; d moves within 2001:db8::/32.
+    store.set_ip_address(&c.id, "10.1.9.9").await.unwrap();
+    store.set_ip_address(&d.id, "2001:db8:1::2").await.unwrap();
+    let newest_first = |found: &[&Session]| -> Vec<String> {
+        let mut found = found.to_vec();
+        found.sort_by_key(|s| std::cmp::Reverse(s.last_active_at));
+        found.iter().map(|s| s.id.clone()).collect()
+    };
+    let cases: [(&str, Vec<&Session>); 10] = [
+        ("10.1.", vec![&a, &c]),
+        ("10.1", vec![&a, &b, &c]),
+        ("10.0.0.0/8", vec![&a, &b, &c]),
+        ("10.1.0.0/16", vec![&a, &c]),
+        ("192.0.2.0/24", vec![&c]),
+        ("2001:db8::/32", vec![&d]),
+        ("2001:DB8:", vec![&d]),
+        ("2001:db8:1::2", vec![&d]),
+        ("::/0", vec![&d, &e]),
+        ("172.16.0.0/12", vec![]),
+    ];
+    for (filter, expected) in cases {
+        let page = store.scan(&at(filter), base, 10, 0).await.unwrap();
+        let listed: Vec<String> = page.items.iter().map(|s| s.id.clone()).collect();
+        assert_eq!(listed, newest_first(&expected), "{filter}");
+        assert_eq!(page.total, expected.len() as u64, "{filter}");
+    }
+    // Paged, and with users: those of users 1 and 3 in 10.0.0.0/8.
+    let page = store.scan(&at("10.0.0.0/8"), base, 1, 1).await.unwrap();
+    assert_eq!((ids(&page.items), page.total), (vec![b.id.as_str()], 3));
+    let some_users = SessionFilter {
+        users: Some(vec![1, 3]),
+        ..at("10.0.0.0/8")
+    };
+    let page = store.scan(&some_users, base, 10, 0).await.unwrap();
+    assert_eq!(ids(&page.items), newest_first(&[&a, &c]));
+    let users_only = SessionFilter {
+        users: Some(vec![1, 4]),
+        address: None,
+    };
+    let page = store.scan(&users_only, base, 10, 0).await.unwrap();
+    assert_eq!(ids(&page.items), newest_first(&[&a, &d, &e]));
+    let nobody = SessionFilter {
+        users: Some(Vec::new()),
+        address: None,
+    };
+    assert_eq!(store.scan(&nobody, base, 10, 0).await.unwrap().total, 0);
 }
 
 /// A user's stamp changes with every deletion and address change of the user's sessions and

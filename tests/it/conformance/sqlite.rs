@@ -1,6 +1,6 @@
 //! SQLite: every conformance check, and what only SQLite's session store does to its file.
 
-use super::{HOUR, MINUTE, ROOMY, create, ids, now, session};
+use super::{HOUR, MINUTE, ROOMY, at, create, ids, now, session};
 use crate::services::{Backend, Isolated};
 use sessiond::domain::session::Session;
 use sessiond::domain::time::Timestamp;
@@ -69,7 +69,7 @@ fn insert_unplaced(db: &rusqlite::Connection, s: &Session) -> rusqlite::Result<u
     db.execute(
         &format!(
             "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ({})",
-            placeholders('?', 14)
+            placeholders('?', 15)
         ),
         rusqlite::params_from_iter(session_values(s)),
     )
@@ -96,10 +96,6 @@ async fn address_entries_follow_the_sessions_and_the_purge_sweeps_the_rest() {
             row.get(0)
         })
         .unwrap()
-    };
-    let at = |address: &str| SessionFilter {
-        ip_address: Some(address.into()),
-        ..SessionFilter::default()
     };
     let base = now();
     let (a, b) = ("198.51.100.1", "198.51.100.2");
@@ -128,7 +124,8 @@ async fn address_entries_follow_the_sessions_and_the_purge_sweeps_the_rest() {
     store.set_ip_address(&sessions[0].id, b).await.unwrap();
     store.delete_by_users(&[2], base).await.unwrap();
     assert_eq!(entries(), 13);
-    let still_at_a: Vec<&Session> = sessions[2..].iter().step_by(2).collect();
+    // The moved one is still found by the address it was created from.
+    let still_at_a: Vec<&Session> = sessions.iter().step_by(2).collect();
     let page = store.scan(&at(a), base, 50, 0).await.unwrap();
     assert_eq!(page.total, still_at_a.len() as u64);
     assert_eq!(listed(page), newest_first(still_at_a));
@@ -138,13 +135,14 @@ async fn address_entries_follow_the_sessions_and_the_purge_sweeps_the_rest() {
         "user 2's three at b are gone, the moved one is there"
     );
 
-    // The purge sweeps what no session is behind: the moved one's old entry, user 2's.
+    // The purge sweeps what no session is behind: user 2's.
     store.purge_expired(base).await.unwrap();
-    assert_eq!(entries(), 9);
+    assert_eq!(entries(), 10);
     let stale: i64 = db
         .query_row(
             "SELECT COUNT(*) FROM session_addresses LEFT JOIN sessions \
-             ON sessions.rowid = session AND ip_address = address WHERE sessions.id IS NULL",
+             ON sessions.rowid = session AND (ip_address = address OR last_ip_address = address) \
+             WHERE sessions.id IS NULL",
             [],
             |row| row.get(0),
         )
@@ -154,14 +152,22 @@ async fn address_entries_follow_the_sessions_and_the_purge_sweeps_the_rest() {
     // A file without the entries (an older build's, which records no versions) gets them
     // when opened.
     drop(store);
+    // An older build's file kept one address per session, the latest.
     db.execute_batch(
         "DROP TABLE session_addresses; DROP TRIGGER session_address_insert; \
-         DROP TRIGGER session_address_update; DROP TABLE sessiond_migrations;",
+         DROP TRIGGER session_address_update; DROP TRIGGER session_last_address_insert; \
+         DROP TRIGGER session_last_address_update; \
+         UPDATE sessions SET ip_address = COALESCE(last_ip_address, ip_address);",
     )
     .unwrap();
     let added = session(5, base, 99_000, a);
     insert_directly(&db, &added);
+    db.execute_batch(
+        "ALTER TABLE sessions DROP COLUMN last_ip_address; DROP TABLE sessiond_migrations;",
+    )
+    .unwrap();
     let store = SqliteSessionStore::open(&path).unwrap();
+    // The older file kept only the latest address: the moved one is at b now.
     assert_eq!(entries(), 10);
     let page = store.scan(&at(a), base, 1, 0).await.unwrap();
     assert_eq!(page.total, 6);

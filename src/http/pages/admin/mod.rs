@@ -20,7 +20,7 @@ use crate::http::csrf::form_token;
 use crate::http::error::ApiError;
 use crate::http::extract::{PageUser, client_info};
 use crate::http::flash::{self, Flash};
-use crate::http::respond::{Nav, failure_page, message_page, redirect};
+use crate::http::respond::{MessagePage, Nav, failure_page, redirect};
 use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
 use crate::store::Page;
@@ -71,11 +71,16 @@ impl FromRequestParts<AppState> for AdminPage {
     ) -> Result<Self, Self::Rejection> {
         let PageUser(auth) = PageUser::from_request_parts(parts, state).await?;
         if !auth.user.is_admin {
-            return Err(message_page(
-                StatusCode::FORBIDDEN,
-                "Administrators only",
-                "This page is for administrators. Ask one if you need something done here.",
-            ));
+            // Under the header, so the way on (Active sessions, Log out) stays in view.
+            let refusal = |nav, _| MessagePage {
+                nav: Some(nav),
+                heading: "Administrators only".into(),
+                message:
+                    "This page is for administrators. Ask one if you need something done here."
+                        .into(),
+            };
+            let status = StatusCode::FORBIDDEN;
+            return Err(show_as(status, state, &parts.headers, &auth, "", refusal).await);
         }
         let actor = Actor::user(&auth.user, &client_info(state, parts));
         Ok(AdminPage(auth, actor))
@@ -151,6 +156,7 @@ fn problem(outcome: &Flash) -> Option<String> {
             "not_found" => "That no longer exists; it may have ended or been handled already.",
             "owner_protected" => "The owner account cannot be blocked.",
             "cannot_block_self" => "You cannot block yourself.",
+            "current_session" => "That is your own current session: use Log out to end it.",
             _ => "That action could not be done.",
         }
         .to_owned(),
@@ -245,13 +251,25 @@ async fn show<P: Template>(
     section: &'static str,
     page: impl FnOnce(Nav, String) -> P,
 ) -> Response {
+    show_as(StatusCode::OK, state, headers, auth, section, page).await
+}
+
+/// [`show`] with another status than 200.
+async fn show_as<P: Template>(
+    status: StatusCode,
+    state: &AppState,
+    headers: &HeaderMap,
+    auth: &Authenticated,
+    section: &'static str,
+    page: impl FnOnce(Nav, String) -> P,
+) -> Response {
     let csrf = match form_token(state, headers, Some(auth)).await {
         Ok(csrf) => csrf,
         Err(error) => return failure_page(&error),
     };
     let nav = Nav::new(state, &auth.user, &csrf.token, section).await;
     let page = page(nav, csrf.token);
-    let mut response = render_with_token(StatusCode::OK, csrf.set_cookie, &page);
+    let mut response = render_with_token(status, csrf.set_cookie, &page);
     flash::clear_taken(state, headers, &mut response);
     response
 }
@@ -294,6 +312,11 @@ mod tests {
             message: String::new(),
         };
         assert_eq!(notice(&refused), None);
+        let own = Flash::Refused {
+            code: "current_session".into(),
+            message: String::new(),
+        };
+        assert!(problem(&own).unwrap().contains("use Log out"));
         assert!(
             problem(&refused)
                 .unwrap()

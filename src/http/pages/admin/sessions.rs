@@ -1,15 +1,13 @@
 //! The admin console's Sessions page: every active session, filtered by user or address,
 //! with **Terminate** on each.
 
-use super::{
-    ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, banner, resolve_user, show,
-};
-use crate::domain::user_agent::device_name;
+use super::{ActionForm, AdminPage, Listing, PageState, Pager, admin_return_to, banner, show};
+use crate::domain::address_filter::AddressFilter;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::query_value;
 use crate::http::flash::{self, Flash};
-use crate::http::pages::times::TimeView;
+use crate::http::pages::session_details::SessionDetails;
 use crate::http::pages::{FormBody, check_form};
 use crate::http::respond::{Nav, redirect};
 use crate::store::SessionFilter;
@@ -21,18 +19,16 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
+/// Most usernames the user filter suggests.
+const SUGGESTED_USERS: usize = 100;
+
 struct SessionRow {
     id: String,
     username: String,
-    ip_address: String,
-    device: String,
-    user_agent: String,
     remember_me: bool,
-    /// The administrator's own current session: marked, and its Terminate warns.
+    /// The administrator's own current session: marked, with Log out instead of Terminate.
     is_yours: bool,
-    created: TimeView,
-    last_active: TimeView,
-    expires: TimeView,
+    details: SessionDetails,
 }
 
 #[derive(Template)]
@@ -44,6 +40,8 @@ struct SessionsPage {
     problem: Option<String>,
     filter_user: String,
     filter_ip: String,
+    /// Usernames the user filter offers as the administrator types.
+    suggestions: Vec<String>,
     return_to: String,
     rows: Vec<SessionRow>,
     pager: Pager,
@@ -74,12 +72,38 @@ pub(super) async fn page(
         query_value(query.user.trim()),
         query_value(query.ip.trim())
     );
+    let user_text = query.user.trim();
+    // The users the filter names, which are also the suggestions; with no filter, everybody.
+    let users = match user_text {
+        "" => state.service.list_users().await,
+        text => state.service.users_matching(text).await,
+    };
+    let suggestions = users.as_ref().map_or_else(
+        |_| Vec::new(),
+        |users| {
+            let mut names: Vec<String> = users.iter().map(|u| u.username.to_string()).collect();
+            names.sort();
+            names.truncate(SUGGESTED_USERS);
+            names
+        },
+    );
     let fetch = async |offset| {
-        let user = resolve_user(&state, &query.user).await?;
-        let filter = SessionFilter {
-            user_id: user.map(|u| u.id),
-            ip_address: Some(query.ip.trim().to_owned()).filter(|ip| !ip.is_empty()),
+        let address = match query.ip.trim() {
+            "" => None,
+            text => Some(
+                AddressFilter::parse(text)
+                    .map_err(|e| format!("The IP address filter must be {e}."))?,
+            ),
         };
+        let users = match (user_text, users) {
+            ("", _) => None,
+            (_, Err(error)) => return Err(banner(error)),
+            (text, Ok(users)) if users.is_empty() => {
+                return Err(format!("No user matches {text:?}."));
+            }
+            (_, Ok(users)) => Some(users.iter().map(|u| u.id).collect()),
+        };
+        let filter = SessionFilter { users, address };
         state
             .service
             .list_sessions(&filter, DEFAULT_PAGE, offset)
@@ -90,14 +114,9 @@ pub(super) async fn page(
     let listing = Listing::load(&query.page, outcome, &base, fetch, |s| SessionRow {
         id: s.id.clone(),
         username: s.username.clone(),
-        ip_address: s.ip_address.clone(),
-        device: device_name(&s.browser, &s.os),
-        user_agent: s.user_agent.clone(),
         remember_me: s.remember_me,
         is_yours: s.id == auth.session.id,
-        created: TimeView::new(s.created_at, now),
-        last_active: TimeView::new(s.last_active_at, now),
-        expires: TimeView::new(s.expires_at, now),
+        details: SessionDetails::new(s, now),
     })
     .await;
     show(
@@ -115,6 +134,7 @@ pub(super) async fn page(
             rows: listing.rows,
             filter_user: query.user,
             filter_ip: query.ip,
+            suggestions,
         },
     )
     .await
@@ -130,8 +150,11 @@ pub(super) async fn terminate(
     if let Err(refused) = check_form(&state, &headers, Some(&auth), &form.csrf_token).await {
         return refused;
     }
-    // The console's Terminate ends any row, the administrator's own session included.
-    let result = state.service.terminate_session(&id, &actor, None).await;
+    // The administrator's own current session is refused, as by the API: Log out ends it.
+    let result = state
+        .service
+        .terminate_session(&id, &actor, Some(&auth.session.id))
+        .await;
     let return_to = admin_return_to(form.return_to.as_deref(), "/admin/sessions");
     let outcome = result
         .map(|s| Flash::done("terminated", &s.username, 1))

@@ -1,11 +1,12 @@
-local now, skip = tonumber(ARGV[3]), #ARGV[4] + 2
+local now = tonumber(ARGV[3])
 local entries = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX')
 local live, stale = {}, {}
 -- A thousand at a time: two ZMSCOREs instead of two ZSCOREs an entry.
 for first = 1, #entries, 1000 do
   local members, kept = {}, {}
   for i = first, math.min(first + 999, #entries) do
-    -- ADDRESS|ABSOLUTE|MEMBER, the address known: a plain search for the second bar.
+    -- ADDRESS|ABSOLUTE|MEMBER: plain searches for the two bars.
+    local skip = (string.find(entries[i], '|', 1, true) or #entries[i]) + 1
     local bar = string.find(entries[i], '|', skip, true)
     local absolute = bar and tonumber(string.sub(entries[i], skip, bar - 1))
     if absolute and absolute > now then

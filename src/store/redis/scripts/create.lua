@@ -1,7 +1,7 @@
 local late = refuse_past(ARGV[10]) if late then return late end
 local index, session = KEYS[1], KEYS[2]
 local now, max, evict, prefix = tonumber(ARGV[1]), math.max(tonumber(ARGV[2]), 1), ARGV[3] == '1', ARGV[4]
-local live = live_members(index, prefix, now, {'expires_at', 'ip_address'}, 1)
+local live = live_members(index, prefix, now, {'expires_at', 'ip_address', 'last_ip_address'}, 1)
 local addresses, evicted = {}, {}
 local excess = 0
 if #live >= max then
@@ -17,6 +17,7 @@ if #live >= max then
 end
 for i = excess + 1, #live do
   addresses[#addresses + 1] = live[i][2][2]
+  if live[i][2][3] then addresses[#addresses + 1] = live[i][2][3] end
 end
 redis.call('HSET', session, unpack(ARGV, 11))
 redis.call('PEXPIREAT', session, ARGV[7])

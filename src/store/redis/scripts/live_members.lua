@@ -14,8 +14,14 @@ local function live_members(index, prefix, now, fields, expires_at)
   end
   return live
 end
--- Sessions' fields as one JSON array of arrays: cjson writes an empty table as {}.
+-- Sessions' fields as one JSON array of arrays: cjson writes an empty table as {}, and a
+-- field missing (HMGET's false) as null.
 local function encode_sessions(sessions)
   if #sessions == 0 then return '[]' end
+  for _, values in ipairs(sessions) do
+    for i = 1, #SESSION_FIELDS do
+      if values[i] == false then values[i] = cjson.null end
+    end
+  end
   return cjson.encode(sessions)
 end
