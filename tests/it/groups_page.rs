@@ -258,3 +258,72 @@ async fn groups_page_in_chromium_shows_the_tree_previews_and_revokes() {
     );
     assert_eq!(revoked, 3, "one event per user, with the count");
 }
+
+/// Progress as a console sees it: what `begin` and `advance` were told.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(&'static str, u64)>>);
+
+impl sessiond::service::Progress for Recorded {
+    fn begin(&self, total: u64) {
+        self.0.lock().unwrap().push(("begin", total));
+    }
+
+    fn advance(&self, steps: u64) {
+        self.0.lock().unwrap().push(("advance", steps));
+    }
+}
+
+#[tokio::test]
+async fn a_large_group_is_revoked_in_steps_of_users_that_a_console_can_show() {
+    use sessiond::domain::group::{GroupPath, NewGroup};
+    use sessiond::domain::time::Timestamp;
+    use sessiond::domain::user::{Email, NewUser, UserKind, Username};
+    use sessiond::store::DirectoryImport;
+    let server = spawn().await;
+    let names: Vec<String> = (0..501).map(|i| format!("member{i:03}")).collect();
+    let import = DirectoryImport {
+        users: names
+            .iter()
+            .map(|name| NewUser {
+                username: Username::parse(name).unwrap(),
+                name: name.clone(),
+                email: Email::parse(&format!("{name}@example.com")).unwrap(),
+                kind: UserKind::Human,
+                is_admin: false,
+                is_owner: false,
+                password_hash: None,
+            })
+            .collect(),
+        groups: vec![NewGroup {
+            path: GroupPath::parse("everyone").unwrap(),
+            name: "everyone".into(),
+        }],
+        memberships: names
+            .iter()
+            .map(|name| {
+                (
+                    GroupPath::parse("everyone").unwrap(),
+                    Username::parse(name).unwrap(),
+                )
+            })
+            .collect(),
+        ..DirectoryImport::default()
+    };
+    server
+        .service
+        .directory
+        .import(&import, Timestamp(0))
+        .await
+        .unwrap();
+    let recorded = Recorded::default();
+    let report = server
+        .service
+        .revoke_group_sessions("everyone", false, &"test".into(), &recorded)
+        .await
+        .unwrap();
+    assert_eq!(report.members, 501);
+    assert_eq!(
+        *recorded.0.lock().unwrap(),
+        [("begin", 501), ("advance", 500), ("advance", 1)]
+    );
+}
