@@ -30,11 +30,14 @@ pub enum AuditKind {
     GroupMemberRemoved,
     GroupShared,
     GroupUnshared,
+    /// A group revocation's outcome in one event: how many sessions of how many users ended
+    /// (each user's `session_revoked` gives theirs).
+    GroupSessionsRevoked,
     RememberMeReuse,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 21] = [
+    pub const ALL: [AuditKind; 22] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -55,6 +58,7 @@ impl AuditKind {
         AuditKind::GroupMemberRemoved,
         AuditKind::GroupShared,
         AuditKind::GroupUnshared,
+        AuditKind::GroupSessionsRevoked,
         AuditKind::RememberMeReuse,
     ];
 
@@ -80,6 +84,7 @@ impl AuditKind {
             AuditKind::GroupMemberRemoved => "group_member_removed",
             AuditKind::GroupShared => "group_shared",
             AuditKind::GroupUnshared => "group_unshared",
+            AuditKind::GroupSessionsRevoked => "group_sessions_revoked",
             AuditKind::RememberMeReuse => "remember_me_reuse",
         }
     }

@@ -426,8 +426,32 @@ impl Service {
             )));
         }
         let reason = format!("group '{}' (ID: {}) sessions revoked", group.path, group.id);
-        self.revoke_for(Some(group), members, dry_run, actor, &reason, progress)
-            .await
+        let report = self
+            .revoke_for(
+                Some(group.clone()),
+                members,
+                dry_run,
+                actor,
+                &reason,
+                progress,
+            )
+            .await?;
+        if !dry_run {
+            let users = report.users_affected.len();
+            let summary = AuditEvent::by(
+                self.now(),
+                AuditKind::GroupSessionsRevoked,
+                actor,
+                Outcome::Success,
+            )
+            .count(report.sessions)
+            .reason(format!(
+                "group '{}' (ID: {}): {} sessions of {users} users ended",
+                group.path, group.id, report.sessions
+            ));
+            self.audit(summary).await?;
+        }
+        Ok(report)
     }
 
     /// Revokes (or with `dry_run` only counts) every session of every user.

@@ -257,6 +257,20 @@ async fn groups_page_in_chromium_shows_the_tree_previews_and_revokes() {
          AND actor = 'user:root' AND reason LIKE '%acme/platform%'",
     );
     assert_eq!(revoked, 3, "one event per user, with the count");
+    let (actor, count, reason): (String, i64, String) = server
+        .db()
+        .query_row(
+            "SELECT actor, session_count, reason FROM audit_events \
+             WHERE kind = 'group_sessions_revoked'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((actor.as_str(), count), ("user:root", 4));
+    assert_eq!(
+        reason,
+        "group 'acme/platform' (ID: 2): 4 sessions of 3 users ended"
+    );
 }
 
 /// Progress as a console sees it: what `begin` and `advance` were told.
