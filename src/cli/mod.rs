@@ -75,9 +75,11 @@ impl From<ServiceError> for CliError {
             ServiceError::NotFound(m) | ServiceError::BadInput(m) | ServiceError::Conflict(m) => {
                 CliError::Usage(m)
             }
-            ServiceError::OwnerProtected | ServiceError::CannotBlockSelf => {
-                CliError::Usage(error.to_string())
-            }
+            ServiceError::OwnerProtected(_)
+            | ServiceError::CannotBlockSelf
+            | ServiceError::CannotDeleteSelf
+            | ServiceError::DeletedUsername(_)
+            | ServiceError::SamePassword => CliError::Usage(error.to_string()),
             ServiceError::Store(StoreError::Conflict(m)) => CliError::Usage(m),
             other => CliError::Failed(other.to_string()),
         }

@@ -2,7 +2,8 @@
 //! group's or everybody's (the bulk ones as a dry run unless --execute).
 
 use super::{CliError, CliResult, cli_actor, print_json};
-use crate::domain::session::Session;
+use crate::domain::session::{EndReason, Session};
+use crate::service::revoke::Ending;
 use crate::service::{Progress, Service};
 use crate::views::SessionView;
 use clap::{ArgGroup, Args, Subcommand};
@@ -103,16 +104,19 @@ async fn list(service: &Service, user: Option<&str>, json: bool) -> CliResult {
 
 async fn revoke(service: &Service, args: RevokeArgs) -> CliResult {
     let actor = cli_actor();
-    let reason = "revoked from the command line";
+    let ending = Ending {
+        why: EndReason::Terminated,
+        reason: "revoked from the command line",
+    };
     if let Some(id) = args.id {
-        let session = service.revoke_session_by_id(&id, &actor, reason).await?;
+        let session = service.revoke_session_by_id(&id, &actor, ending).await?;
         println!("Revoked 1 session of {} ({id}).", session.username);
         return Ok(());
     }
     if let Some(user) = args.user {
         let user = service.find_user(&user).await?;
         let revoked = service
-            .revoke_user_sessions(user.id, user.username.as_str(), None, &actor, reason)
+            .revoke_user_sessions(user.id, user.username.as_str(), None, &actor, ending)
             .await?;
         println!("Revoked {revoked} sessions of {}.", user.username);
         return Ok(());

@@ -1,12 +1,12 @@
-//! `sessiond users ...`: create, list, block, unblock, unlock.
+//! `sessiond users ...`: create, list, edit, set-password, delete, block, unblock, unlock.
 
 use super::{CliError, CliResult, cli_actor, print_json};
 use crate::domain::password::Password;
-use crate::domain::user::{User, UserState};
+use crate::domain::user::{Email, User, UserState, UserUpdate};
 use crate::service::Service;
 use crate::service::users::CreateUser;
 use clap::Subcommand;
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
@@ -27,6 +27,38 @@ pub enum UsersCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// Give the new user the username of a deleted one (refused without).
+        #[arg(long)]
+        reuse_deleted_username: bool,
+    },
+    /// Change a user's e-mail address, name or admin flag.
+    Edit {
+        user: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the user an administrator.
+        #[arg(long, conflicts_with = "no_admin")]
+        admin: bool,
+        /// Make the user no administrator (never the owner).
+        #[arg(long)]
+        no_admin: bool,
+    },
+    /// Reset a password: every session ends, and the user must choose a new password at the
+    /// next sign-in. Without --password-stdin a random password is generated and printed once.
+    SetPassword {
+        user: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Delete a user and end their sessions; the audit trail keeps their events.
+    Delete {
+        user: String,
+        /// Delete without asking (required when standard input is not a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// List users.
     List {
@@ -51,6 +83,7 @@ pub async fn run(command: UsersCommand, service: &Service) -> CliResult {
             admin,
             bot,
             password_stdin,
+            reuse_deleted_username,
         } => {
             let password = if password_stdin {
                 Some(read_password()?)
@@ -64,6 +97,8 @@ pub async fn run(command: UsersCommand, service: &Service) -> CliResult {
                 is_admin: admin,
                 is_bot: bot,
                 password,
+                must_change_password: false,
+                reuse_deleted_username,
             };
             let created = service.create_user(request, &actor).await?;
             println!(
@@ -73,6 +108,69 @@ pub async fn run(command: UsersCommand, service: &Service) -> CliResult {
             if let Some(password) = created.generated_password {
                 println!("Password, shown only this once: {}", password.expose());
             }
+        }
+        UsersCommand::Edit {
+            user,
+            email,
+            name,
+            admin,
+            no_admin,
+        } => {
+            let user = service.find_user(&user).await?;
+            let email = match email {
+                Some(email) => Some(Email::parse(&email).map_err(CliError::Usage)?),
+                None => None,
+            };
+            let is_admin = match (admin, no_admin) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            if email.is_none() && name.is_none() && is_admin.is_none() {
+                return Err(CliError::Usage(
+                    "nothing to change: give --email, --name, --admin or --no-admin".into(),
+                ));
+            }
+            let update = UserUpdate {
+                email,
+                name,
+                is_admin,
+            };
+            let updated = service.update_user(&user, update, &actor).await?;
+            println!("Updated {}.", updated.username);
+        }
+        UsersCommand::SetPassword {
+            user,
+            password_stdin,
+        } => {
+            let user = service.find_user(&user).await?;
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
+            let reset = service.reset_password(&user, password, &actor).await?;
+            println!(
+                "Set the password of {}; {} active session(s) ended. It must be changed at the next sign-in.",
+                user.username, reset.revoked
+            );
+            if let Some(password) = reset.generated_password {
+                println!("Password, shown only this once: {}", password.expose());
+            }
+        }
+        UsersCommand::Delete { user, yes } => {
+            let user = service.find_user(&user).await?;
+            if !yes && !confirmed(&format!("Delete {} and end their sessions?", user.username))? {
+                return Err(CliError::Usage(format!(
+                    "{} was not deleted: confirm, or pass --yes",
+                    user.username
+                )));
+            }
+            let revoked = service.delete_user(&user, &actor).await?;
+            println!(
+                "Deleted {}; {revoked} active session(s) ended.",
+                user.username
+            );
         }
         UsersCommand::List { json } => {
             let users = service.list_users().await?;
@@ -117,6 +215,21 @@ fn read_password() -> Result<Password, CliError> {
         ));
     }
     Ok(Password::new(password))
+}
+
+/// Asks `question` on a terminal and reads y/yes; never asks (and says no) when standard
+/// input is not a terminal, so scripts must say `--yes`.
+fn confirmed(question: &str) -> Result<bool, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::Failed(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
 }
 
 fn print_table(users: &[User], service: &Service) {

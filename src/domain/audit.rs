@@ -34,10 +34,16 @@ pub enum AuditKind {
     /// (each user's `session_revoked` gives theirs).
     GroupSessionsRevoked,
     RememberMeReuse,
+    PasswordChanged,
+    PasswordReset,
+    UserUpdated,
+    UserDeleted,
+    /// A session found expired when its browser came back to sign in: idle or absolute.
+    SessionExpired,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 22] = [
+    pub const ALL: [AuditKind; 27] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -60,6 +66,11 @@ impl AuditKind {
         AuditKind::GroupUnshared,
         AuditKind::GroupSessionsRevoked,
         AuditKind::RememberMeReuse,
+        AuditKind::PasswordChanged,
+        AuditKind::PasswordReset,
+        AuditKind::UserUpdated,
+        AuditKind::UserDeleted,
+        AuditKind::SessionExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +97,11 @@ impl AuditKind {
             AuditKind::GroupUnshared => "group_unshared",
             AuditKind::GroupSessionsRevoked => "group_sessions_revoked",
             AuditKind::RememberMeReuse => "remember_me_reuse",
+            AuditKind::PasswordChanged => "password_changed",
+            AuditKind::PasswordReset => "password_reset",
+            AuditKind::UserUpdated => "user_updated",
+            AuditKind::UserDeleted => "user_deleted",
+            AuditKind::SessionExpired => "session_expired",
         }
     }
 

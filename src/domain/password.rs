@@ -50,6 +50,8 @@ pub enum PolicyViolation {
     TooCommon,
     #[error("the password must not be only spaces or other whitespace")]
     OnlyWhitespace,
+    #[error("the password must not contain the username")]
+    ContainsUsername,
 }
 
 /// Leaked-password list bundled with the binary (Django's 20k list, itself from Royce Williams).
@@ -76,6 +78,25 @@ pub fn check_policy(password: &Password, min_length: usize) -> Result<(), Policy
     }
     if COMMON_PASSWORDS.contains(password.0.trim().to_lowercase().as_str()) {
         return Err(PolicyViolation::TooCommon);
+    }
+    Ok(())
+}
+
+/// Usernames shorter than this are left out of [`check_policy_for`]'s rule: a one- or
+/// two-letter name would rule out too many good passwords for no gain.
+const USERNAME_RULE_MIN: usize = 3;
+
+/// [`check_policy`], and for a password a person chose for the account `username`: not
+/// containing the username, in any case.
+pub fn check_policy_for(
+    password: &Password,
+    min_length: usize,
+    username: &str,
+) -> Result<(), PolicyViolation> {
+    check_policy(password, min_length)?;
+    let typed = password.normalized().0.to_lowercase();
+    if username.chars().count() >= USERNAME_RULE_MIN && typed.contains(&username.to_lowercase()) {
+        return Err(PolicyViolation::ContainsUsername);
     }
     Ok(())
 }
@@ -176,6 +197,18 @@ pub static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chosen_password_must_not_contain_the_username() {
+        let check = |p: &str, user: &str| check_policy_for(&Password::new(p), 12, user);
+        assert_eq!(
+            check("my-Alice-pass-2024", "alice"),
+            Err(PolicyViolation::ContainsUsername)
+        );
+        assert_eq!(check("my-alice-pass-2024", "bob"), Ok(()));
+        assert_eq!(check("ab-cd-ef-gh-ij-kl", "ab"), Ok(()));
+        assert_eq!(check("short", "bob"), Err(PolicyViolation::TooShort(12)));
+    }
 
     #[test]
     fn policy() {

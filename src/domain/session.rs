@@ -92,3 +92,101 @@ pub struct ClientInfo {
     pub ip_address: String,
     pub user_agent: String,
 }
+
+/// Why a session ended: the audit trail names it, and the browser still holding the ended
+/// session's cookie is told at the sign-in page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    Logout,
+    /// The user ended it from another of their sessions.
+    SelfRevoked,
+    /// An administrator (or the command line) terminated it.
+    Terminated,
+    Blocked,
+    PasswordChanged,
+    PasswordReset,
+    UserDeleted,
+    /// The user's session limit made room for a newer sign-in.
+    Evicted,
+    IdleExpiry,
+    AbsoluteExpiry,
+}
+
+impl EndReason {
+    pub const ALL: [EndReason; 10] = [
+        EndReason::Logout,
+        EndReason::SelfRevoked,
+        EndReason::Terminated,
+        EndReason::Blocked,
+        EndReason::PasswordChanged,
+        EndReason::PasswordReset,
+        EndReason::UserDeleted,
+        EndReason::Evicted,
+        EndReason::IdleExpiry,
+        EndReason::AbsoluteExpiry,
+    ];
+
+    /// The name stored and shown in the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Logout => "logout",
+            EndReason::SelfRevoked => "self_revoked",
+            EndReason::Terminated => "terminated",
+            EndReason::Blocked => "blocked",
+            EndReason::PasswordChanged => "password_changed",
+            EndReason::PasswordReset => "password_reset",
+            EndReason::UserDeleted => "user_deleted",
+            EndReason::Evicted => "evicted",
+            EndReason::IdleExpiry => "idle_expiry",
+            EndReason::AbsoluteExpiry => "absolute_expiry",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EndReason> {
+        EndReason::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Why an expired session expired: it reached its absolute lifetime, or it idled.
+    pub fn of_expiry(session: &Session) -> EndReason {
+        if session.expires_at >= session.absolute_expires_at {
+            EndReason::AbsoluteExpiry
+        } else {
+            EndReason::IdleExpiry
+        }
+    }
+
+    /// The sentence the sign-in page shows the browser whose session ended so.
+    pub fn notice(self) -> &'static str {
+        match self {
+            EndReason::Logout => "You signed out.",
+            EndReason::SelfRevoked => "You were signed out from another of your devices.",
+            EndReason::Terminated => "You were signed out by an administrator.",
+            EndReason::Blocked => "You were signed out because your account was blocked.",
+            EndReason::PasswordChanged => "You were signed out because your password was changed.",
+            EndReason::PasswordReset => {
+                "You were signed out because an administrator reset your password."
+            }
+            EndReason::UserDeleted => "You were signed out because your account was deleted.",
+            EndReason::Evicted => {
+                "You were signed out because you signed in on more devices than allowed."
+            }
+            EndReason::IdleExpiry => "You were signed out after a while without activity.",
+            EndReason::AbsoluteExpiry => {
+                "Your session reached its maximum lifetime; sign in again."
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod end_reason_tests {
+    use super::EndReason;
+
+    #[test]
+    fn every_reason_parses_back_from_its_name() {
+        for reason in EndReason::ALL {
+            assert_eq!(EndReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(EndReason::parse("forged"), None);
+    }
+}

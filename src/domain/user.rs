@@ -139,6 +139,9 @@ pub struct User {
     pub failed_logins: u32,
     pub locked_until: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// Set by a password reset: until the user chooses a new password, their sessions reach
+    /// nothing but the change-password step.
+    pub must_change_password: bool,
 }
 
 impl User {
@@ -157,6 +160,16 @@ pub struct NewUser {
     pub is_admin: bool,
     pub is_owner: bool,
     pub password_hash: Option<String>,
+    /// A password chosen by somebody else: the user must change it at their first sign-in.
+    pub must_change_password: bool,
+}
+
+/// What an administrator may change of a user; `None` leaves it as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub email: Option<Email>,
+    pub name: Option<String>,
+    pub is_admin: Option<bool>,
 }
 
 #[cfg(test)]

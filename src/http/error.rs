@@ -38,6 +38,15 @@ impl ApiError {
         )
     }
 
+    /// A session that may do nothing before its user chooses a new password.
+    pub fn password_change_required() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "password_change_required",
+            "your password was reset; choose a new one first (POST /api/user/password, or the page /-/user/password)",
+        )
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
@@ -87,8 +96,12 @@ impl From<ServiceError> for ApiError {
                 throttled.retry_after = Some(retry_after_seconds(*wait));
                 return throttled;
             }
-            ServiceError::OwnerProtected => (StatusCode::CONFLICT, "owner_protected"),
+            ServiceError::OwnerProtected(_) => (StatusCode::CONFLICT, "owner_protected"),
             ServiceError::CannotBlockSelf => (StatusCode::CONFLICT, "cannot_block_self"),
+            ServiceError::CannotDeleteSelf => (StatusCode::CONFLICT, "cannot_delete_self"),
+            ServiceError::DeletedUsername(_) => (StatusCode::CONFLICT, "username_was_deleted"),
+            ServiceError::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
+            ServiceError::SamePassword => (StatusCode::BAD_REQUEST, "same_password"),
             ServiceError::SessionLimit(_) | ServiceError::SignInHeld { .. } => {
                 (StatusCode::CONFLICT, "session_limit")
             }

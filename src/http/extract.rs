@@ -158,10 +158,12 @@ fn signed_in(parts: &Parts) -> Option<Arc<Authenticated>> {
         .and_then(|context| context.0.clone())
 }
 
-/// A signed-in caller of the JSON API; absent → 401 with the JSON error body. Behind the
-/// [`authenticate`] layer it takes that layer's answer; on a route without it (the
-/// forward-auth check, the hottest path, spared the layer's per-request cost) it asks the
-/// service itself, and the handler sends any renewal with [`send_renewal`].
+/// A signed-in caller of the JSON API; absent → 401 with the JSON error body, and so is a
+/// session whose user must change their password first (`password_change_required`, from
+/// the user already read: no store call more). Behind the [`authenticate`] layer it takes
+/// that layer's answer; on a route without it (the forward-auth check, the hottest path,
+/// spared the layer's per-request cost) it asks the service itself, and the handler sends any
+/// renewal with [`send_renewal`].
 pub struct ApiSession(pub Arc<Authenticated>);
 
 impl FromRequestParts<AppState> for ApiSession {
@@ -171,12 +173,36 @@ impl FromRequestParts<AppState> for ApiSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let found = match parts.extensions.get::<SessionContext>() {
-            Some(context) => context.0.clone(),
-            None => resolve(state, parts).await?,
-        };
-        found.map(ApiSession).ok_or_else(ApiError::unauthorized)
+        let auth = any_api_session(parts, state).await?;
+        if auth.user.must_change_password {
+            return Err(ApiError::password_change_required());
+        }
+        Ok(ApiSession(auth))
     }
+}
+
+/// A signed-in caller of the JSON API whose password change may still be due: for the few
+/// endpoints such a session may use (changing the password, signing out).
+pub struct PasswordDueSession(pub Arc<Authenticated>);
+
+impl FromRequestParts<AppState> for PasswordDueSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        any_api_session(parts, state).await.map(PasswordDueSession)
+    }
+}
+
+/// The caller's session, whatever its user's state; none → 401.
+async fn any_api_session(parts: &Parts, state: &AppState) -> Result<Arc<Authenticated>, ApiError> {
+    let found = match parts.extensions.get::<SessionContext>() {
+        Some(context) => context.0.clone(),
+        None => resolve(state, parts).await?,
+    };
+    found.ok_or_else(ApiError::unauthorized)
 }
 
 /// An administrator calling the admin API: by an admin's session, or by an admin API token
@@ -270,15 +296,39 @@ where
     }
 }
 
-/// A signed-in person on a page; absent → 303 to `/login?return_to=<this page>`.
+/// A signed-in person on a page; absent → 303 to `/login?return_to=<this page>`. One who
+/// must change their password first is sent to the page for it.
 pub struct PageUser(pub Arc<Authenticated>);
 
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let PasswordDuePageUser(auth) =
+            PasswordDuePageUser::from_request_parts(parts, state).await?;
+        if auth.user.must_change_password {
+            return Err(redirect(CHANGE_PASSWORD_PAGE));
+        }
+        Ok(PageUser(auth))
+    }
+}
+
+/// The page where a user changes their password, and must before any other.
+pub const CHANGE_PASSWORD_PAGE: &str = "/-/user/password";
+
+/// A signed-in person on the change-password page, whose change may still be due; absent →
+/// 303 to the sign-in page.
+pub struct PasswordDuePageUser(pub Arc<Authenticated>);
+
+impl FromRequestParts<AppState> for PasswordDuePageUser {
+    type Rejection = Response;
+
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
         signed_in(parts)
-            .map(PageUser)
+            .map(PasswordDuePageUser)
             .ok_or_else(|| redirect(&login_url(parts)))
     }
 }

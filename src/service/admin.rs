@@ -1,11 +1,12 @@
 //! What administrators do: see every session and user, terminate sessions, manage admin
 //! API tokens, watch IP-spread alarms.
 
+use super::revoke::Ending;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::alarm::Alarm;
 use crate::domain::api_token::{self, ApiToken};
 use crate::domain::audit::{Actor, AuditEvent, AuditFilter, AuditKind, Outcome};
-use crate::domain::session::Session;
+use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::SecretToken;
 use crate::domain::user::User;
@@ -48,8 +49,11 @@ impl Service {
         if current == Some(id) {
             return Err(ServiceError::CurrentSession);
         }
-        self.revoke_session_by_id(id, actor, "terminated by an administrator")
-            .await
+        let ending = Ending {
+            why: EndReason::Terminated,
+            reason: "terminated by an administrator",
+        };
+        self.revoke_session_by_id(id, actor, ending).await
     }
 
     /// Terminates every session of a user ("Logout all devices"); how many.
@@ -59,18 +63,23 @@ impl Service {
             user.username.as_str(),
             None,
             actor,
-            "all sessions terminated by an administrator",
+            Ending {
+                why: EndReason::Terminated,
+                reason: "all sessions terminated by an administrator",
+            },
         )
         .await
     }
 
-    /// Users, paged by id, each with active-session count and last activity.
+    /// Users (those `search` finds, see [`Service::search_users`]), paged by id, each with
+    /// active-session count and last activity.
     pub async fn list_user_overviews(
         &self,
+        search: Option<&str>,
         limit: u32,
         offset: u64,
     ) -> ServiceResult<Page<UserOverview>> {
-        let users = self.directory.list_users().await?;
+        let users = self.search_users(search).await?;
         let total = users.len() as u64;
         let page: Vec<User> = users
             .into_iter()
@@ -92,6 +101,20 @@ impl Service {
             })
             .collect();
         Ok(Page { items, total })
+    }
+
+    /// One user with their active-session count and last activity.
+    pub async fn user_overview(&self, user: User) -> ServiceResult<UserOverview> {
+        let activity = self
+            .sessions
+            .activity_by_users(&[user.id], self.now())
+            .await?;
+        let found = activity.get(&user.id);
+        Ok(UserOverview {
+            active_sessions: found.map_or(0, |found| found.sessions),
+            last_active_at: found.map(|found| found.last_active_at),
+            user,
+        })
     }
 
     pub async fn list_audit(

@@ -6,7 +6,7 @@ use super::check_cache::Judgement;
 use super::metrics::bump;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
-use crate::domain::session::{ClientInfo, Session};
+use crate::domain::session::{ClientInfo, EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::{SecretToken, TokenHash, new_public_id};
 use crate::domain::user::{User, UserState};
@@ -103,6 +103,7 @@ impl Service {
             .collect();
         let remember_token = session.remember_me.then(SecretToken::generate);
         let written = async {
+            self.record_ended(&evicted, EndReason::Evicted).await?;
             let alarm = self
                 .ip_spread_alarm(user.id, user.username.as_str(), addresses)
                 .await?;
@@ -359,6 +360,31 @@ impl Service {
     async fn active_user(&self, user_id: i64) -> ServiceResult<Option<User>> {
         let user = self.directory.user_by_id(user_id).await?;
         Ok(user.filter(|u| u.state == UserState::Active))
+    }
+
+    /// Why the session of `token`, which no longer signs anybody in, ended: its expiry, or
+    /// the reason recorded when it was ended; `None` when that is not known (or it is alive).
+    /// An expired session found here is deleted and its expiry audited (`session_expired`,
+    /// idle or absolute), once. For the sign-in page only, never the session check.
+    pub async fn why_ended(&self, token: &SecretToken) -> ServiceResult<Option<EndReason>> {
+        let hash = token.hash();
+        let now = self.now();
+        match self.sessions.get_by_token_hash(&hash).await? {
+            Some(session) if session.is_expired(now) => {
+                let why = EndReason::of_expiry(&session);
+                if self.sessions.delete(&session.id).await?.is_some() {
+                    let event =
+                        AuditEvent::new(now, AuditKind::SessionExpired, "system", Outcome::Success)
+                            .subject(session.user_id, &session.username)
+                            .session(&session.id)
+                            .reason(why.as_str());
+                    self.audit(event).await?;
+                }
+                Ok(Some(why))
+            }
+            Some(_) => Ok(None),
+            None => Ok(self.sessions.ended_reason(&hash, now).await?),
+        }
     }
 
     /// Ends the caller's own session; like any revocation it also ends every remember-me login.

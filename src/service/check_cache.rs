@@ -241,6 +241,7 @@ mod tests {
             failed_logins: 0,
             locked_until: None,
             created_at: Timestamp(0),
+            must_change_password: false,
         };
         let session = Session {
             id: "s".into(),

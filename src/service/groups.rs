@@ -1,9 +1,11 @@
 //! Groups: creating them, members and shares, the membership closure (README.md), and
 //! revoking the sessions of a group's members (or of everybody) with a dry run first.
 
+use super::revoke::Ending;
 use super::{Progress, Service, ServiceError, ServiceResult};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::group::{Group, GroupGraph, GroupPath, NewGroup};
+use crate::domain::session::EndReason;
 use crate::domain::time::Timestamp;
 use crate::domain::user::{User, UserKind, UserState};
 use crate::store::UserActivity;
@@ -486,7 +488,11 @@ impl Service {
             let ids: Vec<i64> = members.iter().map(|user| user.id).collect();
             UserActivity::counts(self.sessions.activity_by_users(&ids, self.now()).await?)
         } else {
-            self.revoke_many_users_sessions(&members, actor, reason, progress)
+            let ending = Ending {
+                why: EndReason::Terminated,
+                reason,
+            };
+            self.revoke_many_users_sessions(&members, actor, ending, progress)
                 .await?
         };
         let mut users_affected: Vec<AffectedUser> = members

@@ -132,6 +132,7 @@ impl Service {
                 is_admin: user.admin,
                 is_owner: false,
                 password_hash: user.password_hash,
+                must_change_password: false,
             });
         }
 

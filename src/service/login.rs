@@ -131,20 +131,15 @@ impl Service {
             self.login_failure(request, reason)
                 .subject(user_id, &username)
         };
-        // The owner's lockout is counted per address, so that failures from one address
-        // never keep the owner out of the others.
-        let locked = if user.is_owner {
-            self.counted_lockout_holds(&keys.lockout).await?
-        } else {
-            user.is_locked(now)
-        };
-        if locked {
+        if self.lockout_holds(&user, keys).await? {
             self.audit(failure("account locked")).await?;
             return Err(ServiceError::Locked);
         }
         if !password_ok {
             self.audit(failure("wrong password")).await?;
-            return Err(self.count_wrong_password(&user, request, keys).await?);
+            return Err(self
+                .count_wrong_password(&user, &request.client, keys)
+                .await?);
         }
         if user.state == UserState::Blocked {
             self.audit(failure("account blocked")).await?;
@@ -160,7 +155,9 @@ impl Service {
         // A hash made before passwords were normalised: replaced while the password is known.
         if matched == Match::YesUnnormalized {
             let hash = hash_password(request.password.clone()).await?;
-            self.directory.set_password_hash(user.id, &hash).await?;
+            self.directory
+                .set_password_hash(user.id, &hash, user.must_change_password)
+                .await?;
         }
         let (session, token) = self.new_session(&user, &request.client, request.remember_me);
         // Written with the remember-me token, in the same directory write.
@@ -187,12 +184,27 @@ impl Service {
         }
     }
 
-    /// Counts a wrong password towards `user`'s lockout: the answer to give, `Locked` (and
-    /// the lockout audited) when this failure locked.
-    async fn count_wrong_password(
+    /// Whether `user` is locked out of trying a password from where `keys` say. The owner's
+    /// lockout is counted per address, so that failures from one address never keep the
+    /// owner out of the others.
+    pub(super) async fn lockout_holds(
         &self,
         user: &User,
-        request: &LoginRequest,
+        keys: &AttemptKeys,
+    ) -> ServiceResult<bool> {
+        if user.is_owner {
+            self.counted_lockout_holds(&keys.lockout).await
+        } else {
+            Ok(user.is_locked(self.now()))
+        }
+    }
+
+    /// Counts a wrong password from `client` towards `user`'s lockout: the answer to give,
+    /// `Locked` (and the lockout audited) when this failure locked.
+    pub(super) async fn count_wrong_password(
+        &self,
+        user: &User,
+        client: &ClientInfo,
         keys: &AttemptKeys,
     ) -> ServiceResult<ServiceError> {
         let now = self.now();
@@ -217,7 +229,7 @@ impl Service {
         };
         let lockout = AuditEvent::new(now, AuditKind::Lockout, "system", Outcome::Success)
             .subject(user.id, user.username.as_str())
-            .client(&request.client)
+            .client(client)
             .reason(format!(
                 "{failed_logins} consecutive failed logins; {locked_out} until {}",
                 until.to_rfc3339()
@@ -229,7 +241,7 @@ impl Service {
 
 /// Argon2 verification, ~10 ms of CPU (twice for a password whose NFKC form differs and
 /// does not match: see [`password::check`]).
-async fn verify_password(typed: Password, stored_hash: String) -> Match {
+pub(super) async fn verify_password(typed: Password, stored_hash: String) -> Match {
     run_blocking(move || password::check(&typed, &stored_hash))
         .await
         .unwrap_or(Match::No)

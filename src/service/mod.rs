@@ -11,6 +11,7 @@ pub mod groups;
 pub mod import;
 pub mod login;
 pub mod metrics;
+pub mod passwords;
 pub mod pending;
 pub mod revoke;
 pub mod sessions;
@@ -39,10 +40,20 @@ pub enum ServiceError {
     Blocked,
     #[error("too many failed sign-ins; try again in {}", throttle::wait_text(*.0))]
     Throttled(Duration),
-    #[error("the owner account cannot be blocked")]
-    OwnerProtected,
+    #[error("the owner account cannot be {0}")]
+    OwnerProtected(&'static str),
     #[error("you cannot block yourself")]
     CannotBlockSelf,
+    #[error("you cannot delete yourself")]
+    CannotDeleteSelf,
+    #[error(
+        "a deleted user had the username {0:?}, and the audit trail names them by it; confirm to give it to a new user"
+    )]
+    DeletedUsername(String),
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("the new password must differ from the current one")]
+    SamePassword,
     #[error(
         "you already have {0} active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again"
     )]

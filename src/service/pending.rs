@@ -4,15 +4,20 @@
 
 use super::authenticated::NewSession;
 use super::metrics::bump;
+use super::revoke::Ending;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::pending::{PENDING_SIGN_IN_LIFETIME, PendingPurpose, PendingSignIn};
-use crate::domain::session::{ClientInfo, Session};
+use crate::domain::session::{ClientInfo, EndReason, Session};
 use crate::domain::token::SecretToken;
 use crate::domain::user::{User, UserState};
 
-/// Why a session ended this way, as the audit trail shows it.
-const ENDED_AT_LIMIT: &str = "ended by the user at sign-in to make room under the session limit";
+/// A session the user ended at sign-in to make room: ended by its owner, as from another of
+/// their sessions.
+const ENDED_AT_LIMIT: Ending = Ending {
+    why: EndReason::SelfRevoked,
+    reason: "ended by the user at sign-in to make room under the session limit",
+};
 
 impl Service {
     /// Holds a sign-in of `user` back at the session limit: the token of its pending state.

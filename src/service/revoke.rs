@@ -11,25 +11,43 @@
 use super::metrics::bump;
 use super::{Progress, Service, ServiceError, ServiceResult};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
-use crate::domain::session::Session;
+use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::could_be_public_id;
 use crate::domain::user::User;
 use crate::domain::user_agent::device_name;
+use crate::store::EndedSession;
 use std::collections::BTreeMap;
 
 /// Users a bulk revocation handles per round of store calls: few rounds for the largest
 /// groups, and progress a console can show in between.
 const USERS_PER_STEP: usize = 500;
 
+/// Why sessions are being ended: the reason the browsers that held them are told
+/// ([`EndReason`]), and the audit trail's words for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Ending<'a> {
+    pub why: EndReason,
+    pub reason: &'a str,
+}
+
+impl Ending<'_> {
+    /// The audit trail's reason: the [`EndReason`]'s name, then the words.
+    fn audit_reason(&self) -> String {
+        format!("{}: {}", self.why.as_str(), self.reason)
+    }
+}
+
 /// The event every revocation records, before its subject and count are known.
-fn revocation_event(now: Timestamp, actor: &Actor, reason: &str) -> AuditEvent {
-    AuditEvent::by(now, AuditKind::SessionRevoked, actor, Outcome::Success).reason(reason)
+fn revocation_event(now: Timestamp, actor: &Actor, ending: Ending) -> AuditEvent {
+    AuditEvent::by(now, AuditKind::SessionRevoked, actor, Outcome::Success)
+        .reason(ending.audit_reason())
 }
 
 /// The event written before a revocation starts, naming what it is about.
-fn request_event(now: Timestamp, actor: &Actor, reason: &str) -> AuditEvent {
-    AuditEvent::by(now, AuditKind::RevocationRequested, actor, Outcome::Success).reason(reason)
+fn request_event(now: Timestamp, actor: &Actor, ending: Ending) -> AuditEvent {
+    AuditEvent::by(now, AuditKind::RevocationRequested, actor, Outcome::Success)
+        .reason(ending.audit_reason())
 }
 
 impl Service {
@@ -38,15 +56,36 @@ impl Service {
         &self,
         session: &Session,
         actor: &Actor,
-        reason: &str,
+        ending: Ending<'_>,
     ) -> ServiceResult<bool> {
         let now = self.now();
-        let request = request_event(now, actor, reason)
+        let request = request_event(now, actor, ending)
             .subject(session.user_id, &session.username)
             .session(&session.id);
-        let event = revocation_event(now, actor, reason);
-        self.audited(vec![request], self.end_session(session, event))
-            .await
+        let event = revocation_event(now, actor, ending);
+        self.audited(vec![request], async {
+            let ended = self.end_session(session, event).await?;
+            self.record_ended(std::slice::from_ref(session), ending.why)
+                .await?;
+            Ok(ended)
+        })
+        .await
+    }
+
+    /// Remembers why `sessions` ended, for the browsers still holding their cookies.
+    pub(super) async fn record_ended(
+        &self,
+        sessions: &[Session],
+        why: EndReason,
+    ) -> ServiceResult<()> {
+        if sessions.is_empty() {
+            return Ok(());
+        }
+        let ended: Vec<EndedSession> = sessions
+            .iter()
+            .map(|session| EndedSession::of(session, why))
+            .collect();
+        Ok(self.sessions.record_ended(&ended).await?)
     }
 
     /// Ends the active session with this public id, like [`Service::revoke_session`]; an
@@ -55,14 +94,14 @@ impl Service {
         &self,
         id: &str,
         actor: &Actor,
-        reason: &str,
+        ending: Ending<'_>,
     ) -> ServiceResult<Session> {
         let not_found = || ServiceError::NotFound(format!("no active session with id {id:?}"));
         if !could_be_public_id(id) {
             return Err(not_found());
         }
         let now = self.now();
-        let request = request_event(now, actor, reason).session(id);
+        let request = request_event(now, actor, ending).session(id);
         self.audited(vec![request], async {
             let session = self
                 .sessions
@@ -70,7 +109,9 @@ impl Service {
                 .await?
                 .filter(|session| !session.is_expired(now))
                 .ok_or_else(not_found)?;
-            self.after_session_ended(&session, true, revocation_event(now, actor, reason))
+            self.after_session_ended(&session, true, revocation_event(now, actor, ending))
+                .await?;
+            self.record_ended(std::slice::from_ref(&session), ending.why)
                 .await?;
             Ok(session)
         })
@@ -155,27 +196,30 @@ impl Service {
         username: &str,
         keep: Option<&str>,
         actor: &Actor,
-        reason: &str,
+        ending: Ending<'_>,
     ) -> ServiceResult<u64> {
         let now = self.now();
-        let request = request_event(now, actor, reason).subject(user_id, username);
+        let request = request_event(now, actor, ending).subject(user_id, username);
         self.audited(vec![request], async {
-            let revoked = match keep {
-                None => self.sessions.delete_by_user(user_id, now).await?,
+            // Read first, so that the browsers of the sessions ended can be told why.
+            let listed = self.sessions.list_by_user(user_id, now).await?;
+            let (revoked, ended) = match keep {
+                None => (self.sessions.delete_by_user(user_id, now).await?, listed),
                 Some(keep) => {
-                    let mut revoked = 0;
-                    for session in self.sessions.list_by_user(user_id, now).await? {
+                    let mut ended = Vec::new();
+                    for session in listed {
                         if session.id != keep && self.sessions.delete(&session.id).await?.is_some()
                         {
-                            revoked += 1;
+                            ended.push(session);
                         }
                     }
-                    revoked
+                    (ended.len() as u64, ended)
                 }
             };
             self.directory.revoke_remember_tokens(&[user_id]).await?;
+            self.record_ended(&ended, ending.why).await?;
             self.metrics.sessions_revoked.add(revoked);
-            let event = revocation_event(now, actor, reason)
+            let event = revocation_event(now, actor, ending)
                 .subject(user_id, username)
                 .count(revoked);
             self.audit(event).await?;
@@ -191,17 +235,17 @@ impl Service {
         &self,
         users: &[User],
         actor: &Actor,
-        reason: &str,
+        ending: Ending<'_>,
         progress: &dyn Progress,
     ) -> ServiceResult<BTreeMap<i64, u64>> {
         let now = self.now();
         let requests = users
             .iter()
-            .map(|user| request_event(now, actor, reason).subject(user.id, user.username.as_str()))
+            .map(|user| request_event(now, actor, ending).subject(user.id, user.username.as_str()))
             .collect();
         self.audited(
             requests,
-            self.revoke_many(users, now, actor, reason, progress),
+            self.revoke_many(users, now, actor, ending, progress),
         )
         .await
     }
@@ -211,7 +255,7 @@ impl Service {
         users: &[User],
         now: Timestamp,
         actor: &Actor,
-        reason: &str,
+        ending: Ending<'_>,
         progress: &dyn Progress,
     ) -> ServiceResult<BTreeMap<i64, u64>> {
         // Three bulk store calls per chunk of users, a step per user, so a console can say
@@ -231,7 +275,7 @@ impl Service {
                 .filter_map(|user| {
                     let count = *chunk_counts.get(&user.id)?;
                     Some(
-                        revocation_event(now, actor, reason)
+                        revocation_event(now, actor, ending)
                             .subject(user.id, user.username.as_str())
                             .count(count),
                     )

@@ -1,9 +1,10 @@
 //! Self-service: a signed-in user sees their own sessions and ends the ones they do not
 //! recognise. Ownership is decided here, so no entry point can reach another user's session.
 
+use super::revoke::Ending;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::audit::Actor;
-use crate::domain::session::{ClientInfo, Session};
+use crate::domain::session::{ClientInfo, EndReason, Session};
 
 /// One of the caller's sessions; `current` marks the one making the request.
 #[derive(Debug, Clone)]
@@ -13,7 +14,10 @@ pub struct OwnSession {
 }
 
 /// Why the self-service revocations are recorded, as the audit trail shows it.
-const REASON: &str = "revoked by the user from their sessions list";
+const REVOKED: Ending = Ending {
+    why: EndReason::SelfRevoked,
+    reason: "revoked by the user from their sessions list",
+};
 
 impl Service {
     /// The caller's active sessions, most recently active first.
@@ -49,7 +53,7 @@ impl Service {
             .await?;
         let target = own.iter().find(|s| s.id == id).ok_or_else(not_found)?;
         if self
-            .revoke_session(target, &actor(current, client), REASON)
+            .revoke_session(target, &actor(current, client), REVOKED)
             .await?
         {
             Ok(())
@@ -69,7 +73,7 @@ impl Service {
             &current.username,
             Some(&current.id),
             &actor(current, client),
-            REASON,
+            REVOKED,
         )
         .await
     }

@@ -1,11 +1,14 @@
-//! The directory's users: creating them, finding them, blocking and unlocking them.
+//! The directory's users: creating, finding, editing, blocking, unlocking and deleting them,
+//! and resetting their passwords.
 
+use super::revoke::Ending;
 use super::{Service, ServiceError, ServiceResult};
 use crate::blocking::run_blocking;
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
 use crate::domain::password::{self, Password};
+use crate::domain::session::EndReason;
 use crate::domain::token::SecretToken;
-use crate::domain::user::{Email, NewUser, User, UserKind, UserState, Username};
+use crate::domain::user::{Email, NewUser, User, UserKind, UserState, UserUpdate, Username};
 use crate::store::StoreError;
 
 /// A user to create, as an operator described it.
@@ -18,6 +21,18 @@ pub struct CreateUser {
     pub is_bot: bool,
     /// `None` generates a random one, returned once.
     pub password: Option<Password>,
+    /// Send the user to the change-password step at their first sign-in.
+    pub must_change_password: bool,
+    /// Give a new user the username of a deleted one, whom the audit trail names by it.
+    pub reuse_deleted_username: bool,
+}
+
+/// A user's new password after a reset: the generated one, if it was generated, and how
+/// many sessions the reset ended.
+#[derive(Debug)]
+pub struct PasswordReset {
+    pub generated_password: Option<Password>,
+    pub revoked: u64,
 }
 
 /// The created user and the generated password, if one was generated.
@@ -55,16 +70,16 @@ impl Service {
     ) -> ServiceResult<CreatedUser> {
         let username = Username::parse(&request.username).map_err(ServiceError::BadInput)?;
         let email = Email::parse(&request.email).map_err(ServiceError::BadInput)?;
-        let (password, generated_password) = match request.password {
-            Some(password) => (password, None),
-            None => {
-                let random = Password::new(SecretToken::generate().expose());
-                (random.clone(), Some(random))
-            }
-        };
-        password::check_policy(&password, self.policy.password_min_length)
-            .map_err(|violation| ServiceError::BadInput(violation.to_string()))?;
-        let password_hash = hash_password(password).await?;
+        if !request.reuse_deleted_username
+            && self
+                .directory
+                .username_was_deleted(username.as_str())
+                .await?
+        {
+            return Err(ServiceError::DeletedUsername(username.to_string()));
+        }
+        let (password_hash, generated_password) =
+            self.new_password_hash(request.password, &username).await?;
         let new = NewUser {
             name: request.name.unwrap_or_else(|| username.to_string()),
             username,
@@ -73,16 +88,14 @@ impl Service {
             is_admin: request.is_admin || is_owner,
             is_owner,
             password_hash: Some(password_hash),
+            must_change_password: request.must_change_password,
         };
         let now = self.now();
         let user = self
             .directory
             .create_user(&new, now)
             .await
-            .map_err(|error| match error {
-                StoreError::Conflict(message) => ServiceError::Conflict(message),
-                other => ServiceError::Store(other),
-            })?;
+            .map_err(conflict_as_such)?;
         let event = AuditEvent::by(now, AuditKind::UserCreated, actor, Outcome::Success)
             .subject(user.id, user.username.as_str());
         self.audit(event).await?;
@@ -104,6 +117,8 @@ impl Service {
             is_admin: true,
             is_bot: false,
             password: None,
+            must_change_password: false,
+            reuse_deleted_username: false,
         };
         let created = self
             .create_user_with(request, &"system".into(), true)
@@ -169,12 +184,154 @@ impl Service {
         Ok(self.directory.list_users().await?)
     }
 
+    /// The hash of `chosen` after the policy (for the account `username`), or of a random
+    /// password, returned too.
+    async fn new_password_hash(
+        &self,
+        chosen: Option<Password>,
+        username: &Username,
+    ) -> ServiceResult<(String, Option<Password>)> {
+        let (password, generated) = match chosen {
+            Some(password) => {
+                password::check_policy_for(
+                    &password,
+                    self.policy.password_min_length,
+                    username.as_str(),
+                )
+                .map_err(|violation| ServiceError::BadInput(violation.to_string()))?;
+                (password, None)
+            }
+            None => {
+                let random = Password::new(SecretToken::generate().expose());
+                (random.clone(), Some(random))
+            }
+        };
+        Ok((hash_password(password).await?, generated))
+    }
+
+    /// Users whose username, e-mail address or name starts with `search` (any case), or all
+    /// of them when it is blank; by id.
+    pub async fn search_users(&self, search: Option<&str>) -> ServiceResult<Vec<User>> {
+        match search.map(str::trim).filter(|s| !s.is_empty()) {
+            // No username, address or name holds a control character, and PostgreSQL
+            // cannot be asked about text that holds NUL.
+            Some(s) if s.chars().any(char::is_control) => Ok(Vec::new()),
+            Some(s) => Ok(self.directory.search_users(s).await?),
+            None => Ok(self.directory.list_users().await?),
+        }
+    }
+
+    /// Changes a user's e-mail address, name or admin flag. The owner stays an administrator.
+    pub async fn update_user(
+        &self,
+        user: &User,
+        update: UserUpdate,
+        actor: &Actor,
+    ) -> ServiceResult<User> {
+        if user.is_owner && update.is_admin == Some(false) {
+            return Err(ServiceError::OwnerProtected("demoted"));
+        }
+        if let Some(name) = &update.name
+            && (name.trim().is_empty()
+                || name.chars().count() > 200
+                || name.chars().any(char::is_control))
+        {
+            return Err(ServiceError::BadInput(
+                "the name must be 1 to 200 characters, without control characters".into(),
+            ));
+        }
+        let updated = self
+            .directory
+            .update_user(user.id, &update)
+            .await
+            .map_err(conflict_as_such)?
+            .ok_or_else(|| ServiceError::NotFound(format!("no user with id {}", user.id)))?;
+        self.user_changed(user.id).await?;
+        let changes = changes(user, &updated);
+        let event = AuditEvent::by(self.now(), AuditKind::UserUpdated, actor, Outcome::Success)
+            .subject(user.id, user.username.as_str())
+            .reason(if changes.is_empty() {
+                "nothing changed".to_owned()
+            } else {
+                changes.join(", ")
+            });
+        self.audit(event).await?;
+        Ok(updated)
+    }
+
+    /// Gives a user a new password (`None`: a random one, returned) that they must change at
+    /// their next sign-in, and ends every session and remember-me login of theirs. Any
+    /// lockout is lifted: this is the way back into a locked or forgotten account, the
+    /// owner's included.
+    pub async fn reset_password(
+        &self,
+        user: &User,
+        password: Option<Password>,
+        actor: &Actor,
+    ) -> ServiceResult<PasswordReset> {
+        let (hash, generated_password) = self.new_password_hash(password, &user.username).await?;
+        self.directory
+            .set_password_hash(user.id, &hash, true)
+            .await?;
+        self.directory.clear_login_failures(user.id).await?;
+        self.user_changed(user.id).await?;
+        let ending = Ending {
+            why: EndReason::PasswordReset,
+            reason: "password reset",
+        };
+        let revoked = self
+            .revoke_user_sessions(user.id, user.username.as_str(), None, actor, ending)
+            .await?;
+        let event = AuditEvent::by(
+            self.now(),
+            AuditKind::PasswordReset,
+            actor,
+            Outcome::Success,
+        )
+        .subject(user.id, user.username.as_str())
+        .count(revoked);
+        self.audit(event).await?;
+        Ok(PasswordReset {
+            generated_password,
+            revoked,
+        })
+    }
+
+    /// Deletes a user after ending their sessions and remember-me logins; the audit trail
+    /// keeps their events and username. Never the owner, nor the acting administrator.
+    pub async fn delete_user(&self, user: &User, actor: &Actor) -> ServiceResult<u64> {
+        if user.is_owner {
+            return Err(ServiceError::OwnerProtected("deleted"));
+        }
+        if actor.user_id == Some(user.id) {
+            return Err(ServiceError::CannotDeleteSelf);
+        }
+        let ending = Ending {
+            why: EndReason::UserDeleted,
+            reason: "user deleted",
+        };
+        let revoked = self
+            .revoke_user_sessions(user.id, user.username.as_str(), None, actor, ending)
+            .await?;
+        let now = self.now();
+        self.directory
+            .delete_user(user.id, now)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no user with id {}", user.id)))?;
+        self.user_changed(user.id).await?;
+        let event = AuditEvent::by(now, AuditKind::UserDeleted, actor, Outcome::Success)
+            .subject(user.id, user.username.as_str())
+            .count(revoked);
+        self.audit(event).await?;
+        Ok(revoked)
+    }
+
     /// Blocks a user: no more logins, and every session and remember-me login ends now.
     /// Never the owner, who can always sign in again, nor the acting administrator, who
     /// would lock themselves out.
     pub async fn block_user(&self, user: &User, actor: &Actor) -> ServiceResult<u64> {
         if user.is_owner {
-            return Err(ServiceError::OwnerProtected);
+            return Err(ServiceError::OwnerProtected("blocked"));
         }
         if actor.user_id == Some(user.id) {
             return Err(ServiceError::CannotBlockSelf);
@@ -184,7 +341,16 @@ impl Service {
             .await?;
         self.user_changed(user.id).await?;
         let revoked = self
-            .revoke_user_sessions(user.id, user.username.as_str(), None, actor, "user blocked")
+            .revoke_user_sessions(
+                user.id,
+                user.username.as_str(),
+                None,
+                actor,
+                Ending {
+                    why: EndReason::Blocked,
+                    reason: "user blocked",
+                },
+            )
             .await?;
         let event = AuditEvent::by(self.now(), AuditKind::UserBlocked, actor, Outcome::Success)
             .subject(user.id, user.username.as_str())
@@ -216,4 +382,36 @@ impl Service {
             .subject(user.id, user.username.as_str());
         self.audit(event).await
     }
+}
+
+/// A store's uniqueness conflict as the service's `Conflict`, which says what clashed.
+fn conflict_as_such(error: StoreError) -> ServiceError {
+    match error {
+        StoreError::Conflict(message) => ServiceError::Conflict(message),
+        other => ServiceError::Store(other),
+    }
+}
+
+/// What an edit changed, for the audit trail: `email a -> b`, `name ...`, `admin yes -> no`.
+fn changes(before: &User, after: &User) -> Vec<String> {
+    let yes_no = |flag: bool| if flag { "yes" } else { "no" };
+    let mut changes = Vec::new();
+    if before.email != after.email {
+        changes.push(format!(
+            "email {} -> {}",
+            before.email.as_str(),
+            after.email.as_str()
+        ));
+    }
+    if before.name != after.name {
+        changes.push(format!("name {:?} -> {:?}", before.name, after.name));
+    }
+    if before.is_admin != after.is_admin {
+        changes.push(format!(
+            "admin {} -> {}",
+            yes_no(before.is_admin),
+            yes_no(after.is_admin)
+        ));
+    }
+    changes
 }

@@ -9,7 +9,7 @@ use crate::domain::audit::{AuditEvent, AuditFilter};
 use crate::domain::group::{Group, GroupGraph, GroupPath, NewGroup};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
-use crate::domain::user::{NewUser, User, UserState, Username};
+use crate::domain::user::{NewUser, User, UserState, UserUpdate, Username};
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -78,9 +78,21 @@ pub trait UserStore: Send + Sync {
     async fn user_by_username(&self, username: &str) -> StoreResult<Option<User>>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// The users whose username, e-mail address or name starts with `prefix` in any case,
+    /// ordered by id.
+    async fn search_users(&self, prefix: &str) -> StoreResult<Vec<User>>;
     async fn count_users(&self) -> StoreResult<u64>;
     async fn set_user_state(&self, id: i64, state: UserState) -> StoreResult<()>;
-    async fn set_password_hash(&self, id: i64, hash: &str) -> StoreResult<()>;
+    /// Replaces the password hash, and whether the user must choose another at sign-in.
+    async fn set_password_hash(&self, id: i64, hash: &str, must_change: bool) -> StoreResult<()>;
+    /// Changes what `update` names; the user as updated, `None` when there is none. A taken
+    /// e-mail address is a `Conflict`.
+    async fn update_user(&self, id: i64, update: &UserUpdate) -> StoreResult<Option<User>>;
+    /// Deletes a user, with their remember-me tokens and memberships (the audit trail keeps
+    /// its events), and records the username as one of a deleted user. The deleted user.
+    async fn delete_user(&self, id: i64, now: Timestamp) -> StoreResult<Option<User>>;
+    /// Whether a deleted user had this username.
+    async fn username_was_deleted(&self, username: &str) -> StoreResult<bool>;
     /// Counts one more consecutive failure, locking the account when it reaches the threshold.
     /// An expired lock starts the count afresh.
     async fn record_login_failure(

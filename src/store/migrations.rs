@@ -57,13 +57,15 @@ pub const POSTGRES_SESSIONS: &[Migration] = migrations!(
     "postgres/sessions": "0001_sessions",
     "0002_sessions_by_address",
     "0003_sessions_first_and_last_address",
-    "0004_pending_sign_ins",
+    "0004_ended_sessions",
+    "0005_pending_sign_ins",
 );
 pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "postgres/directory": "0001_users_remember_tokens_audit",
     "0002_groups_api_tokens_alarms",
     "0003_remember_token_families",
     "0004_server_keys",
+    "0005_password_change_and_deleted_usernames",
 );
 
 pub const SQLITE_SESSIONS: &[Migration] = migrations!(
@@ -74,7 +76,8 @@ pub const SQLITE_SESSIONS: &[Migration] = migrations!(
     "0005_session_addresses",
     "0006_listing_by_last_active",
     "0007_sessions_first_and_last_address",
-    "0008_pending_sign_ins",
+    "0008_ended_sessions",
+    "0009_pending_sign_ins",
 );
 pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "sqlite/directory": "0001_users_remember_tokens_audit",
@@ -82,12 +85,13 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "0003_groups",
     "0004_remember_token_families",
     "0005_server_keys",
+    "0006_password_change_and_deleted_usernames",
 );
 
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_SESSIONS_VERSION: i64 = 8;
+pub const SQLITE_SESSIONS_VERSION: i64 = 9;
 /// The SQLite directory schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_DIRECTORY_VERSION: i64 = 5;
+pub const SQLITE_DIRECTORY_VERSION: i64 = 6;
 
 /// Every list above with its folder, for the test that holds them to the files.
 #[cfg(test)]

@@ -15,7 +15,7 @@ mod stamp_file;
 
 use crate::domain::address_filter::AddressFilter;
 use crate::domain::pending::PendingSignIn;
-use crate::domain::session::Session;
+use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use async_trait::async_trait;
@@ -161,6 +161,25 @@ impl UserActivity {
     }
 }
 
+/// A session ended for `reason`, remembered by its token hash until `until` (when it would
+/// have expired anyway): what the sign-in page tells the browser still holding its cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSession {
+    pub token_hash: TokenHash,
+    pub reason: EndReason,
+    pub until: Timestamp,
+}
+
+impl EndedSession {
+    pub fn of(session: &Session, reason: EndReason) -> EndedSession {
+        EndedSession {
+            token_hash: session.token_hash,
+            reason,
+            until: session.absolute_expires_at,
+        }
+    }
+}
+
 /// Which sessions an admin listing wants.
 #[derive(Debug, Clone, Default)]
 pub struct SessionFilter {
@@ -235,8 +254,19 @@ pub trait SessionStore: Send + Sync {
         limit: u32,
         offset: u64,
     ) -> StoreResult<Page<Session>>;
-    /// Removes expired sessions (and expired pending sign-ins); how many sessions.
+    /// Removes expired sessions (and the [`EndedSession`] records past their time); how many
+    /// sessions.
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
+    /// Remembers why these sessions ended, each until its `until`; a later record of the same
+    /// session replaces an earlier one.
+    async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()>;
+    /// Why the session with this token hash ended, while that is remembered (until its
+    /// record's `until`, as of `now`). Asked only of a session no longer found.
+    async fn ended_reason(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<EndReason>>;
     /// Keeps a pending sign-in under its token's hash until its `expires_at`.
     async fn put_pending_sign_in(
         &self,

@@ -20,7 +20,10 @@ pub const SESSION_COLUMNS: &str = "id, token_hash, user_id, username, ip_address
      last_ip_address";
 
 pub const USER_COLUMNS: &str = "id, username, name, email, state, kind, is_admin, is_owner, \
-     password_hash, failed_logins, locked_until, created_at";
+     password_hash, failed_logins, locked_until, created_at, must_change_password";
+
+/// How many columns [`USER_COLUMNS`] names: the index of a column selected after them.
+pub const USER_COLUMN_COUNT: usize = 13;
 
 pub const AUDIT_COLUMNS: &str = "id, at, kind, actor, subject_user_id, subject_username, \
      session_id, ip_address, user_agent, outcome, reason, session_count";
@@ -79,6 +82,7 @@ pub fn user_from_row<R: SqlRow>(row: &R) -> Result<User, R::Error> {
         failed_logins: u32::try_from(row.int(9)?).unwrap_or(u32::MAX),
         locked_until: row.opt_int(10)?.map(Timestamp),
         created_at: Timestamp(row.int(11)?),
+        must_change_password: row.flag(12)?,
     })
 }
 
@@ -220,10 +224,13 @@ pub fn audit_values(e: &AuditEvent) -> [SqlValue<'_>; 11] {
 }
 
 /// The columns a user insert writes, and their values from a new user.
-pub const USER_INSERT_COLUMNS: &str =
-    "username, name, email, state, kind, is_admin, is_owner, password_hash, created_at";
+pub const USER_INSERT_COLUMNS: &str = "username, name, email, state, kind, is_admin, is_owner, \
+     password_hash, created_at, must_change_password";
 
-pub fn new_user_values(u: &NewUser, now: Timestamp) -> [SqlValue<'_>; 9] {
+/// How many values [`new_user_values`] gives, one per [`USER_INSERT_COLUMNS`].
+pub const USER_INSERT_VALUES: usize = 10;
+
+pub fn new_user_values(u: &NewUser, now: Timestamp) -> [SqlValue<'_>; USER_INSERT_VALUES] {
     use SqlValue::{Flag, Int, Text};
     [
         Text(u.username.as_str()),
@@ -235,6 +242,7 @@ pub fn new_user_values(u: &NewUser, now: Timestamp) -> [SqlValue<'_>; 9] {
         Flag(u.is_owner),
         u.password_hash.as_deref().into(),
         Int(now.0),
+        Flag(u.must_change_password),
     ]
 }
 
@@ -244,6 +252,28 @@ pub fn placeholders(sigil: char, n: usize) -> String {
         .map(|i| format!("{sigil}{i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The `LIKE` pattern (with `ESCAPE '\\'`) of the values that start with `prefix`, any case:
+/// compared with a lowercased column, `%` and `_` in it matching only themselves.
+pub fn prefix_pattern(prefix: &str) -> String {
+    let mut pattern = String::with_capacity(prefix.len() + 1);
+    for c in prefix.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The condition of a user search by [`prefix_pattern`] (given as parameter `param`): the
+/// username, the e-mail address or the name starts with it.
+pub fn user_search_condition(param: &str) -> String {
+    ["username", "email", "name"]
+        .map(|column| format!("lower({column}) LIKE {param} ESCAPE '\\'"))
+        .join(" OR ")
 }
 
 /// A uniqueness failure on user insert, told in the operator's terms.
@@ -269,4 +299,20 @@ pub fn pending_from_row<R: SqlRow>(row: &R) -> Result<PendingSignIn, R::Error> {
         remember_me: row.flag(2)?,
         expires_at: Timestamp(row.int(3)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_column_count_counts_the_user_columns() {
+        assert_eq!(USER_COLUMNS.split(", ").count(), USER_COLUMN_COUNT);
+        assert_eq!(USER_INSERT_COLUMNS.split(", ").count(), USER_INSERT_VALUES);
+    }
+
+    #[test]
+    fn prefix_patterns_match_their_characters_literally() {
+        assert_eq!(prefix_pattern("Al_i%ce\\"), "al\\_i\\%ce\\\\%");
+    }
 }

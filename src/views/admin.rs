@@ -51,6 +51,8 @@ pub struct AdminUserView {
     kind: UserKind,
     is_admin: bool,
     is_owner: bool,
+    /// Set after a password reset until the user has chosen a new password.
+    must_change_password: bool,
     /// Set while the account is locked after failed logins.
     #[schema(value_type = Option<String>, format = DateTime)]
     locked_until: Option<Timestamp>,
@@ -71,11 +73,27 @@ impl AdminUserView {
             kind: user.kind,
             is_admin: user.is_admin,
             is_owner: user.is_owner,
+            must_change_password: user.must_change_password,
             locked_until: user.locked_until.filter(|_| user.is_locked(now)),
             active_sessions: overview.active_sessions,
             last_active_at: overview.last_active_at,
         }
     }
+}
+
+/// A user just created, and their password when it was generated: shown only here.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUserView {
+    pub user: AdminUserView,
+    pub password: Option<String>,
+}
+
+/// A password reset: the new password when it was generated (shown only here), and how
+/// many sessions ended.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordResetView {
+    pub password: Option<String>,
+    pub revoked: u64,
 }
 
 /// A page of users.

@@ -7,8 +7,8 @@ mod pending;
 mod query;
 
 pub use admin::{
-    AdminUserView, AffectedUserView, AlarmPage, AlarmView, AuditPage, AuditView, GroupRef,
-    RevocationReportView, SessionPage, UserPage,
+    AdminUserView, AffectedUserView, AlarmPage, AlarmView, AuditPage, AuditView, CreatedUserView,
+    GroupRef, PasswordResetView, RevocationReportView, SessionPage, UserPage,
 };
 pub use groups::{CreatedGroups, GroupTree, GroupView, MemberBody, NewGroupBody, ShareBody};
 pub use pending::{LimitSessions, SignInHeldView};
@@ -126,6 +126,15 @@ pub struct LoginResponse {
     pub session: SessionView,
     /// The session token, for `Authorization: Bearer`; shown only here.
     pub token: String,
+    /// The password was reset: until the user chooses a new one (`POST /api/user/password`),
+    /// every other endpoint answers 401 `password_change_required`.
+    pub password_change_required: bool,
+}
+
+/// A password changed: how many of the user's other sessions it signed out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordChanged {
+    pub signed_out: u64,
 }
 
 /// Who is signed in, and with which session.

@@ -581,7 +581,7 @@ async fn nobody_blocks_the_owner_and_no_administrator_blocks_themselves() {
     let target = redirect_target(&back);
     assert_eq!(target, "/admin/users");
     let page = root.get(&target).await.text().await.unwrap();
-    assert!(page.contains("The owner account cannot be blocked."));
+    assert!(page.contains("The owner account cannot be blocked, demoted or deleted."));
 
     let cli = server.cli(&["users", "block", "admin"]);
     assert_eq!(cli.status.code(), Some(2));

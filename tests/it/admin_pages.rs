@@ -171,10 +171,11 @@ async fn the_console_marks_the_administrators_own_session_and_account() {
     let mine = html.find("@root").unwrap();
     let marked = html.find(">This is you<").unwrap();
     assert!(marked > mine && marked < html[mine..].find("</td>").unwrap() + mine);
+    // Its Reset password and Logout All Devices dialogs warn; nobody else's do.
     assert_eq!(
         html.matches("This is your own account: this browser is signed out too.")
             .count(),
-        1
+        2
     );
 }
 
@@ -454,11 +455,18 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
     assert_eq!(alices[1].session_status().await, StatusCode::UNAUTHORIZED);
     assert_eq!(alices[0].session_status().await, StatusCode::OK);
 
-    // Logout All Devices from the Users page.
+    // Logout All Devices from the Users page, in the row's actions menu.
     chromium.goto(&server.url("/admin/users")).await;
     let row = chromium.find(&format!("#user-{alice}")).await;
     chromium
-        .click(&chromium.find_in(&row, "button.danger").await)
+        .click(&chromium.find_in(&row, "details.row-menu summary").await)
+        .await;
+    chromium
+        .click(
+            &chromium
+                .find_in(&row, "form[action$='/logout-all'] button")
+                .await,
+        )
         .await;
     let banner = confirm_and_read_banner(&chromium, "Sign alice out of all devices?").await;
     assert!(banner.contains("terminated 3 sessions"));

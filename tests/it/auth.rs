@@ -294,7 +294,7 @@ async fn a_hash_made_before_normalisation_signs_in_and_is_rewritten() {
     server
         .service
         .directory
-        .set_password_hash(id, &old)
+        .set_password_hash(id, &old, false)
         .await
         .unwrap();
     let composed = "Am\u{e9}lie cr\u{e8}me br\u{fb}l\u{e9}e";

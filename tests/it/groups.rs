@@ -21,6 +21,8 @@ async fn create_bot(server: &TestServer, username: &str) {
         is_admin: false,
         is_bot: true,
         password: Some(sessiond::domain::password::Password::new(PASSWORD)),
+        must_change_password: false,
+        reuse_deleted_username: false,
     };
     server
         .service
@@ -494,6 +496,7 @@ async fn store_import_is_one_transaction() {
             is_admin: false,
             is_owner: false,
             password_hash: None,
+            must_change_password: false,
         }],
         groups: vec![
             NewGroup {

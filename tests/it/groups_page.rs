@@ -306,6 +306,7 @@ async fn a_large_group_is_revoked_in_steps_of_users_that_a_console_can_show() {
                 is_admin: false,
                 is_owner: false,
                 password_hash: None,
+                must_change_password: false,
             })
             .collect(),
         groups: vec![NewGroup {

@@ -102,6 +102,8 @@ impl TestServer {
             is_admin: admin,
             is_bot: false,
             password: Some(Password::new(password)),
+            must_change_password: false,
+            reuse_deleted_username: false,
         };
         self.service
             .create_user(request, &"test".into())
@@ -286,6 +288,21 @@ impl Browser {
 
     pub async fn session_status(&self) -> StatusCode {
         self.get("/api/session").await.status()
+    }
+
+    /// A request with `body` as JSON.
+    pub async fn send_json(&self, method: Method, path: &str, body: Value) -> Response {
+        self.client
+            .request(method, self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST path` with `body` as JSON.
+    pub async fn post_json(&self, path: &str, body: Value) -> Response {
+        self.send_json(Method::POST, path, body).await
     }
 
     pub async fn delete(&self, path: &str) -> Response {

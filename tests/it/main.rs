@@ -1,6 +1,7 @@
 //! One integration-test binary: the real server, the real binary, real stores (SQLite files,
 //! PostgreSQL, Redis and a Redis Cluster), a real nginx and a real Caddy.
 
+mod accounts;
 mod admin_api;
 mod admin_pages;
 mod auth;

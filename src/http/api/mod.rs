@@ -9,6 +9,7 @@ mod groups;
 mod health;
 mod session;
 mod sign_in_limit;
+mod user_password;
 mod user_sessions;
 
 use super::AppState;
@@ -28,6 +29,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
     let signed_in = OpenApiRouter::new()
         .merge(session::signed_in_routes())
         .merge(user_sessions::routes())
+        .merge(user_password::routes())
         .merge(admin_sessions::routes())
         .merge(admin_users::routes())
         .merge(audit::routes())

@@ -5,7 +5,7 @@ use crate::domain::session::ClientInfo;
 use crate::http::AppState;
 use crate::http::api::JsonBody;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiSession, ForwardedRequest};
+use crate::http::extract::{ApiSession, ForwardedRequest, PasswordDueSession};
 use crate::http::headers::{NO_STORE, SECURITY_HEADERS};
 use crate::http::openapi::{CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable, examples};
 use crate::http::respond::{clearing_cookies, send_renewal, session_cookie_headers};
@@ -108,6 +108,7 @@ pub(super) fn signed_in(state: &AppState, new: &NewSession) -> Response {
         user: UserView::from(&new.user),
         session: SessionView::new(&new.session, None),
         token: new.token.expose().to_owned(),
+        password_change_required: new.user.must_change_password,
     };
     (StatusCode::CREATED, AppendHeaders(cookies), Json(body)).into_response()
 }
@@ -123,7 +124,7 @@ pub(super) fn signed_in(state: &AppState, new: &NewSession) -> Response {
 )]
 async fn logout(
     State(state): State<AppState>,
-    ApiSession(auth): ApiSession,
+    PasswordDueSession(auth): PasswordDueSession,
     client: ClientInfo,
 ) -> Result<Response, ApiError> {
     state.service.logout(&auth.session, &client).await?;
@@ -147,7 +148,9 @@ async fn logout(
          ),
          example = json!(examples::whoami())),
         (status = 401, body = ErrorBody,
-         description = "No valid session or token: sign in first",
+         description = "No valid session or token: sign in first (`unauthorized`); or the \
+                        user's password was set by an administrator and must be changed first \
+                        (`password_change_required`)",
          headers(
             ("X-Sessiond-Login" = String,
              description = "The sign-in page for a forward-auth proxy to send a browser to, coming back to X-Forwarded-Uri"),

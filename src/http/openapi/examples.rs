@@ -18,9 +18,9 @@ use crate::service::group_tree::GroupOverview;
 use crate::service::groups::{AffectedUser, GroupListing, RevocationReport};
 use crate::store::Page;
 use crate::views::{
-    AlarmPage, AlarmView, AuditPage, CreatedGroups, GroupTree, LimitSessions, LoginResponse,
-    OwnSessions, Paging, RevocationReportView, SessionPage, SessionView, SignInHeldView, UserPage,
-    UserView, Whoami,
+    AdminUserView, AlarmPage, AlarmView, AuditPage, CreatedGroups, CreatedUserView, GroupTree,
+    LimitSessions, LoginResponse, OwnSessions, Paging, RevocationReportView, SessionPage,
+    SessionView, SignInHeldView, UserPage, UserView, Whoami,
 };
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -44,6 +44,7 @@ fn alice() -> User {
         failed_logins: 0,
         locked_until: None,
         created_at: at(-10_000),
+        must_change_password: false,
     }
 }
 
@@ -85,6 +86,7 @@ pub fn login() -> LoginResponse {
         user: UserView::from(&alice()),
         session: SessionView::new(&session(), None),
         token: "sJ4pX0o9vT2wQ8eR6yU1iA7sD3fG5hK".into(),
+        password_change_required: false,
     }
 }
 
@@ -128,6 +130,35 @@ pub fn user_page() -> UserPage {
         last_active_at: Some(at(42)),
     };
     UserPage::new(&page(vec![overview]), FIRST_PAGE, at(60))
+}
+
+/// A user as the admin API shows one: alice, one session.
+pub fn admin_user() -> AdminUserView {
+    let overview = UserOverview {
+        user: alice(),
+        active_sessions: 1,
+        last_active_at: Some(at(42)),
+    };
+    AdminUserView::new(&overview, at(60))
+}
+
+/// Carol just created, with a generated password.
+pub fn created_user() -> CreatedUserView {
+    let mut carol = alice();
+    carol.id = 12;
+    carol.username = Username::parse("carol").expect("a valid username");
+    carol.name = "Carol".into();
+    carol.email = Email::parse("carol@example.com").expect("a valid address");
+    carol.must_change_password = true;
+    let overview = UserOverview {
+        user: carol,
+        active_sessions: 0,
+        last_active_at: None,
+    };
+    CreatedUserView {
+        user: AdminUserView::new(&overview, at(60)),
+        password: Some("Xq3v9LbT0mR2sW8yK1pN4dF6hJ7gC5aE".into()),
+    }
 }
 
 pub fn audit_page() -> AuditPage {

@@ -4,6 +4,7 @@
 mod admin;
 pub use admin::Revocations;
 pub(in crate::http) mod assets;
+mod password;
 mod session_details;
 mod sign_in_limit;
 pub(super) mod times;
@@ -12,12 +13,13 @@ pub(super) mod user_sessions;
 use super::AppState;
 use super::csrf::{form_token, form_token_valid};
 use super::error::ApiError;
-use super::extract::{SessionContext, authenticate};
+use super::extract::{CHANGE_PASSWORD_PAGE, SessionContext, authenticate, credentials};
 use super::respond::{
     Nav, clearing_cookies, failure_page, message_page, redirect, render, session_cookie_headers,
 };
 use crate::domain::password::Password;
-use crate::domain::session::ClientInfo;
+use crate::domain::session::{ClientInfo, EndReason};
+use crate::domain::user::User;
 use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
 use crate::service::login::LoginRequest;
@@ -25,7 +27,7 @@ use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Query, Request, State};
 use axum::http::header::{CACHE_CONTROL, RETRY_AFTER, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router, middleware};
@@ -39,6 +41,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/login", get(login_page))
         .route("/logout", post(logout))
         .merge(user_sessions::routes())
+        .merge(password::routes())
         .merge(admin::routes())
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     Router::new()
@@ -61,6 +64,8 @@ struct LoginPage {
     /// The name and password given did not match: both fields are marked invalid, and the
     /// password field, emptied, takes the focus.
     wrong_credentials: bool,
+    /// Why this browser's session ended, when it comes with the cookie of one that did.
+    ended: Option<&'static str>,
 }
 
 /// An error message as a sentence for a page: a capital first letter and a full stop.
@@ -107,6 +112,16 @@ where
                 &rejection.body_text(),
             )),
         }
+    }
+}
+
+/// Where a signed-in `user` goes from the sign-in page: `return_to`, unless their password
+/// change is due.
+fn after_sign_in<'a>(user: &User, return_to: &'a str) -> &'a str {
+    if user.must_change_password {
+        CHANGE_PASSWORD_PAGE
+    } else {
+        return_to
     }
 }
 
@@ -159,19 +174,58 @@ async fn login_page(
     headers: HeaderMap,
 ) -> Response {
     let return_to = safe_return_to(query.return_to.as_deref());
-    if context.0.is_some() {
-        return redirect(return_to);
+    if let Some(auth) = &context.0 {
+        // A forward-auth proxy sends a user whose password change is due here: straight on
+        // to the change, not back to a page that would send them here again.
+        return redirect(after_sign_in(&auth.user, return_to));
     }
-    login_form(&state, &headers, return_to, "", None, StatusCode::OK).await
+    let ended = why_ended(&state, &headers).await;
+    let form = LoginForm {
+        return_to,
+        login: "",
+        error: None,
+        ended: ended.map(EndReason::notice),
+    };
+    let mut page = login_form(&state, &headers, form, StatusCode::OK).await;
+    if ended.is_some() {
+        for (name, cookie) in clearing_cookies(&state) {
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                page.headers_mut().append(name, value);
+            }
+        }
+    }
+    page
+}
+
+/// Why the session whose cookie the browser still sends ended, if that is known. The cookie
+/// proves which session it was (its token is secret), so the reason cannot be planted by a
+/// link; it is cleared with the answer that tells it, so it is told once. A store that
+/// cannot say leaves the notice out, not the sign-in form.
+async fn why_ended(state: &AppState, headers: &HeaderMap) -> Option<EndReason> {
+    let token = credentials(state, headers).session_token?;
+    match state.service.why_ended(&token).await {
+        Ok(ended) => ended,
+        Err(error) => {
+            tracing::warn!(%error, "cannot tell why a session ended");
+            None
+        }
+    }
+}
+
+/// What the sign-in form shows besides its token.
+struct LoginForm<'a> {
+    return_to: &'a str,
+    login: &'a str,
+    /// A failed attempt's error.
+    error: Option<&'a ApiError>,
+    ended: Option<&'static str>,
 }
 
 /// The sign-in form, with the error of a failed attempt if there was one.
 async fn login_form(
     state: &AppState,
     headers: &HeaderMap,
-    return_to: &str,
-    login: &str,
-    error: Option<&ApiError>,
+    form: LoginForm<'_>,
     status: StatusCode,
 ) -> Response {
     let csrf = match form_token(state, headers, None).await {
@@ -181,16 +235,17 @@ async fn login_form(
     let page = LoginPage {
         nav: None,
         csrf_token: csrf.token,
-        return_to: return_to.to_owned(),
-        login: login.to_owned(),
-        error: error.map(|e| sentence(&e.message)),
-        wrong_credentials: error.is_some_and(|e| e.code == "invalid_credentials"),
+        return_to: form.return_to.to_owned(),
+        login: form.login.to_owned(),
+        error: form.error.map(|e| sentence(&e.message)),
+        wrong_credentials: form.error.is_some_and(|e| e.code == "invalid_credentials"),
+        ended: form.ended,
     };
     render_with_token(status, csrf.set_cookie, &page)
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+struct LoginFields {
     csrf_token: String,
     login: String,
     password: String,
@@ -202,7 +257,7 @@ async fn login_submit(
     State(state): State<AppState>,
     client: ClientInfo,
     headers: HeaderMap,
-    FormBody(form): FormBody<LoginForm>,
+    FormBody(form): FormBody<LoginFields>,
 ) -> Response {
     if let Err(refused) = check_form(&state, &headers, None, &form.csrf_token).await {
         return refused;
@@ -217,7 +272,8 @@ async fn login_submit(
     match state.service.login(request).await {
         Ok(new) => {
             let cookies = session_cookie_headers(&state, &new);
-            (AppendHeaders(cookies), redirect(return_to)).into_response()
+            let target = after_sign_in(&new.user, return_to);
+            (AppendHeaders(cookies), redirect(target)).into_response()
         }
         Err(ServiceError::SignInHeld { limit_token, .. }) => {
             sign_in_limit::limit_page(&state, &headers, &limit_token, return_to, None).await
@@ -235,7 +291,13 @@ async fn login_failed(
     error: ServiceError,
 ) -> Response {
     let api = ApiError::from(error);
-    let mut page = login_form(state, headers, return_to, login, Some(&api), api.status).await;
+    let shown = LoginForm {
+        return_to,
+        login,
+        error: Some(&api),
+        ended: None,
+    };
+    let mut page = login_form(state, headers, shown, api.status).await;
     if let Some(seconds) = api.retry_after {
         page.headers_mut().insert(RETRY_AFTER, seconds.into());
     }

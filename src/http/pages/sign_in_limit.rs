@@ -114,7 +114,8 @@ pub(super) async fn end_and_continue(
     match done {
         Ok(new) => {
             let cookies = session_cookie_headers(&state, &new);
-            (AppendHeaders(cookies), redirect(return_to)).into_response()
+            let target = super::after_sign_in(&new.user, return_to);
+            (AppendHeaders(cookies), redirect(target)).into_response()
         }
         Err(error @ (ServiceError::NotFound(_) | ServiceError::SessionLimit(_))) => {
             let message = ApiError::from(error).message;

@@ -103,6 +103,17 @@ impl Banner {
                     message: message.to_owned(),
                 })
             }
+            Flash::Done { kind, count, .. } if kind == super::password::PASSWORD_CHANGED => {
+                let message = match count {
+                    0 => "Your password was changed.".to_owned(),
+                    1 => "Your password was changed. 1 other device was signed out.".to_owned(),
+                    n => format!("Your password was changed. {n} other devices were signed out."),
+                };
+                Some(Banner {
+                    error: false,
+                    message,
+                })
+            }
             Flash::Done { kind, count, .. } if kind == REVOKED => {
                 let message = match count {
                     0 => "There were no other sessions to revoke.".to_owned(),

@@ -4,7 +4,9 @@ use super::{PgDirectory, all_rows, reword_conflict, with_client};
 use crate::domain::group::{Group, GroupGraph, GroupPath, GroupShare, NewGroup};
 use crate::domain::time::Timestamp;
 use crate::domain::user::User;
-use crate::store::sql::{GROUP_COLUMNS, SqlRow, USER_COLUMNS, group_from_row, user_from_row};
+use crate::store::sql::{
+    GROUP_COLUMNS, SqlRow, USER_COLUMN_COUNT, USER_COLUMNS, group_from_row, user_from_row,
+};
 use crate::store::{GroupStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -153,7 +155,7 @@ impl GroupStore for PgDirectory {
              WHERE group_members.group_id = ANY($1) ORDER BY group_members.group_id, username"
         );
         all_rows(&self.pool, &sql, &[&group_ids], |row| {
-            Ok((row.int(12)?, user_from_row(row)?))
+            Ok((row.int(USER_COLUMN_COUNT)?, user_from_row(row)?))
         })
         .await
     }

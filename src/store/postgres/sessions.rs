@@ -4,13 +4,14 @@
 use super::{all_rows, as_params, open_pool, optional_row, ping, with_client, with_client_for};
 use crate::domain::address_filter::AddressFilter;
 use crate::domain::pending::PendingSignIn;
-use crate::domain::session::Session;
+use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use crate::store::migrations::POSTGRES_SESSIONS;
 use crate::store::sql::{SESSION_COLUMNS, SqlRow, placeholders, session_from_row, session_values};
 use crate::store::{
-    CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreResult, UserActivity,
+    CreateOutcome, EndedSession, Page, SessionFilter, SessionLimit, SessionStore, StoreResult,
+    UserActivity,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Pool};
@@ -234,6 +235,9 @@ impl SessionStore for PgSessionStore {
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
         let purged = with_client(&self.pool, async |client| {
+            client
+                .execute("DELETE FROM ended_sessions WHERE until <= $1", &[&now.0])
+                .await?;
             Ok(client
                 .execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now.0])
                 .await?)
@@ -265,6 +269,42 @@ impl SessionStore for PgSessionStore {
         now: Timestamp,
     ) -> StoreResult<Option<PendingSignIn>> {
         super::pending::find(&self.pool, hash, now, true).await
+    }
+
+    async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {
+        let hashes: Vec<&[u8]> = ended.iter().map(|e| &e.token_hash.0[..]).collect();
+        let reasons: Vec<&str> = ended.iter().map(|e| e.reason.as_str()).collect();
+        let until: Vec<i64> = ended.iter().map(|e| e.until.0).collect();
+        with_client_for(&self.pool, ended.len(), async |client| {
+            // DISTINCT ON: one row per session, the last given, as an upsert takes only one.
+            client
+                .execute(
+                    "INSERT INTO ended_sessions (token_hash, reason, until) \
+                     SELECT DISTINCT ON (h) h, r, u \
+                     FROM unnest($1::bytea[], $2::text[], $3::bigint[]) WITH ORDINALITY AS e (h, r, u, n) \
+                     ORDER BY h, n DESC \
+                     ON CONFLICT (token_hash) DO UPDATE SET reason = excluded.reason, until = excluded.until",
+                    &[&hashes, &reasons, &until],
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ended_reason(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<EndReason>> {
+        let reason = optional_row(
+            &self.pool,
+            "SELECT reason FROM ended_sessions WHERE token_hash = $1 AND until > $2",
+            &[&&hash.0[..], &now.0],
+            |row| row.text(0),
+        )
+        .await?;
+        Ok(reason.as_deref().and_then(EndReason::parse))
     }
 
     async fn ping(&self) -> StoreResult<()> {

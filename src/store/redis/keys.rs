@@ -68,6 +68,11 @@ impl Keys {
         format!("{}t:{hash}", self.prefix)
     }
 
+    /// Why the session with this token hash ended (see `ended`).
+    pub(super) fn ended(&self, hash: &str) -> String {
+        format!("{}e:{hash}", self.prefix)
+    }
+
     pub(super) fn public_id(&self, id: &str) -> String {
         format!("{}i:{id}", self.prefix)
     }

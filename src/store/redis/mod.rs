@@ -10,7 +10,8 @@
 //! - `P{a:N}:active` / `P{a:N}:expiry`: the admin listing, sharded by user over `SHARDS` slots;
 //! - `P{a:N}:ip`: the shard's sessions by address, for the listing's address filter;
 //! - `P:layout`: the version of this layout, checked when the store is opened (`layout`);
-//! - `P:f:KEY`: a count of failed sign-ins (`counters`), expiring with its window.
+//! - `P:f:KEY`: a count of failed sign-ins (`counters`), expiring with its window;
+//! - `P:e:HASH`: why the session with this token hash ended (`ended`), expiring when it would have.
 //!
 //! Everything of one user shares the hash tag `{u:ID}`, so the limit, eviction and revocation
 //! are one Lua script on one Cluster slot. The pointer and admin keys live elsewhere and are
@@ -20,6 +21,7 @@
 
 mod addresses;
 mod counters;
+mod ended;
 mod fields;
 mod forget;
 mod keys;

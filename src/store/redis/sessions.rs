@@ -9,12 +9,12 @@ use super::forget::{Forget, Leftover};
 use super::keys::{Keys, address_entry, listing_member, parse_member};
 use super::scripts::{CREATE, DELETE, DELETE_USER, LIST, SET_IP, TOUCH, USER_ACTIVITY};
 use crate::domain::pending::PendingSignIn;
-use crate::domain::session::Session;
+use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use crate::store::{
-    CreateOutcome, Deadline, Page, SessionFilter, SessionLimit, SessionStore, StoreError,
-    StoreResult, UserActivity, fresh_stamp, sort_for_user,
+    CreateOutcome, Deadline, EndedSession, Page, SessionFilter, SessionLimit, SessionStore,
+    StoreError, StoreResult, UserActivity, fresh_stamp, sort_for_user,
 };
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -429,6 +429,19 @@ where
         now: Timestamp,
     ) -> StoreResult<Option<PendingSignIn>> {
         self.find_pending(hash, now, true).await
+    }
+
+    async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {
+        self.record_ended_sessions(ended).await
+    }
+
+    async fn ended_reason(
+        &self,
+        hash: &TokenHash,
+        _now: Timestamp,
+    ) -> StoreResult<Option<EndReason>> {
+        // Redis expires the record at its time by its own clock.
+        self.ended_session_reason(hash).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

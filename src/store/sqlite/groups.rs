@@ -4,7 +4,9 @@ use super::{ID_CHUNK, SqliteDirectory, conflict, on_conflict, run};
 use crate::domain::group::{Group, GroupGraph, GroupPath, GroupShare, NewGroup};
 use crate::domain::time::Timestamp;
 use crate::domain::user::User;
-use crate::store::sql::{GROUP_COLUMNS, USER_COLUMNS, group_from_row, placeholders, user_from_row};
+use crate::store::sql::{
+    GROUP_COLUMNS, USER_COLUMN_COUNT, USER_COLUMNS, group_from_row, placeholders, user_from_row,
+};
 use crate::store::{GroupStore, StoreResult};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -129,7 +131,7 @@ impl GroupStore for SqliteDirectory {
                     placeholders('?', chunk.len())
                 ))?;
                 let rows = stmt.query_map(params_from_iter(chunk), |row| {
-                    Ok((row.get(12)?, user_from_row(row)?))
+                    Ok((row.get(USER_COLUMN_COUNT)?, user_from_row(row)?))
                 })?;
                 for row in rows {
                     members.push(row?);

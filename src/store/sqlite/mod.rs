@@ -6,6 +6,7 @@ mod alarms;
 mod api_tokens;
 mod audit;
 mod directory;
+mod ended;
 mod groups;
 mod listing;
 mod migrate;

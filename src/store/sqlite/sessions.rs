@@ -1,5 +1,6 @@
 //! The session store: each user's sessions in a span of rowids of their own.
 
+use super::ended;
 use super::listing::{
     SweepCursor, scan_address, scan_all, scan_by_users, sweep_addresses, sweep_start,
 };
@@ -9,7 +10,7 @@ use super::{
     run_on_pool,
 };
 use crate::domain::pending::PendingSignIn;
-use crate::domain::session::Session;
+use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
 use crate::store::sql::{
@@ -17,8 +18,8 @@ use crate::store::sql::{
 };
 use crate::store::stamp_file::StampFile;
 use crate::store::{
-    CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, StoreError, StoreResult,
-    UserActivity, pause_point, sort_for_user,
+    CreateOutcome, EndedSession, Page, SessionFilter, SessionLimit, SessionStore, StoreError,
+    StoreResult, UserActivity, pause_point, sort_for_user,
 };
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
@@ -328,6 +329,7 @@ impl SessionStore for SqliteSessionStore {
             let purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0])?;
             super::pending::purge(conn, now)?;
             conn.execute("DELETE FROM session_recency WHERE sessions = 0", [])?;
+            ended::purge(conn, now)?;
             let swept = sweep_addresses(conn, &cursor)?;
             tracing::debug!(swept, "removed the address entries of ended sessions");
             Ok(purged as u64)
@@ -357,6 +359,20 @@ impl SessionStore for SqliteSessionStore {
         now: Timestamp,
     ) -> StoreResult<Option<PendingSignIn>> {
         super::pending::find(&self.pool, hash, now, true).await
+    }
+
+    async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {
+        let ended = ended.to_vec();
+        run(&self.pool, move |conn| ended::record(conn, &ended)).await
+    }
+
+    async fn ended_reason(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<EndReason>> {
+        let hash = *hash;
+        run(&self.pool, move |conn| ended::reason(conn, &hash, now)).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -5,7 +5,7 @@ use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind, Outcome};
 use sessiond::domain::group::{GroupPath, NewGroup};
 use sessiond::domain::time::Timestamp;
 use sessiond::domain::token::SecretToken;
-use sessiond::domain::user::{Email, NewUser, UserKind, UserState, Username};
+use sessiond::domain::user::{Email, NewUser, UserKind, UserState, UserUpdate, Username};
 use sessiond::store::{
     Directory, DirectoryImport, LockoutPolicy, RememberToken, StoreError, TakenRememberToken,
 };
@@ -24,6 +24,7 @@ fn new_user(name: &str) -> NewUser {
         is_admin: false,
         is_owner: false,
         password_hash: Some("$argon2id$stub".into()),
+        must_change_password: false,
     }
 }
 
@@ -321,12 +322,135 @@ pub(super) async fn users(d: &dyn Directory) {
     d.set_user_state(alice.id, UserState::Blocked)
         .await
         .unwrap();
-    d.set_password_hash(alice.id, "$argon2id$new")
+    d.set_password_hash(alice.id, "$argon2id$new", false)
         .await
         .unwrap();
     let alice = d.user_by_id(alice.id).await.unwrap().unwrap();
     assert_eq!(alice.state, UserState::Blocked);
     assert_eq!(alice.password_hash.as_deref(), Some("$argon2id$new"));
+}
+
+pub(super) async fn user_edits_and_deletion(d: &dyn Directory) {
+    let base = now();
+    let alice = d.create_user(&new_user("alice"), base).await.unwrap();
+    let bob = d.create_user(&new_user("bob"), base).await.unwrap();
+    assert!(!alice.must_change_password);
+    let mut must_change = new_user("carol");
+    must_change.must_change_password = true;
+    let carol = d.create_user(&must_change, base).await.unwrap();
+    assert!(carol.must_change_password);
+
+    // A reset sets the flag with the hash; a change clears it.
+    d.set_password_hash(alice.id, "$argon2id$reset", true)
+        .await
+        .unwrap();
+    let reset = d.user_by_id(alice.id).await.unwrap().unwrap();
+    assert_eq!(
+        (reset.password_hash.as_deref(), reset.must_change_password),
+        (Some("$argon2id$reset"), true)
+    );
+    d.set_password_hash(alice.id, "$argon2id$mine", false)
+        .await
+        .unwrap();
+    assert!(
+        !d.user_by_id(alice.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .must_change_password
+    );
+
+    // An edit changes what it names and nothing else; a taken address is a conflict.
+    let update = UserUpdate {
+        email: Some(Email::parse("Alice.New@Example.com").unwrap()),
+        name: None,
+        is_admin: Some(true),
+    };
+    let edited = d.update_user(alice.id, &update).await.unwrap().unwrap();
+    assert_eq!(edited.email.as_str(), "alice.new@example.com");
+    assert_eq!(edited.name, "alice Example");
+    assert!(edited.is_admin);
+    let renamed = UserUpdate {
+        name: Some("Alice Renamed".into()),
+        ..UserUpdate::default()
+    };
+    let edited = d.update_user(alice.id, &renamed).await.unwrap().unwrap();
+    assert_eq!(
+        (edited.name.as_str(), edited.email.as_str(), edited.is_admin),
+        ("Alice Renamed", "alice.new@example.com", true)
+    );
+    let taken = UserUpdate {
+        email: Some(bob.email.clone()),
+        ..UserUpdate::default()
+    };
+    assert!(matches!(
+        d.update_user(alice.id, &taken).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(d.update_user(9999, &renamed).await.unwrap().is_none());
+
+    // Search: a prefix of the username, the address or the name, in any case; `%` and `_`
+    // match only themselves.
+    let found = async |prefix: &str| -> Vec<String> {
+        d.search_users(prefix)
+            .await
+            .unwrap()
+            .iter()
+            .map(|u| u.username.to_string())
+            .collect()
+    };
+    assert_eq!(found("AL").await, ["alice"]);
+    assert_eq!(found("alice.new@").await, ["alice"]);
+    assert_eq!(found("alice renamed").await, ["alice"]);
+    assert_eq!(found("b").await, ["bob"]);
+    assert_eq!(
+        found("EXAMPLE").await,
+        Vec::<String>::new(),
+        "a prefix only"
+    );
+    assert_eq!(found("%").await, Vec::<String>::new());
+    assert_eq!(found("_").await, Vec::<String>::new());
+    assert_eq!(found("c").await, ["carol"]);
+
+    // Deleting takes the user, their remember-me tokens and memberships, and remembers the
+    // username; the audit trail keeps the user's events.
+    let event = AuditEvent::new(base, AuditKind::LoginSuccess, "user:bob", Outcome::Success)
+        .subject(bob.id, "bob");
+    d.append_audit(&[event]).await.unwrap();
+    let token = remember_token(
+        bob.id,
+        "family-bob",
+        "session-bob",
+        Timestamp(base.0 + HOUR),
+    );
+    d.record_login(Some(&token), &[]).await.unwrap();
+    let group = d.create_group(&new_group("acme"), base).await.unwrap();
+    assert!(d.add_member(group.id, bob.id).await.unwrap());
+    assert!(!d.username_was_deleted("bob").await.unwrap());
+    let deleted = d.delete_user(bob.id, base).await.unwrap().unwrap();
+    assert_eq!(deleted.username.as_str(), "bob");
+    assert!(d.user_by_id(bob.id).await.unwrap().is_none());
+    assert!(d.delete_user(bob.id, base).await.unwrap().is_none());
+    assert!(d.username_was_deleted("bob").await.unwrap());
+    assert!(!d.username_was_deleted("alice").await.unwrap());
+    assert!(
+        d.take_remember_token(&token.hash, base)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(d.direct_members(&[group.id]).await.unwrap().is_empty());
+    let filter = AuditFilter {
+        user_id: Some(bob.id),
+        kind: None,
+    };
+    let trail = d.list_audit(&filter, 10, 0).await.unwrap();
+    assert_eq!(trail.items.len(), 1);
+    assert_eq!(trail.items[0].subject_username.as_deref(), Some("bob"));
+    // The name can be given again, and deleted again.
+    let again = d.create_user(&new_user("bob"), base).await.unwrap();
+    assert!(d.delete_user(again.id, base).await.unwrap().is_some());
+    assert!(d.username_was_deleted("bob").await.unwrap());
 }
 
 pub(super) async fn lockout(d: &dyn Directory) {

@@ -48,6 +48,7 @@ macro_rules! session_checks {
             address_filters,
             user_stamps,
             addresses_after_create,
+            ended_sessions,
             pending_sign_ins,
         );
     };
@@ -59,6 +60,7 @@ macro_rules! directory_checks {
         checks!(directory, false, $backend;
             ping,
             users,
+            user_edits_and_deletion,
             lockout,
             remember_tokens,
             remember_token_families,

@@ -2,11 +2,11 @@
 
 use super::{HOUR, MINUTE, ROOMY, at, create, create_at, ids, now, session};
 use futures_util::future::join_all;
-use sessiond::domain::session::Session;
+use sessiond::domain::session::{EndReason, Session};
 use sessiond::domain::time::Timestamp;
 use sessiond::domain::token::SecretToken;
 use sessiond::store::{
-    CreateOutcome, Page, SessionFilter, SessionLimit, SessionStore, UserActivity,
+    CreateOutcome, EndedSession, Page, SessionFilter, SessionLimit, SessionStore, UserActivity,
 };
 use std::collections::BTreeSet;
 
@@ -717,4 +717,45 @@ pub(super) async fn pending_sign_ins(store: &dyn SessionStore) {
     // Not a session: nothing of it shows among the user's sessions.
     assert!(store.list_by_user(7, base).await.unwrap().is_empty());
     store.purge_expired(later).await.unwrap();
+}
+
+pub(super) async fn ended_sessions(store: &dyn SessionStore) {
+    let base = now();
+    let ended = session(1, base, 0, "192.0.2.1");
+    let evicted = session(1, base, MINUTE, "192.0.2.1");
+    let past = session(2, base, 0, "192.0.2.2");
+    let record = |s: &Session, reason: EndReason, until: Timestamp| EndedSession {
+        token_hash: s.token_hash,
+        reason,
+        until,
+    };
+    store
+        .record_ended(&[
+            record(&ended, EndReason::Terminated, Timestamp(base.0 + HOUR)),
+            EndedSession::of(&evicted, EndReason::Evicted),
+            record(&past, EndReason::Blocked, Timestamp(base.0 - MINUTE)),
+        ])
+        .await
+        .unwrap();
+    let reason =
+        async |s: &Session, at: Timestamp| store.ended_reason(&s.token_hash, at).await.unwrap();
+    assert_eq!(reason(&ended, base).await, Some(EndReason::Terminated));
+    assert_eq!(reason(&evicted, base).await, Some(EndReason::Evicted));
+    assert_eq!(reason(&past, base).await, None, "its time was over");
+    let unknown = session(3, base, 0, "192.0.2.3");
+    assert_eq!(reason(&unknown, base).await, None);
+    // A later record of the same session replaces the earlier one.
+    store
+        .record_ended(&[record(
+            &ended,
+            EndReason::PasswordChanged,
+            Timestamp(base.0 + HOUR),
+        )])
+        .await
+        .unwrap();
+    assert_eq!(reason(&ended, base).await, Some(EndReason::PasswordChanged));
+    store.record_ended(&[]).await.unwrap();
+    // Purging past their time removes them (Redis expires them by its own clock instead).
+    store.purge_expired(base).await.unwrap();
+    assert_eq!(reason(&ended, base).await, Some(EndReason::PasswordChanged));
 }

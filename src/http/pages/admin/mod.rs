@@ -8,6 +8,7 @@ mod audit;
 mod groups;
 mod revocations;
 mod sessions;
+mod user_forms;
 mod users;
 
 pub use revocations::Revocations;
@@ -41,6 +42,18 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/sessions", get(sessions::page))
         .route("/admin/sessions/{id}/terminate", post(sessions::terminate))
         .route("/admin/users", get(users::page))
+        .route(
+            "/admin/users/new",
+            get(user_forms::new_user).post(user_forms::create),
+        )
+        .route(
+            "/admin/users/{id}/edit",
+            get(user_forms::edit).post(user_forms::update),
+        )
+        .route(
+            "/admin/users/{id}/reset-password",
+            post(user_forms::reset_password),
+        )
         .route("/admin/users/{id}/{action}", post(users::action))
         .route("/admin/groups", get(groups::page).post(groups::create))
         .route(
@@ -141,6 +154,8 @@ fn notice(outcome: &Flash) -> Option<String> {
         "block" => format!("Blocked {who}; terminated {}.", sessions(*count)),
         "unblock" => format!("Unblocked {who}. They can sign in again."),
         "unlock" => format!("Unlocked {who}. They can sign in again."),
+        "delete" => format!("Deleted {who}; terminated {}.", sessions(*count)),
+        "updated" => format!("Saved the changes to {who}."),
         "acknowledged" => format!("Acknowledged the alarm about {who}."),
         _ => return None,
     })
@@ -154,8 +169,9 @@ fn problem(outcome: &Flash) -> Option<String> {
     Some(
         match code.as_str() {
             "not_found" => "That no longer exists; it may have ended or been handled already.",
-            "owner_protected" => "The owner account cannot be blocked.",
+            "owner_protected" => "The owner account cannot be blocked, demoted or deleted.",
             "cannot_block_self" => "You cannot block yourself.",
+            "cannot_delete_self" => "You cannot delete yourself.",
             "current_session" => "That is your own current session: use Log out to end it.",
             _ => "That action could not be done.",
         }

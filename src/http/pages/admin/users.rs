@@ -1,10 +1,13 @@
-//! The admin console's Users page: every user with their sessions, and **Logout all devices**,
-//! **Block**, **Unblock** and **Unlock**.
+//! The admin console's Users page: every user with their sessions, a search, and in each
+//! row's actions menu **Edit**, **Reset password**, **Logout all devices**, **Block** or
+//! **Unblock**, **Unlock** and **Delete**. Creating, editing and resetting are in
+//! `user_forms`.
 
 use super::{ActionForm, AdminPage, Listing, PageState, Pager, banner, show};
 use crate::domain::user::{UserKind, UserState};
 use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::http::extract::query_value;
 use crate::http::flash::{self, Flash};
 use crate::http::pages::times::TimeView;
 use crate::http::pages::{FormBody, check_form};
@@ -16,6 +19,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use serde::Deserialize;
 
 struct UserRow {
     id: i64,
@@ -28,6 +32,8 @@ struct UserRow {
     /// The administrator's own account: marked, and Logout All Devices warns.
     is_you: bool,
     blocked: bool,
+    /// A reset password not yet changed.
+    must_change_password: bool,
     locked_until: Option<TimeView>,
     active_sessions: u64,
     last_active: Option<TimeView>,
@@ -42,27 +48,38 @@ struct UsersPage {
     problem: Option<String>,
     rows: Vec<UserRow>,
     pager: Pager,
+    search: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct UsersQuery {
+    #[serde(default)]
+    search: String,
+    #[serde(flatten)]
+    page: PageState,
 }
 
 pub(super) async fn page(
     State(state): State<AppState>,
     AdminPage(auth, _): AdminPage,
-    query: Result<Query<PageState>, QueryRejection>,
+    query: Result<Query<UsersQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
     let Ok(Query(query)) = query else {
         return redirect("/admin/users");
     };
     let now = state.service.now();
+    let search = query.search.trim();
+    let base = format!("/admin/users?search={}&", query_value(search));
     let fetch = async |offset| {
         state
             .service
-            .list_user_overviews(DEFAULT_PAGE, offset)
+            .list_user_overviews(Some(search), DEFAULT_PAGE, offset)
             .await
             .map_err(banner)
     };
     let outcome = flash::take(&state, &headers, &auth).await;
-    let listing = Listing::load(&query, outcome, "/admin/users?", fetch, |o| UserRow {
+    let listing = Listing::load(&query.page, outcome, &base, fetch, |o| UserRow {
         id: o.user.id,
         username: o.user.username.to_string(),
         name: o.user.name.clone(),
@@ -72,6 +89,7 @@ pub(super) async fn page(
         is_bot: o.user.kind == UserKind::Bot,
         is_you: o.user.id == auth.user.id,
         blocked: o.user.state == UserState::Blocked,
+        must_change_password: o.user.must_change_password,
         locked_until: o
             .user
             .locked_until
@@ -89,6 +107,7 @@ pub(super) async fn page(
             problem: listing.problem,
             pager: listing.pager,
             rows: listing.rows,
+            search: search.to_owned(),
         }
     })
     .await
@@ -112,6 +131,7 @@ pub(super) async fn action(
             "block" => service.block_user(&user, &actor).await?,
             "unblock" => service.unblock_user(&user, &actor).await.map(|()| 0)?,
             "unlock" => service.unlock_user(&user, &actor).await.map(|()| 0)?,
+            "delete" => service.delete_user(&user, &actor).await?,
             _ => return Err(ServiceError::NotFound(format!("no action {action:?}"))),
         };
         let kind = action.replace('-', "_");
