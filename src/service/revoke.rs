@@ -16,7 +16,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::token::could_be_public_id;
 use crate::domain::user::User;
 use crate::domain::user_agent::device_name;
-use crate::store::EndedSession;
+use crate::store::{EndedSession, SessionFilter};
 use std::collections::BTreeMap;
 
 /// Users a bulk revocation handles per round of store calls: few rounds for the largest
@@ -264,9 +264,12 @@ impl Service {
         let mut counts = BTreeMap::new();
         for chunk in users.chunks(USERS_PER_STEP) {
             let ids: Vec<i64> = chunk.iter().map(|user| user.id).collect();
+            // Read first, so that the browsers of the sessions ended can be told why.
+            let listed = self.sessions_of_users(&ids, now).await?;
             // Remember-me logins go first, so none can renew a session deleted below.
             self.directory.revoke_remember_tokens(&ids).await?;
             let chunk_counts = self.sessions.delete_by_users(&ids, now).await?;
+            self.record_ended(&listed, ending.why).await?;
             self.metrics
                 .sessions_revoked
                 .add(chunk_counts.values().sum());
@@ -287,5 +290,15 @@ impl Service {
         }
         progress.finish();
         Ok(counts)
+    }
+
+    /// Every unexpired session of these users, in one read: a listing by users reads each
+    /// user's sessions whole on every backend.
+    async fn sessions_of_users(&self, ids: &[i64], now: Timestamp) -> ServiceResult<Vec<Session>> {
+        let filter = SessionFilter {
+            users: Some(ids.to_vec()),
+            address: None,
+        };
+        Ok(self.sessions.scan(&filter, now, u32::MAX, 0).await?.items)
     }
 }
