@@ -43,3 +43,25 @@ document.addEventListener("submit", function (event) {
   refresh();
   setInterval(refresh, 30000);
 })();
+// A group revocation's progress page: "n of m users" from its status, then the outcome.
+var revocation = document.querySelector("[data-status-url]");
+if (revocation) {
+  var poll = function () {
+    fetch(revocation.getAttribute("data-status-url"), { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (status) {
+        document.getElementById("revocation-done").textContent = status.done;
+        document.getElementById("revocation-total").textContent = status.total;
+        var bar = document.getElementById("revocation-bar");
+        bar.max = status.total || 1;
+        bar.value = status.done;
+        if (status.finished) {
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, 500);
+        }
+      })
+      .catch(function () { window.setTimeout(poll, 2000); });
+  };
+  poll();
+}

@@ -15,6 +15,7 @@ nav-active-sessions = Active sessions
 nav-password = Password
 nav-admin-sessions = Sessions
 nav-admin-users = Users
+nav-admin-groups = Groups
 nav-admin-audit = Auth Audit
 nav-admin-alarms = Alarms
 nav-open-alarms = { $count } open
@@ -103,6 +104,11 @@ error-session-limit = { $count ->
     [one] you already have 1 active session, the most allowed; sign out on another device or revoke your session there, then try again
    *[other] you already have { $count } active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again
 }
+error-sign-in-held = { $count ->
+    [one] you already have 1 active session, the most allowed; end it to sign in here
+   *[other] you already have { $count } active sessions, the most allowed; end one of them to sign in here
+}
+error-pending-sign-in-gone = this sign-in has expired or was completed already; sign in again
 error-current-session = this is the session you are using; to end it, log out instead
 error-administrators-only = administrators only
 error-cross-origin = cross-origin request refused; send it from the sessiond origin
@@ -289,7 +295,10 @@ audit-kind-token-created = token created
 audit-kind-token-revoked = token revoked
 audit-kind-group-created = group created
 audit-kind-group-member-added = group member added
+audit-kind-group-member-removed = group member removed
 audit-kind-group-shared = group shared
+audit-kind-group-unshared = group share ended
+audit-kind-group-sessions-revoked = group sessions revoked
 audit-kind-remember-me-reuse = remember-me reuse
 audit-kind-password-changed = password changed
 audit-kind-password-reset = password reset
@@ -341,3 +350,90 @@ user-password-reset-detail = { $count ->
     [one] 1 session ended. They must choose a new password when they next sign in.
    *[other] { $count } sessions ended. They must choose a new password when they next sign in.
 }
+login-limit-title = Too many sessions
+login-limit-heading = You are signed in on too many devices
+login-limit-intro = { $count ->
+    [one] You already have 1 active session, the most allowed. Sign it out to continue here. This choice is open for 5 minutes.
+   *[other] You already have { $count } active sessions, the most allowed. Sign one of them out to continue here. This choice is open for 5 minutes.
+}
+login-limit-last-active = last active
+login-limit-sign-out = Sign out and continue
+login-limit-sign-out-label = Sign out { $device } at { $address }, last active { $last-active }, and continue
+login-limit-cancel = Cancel
+groups-title = Groups
+groups-intro = The group tree: each group's members (its own, and those it has through sub-groups, parents and shares), the groups it is shared with, and their active sessions.
+groups-create = Create a group
+groups-path = Full path
+groups-name = Display name
+groups-optional = (optional)
+groups-parents = Create missing parent groups
+groups-create-submit = Create group
+groups-none = No groups yet.
+groups-tree-label = Group tree
+groups-active-sessions = { $count ->
+    [one] 1 active session
+   *[other] { $count } active sessions
+}
+groups-revoke = Revoke sessions…
+groups-revoke-label = Revoke the sessions of { $group }
+groups-members = Members
+groups-none-member = none
+groups-remove-member-label = Remove { $user } from { $group }
+groups-remove-member-title = Remove { $user }
+groups-inherited = Inherited members
+groups-shared-with = Shared with
+groups-no-group = no group
+groups-unshare-label = Stop sharing { $group } with { $other }
+groups-unshare-title = Stop sharing
+groups-add-member-label = User to add to { $group }
+groups-add-member-placeholder = username, id or e-mail
+groups-add-member = Add member
+groups-share-label = Group to share { $group } with
+groups-share-with = Share with…
+groups-share = Share
+groups-notice-revoked = Revoked { $count ->
+    [one] 1 session
+   *[other] { $count } sessions
+} of { $users ->
+    [one] 1 user
+   *[other] { $users } users
+} in group { $group }.
+groups-notice-created = Created group { $who }.
+groups-notice-member-added = Added { $who }.
+groups-notice-member-removed = Removed { $who }.
+groups-notice-shared = Shared { $who }.
+groups-notice-unshared = Ended the share of { $who }.
+group-revoke-title = Revoke the sessions of { $group }
+group-revoke-intro = A dry run: nothing has ended yet. Confirm below to sign these people out everywhere, their “Remember me” logins included.
+group-revoke-dry-run = Dry run
+group-revoke-found = Found { $count ->
+    [one] 1 unique member
+   *[other] { $count } unique members
+} in group '{ $group }' (including subgroups and group shares).
+group-revoke-would = Would revoke { $count ->
+    [one] 1 session
+   *[other] { $count } sessions
+} for { $users ->
+    [one] 1 user
+   *[other] { $users } users
+}.
+group-revoke-users-caption = Users affected
+group-revoke-user = User affected
+group-revoke-sessions = Active sessions
+group-revoke-skipped = Users skipped (no active sessions): { $count }
+group-revoke-confirm = Revoke { $count ->
+    [one] 1 session
+   *[other] { $count } sessions
+} of { $users ->
+    [one] 1 user
+   *[other] { $users } users
+}
+group-revoke-cancel = Cancel
+group-revocation-title = Revoking the sessions of { $group }
+group-revocation-users-done = users done.
+group-revocation-of = of
+group-revocation-progress = { $done } of { $total }
+group-revocation-note = This page updates by itself and shows the outcome when the revocation is over.
+group-revocation-unknown-heading = No such revocation
+group-revocation-unknown-message = This revocation is not known here: it was started by another session or on another node, or its outcome was shown already. The Groups page shows the sessions left.
+groups-path-placeholder = acme/platform

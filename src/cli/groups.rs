@@ -1,4 +1,4 @@
-//! `sessiond groups ...`: create, add-member, share, list.
+//! `sessiond groups ...`: create, add-member, remove-member, share, unshare, list.
 
 use super::{CliResult, cli_actor, print_json};
 use crate::service::Service;
@@ -20,9 +20,17 @@ pub enum GroupsCommand {
     },
     /// Make a user (username, id or e-mail) a direct member of a group (path or id).
     AddMember { group: String, user: String },
+    /// End a user's direct membership of a group; memberships by nesting or shares stay.
+    RemoveMember { group: String, user: String },
     /// Share GROUP with OTHER: OTHER's members, with its ancestors' members, become members
     /// of GROUP.
     Share {
+        group: String,
+        #[arg(long = "with", value_name = "OTHER")]
+        with: String,
+    },
+    /// End the share of GROUP with OTHER.
+    Unshare {
         group: String,
         #[arg(long = "with", value_name = "OTHER")]
         with: String,
@@ -58,6 +66,30 @@ pub async fn run(command: GroupsCommand, service: &Service) -> CliResult {
                 println!("Added {} to {}.", user.username, group.path);
             } else {
                 println!("{} is already a member of {}.", user.username, group.path);
+            }
+        }
+        GroupsCommand::RemoveMember { group, user } => {
+            let group = service.find_group(&group).await?;
+            let user = service.find_user(&user).await?;
+            if service
+                .remove_group_member(&group, &user, &cli_actor())
+                .await?
+            {
+                println!("Removed {} from {}.", user.username, group.path);
+            } else {
+                println!(
+                    "{} is not a direct member of {}.",
+                    user.username, group.path
+                );
+            }
+        }
+        GroupsCommand::Unshare { group, with } => {
+            let group = service.find_group(&group).await?;
+            let with = service.find_group(&with).await?;
+            if service.unshare_group(&group, &with, &cli_actor()).await? {
+                println!("{} is no longer shared with {}.", group.path, with.path);
+            } else {
+                println!("{} was not shared with {}.", group.path, with.path);
             }
         }
         GroupsCommand::Share { group, with } => {

@@ -148,7 +148,7 @@ async fn revoke(service: &Service, args: RevokeArgs) -> CliResult {
     }
 }
 
-/// Steps below which no bar is worth drawing: a few hundred users' worth of work.
+/// Steps (users) below which no bar is worth drawing.
 const PROGRESS_MIN_STEPS: u64 = 500;
 
 /// An indicatif bar on stderr, drawn only for long work and only when a person is watching

@@ -27,7 +27,12 @@ pub enum AuditKind {
     TokenRevoked,
     GroupCreated,
     GroupMemberAdded,
+    GroupMemberRemoved,
     GroupShared,
+    GroupUnshared,
+    /// A group revocation's outcome in one event: how many sessions of how many users ended
+    /// (each user's `session_revoked` gives theirs).
+    GroupSessionsRevoked,
     RememberMeReuse,
     PasswordChanged,
     PasswordReset,
@@ -38,7 +43,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 24] = [
+    pub const ALL: [AuditKind; 27] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
         AuditKind::Lockout,
@@ -56,7 +61,10 @@ impl AuditKind {
         AuditKind::TokenRevoked,
         AuditKind::GroupCreated,
         AuditKind::GroupMemberAdded,
+        AuditKind::GroupMemberRemoved,
         AuditKind::GroupShared,
+        AuditKind::GroupUnshared,
+        AuditKind::GroupSessionsRevoked,
         AuditKind::RememberMeReuse,
         AuditKind::PasswordChanged,
         AuditKind::PasswordReset,
@@ -84,7 +92,10 @@ impl AuditKind {
             AuditKind::TokenRevoked => "token_revoked",
             AuditKind::GroupCreated => "group_created",
             AuditKind::GroupMemberAdded => "group_member_added",
+            AuditKind::GroupMemberRemoved => "group_member_removed",
             AuditKind::GroupShared => "group_shared",
+            AuditKind::GroupUnshared => "group_unshared",
+            AuditKind::GroupSessionsRevoked => "group_sessions_revoked",
             AuditKind::RememberMeReuse => "remember_me_reuse",
             AuditKind::PasswordChanged => "password_changed",
             AuditKind::PasswordReset => "password_reset",

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod duration;
 pub mod group;
 pub mod password;
+pub mod pending;
 pub mod session;
 pub mod time;
 pub mod token;

@@ -106,7 +106,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
             ServiceError::SamePassword => (StatusCode::BAD_REQUEST, "same_password"),
             ServiceError::WeakPassword(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ServiceError::SessionLimit(_) => (StatusCode::CONFLICT, "session_limit"),
+            ServiceError::SessionLimit(_) | ServiceError::SignInHeld { .. } => {
+                (StatusCode::CONFLICT, "session_limit")
+            }
+            ServiceError::PendingSignInGone => (StatusCode::UNAUTHORIZED, "pending_sign_in_gone"),
             ServiceError::CurrentSession => (StatusCode::CONFLICT, "current_session"),
             ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -156,6 +159,10 @@ fn words(error: &ServiceError) -> String {
         ServiceError::SessionLimit(limit) => {
             msg("error-session-limit").arg("count", limit).to_string()
         }
+        ServiceError::SignInHeld { max, .. } => {
+            msg("error-sign-in-held").arg("count", max).to_string()
+        }
+        ServiceError::PendingSignInGone => t("error-pending-sign-in-gone"),
         ServiceError::CurrentSession => t("error-current-session"),
         // Details of the request (a name, an id), which the catalogue cannot know.
         ServiceError::NotFound(_)

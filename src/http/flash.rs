@@ -36,8 +36,19 @@ pub enum Flash {
         who: String,
         count: u64,
     },
-    /// An action refused, by the error's code (`not_found`, ...).
-    Refused { code: String },
+    /// A group's sessions revoked: how many sessions of how many users ended.
+    GroupRevoked {
+        group: String,
+        sessions: u64,
+        users: u64,
+    },
+    /// An action refused, by the error's code (`not_found`, ...), with its message for pages
+    /// that show it.
+    Refused {
+        code: String,
+        #[serde(default)]
+        message: String,
+    },
 }
 
 impl Flash {
@@ -81,6 +92,7 @@ pub async fn back(
         Ok(flash) => flash,
         Err(error) if error.status.is_client_error() => Flash::Refused {
             code: error.code.to_owned(),
+            message: error.message,
         },
         Err(error) => return failure_page(&error),
     };

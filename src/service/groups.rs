@@ -69,6 +69,10 @@ pub struct RevocationReport {
     pub users_affected: Vec<AffectedUser>,
     /// Users considered who had no active session.
     pub users_skipped: u64,
+    /// Stands for the users considered, so that a revocation confirmed after a preview can
+    /// tell they are still the same (see `revoke_previewed_group_sessions`).
+    #[serde(skip)]
+    pub members_fingerprint: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -174,6 +178,60 @@ pub fn member_source_groups(graph: &GroupGraph, root: i64) -> BTreeSet<i64> {
     sources
 }
 
+/// Every group of `graph` with its direct members (from `direct`, as the store gives them)
+/// and the groups it is shared with, in the graph's order.
+pub(super) fn listings(graph: &GroupGraph, direct: &[(i64, User)]) -> Vec<GroupListing> {
+    let mut members: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for (group_id, user) in direct {
+        members
+            .entry(*group_id)
+            .or_default()
+            .push(user.username.to_string());
+    }
+    let paths: HashMap<i64, &GroupPath> = graph.groups.iter().map(|g| (g.id, &g.path)).collect();
+    graph
+        .groups
+        .iter()
+        .map(|group| {
+            let mut shared_with: Vec<String> = graph
+                .shares
+                .iter()
+                .filter(|share| share.group_id == group.id)
+                .filter_map(|share| paths.get(&share.shared_with_id))
+                .map(|path| path.to_string())
+                .collect();
+            shared_with.sort();
+            GroupListing {
+                group: group.clone(),
+                members: members.remove(&group.id).unwrap_or_default(),
+                shared_with,
+            }
+        })
+        .collect()
+}
+
+/// Whether a user of a group's closure counts as a member: active humans only, the users
+/// a group revocation reaches.
+pub(super) fn counts_as_member(user: &User) -> bool {
+    user.state == UserState::Active && user.kind == UserKind::Human
+}
+
+/// A short digest of the group and of the ids of the users a revocation considers.
+fn members_fingerprint(group_id: i64, members: &[User]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<i64> = members.iter().map(|user| user.id).collect();
+    ids.sort_unstable();
+    let mut digest = Sha256::new();
+    digest.update(group_id.to_le_bytes());
+    for id in ids {
+        digest.update(id.to_le_bytes());
+    }
+    digest.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The group a reference names: a full path first (so numeric names work), then an id.
 fn resolve<'g>(graph: &'g GroupGraph, reference: &str) -> ServiceResult<&'g Group> {
     let reference = reference.trim();
@@ -247,6 +305,16 @@ impl Service {
         resolve(&graph, reference).cloned()
     }
 
+    /// The group with this id (never a path: for links and forms that carry ids).
+    pub async fn group(&self, id: i64) -> ServiceResult<Group> {
+        let graph = self.directory.group_graph().await?;
+        graph
+            .groups
+            .into_iter()
+            .find(|group| group.id == id)
+            .ok_or_else(|| ServiceError::NotFound(format!("no group with id {id}")))
+    }
+
     /// Makes `user` a direct member of `group`, audited; false if they already were.
     pub async fn add_group_member(
         &self,
@@ -269,19 +337,14 @@ impl Service {
     }
 
     /// Shares `group` with `with`, whose members become members of `group`, audited; false
-    /// if it already was.
+    /// if it already was. A share with itself or back (a cycle) is refused.
     pub async fn share_group(
         &self,
         group: &Group,
         with: &Group,
         actor: &Actor,
     ) -> ServiceResult<bool> {
-        if group.id == with.id {
-            return Err(ServiceError::BadInput(format!(
-                "a group cannot be shared with itself ('{}')",
-                group.path
-            )));
-        }
+        self.check_share(group, with).await?;
         let shared = self.directory.share_group(group.id, with.id).await?;
         if shared {
             self.audit(shared_event(self.now(), actor, &group.path, &with.path))
@@ -294,34 +357,8 @@ impl Service {
     pub async fn list_groups(&self) -> ServiceResult<Vec<GroupListing>> {
         let graph = self.directory.group_graph().await?;
         let ids: Vec<i64> = graph.groups.iter().map(|group| group.id).collect();
-        let mut members: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-        for (group_id, user) in self.directory.direct_members(&ids).await? {
-            members
-                .entry(group_id)
-                .or_default()
-                .push(user.username.to_string());
-        }
-        let paths: HashMap<i64, &GroupPath> =
-            graph.groups.iter().map(|g| (g.id, &g.path)).collect();
-        Ok(graph
-            .groups
-            .iter()
-            .map(|group| {
-                let mut shared_with: Vec<String> = graph
-                    .shares
-                    .iter()
-                    .filter(|share| share.group_id == group.id)
-                    .filter_map(|share| paths.get(&share.shared_with_id))
-                    .map(|path| path.to_string())
-                    .collect();
-                shared_with.sort();
-                GroupListing {
-                    group: group.clone(),
-                    members: members.remove(&group.id).unwrap_or_default(),
-                    shared_with,
-                }
-            })
-            .collect())
+        let direct = self.directory.direct_members(&ids).await?;
+        Ok(listings(&graph, &direct))
     }
 
     /// The group's members by the closure above, active humans only, by username. Two store
@@ -339,7 +376,7 @@ impl Service {
             .await?
             .into_iter()
             .map(|(_, user)| user)
-            .filter(|user| user.state == UserState::Active && user.kind == UserKind::Human)
+            .filter(counts_as_member)
             .map(|user| (user.username.to_string(), user))
             .collect();
         Ok(members.into_values().collect())
@@ -354,12 +391,69 @@ impl Service {
         actor: &Actor,
         progress: &dyn Progress,
     ) -> ServiceResult<RevocationReport> {
+        self.group_revocation(reference, None, dry_run, actor, progress)
+            .await
+    }
+
+    /// Revokes the sessions of the group's members only if they are still those a dry run
+    /// showed: its report's `members_fingerprint`. Otherwise a `Conflict`, revoking nothing.
+    pub async fn revoke_previewed_group_sessions(
+        &self,
+        reference: &str,
+        members_fingerprint: &str,
+        actor: &Actor,
+        progress: &dyn Progress,
+    ) -> ServiceResult<RevocationReport> {
+        self.group_revocation(reference, Some(members_fingerprint), false, actor, progress)
+            .await
+    }
+
+    async fn group_revocation(
+        &self,
+        reference: &str,
+        expected_members: Option<&str>,
+        dry_run: bool,
+        actor: &Actor,
+        progress: &dyn Progress,
+    ) -> ServiceResult<RevocationReport> {
         let graph = self.directory.group_graph().await?;
         let group = resolve(&graph, reference)?.clone();
         let members = self.members_in(&graph, group.id).await?;
+        if let Some(expected) = expected_members
+            && expected != members_fingerprint(group.id, &members)
+        {
+            return Err(ServiceError::Conflict(format!(
+                "the members of '{}' changed since the preview; look at the preview again",
+                group.path
+            )));
+        }
         let reason = format!("group '{}' (ID: {}) sessions revoked", group.path, group.id);
-        self.revoke_for(Some(group), members, dry_run, actor, &reason, progress)
-            .await
+        let report = self
+            .revoke_for(
+                Some(group.clone()),
+                members,
+                dry_run,
+                actor,
+                &reason,
+                progress,
+            )
+            .await?;
+        if !dry_run {
+            let users = report.users_affected.len();
+            let summary = AuditEvent::by(
+                self.now(),
+                AuditKind::GroupSessionsRevoked,
+                actor,
+                Outcome::Success,
+            )
+            .count(report.sessions)
+            .reason(format!(
+                "group '{}' (ID: {}): {} sessions of {users} users ended",
+                group.path, group.id, report.sessions
+            ));
+            self.audit(summary).await?;
+        }
+        Ok(report)
     }
 
     /// Revokes (or with `dry_run` only counts) every session of every user.
@@ -413,6 +507,7 @@ impl Service {
             .collect();
         users_affected.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(RevocationReport {
+            members_fingerprint: members_fingerprint(group.as_ref().map_or(0, |g| g.id), &members),
             group,
             dry_run,
             members: members.len() as u64,

@@ -170,13 +170,15 @@ impl Service {
         .subject(user.id, user.username.as_str())
         .session(&session.id)
         .client(&request.client);
+        let held = user.clone();
         match self
             .store_session(user, session, token, Some(success), None)
             .await
         {
             Err(ServiceError::SessionLimit(max)) => {
                 self.audit(failure("session limit reached")).await?;
-                Err(ServiceError::SessionLimit(max))
+                let limit_token = self.hold_at_limit(&held, request.remember_me).await?;
+                Err(ServiceError::SignInHeld { max, limit_token })
             }
             other => other,
         }

@@ -5,11 +5,14 @@ pub mod admin;
 pub mod auth;
 pub mod authenticated;
 pub mod check_cache;
+pub mod group_edits;
+pub mod group_tree;
 pub mod groups;
 pub mod import;
 pub mod login;
 pub mod metrics;
 pub mod passwords;
+pub mod pending;
 pub mod revoke;
 pub mod sessions;
 pub mod throttle;
@@ -66,6 +69,17 @@ pub enum ServiceError {
         "you already have {0} active sessions, the most allowed; sign out on another device or revoke one of your sessions, then try again"
     )]
     SessionLimit(u32),
+    /// The right password at the session limit: the sign-in waits, as a pending sign-in
+    /// whose token can end one of the user's sessions and then complete it.
+    #[error(
+        "you already have {max} active sessions, the most allowed; end one of them to sign in here"
+    )]
+    SignInHeld {
+        max: u32,
+        limit_token: crate::domain::token::SecretToken,
+    },
+    #[error("this sign-in has expired or was completed already; sign in again")]
+    PendingSignInGone,
     #[error("this is the session you are using; to end it, log out instead")]
     CurrentSession,
     #[error("{0}")]

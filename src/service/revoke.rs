@@ -16,8 +16,12 @@ use crate::domain::time::Timestamp;
 use crate::domain::token::could_be_public_id;
 use crate::domain::user::User;
 use crate::domain::user_agent::device_name;
-use crate::store::EndedSession;
+use crate::store::{EndedSession, SessionFilter};
 use std::collections::BTreeMap;
+
+/// Users a bulk revocation handles per round of store calls: few rounds for the largest
+/// groups, and progress a console can show in between.
+const USERS_PER_STEP: usize = 500;
 
 /// Why sessions are being ended: the reason the browsers that held them are told
 /// ([`EndReason`]), and the audit trail's words for it.
@@ -254,30 +258,47 @@ impl Service {
         ending: Ending<'_>,
         progress: &dyn Progress,
     ) -> ServiceResult<BTreeMap<i64, u64>> {
-        // Three bulk store calls whatever the number of users: a step per user and call.
-        let steps = users.len() as u64;
-        progress.begin(3 * steps);
-        let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
-        // Remember-me logins go first, so none can renew a session deleted below.
-        self.directory.revoke_remember_tokens(&ids).await?;
-        progress.advance(steps);
-        let counts = self.sessions.delete_by_users(&ids, now).await?;
-        progress.advance(steps);
-        self.metrics.sessions_revoked.add(counts.values().sum());
-        let events: Vec<AuditEvent> = users
-            .iter()
-            .filter_map(|user| {
-                let count = *counts.get(&user.id)?;
-                Some(
-                    revocation_event(now, actor, ending)
-                        .subject(user.id, user.username.as_str())
-                        .count(count),
-                )
-            })
-            .collect();
-        self.directory.append_audit(&events).await?;
-        progress.advance(steps);
+        // Three bulk store calls per chunk of users, a step per user, so a console can say
+        // how many users are done.
+        progress.begin(users.len() as u64);
+        let mut counts = BTreeMap::new();
+        for chunk in users.chunks(USERS_PER_STEP) {
+            let ids: Vec<i64> = chunk.iter().map(|user| user.id).collect();
+            // Read first, so that the browsers of the sessions ended can be told why.
+            let listed = self.sessions_of_users(&ids, now).await?;
+            // Remember-me logins go first, so none can renew a session deleted below.
+            self.directory.revoke_remember_tokens(&ids).await?;
+            let chunk_counts = self.sessions.delete_by_users(&ids, now).await?;
+            self.record_ended(&listed, ending.why).await?;
+            self.metrics
+                .sessions_revoked
+                .add(chunk_counts.values().sum());
+            let events: Vec<AuditEvent> = chunk
+                .iter()
+                .filter_map(|user| {
+                    let count = *chunk_counts.get(&user.id)?;
+                    Some(
+                        revocation_event(now, actor, ending)
+                            .subject(user.id, user.username.as_str())
+                            .count(count),
+                    )
+                })
+                .collect();
+            self.directory.append_audit(&events).await?;
+            counts.extend(chunk_counts);
+            progress.advance(chunk.len() as u64);
+        }
         progress.finish();
         Ok(counts)
+    }
+
+    /// Every unexpired session of these users, in one read: a listing by users reads each
+    /// user's sessions whole on every backend.
+    async fn sessions_of_users(&self, ids: &[i64], now: Timestamp) -> ServiceResult<Vec<Session>> {
+        let filter = SessionFilter {
+            users: Some(ids.to_vec()),
+            address: None,
+        };
+        Ok(self.sessions.scan(&filter, now, u32::MAX, 0).await?.items)
     }
 }

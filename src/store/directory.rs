@@ -205,8 +205,12 @@ pub trait GroupStore: Send + Sync {
     async fn group_graph(&self) -> StoreResult<GroupGraph>;
     /// Makes a user a direct member; false if they already were.
     async fn add_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool>;
+    /// Ends a direct membership; false if there was none.
+    async fn remove_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool>;
     /// Shares `group_id` with `shared_with_id`; false if it already was.
     async fn share_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool>;
+    /// Ends a share; false if there was none.
+    async fn unshare_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool>;
     /// The direct memberships of these groups, as (group id, member) pairs.
     async fn direct_members(&self, group_ids: &[i64]) -> StoreResult<Vec<(i64, User)>>;
 }

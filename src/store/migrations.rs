@@ -58,6 +58,7 @@ pub const POSTGRES_SESSIONS: &[Migration] = migrations!(
     "0002_sessions_by_address",
     "0003_sessions_first_and_last_address",
     "0004_ended_sessions",
+    "0005_pending_sign_ins",
 );
 pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "postgres/directory": "0001_users_remember_tokens_audit",
@@ -77,6 +78,7 @@ pub const SQLITE_SESSIONS: &[Migration] = migrations!(
     "0006_listing_by_last_active",
     "0007_sessions_first_and_last_address",
     "0008_ended_sessions",
+    "0009_pending_sign_ins",
 );
 pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "sqlite/directory": "0001_users_remember_tokens_audit",
@@ -89,7 +91,7 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
 );
 
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_SESSIONS_VERSION: i64 = 8;
+pub const SQLITE_SESSIONS_VERSION: i64 = 9;
 /// The SQLite directory schema this build brings a file to; it refuses a file past it.
 pub const SQLITE_DIRECTORY_VERSION: i64 = 7;
 

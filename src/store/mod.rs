@@ -14,6 +14,7 @@ pub mod sqlite;
 mod stamp_file;
 
 use crate::domain::address_filter::AddressFilter;
+use crate::domain::pending::PendingSignIn;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -266,6 +267,25 @@ pub trait SessionStore: Send + Sync {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<EndReason>>;
+    /// Keeps a pending sign-in under its token's hash until its `expires_at`.
+    async fn put_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingSignIn,
+    ) -> StoreResult<()>;
+    /// The unexpired pending sign-in under this hash.
+    async fn pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>>;
+    /// Takes the unexpired pending sign-in under this hash: deletes it and returns it, so
+    /// each is completed once, also by racing requests on different nodes.
+    async fn take_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>>;
     /// Whether the backend answers.
     async fn ping(&self) -> StoreResult<()>;
     /// Whether [`SessionStore::user_stamp`] gives stamps at all.

@@ -6,6 +6,7 @@ use crate::domain::alarm::{Alarm, sort_addresses};
 use crate::domain::api_token::ApiToken;
 use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
 use crate::domain::group::{Group, GroupPath};
+use crate::domain::pending::{PendingPurpose, PendingSignIn};
 use crate::domain::session::Session;
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -284,6 +285,21 @@ pub fn user_conflict(error: StoreError) -> StoreError {
         }
         other => other,
     }
+}
+
+/// The columns of a pending sign-in, in the order [`pending_from_row`] reads them.
+pub const PENDING_COLUMNS: &str = "user_id, purpose, remember_me, expires_at";
+
+/// A row selected with [`PENDING_COLUMNS`].
+pub fn pending_from_row<R: SqlRow>(row: &R) -> Result<PendingSignIn, R::Error> {
+    let purpose = row.text(1)?;
+    Ok(PendingSignIn {
+        user_id: row.int(0)?,
+        purpose: PendingPurpose::parse(&purpose)
+            .ok_or_else(|| R::invalid(1, format!("purpose {purpose:?}")))?,
+        remember_me: row.flag(2)?,
+        expires_at: Timestamp(row.int(3)?),
+    })
 }
 
 #[cfg(test)]

@@ -2,12 +2,16 @@
 //! of the paging and filter values their listings take. Nothing here knows about HTTP.
 
 mod admin;
+mod groups;
+mod pending;
 mod query;
 
 pub use admin::{
     AdminUserView, AffectedUserView, AlarmPage, AlarmView, AuditPage, AuditView, CreatedUserView,
     GroupRef, PasswordResetView, RevocationReportView, SessionPage, UserPage,
 };
+pub use groups::{CreatedGroups, GroupTree, GroupView, MemberBody, NewGroupBody, ShareBody};
+pub use pending::{LimitSessions, SignInHeldView};
 pub use query::{
     BadQuery, DEFAULT_PAGE, MAX_OFFSET, Paging, RecordId, parse_address_filter, parse_alarm_state,
     parse_audit_kind, parse_dry_run, parse_user_id,

@@ -153,6 +153,29 @@ async fn an_idle_session_is_told_and_audited_at_the_sign_in_page_and_an_evicted_
 }
 
 #[tokio::test]
+async fn group_and_everyone_revocations_tell_each_browser_why() {
+    let server = spawn().await;
+    server.create_user("bob", false).await;
+    server.create_user("carol", false).await;
+    server.cli_ok(&["groups", "create", "ops"]);
+    server.cli_ok(&["groups", "add-member", "ops", "bob"]);
+    let bobs = server.signed_in(FIREFOX_UBUNTU, "bob").await;
+    let carols = server.signed_in(FIREFOX_UBUNTU, "carol").await;
+
+    server.cli_ok(&["sessions", "revoke", "--group", "ops", "--execute"]);
+    let told = Some("You were signed out by an administrator.");
+    assert_eq!(sign_in_notice(&bobs).await.as_deref(), told);
+    assert_eq!(
+        carols.session_status().await,
+        StatusCode::OK,
+        "not in the group"
+    );
+
+    server.cli_ok(&["sessions", "revoke", "--all", "--execute"]);
+    assert_eq!(sign_in_notice(&carols).await.as_deref(), told);
+}
+
+#[tokio::test]
 async fn wrong_current_passwords_count_towards_the_lockout() {
     let server = spawn_with(|s| s.login.lockout_threshold = 3).await;
     server.create_user("alice", false).await;

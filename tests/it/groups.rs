@@ -665,3 +665,72 @@ async fn group_edits_are_audited_from_the_command_line_and_the_import() {
         .collect();
     assert_eq!(group_audit(&server), expected);
 }
+
+#[tokio::test]
+async fn remove_member_and_unshare_from_the_command_line() {
+    let server = spawn().await;
+    for user in ["alice", "bob"] {
+        server.create_user(user, false).await;
+    }
+    server.cli_ok(&["groups", "create", "acme/platform", "--parents"]);
+    server.cli_ok(&["groups", "create", "partners"]);
+    server.cli_ok(&["groups", "add-member", "acme", "alice"]);
+    server.cli_ok(&["groups", "add-member", "partners", "bob"]);
+    server.cli_ok(&["groups", "share", "acme/platform", "--with", "partners"]);
+    assert_eq!(
+        member_names(&server, "acme/platform").await,
+        ["alice", "bob"]
+    );
+    // Sharing back would make a cycle.
+    let back = server.cli(&["groups", "share", "partners", "--with", "acme/platform"]);
+    assert_eq!(back.status.code(), Some(2));
+    assert!(
+        text(&back.stderr).contains("cycle"),
+        "{}",
+        text(&back.stderr)
+    );
+
+    // alice is a member of acme/platform by nesting, not directly: nothing to remove there.
+    assert_eq!(
+        server.cli_ok(&["groups", "remove-member", "acme/platform", "alice"]),
+        "alice is not a direct member of acme/platform.\n"
+    );
+    assert_eq!(
+        server.cli_ok(&["groups", "remove-member", "acme", "alice"]),
+        "Removed alice from acme.\n"
+    );
+    assert_eq!(
+        server.cli_ok(&["groups", "unshare", "acme/platform", "--with", "partners"]),
+        "acme/platform is no longer shared with partners.\n"
+    );
+    assert_eq!(
+        server.cli_ok(&["groups", "unshare", "acme/platform", "--with", "partners"]),
+        "acme/platform was not shared with partners.\n"
+    );
+    assert!(member_names(&server, "acme/platform").await.is_empty());
+    for unknown in [
+        vec!["groups", "remove-member", "nope", "alice"],
+        vec!["groups", "remove-member", "acme", "nobody"],
+        vec!["groups", "unshare", "acme", "--with", "nope"],
+    ] {
+        let output = server.cli(&unknown);
+        assert_eq!(output.status.code(), Some(2), "{unknown:?}");
+        assert!(output.stdout.is_empty());
+    }
+    let audit = group_audit(&server);
+    assert_eq!(
+        audit[audit.len() - 2..],
+        [
+            (
+                "group_member_removed".to_owned(),
+                "alice".to_owned(),
+                "group 'acme'".to_owned()
+            ),
+            (
+                "group_unshared".to_owned(),
+                String::new(),
+                "group 'acme/platform' no longer shared with 'partners'".to_owned()
+            ),
+        ]
+    );
+}

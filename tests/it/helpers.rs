@@ -359,6 +359,12 @@ impl Bearer {
         self.send(Method::DELETE, path).await
     }
 
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        let url = format!("{}{path}", self.base);
+        let request = self.client.post(url).bearer_auth(&self.token).json(body);
+        request.send().await.unwrap()
+    }
+
     /// The status of the forward-auth check, `GET /api/session`.
     pub async fn session_status(&self) -> StatusCode {
         self.get("/api/session").await.status()

@@ -13,6 +13,8 @@ mod cli;
 mod conformance;
 mod console;
 mod groups;
+mod groups_api;
+mod groups_page;
 mod headers;
 mod helpers;
 mod http_basics;

@@ -8,6 +8,7 @@ mod audit;
 mod groups;
 mod health;
 mod session;
+mod sign_in_limit;
 mod user_password;
 mod user_sessions;
 
@@ -38,6 +39,7 @@ pub fn routes(state: AppState) -> OpenApiRouter<AppState> {
         .route_layer(middleware::from_fn_with_state(state, authenticate));
     let spoken = OpenApiRouter::new()
         .merge(session::routes())
+        .merge(sign_in_limit::routes())
         .merge(signed_in)
         .layer(middleware::from_fn(language::api));
     OpenApiRouter::new()

@@ -9,9 +9,11 @@ use crate::http::extract::{ApiSession, ForwardedRequest, PasswordDueSession};
 use crate::http::headers::{NO_STORE, SECURITY_HEADERS};
 use crate::http::openapi::{CrossOrigin, JsonBodyErrors, SignedInErrors, Unavailable, examples};
 use crate::http::respond::{clearing_cookies, send_renewal, session_cookie_headers};
+use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
+use crate::service::authenticated::NewSession;
 use crate::service::login::LoginRequest;
-use crate::views::{ErrorBody, LoginResponse, SessionView, UserView, Whoami};
+use crate::views::{ErrorBody, LoginResponse, SessionView, SignInHeldView, UserView, Whoami};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -62,7 +64,10 @@ pub struct LoginBody {
         (status = 401, body = ErrorBody, description = "Bad credentials"),
         (status = 403, body = ErrorBody,
          description = "The account is blocked, or a browser sent the request from another origin"),
-        (status = 409, body = ErrorBody, description = "Session limit reached"),
+        (status = 409, body = SignInHeldView,
+         description = "Session limit reached: with the right password, a `limit_token` to end \
+                        one of your sessions and complete the sign-in (`/api/login/limit`)",
+         example = json!(examples::sign_in_held())),
         (status = 423, body = ErrorBody, description = "Locked after failed logins"),
         (status = 429, body = ErrorBody,
          description = "Too many failed sign-ins from this address or at this account: refused \
@@ -83,15 +88,32 @@ async fn login(
         remember_me: body.remember_me,
         client,
     };
-    let new = state.service.login(request).await?;
-    let cookies = session_cookie_headers(&state, &new);
+    match state.service.login(request).await {
+        Ok(new) => Ok(signed_in(&state, &new)),
+        Err(ServiceError::SignInHeld { max, limit_token }) => {
+            let error = ApiError::from(ServiceError::SessionLimit(max));
+            let message = ServiceError::SignInHeld {
+                max,
+                limit_token: limit_token.clone(),
+            }
+            .to_string();
+            let body = SignInHeldView::new(error.code, message, limit_token.expose().to_owned());
+            Ok((error.status, [(CACHE_CONTROL, NO_STORE)], Json(body)).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `201` with the new session's cookies and the session, as a sign-in answers.
+pub(super) fn signed_in(state: &AppState, new: &NewSession) -> Response {
+    let cookies = session_cookie_headers(state, new);
     let body = LoginResponse {
         user: UserView::from(&new.user),
         session: SessionView::new(&new.session, None),
         token: new.token.expose().to_owned(),
         password_change_required: new.user.must_change_password,
     };
-    Ok((StatusCode::CREATED, AppendHeaders(cookies), Json(body)).into_response())
+    (StatusCode::CREATED, AppendHeaders(cookies), Json(body)).into_response()
 }
 
 #[utoipa::path(

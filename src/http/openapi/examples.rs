@@ -14,11 +14,13 @@ use crate::http::error::ApiError;
 use crate::http::extract;
 use crate::service::ServiceError;
 use crate::service::admin::UserOverview;
-use crate::service::groups::{AffectedUser, RevocationReport};
+use crate::service::group_tree::GroupOverview;
+use crate::service::groups::{AffectedUser, GroupListing, RevocationReport};
 use crate::store::Page;
 use crate::views::{
-    AdminUserView, AlarmPage, AlarmView, AuditPage, CreatedUserView, LoginResponse, OwnSessions,
-    Paging, RevocationReportView, SessionPage, SessionView, UserPage, UserView, Whoami,
+    AdminUserView, AlarmPage, AlarmView, AuditPage, CreatedGroups, CreatedUserView, GroupTree,
+    LimitSessions, LoginResponse, OwnSessions, Paging, RevocationReportView, SessionPage,
+    SessionView, SignInHeldView, UserPage, UserView, Whoami,
 };
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -87,6 +89,22 @@ pub fn login() -> LoginResponse {
         token: "sJ4pX0o9vT2wQ8eR6yU1iA7sD3fG5hK".into(),
         password_change_required: false,
     }
+}
+
+pub fn sign_in_held() -> SignInHeldView {
+    let held = ServiceError::SignInHeld {
+        max: 10,
+        limit_token: crate::domain::token::SecretToken::generate(),
+    };
+    SignInHeldView::new(
+        "session_limit",
+        held.to_string(),
+        "q3Vb8Zk1mN0pL7sT4wX9yA2cE6gH5jR".into(),
+    )
+}
+
+pub fn limit_sessions() -> LimitSessions {
+    LimitSessions::new(&[session()])
 }
 
 pub fn whoami() -> Whoami {
@@ -190,6 +208,48 @@ pub fn acknowledged_alarm() -> AlarmView {
     })
 }
 
+fn group(id: i64, parent_id: Option<i64>, path: &str) -> Group {
+    let path = GroupPath::parse(path).expect("a valid path");
+    Group {
+        id,
+        parent_id,
+        name: path.segment().to_owned(),
+        path,
+        created_at: at(-10_000),
+    }
+}
+
+pub fn group_tree() -> GroupTree {
+    let item = |group: Group, members: &[&str], inherited: &[&str], shared: &[&str], sessions| {
+        let names = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        GroupOverview {
+            depth: group.path.depth(),
+            listing: GroupListing {
+                group,
+                members: names(members),
+                shared_with: names(shared),
+            },
+            inherited_members: names(inherited),
+            active_sessions: sessions,
+        }
+    };
+    GroupTree::new(&[
+        item(group(41, None, "acme"), &["carol"], &[], &[], 1),
+        item(
+            group(42, Some(41), "acme/platform"),
+            &["alice"],
+            &["carol", "dave"],
+            &["partners"],
+            3,
+        ),
+        item(group(43, None, "partners"), &["dave"], &[], &[], 0),
+    ])
+}
+
+pub fn created_groups() -> CreatedGroups {
+    CreatedGroups::new(&[group(42, Some(41), "acme/platform")])
+}
+
 pub fn revocation_report() -> Option<RevocationReportView> {
     let report = RevocationReport {
         group: Some(Group {
@@ -208,6 +268,7 @@ pub fn revocation_report() -> Option<RevocationReportView> {
             sessions: 1,
         }],
         users_skipped: 1,
+        members_fingerprint: String::new(),
     };
     RevocationReportView::new(&report)
 }

@@ -2,10 +2,12 @@
 //! the signed-in pages in submodules.
 
 mod admin;
+pub use admin::Revocations;
 pub(in crate::http) mod assets;
 mod language;
 mod password;
 mod session_details;
+mod sign_in_limit;
 pub(super) mod times;
 pub(super) mod user_sessions;
 mod words;
@@ -23,6 +25,7 @@ use crate::domain::session::{ClientInfo, EndReason};
 use crate::domain::user::User;
 use crate::i18n::Localized as _;
 use crate::i18n::t;
+use crate::service::ServiceError;
 use crate::service::authenticated::Authenticated;
 use crate::service::login::LoginRequest;
 use askama::Template;
@@ -50,6 +53,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { redirect(HOME) }))
         .route("/login", post(login_submit))
+        .route(sign_in_limit::PATH, post(sign_in_limit::end_and_continue))
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .merge(with_session)
@@ -72,7 +76,7 @@ struct LoginPage {
 }
 
 /// An error message as a sentence for a page: a capital first letter and a full stop.
-pub(super) fn sentence(message: &str) -> String {
+pub fn sentence(message: &str) -> String {
     let mut chars = message.chars();
     let mut text: String = match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -282,21 +286,33 @@ async fn login_submit(
             let target = after_sign_in(&new.user, return_to);
             (AppendHeaders(cookies), redirect(target)).into_response()
         }
-        Err(error) => {
-            let api = ApiError::from(error);
-            let shown = LoginForm {
-                return_to,
-                login: &form.login,
-                error: Some(&api),
-                ended: None,
-            };
-            let mut page = login_form(&state, &headers, shown, api.status).await;
-            if let Some(seconds) = api.retry_after {
-                page.headers_mut().insert(RETRY_AFTER, seconds.into());
-            }
-            page
+        Err(ServiceError::SignInHeld { limit_token, .. }) => {
+            sign_in_limit::limit_page(&state, &headers, &limit_token, return_to, None).await
         }
+        Err(error) => login_failed(&state, &headers, return_to, &form.login, error).await,
     }
+}
+
+/// The sign-in form again, saying why the sign-in failed.
+async fn login_failed(
+    state: &AppState,
+    headers: &HeaderMap,
+    return_to: &str,
+    login: &str,
+    error: ServiceError,
+) -> Response {
+    let api = ApiError::from(error);
+    let shown = LoginForm {
+        return_to,
+        login,
+        error: Some(&api),
+        ended: None,
+    };
+    let mut page = login_form(state, headers, shown, api.status).await;
+    if let Some(seconds) = api.retry_after {
+        page.headers_mut().insert(RETRY_AFTER, seconds.into());
+    }
+    page
 }
 
 #[derive(Deserialize)]

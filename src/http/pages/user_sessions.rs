@@ -84,7 +84,7 @@ impl Banner {
     /// The banner for what the last action came to; only known outcomes are shown.
     fn of(outcome: &Flash) -> Option<Banner> {
         match outcome {
-            Flash::Refused { code } => {
+            Flash::Refused { code, .. } => {
                 let message = match code.as_str() {
                     "current_session" => t("sessions-refused-current"),
                     "not_found" => t("sessions-refused-not-found"),
@@ -105,7 +105,7 @@ impl Banner {
                 error: false,
                 message: msg("sessions-revoked").arg("count", count).to_string(),
             }),
-            Flash::Done { .. } => None,
+            Flash::Done { .. } | Flash::GroupRevoked { .. } => None,
         }
     }
 }

@@ -54,9 +54,11 @@ pub(super) const ADD_MEMBER: &str =
     "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 pub(super) const ADD_SHARE: &str = "INSERT INTO group_shares (group_id, shared_with_id) VALUES ($1, $2) \
      ON CONFLICT DO NOTHING";
+const REMOVE_MEMBER: &str = "DELETE FROM group_members WHERE group_id = $1 AND user_id = $2";
+const REMOVE_SHARE: &str = "DELETE FROM group_shares WHERE group_id = $1 AND shared_with_id = $2";
 
-/// Runs `ADD_MEMBER` or `ADD_SHARE`; false if the pair was already there.
-pub(super) async fn insert_pair(
+/// Runs one of the pair statements above; false if it changed nothing.
+pub(super) async fn change_pair(
     client: &impl GenericClient,
     sql: &str,
     first: i64,
@@ -115,14 +117,28 @@ impl GroupStore for PgDirectory {
 
     async fn add_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool> {
         with_client(&self.pool, async |client| {
-            insert_pair(&client, ADD_MEMBER, group_id, user_id).await
+            change_pair(&client, ADD_MEMBER, group_id, user_id).await
+        })
+        .await
+    }
+
+    async fn remove_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool> {
+        with_client(&self.pool, async |client| {
+            change_pair(&client, REMOVE_MEMBER, group_id, user_id).await
         })
         .await
     }
 
     async fn share_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool> {
         with_client(&self.pool, async |client| {
-            insert_pair(&client, ADD_SHARE, group_id, shared_with_id).await
+            change_pair(&client, ADD_SHARE, group_id, shared_with_id).await
+        })
+        .await
+    }
+
+    async fn unshare_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool> {
+        with_client(&self.pool, async |client| {
+            change_pair(&client, REMOVE_SHARE, group_id, shared_with_id).await
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! The directory as a whole: a bulk import in one transaction, the shared server keys, and
 //! the health check.
 
-use super::groups::{ADD_MEMBER, ADD_SHARE, group_id, insert_group, insert_pair};
+use super::groups::{ADD_MEMBER, ADD_SHARE, change_pair, group_id, insert_group};
 use super::users::insert_user;
 use super::{PgDirectory, ping, with_client, with_client_for};
 use crate::domain::group::GroupPath;
@@ -42,7 +42,7 @@ impl Directory for PgDirectory {
                         StoreError::Conflict(format!("the user '{username}' does not exist"))
                     })?
                     .int(0)?;
-                let added = insert_pair(&tx, ADD_MEMBER, group, user).await?;
+                let added = change_pair(&tx, ADD_MEMBER, group, user).await?;
                 Ok::<_, StoreError>(added.then(|| (path.clone(), user, username.clone())))
             }))
             .await?;
@@ -52,7 +52,7 @@ impl Directory for PgDirectory {
                     |p: &GroupPath| StoreError::Conflict(format!("the group '{p}' does not exist"));
                 let group = group_id(&tx, path).await?.ok_or_else(|| missing(path))?;
                 let other = group_id(&tx, with).await?.ok_or_else(|| missing(with))?;
-                if insert_pair(&tx, ADD_SHARE, group, other).await? {
+                if change_pair(&tx, ADD_SHARE, group, other).await? {
                     imported.shares.push((path.clone(), with.clone()));
                 }
             }

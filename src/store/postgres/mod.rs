@@ -10,6 +10,7 @@ mod audit;
 mod groups;
 mod import;
 mod migrate;
+mod pending;
 mod remember;
 mod sessions;
 mod users;

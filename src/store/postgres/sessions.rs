@@ -3,6 +3,7 @@
 
 use super::{all_rows, as_params, open_pool, optional_row, ping, with_client, with_client_for};
 use crate::domain::address_filter::AddressFilter;
+use crate::domain::pending::PendingSignIn;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -233,7 +234,7 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
-        with_client(&self.pool, async |client| {
+        let purged = with_client(&self.pool, async |client| {
             client
                 .execute("DELETE FROM ended_sessions WHERE until <= $1", &[&now.0])
                 .await?;
@@ -241,7 +242,33 @@ impl SessionStore for PgSessionStore {
                 .execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now.0])
                 .await?)
         })
-        .await
+        .await?;
+        super::pending::purge(&self.pool, now).await?;
+        Ok(purged)
+    }
+
+    async fn put_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingSignIn,
+    ) -> StoreResult<()> {
+        super::pending::put(&self.pool, hash, pending).await
+    }
+
+    async fn pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        super::pending::find(&self.pool, hash, now, false).await
+    }
+
+    async fn take_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        super::pending::find(&self.pool, hash, now, true).await
     }
 
     async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {

@@ -59,6 +59,11 @@ impl Keys {
         format!("{}f:{key}", self.prefix)
     }
 
+    /// A pending sign-in, by its token's hash ([`crate::domain::pending`]).
+    pub(super) fn pending(&self, hash: &str) -> String {
+        format!("{}p:{hash}", self.prefix)
+    }
+
     pub(super) fn token(&self, hash: &str) -> String {
         format!("{}t:{hash}", self.prefix)
     }

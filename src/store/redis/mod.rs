@@ -27,6 +27,7 @@ mod forget;
 mod keys;
 mod layout;
 mod listing;
+mod pending;
 mod purge;
 mod scripts;
 mod search;

@@ -8,6 +8,7 @@ use super::fields::{
 use super::forget::{Forget, Leftover};
 use super::keys::{Keys, address_entry, listing_member, parse_member};
 use super::scripts::{CREATE, DELETE, DELETE_USER, LIST, SET_IP, TOUCH, USER_ACTIVITY};
+use crate::domain::pending::PendingSignIn;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -404,6 +405,30 @@ where
         let purged = self.purge_listing(now).await?;
         self.sweep_addresses(now).await?;
         Ok(purged)
+    }
+
+    async fn put_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingSignIn,
+    ) -> StoreResult<()> {
+        self.put_pending(hash, pending).await
+    }
+
+    async fn pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        self.find_pending(hash, now, false).await
+    }
+
+    async fn take_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        self.find_pending(hash, now, true).await
     }
 
     async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {

@@ -1,7 +1,7 @@
 //! The directory's store: users, remember-me tokens, audit, API tokens, alarms and groups in
 //! one SQLite file, one file of this folder per ability.
 
-use super::groups::{ADD_MEMBER, ADD_SHARE, group_id, insert_group, insert_pair};
+use super::groups::{ADD_MEMBER, ADD_SHARE, change_pair, group_id, insert_group};
 use super::migrate::Component;
 use super::users::insert_user;
 use super::{Checkpointer, Pool, Readers, conflict, open_pool, run};
@@ -58,12 +58,12 @@ impl Directory for SqliteDirectory {
                     )
                     .optional()?
                     .ok_or_else(|| conflict(format!("the user '{username}' does not exist")))?;
-                if insert_pair(&tx, ADD_MEMBER, group(&path)?, user_id)? {
+                if change_pair(&tx, ADD_MEMBER, group(&path)?, user_id)? {
                     imported.memberships.push((path, user_id, username));
                 }
             }
             for (path, with) in import.shares {
-                if insert_pair(&tx, ADD_SHARE, group(&path)?, group(&with)?)? {
+                if change_pair(&tx, ADD_SHARE, group(&path)?, group(&with)?)? {
                     imported.shares.push((path, with));
                 }
             }

@@ -46,9 +46,11 @@ pub(super) const ADD_MEMBER: &str =
     "INSERT OR IGNORE INTO group_members (group_id, user_id) VALUES (?1, ?2)";
 pub(super) const ADD_SHARE: &str =
     "INSERT OR IGNORE INTO group_shares (group_id, shared_with_id) VALUES (?1, ?2)";
+const REMOVE_MEMBER: &str = "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2";
+const REMOVE_SHARE: &str = "DELETE FROM group_shares WHERE group_id = ?1 AND shared_with_id = ?2";
 
-/// Runs `ADD_MEMBER` or `ADD_SHARE`; false if the pair was already there.
-pub(super) fn insert_pair(
+/// Runs one of the pair statements above; false if it changed nothing.
+pub(super) fn change_pair(
     conn: &Connection,
     sql: &str,
     first: i64,
@@ -91,14 +93,28 @@ impl GroupStore for SqliteDirectory {
 
     async fn add_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool> {
         run(&self.pool, move |conn| {
-            insert_pair(conn, ADD_MEMBER, group_id, user_id)
+            change_pair(conn, ADD_MEMBER, group_id, user_id)
+        })
+        .await
+    }
+
+    async fn remove_member(&self, group_id: i64, user_id: i64) -> StoreResult<bool> {
+        run(&self.pool, move |conn| {
+            change_pair(conn, REMOVE_MEMBER, group_id, user_id)
         })
         .await
     }
 
     async fn share_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool> {
         run(&self.pool, move |conn| {
-            insert_pair(conn, ADD_SHARE, group_id, shared_with_id)
+            change_pair(conn, ADD_SHARE, group_id, shared_with_id)
+        })
+        .await
+    }
+
+    async fn unshare_group(&self, group_id: i64, shared_with_id: i64) -> StoreResult<bool> {
+        run(&self.pool, move |conn| {
+            change_pair(conn, REMOVE_SHARE, group_id, shared_with_id)
         })
         .await
     }

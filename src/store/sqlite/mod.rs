@@ -10,6 +10,7 @@ mod ended;
 mod groups;
 mod listing;
 mod migrate;
+mod pending;
 mod remember;
 mod sessions;
 mod users;

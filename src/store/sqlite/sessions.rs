@@ -9,6 +9,7 @@ use super::{
     BULK_CACHE_KIB, Checkpointer, Pool, Readers, WRITER_CACHE_KIB, conflict, open_pool, run,
     run_on_pool,
 };
+use crate::domain::pending::PendingSignIn;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -326,6 +327,7 @@ impl SessionStore for SqliteSessionStore {
         let cursor = self.address_sweep.clone();
         run(&self.pool, move |conn| {
             let purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0])?;
+            super::pending::purge(conn, now)?;
             conn.execute("DELETE FROM session_recency WHERE sessions = 0", [])?;
             ended::purge(conn, now)?;
             let swept = sweep_addresses(conn, &cursor)?;
@@ -333,6 +335,30 @@ impl SessionStore for SqliteSessionStore {
             Ok(purged as u64)
         })
         .await
+    }
+
+    async fn put_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        pending: &PendingSignIn,
+    ) -> StoreResult<()> {
+        super::pending::put(&self.pool, hash, pending).await
+    }
+
+    async fn pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        super::pending::find(&self.pool, hash, now, false).await
+    }
+
+    async fn take_pending_sign_in(
+        &self,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingSignIn>> {
+        super::pending::find(&self.pool, hash, now, true).await
     }
 
     async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {

@@ -87,6 +87,44 @@ pub(super) async fn groups(d: &dyn Directory) {
     assert!(d.direct_members(&[]).await.unwrap().is_empty());
 }
 
+/// Ending a direct membership and a share: each once, the rest left as it was.
+pub(super) async fn group_removals(d: &dyn Directory) {
+    let base = now();
+    let carol = d.create_user(&new_user("carol"), base).await.unwrap();
+    let dave = d.create_user(&new_user("dave"), base).await.unwrap();
+    let ops = d.create_group(&new_group("ops"), base).await.unwrap();
+    let audit = d.create_group(&new_group("audit"), base).await.unwrap();
+    for user in [&carol, &dave] {
+        assert!(d.add_member(ops.id, user.id).await.unwrap());
+    }
+    assert!(d.share_group(ops.id, audit.id).await.unwrap());
+    assert!(d.share_group(audit.id, ops.id).await.unwrap());
+
+    assert!(d.remove_member(ops.id, carol.id).await.unwrap());
+    assert!(!d.remove_member(ops.id, carol.id).await.unwrap(), "gone");
+    assert!(
+        !d.remove_member(audit.id, dave.id).await.unwrap(),
+        "never was"
+    );
+    let members = d.direct_members(&[ops.id]).await.unwrap();
+    let names: Vec<&str> = members.iter().map(|(_, u)| u.username.as_str()).collect();
+    assert_eq!(names, ["dave"]);
+
+    assert!(d.unshare_group(ops.id, audit.id).await.unwrap());
+    assert!(!d.unshare_group(ops.id, audit.id).await.unwrap(), "gone");
+    let shares: Vec<(i64, i64)> = d
+        .group_graph()
+        .await
+        .unwrap()
+        .shares
+        .iter()
+        .map(|share| (share.group_id, share.shared_with_id))
+        .collect();
+    assert_eq!(shares, [(audit.id, ops.id)], "the other direction stays");
+    // Removing the last member again can be undone.
+    assert!(d.add_member(ops.id, carol.id).await.unwrap());
+}
+
 pub(super) async fn import(d: &dyn Directory) {
     let base = now();
     let before = d.count_users().await.unwrap();

@@ -49,6 +49,7 @@ macro_rules! session_checks {
             user_stamps,
             addresses_after_create,
             ended_sessions,
+            pending_sign_ins,
         );
     };
 }
@@ -67,6 +68,7 @@ macro_rules! directory_checks {
             audit,
             login_record,
             groups,
+            group_removals,
             import,
             api_tokens,
             alarms,

@@ -679,6 +679,46 @@ pub(super) async fn addresses_after_create(store: &dyn SessionStore) {
     );
 }
 
+/// A pending sign-in is found until it expires, and taken once: a second take, racing or
+/// not, finds nothing.
+pub(super) async fn pending_sign_ins(store: &dyn SessionStore) {
+    use sessiond::domain::pending::{PendingPurpose, PendingSignIn};
+    let base = now();
+    let pending = PendingSignIn {
+        user_id: 7,
+        purpose: PendingPurpose::SessionLimit,
+        remember_me: true,
+        expires_at: Timestamp(base.0 + 5 * MINUTE),
+    };
+    let (token, other) = (
+        SecretToken::generate().hash(),
+        SecretToken::generate().hash(),
+    );
+    store.put_pending_sign_in(&token, &pending).await.unwrap();
+    let found = store.pending_sign_in(&token, base).await.unwrap();
+    assert_eq!(found.as_ref(), Some(&pending));
+    assert_eq!(store.pending_sign_in(&other, base).await.unwrap(), None);
+    let later = Timestamp(base.0 + 5 * MINUTE);
+    assert_eq!(
+        store.pending_sign_in(&token, later).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        store.take_pending_sign_in(&token, later).await.unwrap(),
+        None,
+        "expired"
+    );
+
+    let takes = join_all((0..4).map(|_| store.take_pending_sign_in(&token, base))).await;
+    let taken: Vec<PendingSignIn> = takes.into_iter().filter_map(|t| t.unwrap()).collect();
+    assert_eq!(taken, [pending], "taken exactly once");
+    assert_eq!(store.pending_sign_in(&token, base).await.unwrap(), None);
+    // Not a session: nothing of it shows among the user's sessions.
+    assert!(store.list_by_user(7, base).await.unwrap().is_empty());
+    store.purge_expired(later).await.unwrap();
+}
+
 pub(super) async fn ended_sessions(store: &dyn SessionStore) {
     let base = now();
     let ended = session(1, base, 0, "192.0.2.1");

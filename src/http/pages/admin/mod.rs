@@ -1,13 +1,17 @@
-//! The admin console: Sessions, Users, Auth Audit and Alarms. Plain forms with CSRF tokens
+//! The admin console: Sessions, Users, Groups, Auth Audit and Alarms. Plain forms with CSRF tokens
 //! and POST-redirect-GET; the outcome of an action comes back as a one-time flash for the
 //! banner.
 //! The four listings share [`Listing`] and [`show`].
 
 mod alarms;
 mod audit;
+mod groups;
+mod revocations;
 mod sessions;
 mod user_forms;
 mod users;
+
+pub use revocations::Revocations;
 
 use super::{is_site_path, render_with_token};
 use crate::domain::audit::Actor;
@@ -52,6 +56,17 @@ pub fn routes() -> Router<AppState> {
             post(user_forms::reset_password),
         )
         .route("/admin/users/{id}/{action}", post(users::action))
+        .route("/admin/groups", get(groups::page).post(groups::create))
+        .route(
+            "/admin/groups/{id}/revoke",
+            get(groups::preview).post(groups::confirm),
+        )
+        .route("/admin/groups/{id}/{action}", post(groups::action))
+        .route("/admin/groups/revocations/{job}", get(revocations::page))
+        .route(
+            "/admin/groups/revocations/{job}/status",
+            get(revocations::status),
+        )
         .route("/admin/audit", get(audit::page))
         .route("/admin/alarms", get(alarms::page))
         .route("/admin/alarms/{id}/acknowledge", post(alarms::acknowledge))
@@ -144,7 +159,7 @@ fn notice(outcome: &Flash) -> Option<String> {
 
 /// The banner for an action refused.
 fn problem(outcome: &Flash) -> Option<String> {
-    let Flash::Refused { code } = outcome else {
+    let Flash::Refused { code, .. } = outcome else {
         return None;
     };
     Some(match code.as_str() {
@@ -305,10 +320,12 @@ mod tests {
         assert_eq!(notice(&Flash::done("pwned", "alice", 1)), None);
         let refused = Flash::Refused {
             code: "not_found".into(),
+            message: String::new(),
         };
         assert_eq!(notice(&refused), None);
         let own = Flash::Refused {
             code: "current_session".into(),
+            message: String::new(),
         };
         assert!(problem(&own).unwrap().contains("use Log out"));
         assert!(
