@@ -28,6 +28,7 @@ struct Expected {
     /// A character every date of the language has ("年").
     date_mark: &'static str,
     users: &'static str,
+    groups: &'static str,
     change_password: &'static str,
 }
 
@@ -44,6 +45,7 @@ const JAPANESE: Expected = Expected {
     terminate_question: "を終了しますか？",
     date_mark: "年",
     users: "ユーザー",
+    groups: "グループ",
     change_password: "パスワードの変更",
 };
 
@@ -60,6 +62,7 @@ const KOREAN: Expected = Expected {
     terminate_question: "종료할까요?",
     date_mark: "년",
     users: "사용자",
+    groups: "그룹",
     change_password: "비밀번호 변경",
 };
 
@@ -119,6 +122,8 @@ async fn walk(expected: &Expected) {
         Timestamp(now - 11 * MINUTE / 2),
     );
     seed_session_at(&server, root, "root", "192.0.2.10", created, last_active).await;
+    server.cli_ok(&["groups", "create", "acme/platform", "--parents"]);
+    server.cli_ok(&["groups", "add-member", "acme/platform", "root"]);
 
     let home = server.url("/-/user/sessions");
     chromium.goto(&server.url("/login")).await;
@@ -184,9 +189,10 @@ async fn walk(expected: &Expected) {
     assert!(question.contains(expected.device), "{question}");
     chromium.dismiss_dialog().await;
 
-    // The Users page and the password page.
+    // The Users and Groups pages and the password page.
     for (path, heading, name) in [
         ("/admin/users", expected.users, Some("admin-users")),
+        ("/admin/groups", expected.groups, Some("admin-groups")),
         ("/-/user/password", expected.change_password, None),
     ] {
         chromium.goto(&server.url(path)).await;
