@@ -30,7 +30,7 @@ impl Service {
     ) -> ServiceResult<u64> {
         let user = self.user(session.user_id).await?;
         let actor = Actor::user(&user, client);
-        let keys = AttemptKeys::new(Some(&user), user.username.as_str(), &client.ip_address);
+        let keys = AttemptKeys::new(Some(&user), user.username.as_str(), client);
         self.check_throttle(&keys).await?;
         let failure = |reason: &str| {
             AuditEvent::by(

@@ -7,6 +7,7 @@ use crate::services::Backend;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use sessiond::config::Settings;
+use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind};
 
 /// Settings where `X-Forwarded-For` from the loopback names the client, so a test can sign
 /// in from many addresses.
@@ -81,6 +82,74 @@ async fn failures_at_one_account_from_many_addresses_are_throttled() {
     assert_throttled(right, 3600).await;
     let bob = attempt(&client, "bob", PASSWORD, "192.0.2.1").await;
     assert_eq!(bob.status(), StatusCode::CREATED, "other accounts sign in");
+}
+
+/// The `login_throttled` events, oldest first.
+async fn throttled_events(server: &TestServer) -> Vec<AuditEvent> {
+    let filter = AuditFilter {
+        kind: Some(AuditKind::LoginThrottled),
+        ..AuditFilter::default()
+    };
+    let trail = server.service.audit_trail(&filter, 100, 0).await.unwrap();
+    trail.items.into_iter().rev().collect()
+}
+
+#[tokio::test]
+async fn going_over_a_limit_is_audited_once_per_window_with_the_name_tried() {
+    let server = spawn_with(|s| {
+        behind_proxy(s);
+        s.login.address_failures = 2;
+        s.login.account_failures = 3;
+        s.login.lockout_threshold = 100;
+    })
+    .await;
+    let alice = server.create_user("alice", false).await;
+    let sprayer = "203.0.113.9";
+    for name in ["user1", "user2"] {
+        let response = attempt(&server.plain(), name, WRONG_PASSWORD, sprayer).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Escaped and cut as an unknown name is: what crossed the limit is the one named.
+    let crafted = format!("\"quoted\"\n{}", "x".repeat(100));
+    for name in [crafted.as_str(), "user3", "alice", "user4"] {
+        let response = attempt(&server.plain(), name, WRONG_PASSWORD, sprayer).await;
+        assert_throttled(response, 600).await;
+    }
+    let events = throttled_events(&server).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let shown: String = crafted.chars().take(64).collect();
+    assert_eq!(events[0].actor, sprayer);
+    assert_eq!(events[0].ip_address.as_deref(), Some(sprayer));
+    assert_eq!(events[0].subject_user_id, None);
+    assert_eq!(
+        events[0].reason.as_deref(),
+        Some(
+            format!(
+                "over the per-address limit of 2 failed sign-ins in 10 minutes; login {shown:?}"
+            )
+            .as_str()
+        )
+    );
+
+    // Per account, from a new address each time: one event more, naming the account.
+    for n in 1..=3 {
+        let ip = format!("192.0.2.{n}");
+        let response = attempt(&server.plain(), "alice", WRONG_PASSWORD, &ip).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{ip}");
+    }
+    for n in 4..=6 {
+        let ip = format!("192.0.2.{n}");
+        let response = attempt(&server.plain(), "alice@example.com", PASSWORD, &ip).await;
+        assert_throttled(response, 3600).await;
+    }
+    let events = throttled_events(&server).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1].actor, "192.0.2.4");
+    assert_eq!(events[1].subject_user_id, Some(alice));
+    assert_eq!(
+        events[1].reason.as_deref(),
+        Some("over the per-account limit of 3 failed sign-ins in 60 minutes; login \"alice@example.com\"")
+    );
 }
 
 #[tokio::test]
@@ -188,8 +257,11 @@ async fn nodes_share_their_counts(redis: Backend) {
         let response = node.fail_login("alice").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_throttled(on_a.login_as("alice", PASSWORD, false).await, 600).await;
-    assert_throttled(on_b.login_as("alice", PASSWORD, false).await, 600).await;
+    for node in [&on_a, &on_b, &on_a, &on_b] {
+        assert_throttled(node.login_as("alice", PASSWORD, false).await, 600).await;
+    }
+    // Whichever node refused first, the trail has it once.
+    assert_eq!(throttled_events(&a).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
