@@ -69,7 +69,8 @@ pub enum UsersCommand {
     Block { user: String },
     /// Let a blocked user sign in again.
     Unblock { user: String },
-    /// Lift a lockout after failed logins.
+    /// Lift a lockout after failed logins, and the account's sign-in throttle count (a
+    /// running server's only when sessions are kept in Redis).
     Unlock { user: String },
 }
 

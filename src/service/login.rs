@@ -70,7 +70,9 @@ impl Service {
             .user_for_login(&request.login)
             .await?
             .filter(|u| u.password_hash.is_some());
-        let keys = AttemptKeys::new(user.as_ref(), &request.login, &request.client);
+        let keys = self
+            .attempt_keys(user.as_ref(), &request.login, &request.client)
+            .await?;
         self.check_throttle(&keys).await?;
         let stored_hash = user
             .as_ref()

@@ -68,12 +68,17 @@ pub(super) struct AttemptKeys {
 }
 
 impl AttemptKeys {
-    /// The keys of an attempt at `user` (`None`: no account matches `login`) from `client`.
-    pub(super) fn new(user: Option<&User>, login: &str, client: &ClientInfo) -> Self {
+    /// The keys of an attempt at `user` (`None`: no account matches `login`) from `client`;
+    /// `owner_unlocks`: how many times the owner was unlocked, when `user` is the owner.
+    fn new(user: Option<&User>, login: &str, client: &ClientInfo, owner_unlocks: u32) -> Self {
         let address = &client.ip_address;
         let account = match user {
+            // Failures counted before the owner's latest unlock stay under the keys before it.
+            Some(user) if user.is_owner && owner_unlocks > 0 => {
+                format!("u:{}#{owner_unlocks}@{address}", user.id)
+            }
             Some(user) if user.is_owner => format!("u:{}@{address}", user.id),
-            Some(user) => format!("u:{}", user.id),
+            Some(user) => account_key(user.id),
             None => format!("n:{}", name_digest(login)),
         };
         AttemptKeys {
@@ -119,6 +124,21 @@ impl Scope {
     }
 }
 
+/// The key of an account's failures, except the owner's, which are counted per address.
+fn account_key(user_id: i64) -> String {
+    format!("u:{user_id}")
+}
+
+/// Where the owner's unlocks are counted. The owner's counters are kept per address, which
+/// an unlock cannot list; it moves the owner on to new keys instead ([`AttemptKeys::new`]).
+fn owner_unlocks_key(user_id: i64) -> String {
+    format!("o:{user_id}")
+}
+
+/// How long the count of the owner's unlocks is kept after the latest: as good as for ever,
+/// so that no count starts again at a number whose keys may still hold failures.
+const OWNER_UNLOCKS_KEPT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 /// A login name as the counters know it: the SHA-256 (hex) of its trimmed, lower-cased
 /// form, so that a key's size is bounded whatever was typed, and a password typed into the
 /// name field is never stored.
@@ -128,6 +148,37 @@ fn name_digest(login: &str) -> String {
 }
 
 impl Service {
+    /// The keys of an attempt at `user` (`None`: no account matches `login`) from `client`.
+    pub(super) async fn attempt_keys(
+        &self,
+        user: Option<&User>,
+        login: &str,
+        client: &ClientInfo,
+    ) -> ServiceResult<AttemptKeys> {
+        let owner_unlocks = match user {
+            Some(user) if user.is_owner => {
+                let unlocks = self.counters.tally(&owner_unlocks_key(user.id)).await?;
+                unlocks.map_or(0, |tally| tally.count)
+            }
+            _ => 0,
+        };
+        Ok(AttemptKeys::new(user, login, client, owner_unlocks))
+    }
+
+    /// Forgets the failures counted against `user` (an unlock): their account's throttle
+    /// count, or the owner's per-address lockouts and throttle counts.
+    pub(super) async fn forget_counted_failures(&self, user: &User) -> ServiceResult<()> {
+        if user.is_owner {
+            let key = owner_unlocks_key(user.id);
+            self.counters
+                .add_failure(&key, OWNER_UNLOCKS_KEPT, true)
+                .await?;
+            Ok(())
+        } else {
+            self.forget_failures(&account_key(user.id)).await
+        }
+    }
+
     /// Refuses an attempt whose address or account is over its limit, saying how long to wait.
     /// A refused attempt is counted too, so that the one taking a counter to its limit + 1
     /// (one only, on whichever node: the count says so) audits that it went over.
@@ -212,7 +263,7 @@ impl Service {
         Ok((tally.count >= lockout.threshold).then_some(tally))
     }
 
-    /// Forgets the failures counted under `key`, after a successful sign-in.
+    /// Forgets the failures counted under `key`, after a successful sign-in or an unlock.
     pub(super) async fn forget_failures(&self, key: &str) -> ServiceResult<()> {
         Ok(self.counters.forget(key).await?)
     }

@@ -148,7 +148,9 @@ async fn going_over_a_limit_is_audited_once_per_window_with_the_name_tried() {
     assert_eq!(events[1].subject_user_id, Some(alice));
     assert_eq!(
         events[1].reason.as_deref(),
-        Some("over the per-account limit of 3 failed sign-ins in 60 minutes; login \"alice@example.com\"")
+        Some(
+            "over the per-account limit of 3 failed sign-ins in 60 minutes; login \"alice@example.com\""
+        )
     );
 }
 
@@ -234,6 +236,72 @@ async fn failures_against_the_owner_lock_out_only_their_address() {
     let failed: i64 = server.query_one("SELECT failed_logins FROM users WHERE is_owner = 1");
     assert_eq!(failed, 0, "the owner's account itself is never locked");
     assert!(audit_kinds(&server).contains(&"lockout".to_owned()));
+
+    // An unlock lifts the lockout of every address, and counts from there afresh.
+    let owner: i64 = server.query_one("SELECT id FROM users WHERE is_owner = 1");
+    let admin = server.admin_token("ops").await;
+    let unlock = format!("/api/admin/users/{owner}/unlock");
+    let unlocked = admin.post_json(&unlock, &Value::Null).await;
+    assert_eq!(unlocked.status(), StatusCode::NO_CONTENT);
+    let again = answers(&server, "admin", stranger, 1).await;
+    assert_eq!(again[0].0, 401, "{again:?}");
+    let from_stranger = attempt(&client, "admin", password.expose(), stranger).await;
+    assert_eq!(from_stranger.status(), StatusCode::CREATED);
+}
+
+/// Locks `login` out and throttles it: as many wrong passwords, each from its own address,
+/// as the lockout threshold and the account's throttle limit (both `failures`).
+async fn lock_and_throttle(server: &TestServer, login: &str, failures: u32) {
+    for n in 1..=failures {
+        let ip = format!("192.0.2.{n}");
+        let response = attempt(&server.plain(), login, WRONG_PASSWORD, &ip).await;
+        let expected = if n < failures { 401 } else { 423 };
+        assert_eq!(response.status().as_u16(), expected, "{ip}");
+    }
+    let right = attempt(&server.plain(), login, PASSWORD, "192.0.2.200").await;
+    assert_throttled(right, 3600).await;
+}
+
+fn locked_and_throttled(settings: &mut Settings) {
+    behind_proxy(settings);
+    settings.login.account_failures = 3;
+    settings.login.lockout_threshold = 3;
+}
+
+#[tokio::test]
+async fn an_unlock_by_an_administrator_lets_the_account_sign_in_at_once() {
+    let server = spawn_with(locked_and_throttled).await;
+    let alice = server.create_user("alice", false).await;
+    lock_and_throttle(&server, "alice", 3).await;
+    let admin = server.admin_token("ops").await;
+    let unlock = format!("/api/admin/users/{alice}/unlock");
+    let unlocked = admin.post_json(&unlock, &Value::Null).await;
+    assert_eq!(unlocked.status(), StatusCode::NO_CONTENT);
+    let right = attempt(&server.plain(), "alice", PASSWORD, "192.0.2.201").await;
+    assert_eq!(right.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_command_line_unlock_clears_the_counters_nodes_share_in_redis() {
+    let Some(sessions) = Backend::Redis.isolated() else {
+        return;
+    };
+    let url = sessions.url.clone();
+    let server = spawn_with(move |s| {
+        locked_and_throttled(s);
+        s.storage.sessions = url;
+    })
+    .await;
+    server.create_user("alice", false).await;
+    lock_and_throttle(&server, "alice", 3).await;
+    let unlock = crate::cli::sessiond(server.dir())
+        .env("SESSIOND_STORAGE__SESSIONS", &sessions.url)
+        .args(["users", "unlock", "alice"])
+        .output()
+        .unwrap();
+    assert!(unlock.status.success(), "{unlock:?}");
+    let right = attempt(&server.plain(), "alice", PASSWORD, "192.0.2.201").await;
+    assert_eq!(right.status(), StatusCode::CREATED);
 }
 
 /// Two nodes on one Redis (standalone or Cluster) and one PostgreSQL: failures counted on
