@@ -339,6 +339,7 @@ impl Service {
         self.directory
             .set_user_state(user.id, UserState::Blocked)
             .await?;
+        crate::store::hold_point("user_blocked").await;
         self.user_changed(user.id).await?;
         let revoked = self
             .revoke_user_sessions(
