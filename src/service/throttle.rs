@@ -116,6 +116,7 @@ enum Scope {
 }
 
 impl Scope {
+    /// How the audit trail names the limit.
     fn name(self) -> &'static str {
         match self {
             Scope::Address => "per-address",
