@@ -280,6 +280,7 @@ admin-audit-none = No events.
 admin-audit-none-filtered = No events match this filter.
 audit-kind-login-success = login success
 audit-kind-login-failure = login failure
+audit-kind-login-throttled = login throttled
 audit-kind-lockout = lockout
 audit-kind-logout = logout
 audit-kind-revocation-requested = revocation requested

@@ -258,6 +258,7 @@ admin-audit-none = イベントはありません。
 admin-audit-none-filtered = この条件に一致するイベントはありません。
 audit-kind-login-success = ログイン成功
 audit-kind-login-failure = ログイン失敗
+audit-kind-login-throttled = ログインの制限
 audit-kind-lockout = ロック
 audit-kind-logout = ログアウト
 audit-kind-revocation-requested = 取り消し要求

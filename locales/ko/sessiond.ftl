@@ -257,6 +257,7 @@ admin-audit-none = 이벤트가 없습니다.
 admin-audit-none-filtered = 이 필터와 일치하는 이벤트가 없습니다.
 audit-kind-login-success = 로그인 성공
 audit-kind-login-failure = 로그인 실패
+audit-kind-login-throttled = 로그인 제한
 audit-kind-lockout = 계정 잠김
 audit-kind-logout = 로그아웃
 audit-kind-revocation-requested = 취소 요청

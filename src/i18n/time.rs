@@ -70,7 +70,7 @@ pub fn ago(lang: Lang, at: Timestamp, now: Timestamp) -> Option<String> {
 }
 
 /// A wait ahead, "in 45 seconds" or "in 3 minutes": seconds up to a minute and a half, else
-/// whole minutes, rounded up.
+/// whole minutes, rounded up, as the service's English `wait_text` counts them.
 pub fn wait(lang: Lang, seconds: u64) -> String {
     let seconds = seconds.max(1);
     let (value, unit) = if seconds <= 90 {

@@ -29,15 +29,6 @@ use crate::store::{
 use std::sync::Arc;
 use std::time::Duration;
 
-/// "in 45 seconds", in English: a `ServiceError` speaks English, as the command line does;
-/// the HTTP layer puts it into the request's language.
-fn wait_words(wait: Duration) -> String {
-    crate::i18n::time::wait(
-        crate::i18n::Lang::fallback(),
-        throttle::retry_after_seconds(wait),
-    )
-}
-
 /// Why a use case did not happen, in terms a caller can map to a status or exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -47,7 +38,7 @@ pub enum ServiceError {
     Locked,
     #[error("this account is blocked")]
     Blocked,
-    #[error("too many failed sign-ins; try again {}", wait_words(*.0))]
+    #[error("too many failed sign-ins; try again in {}", throttle::wait_text(*.0))]
     Throttled(Duration),
     #[error("the owner account cannot be {0}")]
     OwnerProtected(&'static str),

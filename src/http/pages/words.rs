@@ -38,6 +38,7 @@ pub fn audit_kind(kind: AuditKind) -> String {
     match kind {
         AuditKind::LoginSuccess => t("audit-kind-login-success"),
         AuditKind::LoginFailure => t("audit-kind-login-failure"),
+        AuditKind::LoginThrottled => t("audit-kind-login-throttled"),
         AuditKind::Lockout => t("audit-kind-lockout"),
         AuditKind::Logout => t("audit-kind-logout"),
         AuditKind::RevocationRequested => t("audit-kind-revocation-requested"),
