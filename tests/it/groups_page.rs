@@ -277,12 +277,13 @@ async fn groups_page_in_chromium_shows_the_tree_previews_and_revokes() {
 #[derive(Default)]
 struct Recorded(std::sync::Mutex<Vec<(&'static str, u64)>>);
 
+#[async_trait::async_trait]
 impl sessiond::service::Progress for Recorded {
-    fn begin(&self, total: u64) {
+    async fn begin(&self, total: u64) {
         self.0.lock().unwrap().push(("begin", total));
     }
 
-    fn advance(&self, steps: u64) {
+    async fn advance(&self, steps: u64) {
         self.0.lock().unwrap().push(("advance", steps));
     }
 }
