@@ -110,7 +110,13 @@ mod tests {
     #[test]
     fn only_a_running_job_left_without_updates_is_interrupted() {
         let mut job = RevocationJob::new("sid", "g", Timestamp(0));
-        assert!(!job.interrupted(Timestamp(0).plus(STALLED_AFTER).minus(Duration::from_millis(1))));
+        assert!(
+            !job.interrupted(
+                Timestamp(0)
+                    .plus(STALLED_AFTER)
+                    .minus(Duration::from_millis(1))
+            )
+        );
         assert!(job.interrupted(Timestamp(0).plus(STALLED_AFTER)));
         job.outcome = Some(RevocationOutcome::Failed);
         assert!(!job.interrupted(Timestamp(0).plus(KEPT_AFTER_UPDATE)));

@@ -50,7 +50,11 @@ impl StoredJob {
             job.updated_at = self.service.now();
             job.clone()
         };
-        Ok(self.service.sessions.put_revocation_job(&self.id, &job).await?)
+        Ok(self
+            .service
+            .sessions
+            .put_revocation_job(&self.id, &job)
+            .await?)
     }
 
     /// Records how the revocation ended.

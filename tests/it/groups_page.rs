@@ -389,5 +389,8 @@ async fn a_revocation_left_without_updates_shows_as_interrupted() {
     sessions.put_revocation_job("stalled", &job).await.unwrap();
     let (status, html) = page(&admin, "/admin/groups/revocations/stalled").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("<span id=\"revocation-done\">500</span>"), "{html}");
+    assert!(
+        html.contains("<span id=\"revocation-done\">500</span>"),
+        "{html}"
+    );
 }

@@ -38,5 +38,8 @@ pub(super) async fn find(
 
 /// Removes the jobs past their time.
 pub(super) fn purge(conn: &rusqlite::Connection, now: Timestamp) -> rusqlite::Result<usize> {
-    conn.execute("DELETE FROM revocation_jobs WHERE expires_at <= ?1", [now.0])
+    conn.execute(
+        "DELETE FROM revocation_jobs WHERE expires_at <= ?1",
+        [now.0],
+    )
 }

@@ -727,14 +727,23 @@ pub(super) async fn revocation_jobs(store: &dyn SessionStore) {
     let id = new_public_id();
     let mut job = RevocationJob::new("admin-session", "acme/platform", base);
     store.put_revocation_job(&id, &job).await.unwrap();
-    assert_eq!(store.revocation_job(&id, base).await.unwrap(), Some(job.clone()));
-    assert_eq!(store.revocation_job(&new_public_id(), base).await.unwrap(), None);
+    assert_eq!(
+        store.revocation_job(&id, base).await.unwrap(),
+        Some(job.clone())
+    );
+    assert_eq!(
+        store.revocation_job(&new_public_id(), base).await.unwrap(),
+        None
+    );
 
     job.total = 1200;
     job.done = 500;
     job.updated_at = Timestamp(base.0 + MINUTE);
     store.put_revocation_job(&id, &job).await.unwrap();
-    assert_eq!(store.revocation_job(&id, base).await.unwrap(), Some(job.clone()));
+    assert_eq!(
+        store.revocation_job(&id, base).await.unwrap(),
+        Some(job.clone())
+    );
     job.done = 1200;
     job.outcome = Some(RevocationOutcome::Refused {
         code: "conflict".into(),
@@ -749,7 +758,11 @@ pub(super) async fn revocation_jobs(store: &dyn SessionStore) {
         Some(job.clone()),
         "kept an hour after its last update, not its first"
     );
-    assert_eq!(store.revocation_job(&id, expires).await.unwrap(), None, "expired");
+    assert_eq!(
+        store.revocation_job(&id, expires).await.unwrap(),
+        None,
+        "expired"
+    );
     // Not a session: nothing of it shows among the sessions.
     let everyone = SessionFilter::default();
     assert_eq!(store.scan(&everyone, base, 10, 0).await.unwrap().total, 0);

@@ -11,7 +11,6 @@ mod sessions;
 mod user_forms;
 mod users;
 
-
 use super::{is_site_path, render_with_token};
 use crate::domain::audit::Actor;
 use crate::domain::user::User;

@@ -109,12 +109,14 @@ pub(super) async fn page(
         Some(RevocationOutcome::Failed) => Err(ApiError::store_unavailable()),
         None if job.interrupted(state.service.now()) => return interrupted(),
         None => {
-            return super::show(&state, &headers, &auth, "admin-groups", |nav, _| ProgressPage {
-                nav: Some(nav),
-                group: job.group.clone(),
-                done: job.done,
-                total: job.total,
-                status_url: format!("/admin/groups/revocations/{id}/status"),
+            return super::show(&state, &headers, &auth, "admin-groups", |nav, _| {
+                ProgressPage {
+                    nav: Some(nav),
+                    group: job.group.clone(),
+                    done: job.done,
+                    total: job.total,
+                    status_url: format!("/admin/groups/revocations/{id}/status"),
+                }
             })
             .await;
         }
