@@ -3,8 +3,8 @@
 use super::{CliError, CliResult, cli_actor, print_json};
 use crate::domain::password::Password;
 use crate::domain::user::{Email, User, UserState, UserUpdate};
-use crate::service::Service;
 use crate::service::users::CreateUser;
+use crate::service::{Service, ServiceError};
 use clap::Subcommand;
 use std::io::{BufRead, IsTerminal};
 
@@ -69,7 +69,8 @@ pub enum UsersCommand {
     Block { user: String },
     /// Let a blocked user sign in again.
     Unblock { user: String },
-    /// Lift a lockout after failed logins.
+    /// Lift a lockout after failed logins, and the account's sign-in throttle count (a
+    /// running server's only when sessions are kept in Redis).
     Unlock { user: String },
 }
 
@@ -182,7 +183,17 @@ pub async fn run(command: UsersCommand, service: &Service) -> CliResult {
         }
         UsersCommand::Block { user } => {
             let user = service.find_user(&user).await?;
-            let revoked = service.block_user(&user, &actor).await?;
+            let revoked = match service.block_user(&user, &actor).await {
+                Err(error @ ServiceError::Store(_)) if is_blocked(service, &user).await => {
+                    return Err(CliError::Failed(format!(
+                        "blocked {name}, but their sessions could not all be ended ({error}); \
+                         the session check refuses them anyway; run `sessiond users block {name}` \
+                         again to end them",
+                        name = user.username
+                    )));
+                }
+                other => other?,
+            };
             println!(
                 "Blocked {}; {revoked} active session(s) ended.",
                 user.username
@@ -200,6 +211,12 @@ pub async fn run(command: UsersCommand, service: &Service) -> CliResult {
         }
     }
     Ok(())
+}
+
+/// Whether the directory now holds `user` blocked: a block that failed after its commit.
+async fn is_blocked(service: &Service, user: &User) -> bool {
+    let now = service.find_user(user.username.as_str()).await;
+    now.is_ok_and(|now| now.state == UserState::Blocked)
 }
 
 fn read_password() -> Result<Password, CliError> {

@@ -9,6 +9,9 @@ use serde::Serialize;
 pub enum AuditKind {
     LoginSuccess,
     LoginFailure,
+    /// A client address or an account first over its limit of failed sign-ins in a window;
+    /// the attempts refused after it are not audited one by one.
+    LoginThrottled,
     Lockout,
     Logout,
     /// Written before a revocation touches any session, so a revocation whose process dies
@@ -43,9 +46,10 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 27] = [
+    pub const ALL: [AuditKind; 28] = [
         AuditKind::LoginSuccess,
         AuditKind::LoginFailure,
+        AuditKind::LoginThrottled,
         AuditKind::Lockout,
         AuditKind::Logout,
         AuditKind::RevocationRequested,
@@ -77,6 +81,7 @@ impl AuditKind {
         match self {
             AuditKind::LoginSuccess => "login_success",
             AuditKind::LoginFailure => "login_failure",
+            AuditKind::LoginThrottled => "login_throttled",
             AuditKind::Lockout => "lockout",
             AuditKind::Logout => "logout",
             AuditKind::RevocationRequested => "revocation_requested",

@@ -266,8 +266,15 @@ impl Service {
         let key = cache.key(token);
         let known = cache.get(&key);
         // Read before the stores, so an entry made below is good only while it is unchanged.
+        // A stamp that cannot be read may be one a writer could not replace either (a user
+        // blocked while the store was away): nothing remembered is trusted after that, so the
+        // checks that follow read the directory.
         let stamp = match &known {
-            Some(entry) => self.sessions.user_stamp(entry.user_id).await?,
+            Some(entry) => self
+                .sessions
+                .user_stamp(entry.user_id)
+                .await
+                .inspect_err(|_| cache.clear())?,
             None => None,
         };
         if let Some(entry) = known {

@@ -209,6 +209,15 @@ impl CheckCache {
         shard.insert(key, entry);
     }
 
+    /// Forgets every entry.
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            if let Ok(mut shard) = shard.0.lock() {
+                shard.clear();
+            }
+        }
+    }
+
     pub fn remove(&self, key: &CacheKey) {
         if let Ok(mut shard) = self.shard(key).lock() {
             shard.remove(key);

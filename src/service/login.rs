@@ -22,9 +22,17 @@ pub struct LoginRequest {
     pub client: ClientInfo,
 }
 
-/// How much of a login name that matches no account the audit trail keeps: enough to see
+/// How much of a login name the audit trail keeps where it names no account: enough to see
 /// what was tried, not a place to store whatever an attacker sends.
-const UNKNOWN_LOGIN_SHOWN: usize = 64;
+const LOGIN_SHOWN: usize = 64;
+
+/// A login name as the audit trail shows one it cannot name by its account: trimmed, cut
+/// to [`LOGIN_SHOWN`] characters and quoted as Rust writes strings, so control characters
+/// and quotes show escaped.
+pub(super) fn login_shown(login: &str) -> String {
+    let tried: String = login.trim().chars().take(LOGIN_SHOWN).collect();
+    format!("{tried:?}")
+}
 
 impl Service {
     /// Looks the login up by username, then by e-mail address.
@@ -62,7 +70,9 @@ impl Service {
             .user_for_login(&request.login)
             .await?
             .filter(|u| u.password_hash.is_some());
-        let keys = AttemptKeys::new(user.as_ref(), &request.login, &request.client.ip_address);
+        let keys = self
+            .attempt_keys(user.as_ref(), &request.login, &request.client)
+            .await?;
         self.check_throttle(&keys).await?;
         let stored_hash = user
             .as_ref()
@@ -100,14 +110,7 @@ impl Service {
     ) -> ServiceResult<NewSession> {
         let locked = self.counted_lockout_holds(&keys.lockout).await?
             || self.count_towards_lockout(&keys.lockout).await?.is_some();
-        let tried: String = request
-            .login
-            .trim()
-            .chars()
-            .take(UNKNOWN_LOGIN_SHOWN)
-            .collect();
-        // Quoted as Rust writes strings, so control characters and quotes show escaped.
-        let reason = format!("unknown login {tried:?}");
+        let reason = format!("unknown login {}", login_shown(&request.login));
         self.audit(self.login_failure(request, &reason)).await?;
         Err(if locked {
             ServiceError::Locked

@@ -4,7 +4,6 @@
 
 use super::login::verify_password;
 use super::revoke::Ending;
-use super::throttle::AttemptKeys;
 use super::users::hash_password;
 use super::{Service, ServiceError, ServiceResult};
 use crate::domain::audit::{Actor, AuditEvent, AuditKind, Outcome};
@@ -30,7 +29,9 @@ impl Service {
     ) -> ServiceResult<u64> {
         let user = self.user(session.user_id).await?;
         let actor = Actor::user(&user, client);
-        let keys = AttemptKeys::new(Some(&user), user.username.as_str(), &client.ip_address);
+        let keys = self
+            .attempt_keys(Some(&user), user.username.as_str(), client)
+            .await?;
         self.check_throttle(&keys).await?;
         let failure = |reason: &str| {
             AuditEvent::by(

@@ -5,8 +5,11 @@
 //! exactly as a real one does, and the owner's, which lock out only the address the
 //! failures came from.
 
+use super::login::login_shown;
 use super::{Service, ServiceError, ServiceResult};
 use crate::config::LoginSettings;
+use crate::domain::audit::{AuditEvent, AuditKind, Outcome};
+use crate::domain::session::ClientInfo;
 use crate::domain::token::TokenHash;
 use crate::domain::user::User;
 use crate::store::Tally;
@@ -44,7 +47,8 @@ impl ThrottlePolicy {
     }
 }
 
-/// The counters one sign-in attempt is judged by and counted in.
+/// The counters one sign-in attempt is judged by and counted in, and what the audit trail
+/// says of it should it take one over its limit.
 #[derive(Debug)]
 pub(super) struct AttemptKeys {
     /// `a:ADDRESS`; `None` when the client's address is unknown.
@@ -56,32 +60,85 @@ pub(super) struct AttemptKeys {
     /// `l:` and the account key: where a lockout that has no account row to live in is
     /// counted, the owner's (so per address) or an unknown name's.
     pub(super) lockout: String,
+    /// The login name tried, as the audit trail shows it ([`login_shown`]).
+    login: String,
+    /// The account tried, by id and username.
+    user: Option<(i64, String)>,
+    client: ClientInfo,
 }
 
 impl AttemptKeys {
-    /// The keys of an attempt at `user` (`None`: no account matches `login`) from `address`.
-    pub(super) fn new(user: Option<&User>, login: &str, address: &str) -> Self {
+    /// The keys of an attempt at `user` (`None`: no account matches `login`) from `client`;
+    /// `owner_unlocks`: how many times the owner was unlocked, when `user` is the owner.
+    fn new(user: Option<&User>, login: &str, client: &ClientInfo, owner_unlocks: u32) -> Self {
+        let address = &client.ip_address;
         let account = match user {
+            // Failures counted before the owner's latest unlock stay under the keys before it.
+            Some(user) if user.is_owner && owner_unlocks > 0 => {
+                format!("u:{}#{owner_unlocks}@{address}", user.id)
+            }
             Some(user) if user.is_owner => format!("u:{}@{address}", user.id),
-            Some(user) => format!("u:{}", user.id),
+            Some(user) => account_key(user.id),
             None => format!("n:{}", name_digest(login)),
         };
         AttemptKeys {
             address: (!address.is_empty()).then(|| format!("a:{address}")),
             lockout: format!("l:{account}"),
             account,
+            login: login_shown(login),
+            user: user.map(|user| (user.id, user.username.to_string())),
+            client: client.clone(),
         }
     }
 
-    /// Each counter with a limit, and the limit.
-    fn limited<'a>(&'a self, policy: &ThrottlePolicy) -> impl Iterator<Item = (&'a str, Limit)> {
-        let address = self.address.as_deref().map(|key| (key, policy.address));
-        [address, Some((self.account.as_str(), policy.account))]
+    /// Each counter with a limit: which one, its key and the limit.
+    fn limited<'a>(
+        &'a self,
+        policy: &ThrottlePolicy,
+    ) -> impl Iterator<Item = (Scope, &'a str, Limit)> {
+        let address = self
+            .address
+            .as_deref()
+            .map(|key| (Scope::Address, key, policy.address));
+        let account = (Scope::Account, self.account.as_str(), policy.account);
+        [address, Some(account)]
             .into_iter()
             .flatten()
-            .filter(|(_, limit)| limit.failures > 0)
+            .filter(|(_, _, limit)| limit.failures > 0)
     }
 }
+
+/// Which limit a counter keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Address,
+    Account,
+}
+
+impl Scope {
+    /// How the audit trail names the limit.
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Address => "per-address",
+            Scope::Account => "per-account",
+        }
+    }
+}
+
+/// The key of an account's failures, except the owner's, which are counted per address.
+fn account_key(user_id: i64) -> String {
+    format!("u:{user_id}")
+}
+
+/// Where the owner's unlocks are counted. The owner's counters are kept per address, which
+/// an unlock cannot list; it moves the owner on to new keys instead ([`AttemptKeys::new`]).
+fn owner_unlocks_key(user_id: i64) -> String {
+    format!("o:{user_id}")
+}
+
+/// How long the count of the owner's unlocks is kept after the latest: as good as for ever,
+/// so that no count starts again at a number whose keys may still hold failures.
+const OWNER_UNLOCKS_KEPT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// A login name as the counters know it: the SHA-256 (hex) of its trimmed, lower-cased
 /// form, so that a key's size is bounded whatever was typed, and a password typed into the
@@ -92,14 +149,48 @@ fn name_digest(login: &str) -> String {
 }
 
 impl Service {
+    /// The keys of an attempt at `user` (`None`: no account matches `login`) from `client`.
+    pub(super) async fn attempt_keys(
+        &self,
+        user: Option<&User>,
+        login: &str,
+        client: &ClientInfo,
+    ) -> ServiceResult<AttemptKeys> {
+        let owner_unlocks = match user {
+            Some(user) if user.is_owner => {
+                let unlocks = self.counters.tally(&owner_unlocks_key(user.id)).await?;
+                unlocks.map_or(0, |tally| tally.count)
+            }
+            _ => 0,
+        };
+        Ok(AttemptKeys::new(user, login, client, owner_unlocks))
+    }
+
+    /// Forgets the failures counted against `user` (an unlock): their account's throttle
+    /// count, or the owner's per-address lockouts and throttle counts.
+    pub(super) async fn forget_counted_failures(&self, user: &User) -> ServiceResult<()> {
+        if user.is_owner {
+            let key = owner_unlocks_key(user.id);
+            self.counters
+                .add_failure(&key, OWNER_UNLOCKS_KEPT, true)
+                .await?;
+            Ok(())
+        } else {
+            self.forget_failures(&account_key(user.id)).await
+        }
+    }
+
     /// Refuses an attempt whose address or account is over its limit, saying how long to wait.
+    /// A refused attempt is counted too, so that the one taking a counter to its limit + 1
+    /// (one only, on whichever node: the count says so) audits that it went over.
     pub(super) async fn check_throttle(&self, keys: &AttemptKeys) -> ServiceResult<()> {
         let mut wait = None;
-        for (key, limit) in keys.limited(&self.policy.throttle) {
+        for (scope, key, limit) in keys.limited(&self.policy.throttle) {
             if let Some(tally) = self.counters.tally(key).await?
                 && tally.count >= limit.failures
             {
                 wait = wait.max(Some(tally.expires_in));
+                self.count_against_limit(keys, scope, key, limit).await?;
             }
         }
         match wait {
@@ -110,10 +201,49 @@ impl Service {
 
     /// Counts a failed attempt against its address and its account.
     pub(super) async fn count_failed_attempt(&self, keys: &AttemptKeys) -> ServiceResult<()> {
-        for (key, limit) in keys.limited(&self.policy.throttle) {
-            self.counters.add_failure(key, limit.window, false).await?;
+        for (scope, key, limit) in keys.limited(&self.policy.throttle) {
+            self.count_against_limit(keys, scope, key, limit).await?;
         }
         Ok(())
+    }
+
+    /// Counts one attempt under `key`, and audits `login_throttled` if this one took the
+    /// count over the limit: once per window, however many attempts are refused after it.
+    async fn count_against_limit(
+        &self,
+        keys: &AttemptKeys,
+        scope: Scope,
+        key: &str,
+        limit: Limit,
+    ) -> ServiceResult<()> {
+        let tally = self.counters.add_failure(key, limit.window, false).await?;
+        if tally.count != limit.failures.saturating_add(1) {
+            return Ok(());
+        }
+        let address = &keys.client.ip_address;
+        let actor = if address.is_empty() {
+            "anonymous"
+        } else {
+            address
+        };
+        let mut event = AuditEvent::new(
+            self.now(),
+            AuditKind::LoginThrottled,
+            actor,
+            Outcome::Failure,
+        )
+        .client(&keys.client)
+        .reason(format!(
+            "over the {} limit of {} failed sign-ins in {}; login {}",
+            scope.name(),
+            limit.failures,
+            wait_text(limit.window),
+            keys.login
+        ));
+        if let (Scope::Account, Some((id, username))) = (scope, &keys.user) {
+            event = event.subject(*id, username);
+        }
+        self.audit(event).await
     }
 
     /// Whether the lockout counted under `key` holds.
@@ -134,7 +264,7 @@ impl Service {
         Ok((tally.count >= lockout.threshold).then_some(tally))
     }
 
-    /// Forgets the failures counted under `key`, after a successful sign-in.
+    /// Forgets the failures counted under `key`, after a successful sign-in or an unlock.
     pub(super) async fn forget_failures(&self, key: &str) -> ServiceResult<()> {
         Ok(self.counters.forget(key).await?)
     }

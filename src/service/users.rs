@@ -339,6 +339,7 @@ impl Service {
         self.directory
             .set_user_state(user.id, UserState::Blocked)
             .await?;
+        crate::store::hold_point("user_blocked").await;
         self.user_changed(user.id).await?;
         let revoked = self
             .revoke_user_sessions(
@@ -374,9 +375,12 @@ impl Service {
         self.audit(event).await
     }
 
-    /// Lifts a lockout and resets the failure count.
+    /// Lifts a lockout and resets the failure counts, the account's throttle count among
+    /// them (for the owner: those of every address), so that the user can sign in at once.
+    /// Counters kept in another process (a server's, without Redis) are out of reach.
     pub async fn unlock_user(&self, user: &User, actor: &Actor) -> ServiceResult<()> {
         self.directory.clear_login_failures(user.id).await?;
+        self.forget_counted_failures(user).await?;
         self.user_changed(user.id).await?;
         let event = AuditEvent::by(self.now(), AuditKind::UserUnlocked, actor, Outcome::Success)
             .subject(user.id, user.username.as_str());

@@ -405,6 +405,17 @@ pub(crate) async fn pause_point(point: &str) {
     }
 }
 
+/// For tests only: with `SESSIOND_TEST_HOLD_AFTER` set to `point`, says so on stderr (`held
+/// after POINT`) and goes on once a line (or the end) arrives on standard input, so that a
+/// test can make a store fail at that very step. Unset, it does nothing.
+pub(crate) async fn hold_point(point: &str) {
+    if std::env::var("SESSIOND_TEST_HOLD_AFTER").is_ok_and(|at| at == point) {
+        eprintln!("held after {point}");
+        let read = tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new()));
+        let _ = read.await;
+    }
+}
+
 /// The stores named by the configuration, opened and migrated.
 pub struct Stores {
     pub sessions: Arc<dyn SessionStore>,

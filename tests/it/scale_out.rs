@@ -429,3 +429,103 @@ async fn a_group_revocation_started_on_one_node_is_followed_on_another() {
     assert_eq!(other.get(&progress).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(other.get(&status_url).await.status(), StatusCode::NOT_FOUND);
 }
+
+/// How Redis fails a command-line block once the block is in the directory.
+#[derive(Clone, Copy, PartialEq)]
+enum Outage {
+    /// It hangs (SIGSTOP), and runs what it was sent once let go on.
+    Hangs,
+    /// It goes away, and what the block sent it is lost: the user's stamp stays as it was.
+    GoesAway,
+}
+
+/// `sessiond users block` meets `outage` after its commit: it says the sessions could not
+/// all be ended and to run it again, and the check refuses the session once Redis is back.
+async fn a_block_meets(outage: Outage) {
+    use std::io::{BufRead, BufReader, Write};
+    let Some(mut redis) = PrivateRedis::start() else {
+        return;
+    };
+    let Some((server, directory)) = spawn_on_private_redis(&redis).await else {
+        return;
+    };
+    server.create_user("alice", false).await;
+    let browser = server.signed_in(FIREFOX_UBUNTU, "alice").await;
+    // Remembered by the check, with the stamp it read.
+    for _ in 0..2 {
+        assert_eq!(browser.session_status().await, StatusCode::OK);
+    }
+    let sessions = format!("redis://127.0.0.1:{}/0", redis.port);
+    let block = || {
+        let mut command = crate::cli::sessiond(server.dir());
+        command
+            .env("SESSIOND_STORAGE__SESSIONS", &sessions)
+            .env("SESSIOND_STORAGE__DIRECTORY", &directory.url)
+            .args(["users", "block", "alice"]);
+        command
+    };
+
+    // Redis hangs once the block is in the directory: ending the sessions fails.
+    let mut child = block()
+        .env("SESSIOND_TEST_HOLD_AFTER", "user_blocked")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert_eq!(line, "held after user_blocked\n");
+    match outage {
+        Outage::Hangs => redis.pause(),
+        Outage::GoesAway => redis.stop(),
+    }
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let status = child.wait().unwrap();
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut said).unwrap();
+    assert_eq!(status.code(), Some(1), "{said}");
+    assert!(
+        said.starts_with("error: blocked alice, but their sessions could not all be ended ("),
+        "{said}"
+    );
+    assert!(
+        said.contains("run `sessiond users block alice` again"),
+        "{said}"
+    );
+    // The check fails closed while Redis is away, and refuses the session once it answers.
+    let away = browser.get("/api/session").await;
+    assert_error(away, StatusCode::SERVICE_UNAVAILABLE, "store_unavailable").await;
+    match outage {
+        Outage::Hangs => redis.unpause(),
+        Outage::GoesAway => redis.resume(),
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let answered = loop {
+        let status = browser.session_status().await;
+        if status != StatusCode::SERVICE_UNAVAILABLE || Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(answered, StatusCode::UNAUTHORIZED);
+
+    // Run again with Redis answering, the block ends the sessions and says so.
+    let again = block().output().unwrap();
+    assert!(again.status.success(), "{again:?}");
+    assert_eq!(
+        crate::cli::text(&again.stdout),
+        "Blocked alice; 1 active session(s) ended.\n"
+    );
+}
+
+#[tokio::test]
+async fn a_block_while_redis_hangs_is_refused_and_the_command_says_to_run_it_again() {
+    a_block_meets(Outage::Hangs).await;
+}
+
+#[tokio::test]
+async fn a_block_whose_session_ending_is_lost_is_refused_by_the_check_all_the_same() {
+    a_block_meets(Outage::GoesAway).await;
+}

@@ -7,6 +7,7 @@ use crate::services::Backend;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use sessiond::config::Settings;
+use sessiond::domain::audit::{AuditEvent, AuditFilter, AuditKind};
 
 /// Settings where `X-Forwarded-For` from the loopback names the client, so a test can sign
 /// in from many addresses.
@@ -81,6 +82,76 @@ async fn failures_at_one_account_from_many_addresses_are_throttled() {
     assert_throttled(right, 3600).await;
     let bob = attempt(&client, "bob", PASSWORD, "192.0.2.1").await;
     assert_eq!(bob.status(), StatusCode::CREATED, "other accounts sign in");
+}
+
+/// The `login_throttled` events, oldest first.
+async fn throttled_events(server: &TestServer) -> Vec<AuditEvent> {
+    let filter = AuditFilter {
+        kind: Some(AuditKind::LoginThrottled),
+        ..AuditFilter::default()
+    };
+    let trail = server.service.audit_trail(&filter, 100, 0).await.unwrap();
+    trail.items.into_iter().rev().collect()
+}
+
+#[tokio::test]
+async fn going_over_a_limit_is_audited_once_per_window_with_the_name_tried() {
+    let server = spawn_with(|s| {
+        behind_proxy(s);
+        s.login.address_failures = 2;
+        s.login.account_failures = 3;
+        s.login.lockout_threshold = 100;
+    })
+    .await;
+    let alice = server.create_user("alice", false).await;
+    let sprayer = "203.0.113.9";
+    for name in ["user1", "user2"] {
+        let response = attempt(&server.plain(), name, WRONG_PASSWORD, sprayer).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Escaped and cut as an unknown name is: what crossed the limit is the one named.
+    let crafted = format!("\"quoted\"\n{}", "x".repeat(100));
+    for name in [crafted.as_str(), "user3", "alice", "user4"] {
+        let response = attempt(&server.plain(), name, WRONG_PASSWORD, sprayer).await;
+        assert_throttled(response, 600).await;
+    }
+    let events = throttled_events(&server).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let shown: String = crafted.chars().take(64).collect();
+    assert_eq!(events[0].actor, sprayer);
+    assert_eq!(events[0].ip_address.as_deref(), Some(sprayer));
+    assert_eq!(events[0].subject_user_id, None);
+    assert_eq!(
+        events[0].reason.as_deref(),
+        Some(
+            format!(
+                "over the per-address limit of 2 failed sign-ins in 10 minutes; login {shown:?}"
+            )
+            .as_str()
+        )
+    );
+
+    // Per account, from a new address each time: one event more, naming the account.
+    for n in 1..=3 {
+        let ip = format!("192.0.2.{n}");
+        let response = attempt(&server.plain(), "alice", WRONG_PASSWORD, &ip).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{ip}");
+    }
+    for n in 4..=6 {
+        let ip = format!("192.0.2.{n}");
+        let response = attempt(&server.plain(), "alice@example.com", PASSWORD, &ip).await;
+        assert_throttled(response, 3600).await;
+    }
+    let events = throttled_events(&server).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1].actor, "192.0.2.4");
+    assert_eq!(events[1].subject_user_id, Some(alice));
+    assert_eq!(
+        events[1].reason.as_deref(),
+        Some(
+            "over the per-account limit of 3 failed sign-ins in 60 minutes; login \"alice@example.com\""
+        )
+    );
 }
 
 #[tokio::test]
@@ -165,6 +236,72 @@ async fn failures_against_the_owner_lock_out_only_their_address() {
     let failed: i64 = server.query_one("SELECT failed_logins FROM users WHERE is_owner = 1");
     assert_eq!(failed, 0, "the owner's account itself is never locked");
     assert!(audit_kinds(&server).contains(&"lockout".to_owned()));
+
+    // An unlock lifts the lockout of every address, and counts from there afresh.
+    let owner: i64 = server.query_one("SELECT id FROM users WHERE is_owner = 1");
+    let admin = server.admin_token("ops").await;
+    let unlock = format!("/api/admin/users/{owner}/unlock");
+    let unlocked = admin.post_json(&unlock, &Value::Null).await;
+    assert_eq!(unlocked.status(), StatusCode::NO_CONTENT);
+    let again = answers(&server, "admin", stranger, 1).await;
+    assert_eq!(again[0].0, 401, "{again:?}");
+    let from_stranger = attempt(&client, "admin", password.expose(), stranger).await;
+    assert_eq!(from_stranger.status(), StatusCode::CREATED);
+}
+
+/// Locks `login` out and throttles it: as many wrong passwords, each from its own address,
+/// as the lockout threshold and the account's throttle limit (both `failures`).
+async fn lock_and_throttle(server: &TestServer, login: &str, failures: u32) {
+    for n in 1..=failures {
+        let ip = format!("192.0.2.{n}");
+        let response = attempt(&server.plain(), login, WRONG_PASSWORD, &ip).await;
+        let expected = if n < failures { 401 } else { 423 };
+        assert_eq!(response.status().as_u16(), expected, "{ip}");
+    }
+    let right = attempt(&server.plain(), login, PASSWORD, "192.0.2.200").await;
+    assert_throttled(right, 3600).await;
+}
+
+fn locked_and_throttled(settings: &mut Settings) {
+    behind_proxy(settings);
+    settings.login.account_failures = 3;
+    settings.login.lockout_threshold = 3;
+}
+
+#[tokio::test]
+async fn an_unlock_by_an_administrator_lets_the_account_sign_in_at_once() {
+    let server = spawn_with(locked_and_throttled).await;
+    let alice = server.create_user("alice", false).await;
+    lock_and_throttle(&server, "alice", 3).await;
+    let admin = server.admin_token("ops").await;
+    let unlock = format!("/api/admin/users/{alice}/unlock");
+    let unlocked = admin.post_json(&unlock, &Value::Null).await;
+    assert_eq!(unlocked.status(), StatusCode::NO_CONTENT);
+    let right = attempt(&server.plain(), "alice", PASSWORD, "192.0.2.201").await;
+    assert_eq!(right.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_command_line_unlock_clears_the_counters_nodes_share_in_redis() {
+    let Some(sessions) = Backend::Redis.isolated() else {
+        return;
+    };
+    let url = sessions.url.clone();
+    let server = spawn_with(move |s| {
+        locked_and_throttled(s);
+        s.storage.sessions = url;
+    })
+    .await;
+    server.create_user("alice", false).await;
+    lock_and_throttle(&server, "alice", 3).await;
+    let unlock = crate::cli::sessiond(server.dir())
+        .env("SESSIOND_STORAGE__SESSIONS", &sessions.url)
+        .args(["users", "unlock", "alice"])
+        .output()
+        .unwrap();
+    assert!(unlock.status.success(), "{unlock:?}");
+    let right = attempt(&server.plain(), "alice", PASSWORD, "192.0.2.201").await;
+    assert_eq!(right.status(), StatusCode::CREATED);
 }
 
 /// Two nodes on one Redis (standalone or Cluster) and one PostgreSQL: failures counted on
@@ -188,8 +325,11 @@ async fn nodes_share_their_counts(redis: Backend) {
         let response = node.fail_login("alice").await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
-    assert_throttled(on_a.login_as("alice", PASSWORD, false).await, 600).await;
-    assert_throttled(on_b.login_as("alice", PASSWORD, false).await, 600).await;
+    for node in [&on_a, &on_b, &on_a, &on_b] {
+        assert_throttled(node.login_as("alice", PASSWORD, false).await, 600).await;
+    }
+    // Whichever node refused first, the trail has it once.
+    assert_eq!(throttled_events(&a).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
