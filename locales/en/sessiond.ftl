@@ -436,5 +436,6 @@ group-revocation-of = of
 group-revocation-progress = { $done } of { $total }
 group-revocation-note = This page updates by itself and shows the outcome when the revocation is over.
 group-revocation-unknown-heading = No such revocation
-group-revocation-unknown-message = This revocation is not known here: it was started by another session or on another node, or its outcome was shown already. The Groups page shows the sessions left.
+group-revocation-unknown-message = This revocation is not known here: it was started by another session, or it ended over an hour ago. The Groups page shows the sessions left.
+group-revocation-interrupted = This revocation stopped part of the way through, as the server running it stopped. The Groups page shows the sessions left; revoke them again.
 groups-path-placeholder = acme/platform

@@ -381,5 +381,6 @@ group-revocation-of = /
 group-revocation-progress = { $total } 中 { $done }
 group-revocation-note = このページは自動で更新され、取り消しが終わると結果を表示します。
 group-revocation-unknown-heading = その取り消しはありません
-group-revocation-unknown-message = この取り消しはここでは不明です。別のセッションか別のノードで開始されたか、結果がすでに表示されています。残っているセッションはグループのページで確認できます。
+group-revocation-unknown-message = この取り消しはここでは不明です。別のセッションで開始されたか、終了から 1 時間以上たっています。残っているセッションはグループのページで確認できます。
+group-revocation-interrupted = この取り消しは、実行していたサーバーが停止したため途中で止まりました。残っているセッションはグループのページで確認できます。もう一度取り消してください。
 groups-path-placeholder = acme/platform

@@ -380,5 +380,6 @@ group-revocation-of = /
 group-revocation-progress = { $total }명 중 { $done }명
 group-revocation-note = 이 페이지는 자동으로 새로 고쳐지며, 취소가 끝나면 결과를 보여 줍니다.
 group-revocation-unknown-heading = 그런 취소 작업이 없습니다
-group-revocation-unknown-message = 이 취소 작업은 여기서 알 수 없습니다. 다른 세션이나 다른 노드에서 시작되었거나, 결과가 이미 표시되었습니다. 남은 세션은 그룹 페이지에서 볼 수 있습니다.
+group-revocation-unknown-message = 이 취소 작업은 여기서 알 수 없습니다. 다른 세션에서 시작되었거나, 끝난 지 한 시간이 넘었습니다. 남은 세션은 그룹 페이지에서 볼 수 있습니다.
+group-revocation-interrupted = 이 취소 작업을 실행하던 서버가 멈춰 도중에 중단되었습니다. 남은 세션은 그룹 페이지에서 볼 수 있으니 다시 취소하세요.
 groups-path-placeholder = acme/platform

@@ -161,8 +161,9 @@ impl TerminalProgress {
     }
 }
 
+#[async_trait::async_trait]
 impl Progress for TerminalProgress {
-    fn begin(&self, total: u64) {
+    async fn begin(&self, total: u64) {
         if total < PROGRESS_MIN_STEPS || !std::io::stderr().is_terminal() {
             return;
         }
@@ -174,11 +175,11 @@ impl Progress for TerminalProgress {
         self.0.set_draw_target(ProgressDrawTarget::stderr());
     }
 
-    fn advance(&self, steps: u64) {
+    async fn advance(&self, steps: u64) {
         self.0.inc(steps);
     }
 
-    fn finish(&self) {
+    async fn finish(&self) {
         self.0.finish_and_clear();
     }
 }

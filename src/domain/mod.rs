@@ -8,6 +8,7 @@ pub mod duration;
 pub mod group;
 pub mod password;
 pub mod pending;
+pub mod revocation_job;
 pub mod session;
 pub mod time;
 pub mod token;

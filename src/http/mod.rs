@@ -52,8 +52,6 @@ pub struct Context {
     pub public_origin: String,
     /// The key of the CSRF form tokens, read from the directory when first needed.
     pub csrf_key: tokio::sync::OnceCell<csrf::FormKey>,
-    /// Group revocations the console started on this node.
-    pub revocations: pages::Revocations,
 }
 
 impl std::ops::Deref for AppState {
@@ -74,7 +72,6 @@ impl AppState {
             // Settings admit only http(s) URLs; one without a host matches no request.
             public_origin: csrf::canonical_origin(url).unwrap_or_default(),
             csrf_key: tokio::sync::OnceCell::new(),
-            revocations: Default::default(),
         }))
     }
 }

@@ -13,6 +13,7 @@ pub mod login;
 pub mod metrics;
 pub mod passwords;
 pub mod pending;
+pub mod revocation_jobs;
 pub mod revoke;
 pub mod sessions;
 pub mod throttle;
@@ -136,18 +137,21 @@ impl Policy {
     }
 }
 
-/// Told how far long work has got, so a console can show it; every method may be a no-op.
+/// Told how far long work has got, so a console can show it; every method may be a no-op,
+/// and may wait for a store that keeps the progress for other nodes to show.
+#[async_trait::async_trait]
 pub trait Progress: Sync {
     /// `total` steps lie ahead.
-    fn begin(&self, _total: u64) {}
+    async fn begin(&self, _total: u64) {}
     /// `steps` more are done.
-    fn advance(&self, _steps: u64) {}
-    fn finish(&self) {}
+    async fn advance(&self, _steps: u64) {}
+    async fn finish(&self) {}
 }
 
 /// For callers that show no progress, such as the HTTP API.
 pub struct NoProgress;
 
+#[async_trait::async_trait]
 impl Progress for NoProgress {}
 
 /// The application's use cases, over whichever stores the configuration chose.

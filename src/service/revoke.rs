@@ -260,7 +260,7 @@ impl Service {
     ) -> ServiceResult<BTreeMap<i64, u64>> {
         // Three bulk store calls per chunk of users, a step per user, so a console can say
         // how many users are done.
-        progress.begin(users.len() as u64);
+        progress.begin(users.len() as u64).await;
         let mut counts = BTreeMap::new();
         for chunk in users.chunks(USERS_PER_STEP) {
             let ids: Vec<i64> = chunk.iter().map(|user| user.id).collect();
@@ -286,9 +286,9 @@ impl Service {
                 .collect();
             self.directory.append_audit(&events).await?;
             counts.extend(chunk_counts);
-            progress.advance(chunk.len() as u64);
+            progress.advance(chunk.len() as u64).await;
         }
-        progress.finish();
+        progress.finish().await;
         Ok(counts)
     }
 

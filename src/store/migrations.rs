@@ -59,6 +59,7 @@ pub const POSTGRES_SESSIONS: &[Migration] = migrations!(
     "0003_sessions_first_and_last_address",
     "0004_ended_sessions",
     "0005_pending_sign_ins",
+    "0006_revocation_jobs",
 );
 pub const POSTGRES_DIRECTORY: &[Migration] = migrations!(
     "postgres/directory": "0001_users_remember_tokens_audit",
@@ -79,6 +80,7 @@ pub const SQLITE_SESSIONS: &[Migration] = migrations!(
     "0007_sessions_first_and_last_address",
     "0008_ended_sessions",
     "0009_pending_sign_ins",
+    "0010_revocation_jobs",
 );
 pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
     "sqlite/directory": "0001_users_remember_tokens_audit",
@@ -91,7 +93,7 @@ pub const SQLITE_DIRECTORY: &[Migration] = migrations!(
 );
 
 /// The SQLite sessions schema this build brings a file to; it refuses a file past it.
-pub const SQLITE_SESSIONS_VERSION: i64 = 9;
+pub const SQLITE_SESSIONS_VERSION: i64 = 10;
 /// The SQLite directory schema this build brings a file to; it refuses a file past it.
 pub const SQLITE_DIRECTORY_VERSION: i64 = 7;
 

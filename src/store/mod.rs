@@ -15,6 +15,7 @@ mod stamp_file;
 
 use crate::domain::address_filter::AddressFilter;
 use crate::domain::pending::PendingSignIn;
+use crate::domain::revocation_job::RevocationJob;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -286,6 +287,11 @@ pub trait SessionStore: Send + Sync {
         hash: &TokenHash,
         now: Timestamp,
     ) -> StoreResult<Option<PendingSignIn>>;
+    /// Keeps the group revocation job `id` (a new one, or a later state of it) until its
+    /// `expires_at`, so that every node can show it.
+    async fn put_revocation_job(&self, id: &str, job: &RevocationJob) -> StoreResult<()>;
+    /// The unexpired group revocation job `id`.
+    async fn revocation_job(&self, id: &str, now: Timestamp) -> StoreResult<Option<RevocationJob>>;
     /// Whether the backend answers.
     async fn ping(&self) -> StoreResult<()>;
     /// Whether [`SessionStore::user_stamp`] gives stamps at all.
@@ -307,6 +313,13 @@ pub trait SessionStore: Send + Sync {
     /// This process checks no more sessions: gives up what it holds for answering from
     /// memory (a Redis lease), so that no writer waits for it.
     async fn leave(&self) {}
+}
+
+/// A revocation job as a store keeps it ([`RevocationJob::encode`]); one no build wrote is a
+/// store failure.
+fn decode_revocation_job(text: &str) -> StoreResult<RevocationJob> {
+    RevocationJob::decode(text)
+        .ok_or_else(|| StoreError::Unavailable(format!("unreadable revocation job {text:?}")))
 }
 
 /// A new value for a user's stamp ([`SessionStore::user_stamp`]): random, so no two writers,

@@ -19,13 +19,29 @@ async fn act(browser: &Browser, action: &str, fields: &[(&str, &str)]) -> String
     form.extend_from_slice(fields);
     let response = browser.post_form(action, &form).await;
     assert_eq!(redirect_target(&response), "/admin/groups", "{action}");
+    groups_page_banner(browser).await
+}
+
+/// The banner the Groups page shows, unescaped.
+pub async fn groups_page_banner(browser: &Browser) -> String {
     let (_, html) = page(browser, "/admin/groups").await;
     let banner = html
         .split("<p class=\"alert ")
         .nth(1)
-        .unwrap_or_else(|| panic!("no banner after {action}"));
+        .unwrap_or_else(|| panic!("no banner on {html}"));
     let text = &banner[banner.find('>').unwrap() + 1..banner.find("</p>").unwrap()];
     text.replace("&#x27;", "'").replace("&#39;", "'")
+}
+
+/// The dry-run preview of group `id`'s revocation: its text, and the form token and
+/// members' fingerprint its confirmation carries.
+pub async fn preview(browser: &Browser, id: i64) -> (String, String, String) {
+    let (_, preview) = page(browser, &format!("/admin/groups/{id}/revoke")).await;
+    let marker = "name=\"members\" value=\"";
+    let start = preview.find(marker).unwrap() + marker.len();
+    let fingerprint = preview[start..start + preview[start..].find('"').unwrap()].to_owned();
+    let csrf = csrf_field(&preview);
+    (preview, csrf, fingerprint)
 }
 
 /// `acme` ⊃ `acme/platform` ⊃ `acme/platform/infra`, and `partners`; members added and
@@ -124,22 +140,18 @@ async fn a_revocation_confirmed_after_its_members_changed_ends_nothing() {
     let admin = admin_browser(&server).await;
     build_groups(&admin).await;
     let pat = server.signed_in(FIREFOX_UBUNTU, "pat").await;
-    let (_, preview) = page(&admin, "/admin/groups/2/revoke").await;
+    let (preview, csrf, fingerprint) = preview(&admin, 2).await;
     assert!(
         preview.contains("Would revoke 1 session for 1 user."),
         "{preview}"
     );
-    let marker = "name=\"members\" value=\"";
-    let start = preview.find(marker).unwrap() + marker.len();
-    let fingerprint = &preview[start..start + preview[start..].find('"').unwrap()];
     // Someone joins between the preview and the confirmation.
     server.create_user("newcomer", false).await;
     server.cli_ok(&["groups", "add-member", "acme/platform", "newcomer"]);
-    let csrf = csrf_field(&preview);
     let response = admin
         .post_form(
             "/admin/groups/2/revoke",
-            &[("csrf_token", &csrf), ("members", fingerprint)],
+            &[("csrf_token", &csrf), ("members", &fingerprint)],
         )
         .await;
     let progress = redirect_target(&response);
@@ -277,12 +289,13 @@ async fn groups_page_in_chromium_shows_the_tree_previews_and_revokes() {
 #[derive(Default)]
 struct Recorded(std::sync::Mutex<Vec<(&'static str, u64)>>);
 
+#[async_trait::async_trait]
 impl sessiond::service::Progress for Recorded {
-    fn begin(&self, total: u64) {
+    async fn begin(&self, total: u64) {
         self.0.lock().unwrap().push(("begin", total));
     }
 
-    fn advance(&self, steps: u64) {
+    async fn advance(&self, steps: u64) {
         self.0.lock().unwrap().push(("advance", steps));
     }
 }
@@ -340,5 +353,44 @@ async fn a_large_group_is_revoked_in_steps_of_users_that_a_console_can_show() {
     assert_eq!(
         *recorded.0.lock().unwrap(),
         [("begin", 501), ("advance", 500), ("advance", 1)]
+    );
+}
+
+/// A revocation whose node stopped part of the way through, and so is no longer updated,
+/// shows as interrupted instead of running for ever.
+#[tokio::test]
+async fn a_revocation_left_without_updates_shows_as_interrupted() {
+    use sessiond::domain::revocation_job::{RevocationJob, STALLED_AFTER};
+    let server = spawn().await;
+    server.create_user("root", true).await;
+    let admin = server.browser(FIREFOX_UBUNTU);
+    let session_id = admin.login_session_id("root").await;
+    // What a node left behind that stopped after the first step of 1,000 users.
+    let last_update = server.service.now().minus(STALLED_AFTER);
+    let mut job = RevocationJob::new(&session_id, "staff", last_update);
+    (job.done, job.total) = (500, 1000);
+    let sessions = &server.service.sessions;
+    sessions.put_revocation_job("stalled", &job).await.unwrap();
+    let (status, body) = admin
+        .get_json("/admin/groups/revocations/stalled/status")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        serde_json::json!({"done": 500, "total": 1000, "finished": true}),
+        "nothing more to wait for"
+    );
+    let (status, html) = page(&admin, "/admin/groups/revocations/stalled").await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(html.contains("stopped part of the way through"), "{html}");
+
+    // Updated just now, the same job is still running.
+    job.updated_at = server.service.now();
+    sessions.put_revocation_job("stalled", &job).await.unwrap();
+    let (status, html) = page(&admin, "/admin/groups/revocations/stalled").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("<span id=\"revocation-done\">500</span>"),
+        "{html}"
     );
 }

@@ -1,11 +1,13 @@
 //! Scale-out: the HTTP flow on each pair of backends, failing closed when Redis goes away,
-//! and two nodes behind a real nginx sharing one Redis and one PostgreSQL.
+//! two nodes behind a real nginx sharing one Redis and one PostgreSQL, and a group
+//! revocation followed on the node that did not start it.
 
+use crate::groups_page::{groups_page_banner, preview};
 use crate::helpers::*;
 use crate::proxy_servers::{nginx, spawn_app};
 use crate::services::{Backend, Isolated, PrivateRedis};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -358,6 +360,74 @@ async fn two_nodes_behind_nginx_share_sessions_and_revocations() {
         answered_by_b |= node == b;
     }
     assert!(answered_by_b, "node B answered one of the checks");
+}
+
+/// A group revocation confirmed on node A is followed on node B, as a load balancer without
+/// sticky sessions sends the browser: its progress page, its status and its outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_revocation_started_on_one_node_is_followed_on_another() {
+    let Some(stores) = pair(Backend::Redis, Backend::Sqlite) else {
+        return;
+    };
+    let node_a = spawn_on(&stores, 10).await;
+    let node_b = spawn_on(&stores, 10).await;
+    let api = node_a.admin_token("ops").await;
+    api.post_json("/api/admin/groups", &json!({"path": "staff"}))
+        .await
+        .error_for_status()
+        .unwrap();
+    for user in ["alice", "bob"] {
+        node_a.create_user(user, false).await;
+        api.post_json("/api/admin/groups/staff/members", &json!({"user": user}))
+            .await
+            .error_for_status()
+            .unwrap();
+    }
+    let alice = node_a.signed_in(FIREFOX_UBUNTU, "alice").await;
+    let bob = node_b.signed_in(CHROME_ANDROID, "bob").await;
+    let admin_a = admin_browser(&node_a).await;
+    // The same browser sent to node B: cookies do not tell ports apart.
+    let admin_b = Browser {
+        client: admin_a.client.clone(),
+        base: node_b.base.clone(),
+    };
+
+    let (_, csrf, fingerprint) = preview(&admin_a, 1).await;
+    let response = admin_a
+        .post_form(
+            "/admin/groups/1/revoke",
+            &[("csrf_token", &csrf), ("members", &fingerprint)],
+        )
+        .await;
+    let progress = redirect_target(&response);
+    let status_url = format!("{progress}/status");
+    let (status, body) = admin_b.get_json(&status_url).await;
+    assert_eq!(status, StatusCode::OK, "node B knows it: {body}");
+    let outcome = loop {
+        let response = admin_b.get(&progress).await;
+        match response.status() {
+            StatusCode::SEE_OTHER => break redirect_target(&response),
+            StatusCode::OK => {
+                let html = response.text().await.unwrap();
+                assert!(html.contains("Revoking the sessions of staff"), "{html}");
+            }
+            other => panic!("node B answered {other}"),
+        }
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(outcome, "/admin/groups");
+    assert_eq!(
+        groups_page_banner(&admin_b).await,
+        "Revoked 2 sessions of 2 users in group staff."
+    );
+    let (_, body) = admin_b.get_json(&status_url).await;
+    assert_eq!(body, json!({"done": 2, "total": 2, "finished": true}));
+    assert_eq!(alice.session_status().await, StatusCode::UNAUTHORIZED);
+    assert_eq!(bob.session_status().await, StatusCode::UNAUTHORIZED);
+    // Another administrator's session sees it on neither node.
+    let other = node_b.signed_in(CHROME_ANDROID, "root").await;
+    assert_eq!(other.get(&progress).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(other.get(&status_url).await.status(), StatusCode::NOT_FOUND);
 }
 
 /// How Redis fails a command-line block once the block is in the directory.

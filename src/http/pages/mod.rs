@@ -2,7 +2,6 @@
 //! the signed-in pages in submodules.
 
 mod admin;
-pub use admin::Revocations;
 pub(in crate::http) mod assets;
 mod language;
 mod password;

@@ -12,6 +12,7 @@ mod import;
 mod migrate;
 mod pending;
 mod remember;
+mod revocation_jobs;
 mod sessions;
 mod users;
 

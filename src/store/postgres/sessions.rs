@@ -4,6 +4,7 @@
 use super::{all_rows, as_params, open_pool, optional_row, ping, with_client, with_client_for};
 use crate::domain::address_filter::AddressFilter;
 use crate::domain::pending::PendingSignIn;
+use crate::domain::revocation_job::RevocationJob;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -244,6 +245,7 @@ impl SessionStore for PgSessionStore {
         })
         .await?;
         super::pending::purge(&self.pool, now).await?;
+        super::revocation_jobs::purge(&self.pool, now).await?;
         Ok(purged)
     }
 
@@ -269,6 +271,14 @@ impl SessionStore for PgSessionStore {
         now: Timestamp,
     ) -> StoreResult<Option<PendingSignIn>> {
         super::pending::find(&self.pool, hash, now, true).await
+    }
+
+    async fn put_revocation_job(&self, id: &str, job: &RevocationJob) -> StoreResult<()> {
+        super::revocation_jobs::put(&self.pool, id, job).await
+    }
+
+    async fn revocation_job(&self, id: &str, now: Timestamp) -> StoreResult<Option<RevocationJob>> {
+        super::revocation_jobs::find(&self.pool, id, now).await
     }
 
     async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {

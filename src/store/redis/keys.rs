@@ -64,6 +64,11 @@ impl Keys {
         format!("{}p:{hash}", self.prefix)
     }
 
+    /// A group revocation job, by its id ([`crate::domain::revocation_job`]).
+    pub(super) fn revocation_job(&self, id: &str) -> String {
+        format!("{}r:{id}", self.prefix)
+    }
+
     pub(super) fn token(&self, hash: &str) -> String {
         format!("{}t:{hash}", self.prefix)
     }

@@ -29,6 +29,7 @@ mod layout;
 mod listing;
 mod pending;
 mod purge;
+mod revocation_jobs;
 mod scripts;
 mod search;
 mod sessions;

@@ -9,6 +9,7 @@ use super::forget::{Forget, Leftover};
 use super::keys::{Keys, address_entry, listing_member, parse_member};
 use super::scripts::{CREATE, DELETE, DELETE_USER, LIST, SET_IP, TOUCH, USER_ACTIVITY};
 use crate::domain::pending::PendingSignIn;
+use crate::domain::revocation_job::RevocationJob;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -429,6 +430,14 @@ where
         now: Timestamp,
     ) -> StoreResult<Option<PendingSignIn>> {
         self.find_pending(hash, now, true).await
+    }
+
+    async fn put_revocation_job(&self, id: &str, job: &RevocationJob) -> StoreResult<()> {
+        self.put_job(id, job).await
+    }
+
+    async fn revocation_job(&self, id: &str, now: Timestamp) -> StoreResult<Option<RevocationJob>> {
+        self.find_job(id, now).await
     }
 
     async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {

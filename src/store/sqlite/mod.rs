@@ -12,6 +12,7 @@ mod listing;
 mod migrate;
 mod pending;
 mod remember;
+mod revocation_jobs;
 mod sessions;
 mod users;
 

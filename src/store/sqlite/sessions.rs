@@ -10,6 +10,7 @@ use super::{
     run_on_pool,
 };
 use crate::domain::pending::PendingSignIn;
+use crate::domain::revocation_job::RevocationJob;
 use crate::domain::session::{EndReason, Session};
 use crate::domain::time::Timestamp;
 use crate::domain::token::TokenHash;
@@ -328,6 +329,7 @@ impl SessionStore for SqliteSessionStore {
         run(&self.pool, move |conn| {
             let purged = conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.0])?;
             super::pending::purge(conn, now)?;
+            super::revocation_jobs::purge(conn, now)?;
             conn.execute("DELETE FROM session_recency WHERE sessions = 0", [])?;
             ended::purge(conn, now)?;
             let swept = sweep_addresses(conn, &cursor)?;
@@ -359,6 +361,14 @@ impl SessionStore for SqliteSessionStore {
         now: Timestamp,
     ) -> StoreResult<Option<PendingSignIn>> {
         super::pending::find(&self.pool, hash, now, true).await
+    }
+
+    async fn put_revocation_job(&self, id: &str, job: &RevocationJob) -> StoreResult<()> {
+        super::revocation_jobs::put(&self.pool, id, job).await
+    }
+
+    async fn revocation_job(&self, id: &str, now: Timestamp) -> StoreResult<Option<RevocationJob>> {
+        super::revocation_jobs::find(&self.pool, id, now).await
     }
 
     async fn record_ended(&self, ended: &[EndedSession]) -> StoreResult<()> {

@@ -50,6 +50,7 @@ macro_rules! session_checks {
             addresses_after_create,
             ended_sessions,
             pending_sign_ins,
+            revocation_jobs,
         );
     };
 }

@@ -4,7 +4,7 @@ use super::{HOUR, MINUTE, ROOMY, at, create, create_at, ids, now, session};
 use futures_util::future::join_all;
 use sessiond::domain::session::{EndReason, Session};
 use sessiond::domain::time::Timestamp;
-use sessiond::domain::token::SecretToken;
+use sessiond::domain::token::{SecretToken, new_public_id};
 use sessiond::store::{
     CreateOutcome, EndedSession, Page, SessionFilter, SessionLimit, SessionStore, UserActivity,
 };
@@ -717,6 +717,56 @@ pub(super) async fn pending_sign_ins(store: &dyn SessionStore) {
     // Not a session: nothing of it shows among the user's sessions.
     assert!(store.list_by_user(7, base).await.unwrap().is_empty());
     store.purge_expired(later).await.unwrap();
+}
+
+/// A revocation job is found by its id until an hour after its last update, each update
+/// replacing the last whole.
+pub(super) async fn revocation_jobs(store: &dyn SessionStore) {
+    use sessiond::domain::revocation_job::{KEPT_AFTER_UPDATE, RevocationJob, RevocationOutcome};
+    let base = now();
+    let id = new_public_id();
+    let mut job = RevocationJob::new("admin-session", "acme/platform", base);
+    store.put_revocation_job(&id, &job).await.unwrap();
+    assert_eq!(
+        store.revocation_job(&id, base).await.unwrap(),
+        Some(job.clone())
+    );
+    assert_eq!(
+        store.revocation_job(&new_public_id(), base).await.unwrap(),
+        None
+    );
+
+    job.total = 1200;
+    job.done = 500;
+    job.updated_at = Timestamp(base.0 + MINUTE);
+    store.put_revocation_job(&id, &job).await.unwrap();
+    assert_eq!(
+        store.revocation_job(&id, base).await.unwrap(),
+        Some(job.clone())
+    );
+    job.done = 1200;
+    job.outcome = Some(RevocationOutcome::Refused {
+        code: "conflict".into(),
+        message: "the members of 'acme/platform' changed since the preview".into(),
+    });
+    job.updated_at = Timestamp(base.0 + 2 * MINUTE);
+    store.put_revocation_job(&id, &job).await.unwrap();
+    let expires = job.updated_at.plus(KEPT_AFTER_UPDATE);
+    let last_moment = Timestamp(expires.0 - 1);
+    assert_eq!(
+        store.revocation_job(&id, last_moment).await.unwrap(),
+        Some(job.clone()),
+        "kept an hour after its last update, not its first"
+    );
+    assert_eq!(
+        store.revocation_job(&id, expires).await.unwrap(),
+        None,
+        "expired"
+    );
+    // Not a session: nothing of it shows among the sessions.
+    let everyone = SessionFilter::default();
+    assert_eq!(store.scan(&everyone, base, 10, 0).await.unwrap().total, 0);
+    store.purge_expired(expires).await.unwrap();
 }
 
 pub(super) async fn ended_sessions(store: &dyn SessionStore) {

@@ -321,12 +321,16 @@ pub(super) async fn confirm(
         Ok(group) => group,
         Err(error) => return flash::back(&state, &auth, PATH, Err(error.into())).await,
     };
-    let progress = revocations::start(
+    match revocations::start(
         &state,
         &auth.session.id,
         group.path.as_str(),
         form.members,
         actor,
-    );
-    redirect(&progress)
+    )
+    .await
+    {
+        Ok(progress) => redirect(&progress),
+        Err(error) => flash::back(&state, &auth, PATH, Err(error)).await,
+    }
 }

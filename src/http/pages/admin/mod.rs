@@ -11,8 +11,6 @@ mod sessions;
 mod user_forms;
 mod users;
 
-pub use revocations::Revocations;
-
 use super::{is_site_path, render_with_token};
 use crate::domain::audit::Actor;
 use crate::domain::user::User;

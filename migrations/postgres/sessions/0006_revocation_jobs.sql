@@ -1,0 +1,8 @@
+-- Group revocations run in the background for the console (`domain::revocation_job`), by the
+-- random id of their progress page, so that every node shows them; each lives an hour past
+-- its last update.
+CREATE TABLE revocation_jobs (
+    id TEXT PRIMARY KEY,
+    job TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
