@@ -181,6 +181,17 @@ fn run(args: &Args, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<
     let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
     let config = Config::write(dir, sessions_url, directory_url);
     let mut rows = Vec::new();
+    let settings = StorageSettings {
+        sessions: sessions_url.to_owned(),
+        directory: directory_url.to_owned(),
+    };
+    // Only `serve` creates a store; the other commands refuse a missing one. Create it here
+    // as `serve` would, so that the import below measures the import alone.
+    drop(
+        runtime
+            .block_on(sessiond::store::open(&settings))
+            .expect("creating the stores"),
+    );
 
     step("directory: sessiond import");
     let hash = password::hash(&Password::new(seed::LOGIN_PASSWORD));
@@ -195,10 +206,6 @@ fn run(args: &Args, dir: &Path, sessions_url: &str, directory_url: &str) -> Vec<
     ));
 
     step("sessions: seeding");
-    let settings = StorageSettings {
-        sessions: sessions_url.to_owned(),
-        directory: directory_url.to_owned(),
-    };
     let plan = Arc::new(Plan::new(*sizes, config.user_ids(), SystemClock.now()));
     let sqlite_path = sessions_url.strip_prefix("sqlite://");
     let size_before = sqlite_path.map(file_size);
