@@ -726,7 +726,7 @@ async fn in_chromium_an_admin_creates_a_user_resets_the_password_and_the_user_mu
         chromium.find_all("nav a").await.is_empty(),
         "no way around it"
     );
-    let screenshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let screenshots = crate::browser::screenshots_dir();
     chromium
         .screenshot(&screenshots.join("change-password.png"))
         .await;
@@ -770,7 +770,7 @@ async fn in_chromium_an_admin_deletes_a_user_and_the_owner_offers_no_such_action
     // The owner's menu offers neither Block nor Delete; the edit form no admin switch.
     chromium.goto(&users).await;
     let menu = open_row_menu(&chromium, "admin").await;
-    let screenshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let screenshots = crate::browser::screenshots_dir();
     chromium
         .screenshot(&screenshots.join("admin-users-menu.png"))
         .await;

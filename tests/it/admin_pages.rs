@@ -413,7 +413,7 @@ async fn in_chromium_an_admin_filters_terminates_and_logs_a_user_out() {
         8,
         "4 of alice, 3 of bob, root's own"
     );
-    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let screenshots = crate::browser::screenshots_dir();
     chromium
         .screenshot(&screenshots.join("admin-sessions.png"))
         .await;

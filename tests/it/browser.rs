@@ -22,6 +22,12 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long `wait_for` and the driver's start-up may take.
 const PATIENCE: Duration = Duration::from_secs(10);
 
+/// Where the browser tests leave their screenshots: `target/screenshots/`, never `docs/`, so
+/// a test run changes nothing in the tree. The pictures in `docs/` are copied from here.
+pub fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
 /// A headless Chromium driven through its own chromedriver process.
 pub struct Chromium {
     http: reqwest::Client,

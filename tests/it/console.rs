@@ -267,7 +267,7 @@ async fn in_chromium_the_pages_fit_a_phone_with_badges_whole() {
     chromium.set_window_size(390, 844).await;
     chromium.goto(&server.url("/admin/sessions")).await;
     sign_in_with_chromium(&chromium, "root", &server.url("/admin/sessions")).await;
-    let screenshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let screenshots = crate::browser::screenshots_dir();
     for (path, shot) in [
         ("/admin/sessions", "admin-sessions-phone.png"),
         ("/admin/users", "admin-users-phone.png"),

@@ -217,9 +217,7 @@ async fn groups_page_in_chromium_shows_the_tree_previews_and_revokes() {
     );
     assert!(!inline_script_runs(&chromium).await);
     chromium
-        .screenshot(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots/admin-groups.png"),
-        )
+        .screenshot(&crate::browser::screenshots_dir().join("admin-groups.png"))
         .await;
 
     // The button opens the dry run; nothing has ended yet.

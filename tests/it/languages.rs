@@ -1,8 +1,8 @@
 //! The pages in Japanese and Korean: chosen from `Accept-Language`, from the picker (kept
 //! across sign-out and across devices), and walked in headless Chromium, which saves the
-//! screenshots in docs/.
+//! screenshots (copied into docs/).
 
-use crate::browser::Chromium;
+use crate::browser::{Chromium, screenshots_dir};
 use crate::helpers::*;
 use reqwest::StatusCode;
 use reqwest::header::ACCEPT_LANGUAGE;
@@ -80,16 +80,16 @@ async fn fits_the_width(chromium: &Chromium) -> bool {
     chromium.execute(script).await == serde_json::json!(true)
 }
 
-/// Saves the window at desktop width as `docs/NAME-LANG.png`, and at a phone's, after checking
-/// the page still fits, as `docs/NAME-LANG-phone.png`.
+/// Saves the window at desktop width as `NAME-LANG.png`, and at a phone's, after checking the
+/// page still fits, as `NAME-LANG-phone.png`, in [`screenshots_dir`].
 async fn screenshots(chromium: &Chromium, name: &str, lang: &str) {
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let folder = screenshots_dir();
     assert!(
         fits_the_width(chromium).await,
         "{name} in {lang} fits a desktop"
     );
     chromium
-        .screenshot(&docs.join(format!("{name}-{lang}.png")))
+        .screenshot(&folder.join(format!("{name}-{lang}.png")))
         .await;
     chromium.set_window_size(390, 844).await;
     chromium.execute("location.reload();").await;
@@ -103,7 +103,7 @@ async fn screenshots(chromium: &Chromium, name: &str, lang: &str) {
         "{name} in {lang} fits a phone"
     );
     chromium
-        .screenshot(&docs.join(format!("{name}-{lang}-phone.png")))
+        .screenshot(&folder.join(format!("{name}-{lang}-phone.png")))
         .await;
     chromium.set_window_size(1280, 900).await;
 }
@@ -133,11 +133,7 @@ async fn walk(expected: &Expected) {
         expected.sign_in
     );
     chromium
-        .screenshot(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("docs")
-                .join(format!("sign-in-{}.png", expected.lang)),
-        )
+        .screenshot(&screenshots_dir().join(format!("sign-in-{}.png", expected.lang)))
         .await;
     chromium
         .goto(&server.url("/login?return_to=/-/user/sessions"))

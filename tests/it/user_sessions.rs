@@ -525,7 +525,7 @@ async fn in_chromium_the_user_signs_in_and_revokes_another_session() {
         elsewhere.phone.session_status().await,
         StatusCode::UNAUTHORIZED
     );
-    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let screenshots = crate::browser::screenshots_dir();
     chromium
         .screenshot(&screenshots.join("user-sessions.png"))
         .await;

@@ -385,10 +385,7 @@ where
         offset: u64,
     ) -> StoreResult<Page<Session>> {
         if let Some(users) = &filter.users {
-            let mut sessions = Vec::new();
-            for &user in users {
-                sessions.extend(self.list_by_user(user, now).await?);
-            }
+            let mut sessions = self.list_by_users(users.clone(), now).await?;
             sessions.retain(|s| filter.admits(s));
             return Ok(Page::of_listing(sessions, limit, offset));
         }
