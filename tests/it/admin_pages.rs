@@ -3,7 +3,6 @@
 use crate::browser::Chromium;
 use crate::helpers::*;
 use reqwest::StatusCode;
-use std::path::Path;
 
 async fn page(browser: &Browser, path: &str) -> (StatusCode, String) {
     let response = browser.get(path).await;

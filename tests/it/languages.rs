@@ -7,7 +7,6 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use reqwest::header::ACCEPT_LANGUAGE;
 use sessiond::domain::time::Timestamp;
-use std::path::Path;
 
 const MINUTE: i64 = 60_000;
 

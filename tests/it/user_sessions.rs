@@ -4,7 +4,6 @@ use crate::browser::Chromium;
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::path::Path;
 use std::time::Duration;
 
 /// One user signed in on a laptop (Firefox on Ubuntu), a phone (Chrome on Android) and a
